@@ -1,0 +1,85 @@
+/* Copies with dtype conversion, fill and arange. */
+#include <math.h>
+#include <stdint.h>
+#include "internal.h"
+
+/* Conversions as torch does them: to bool is "!= 0"; a float that int64 cannot hold (NaN, inf,
+ * out of range) becomes INT64_MIN instead of undefined behaviour. */
+#define TO_BOOL(x) ((x) != 0)
+#define FLOAT_TO_INT(x) ((x) >= -9.2233720368547758e18 && (x) < 9.2233720368547758e18 ? (int64_t)(x) : INT64_MIN)
+#define PLAIN(x) (x)
+
+#define CONVERSIONS(X)                                                                         \
+    X(bool, fg_bool, bool, fg_bool, PLAIN) X(bool, fg_bool, i64, int64_t, TO_BOOL)             \
+    X(bool, fg_bool, f32, float, TO_BOOL) X(bool, fg_bool, f64, double, TO_BOOL)               \
+    X(i64, int64_t, bool, fg_bool, PLAIN) X(i64, int64_t, i64, int64_t, PLAIN)                 \
+    X(i64, int64_t, f32, float, FLOAT_TO_INT) X(i64, int64_t, f64, double, FLOAT_TO_INT)       \
+    X(f32, float, bool, fg_bool, PLAIN) X(f32, float, i64, int64_t, PLAIN)                     \
+    X(f32, float, f32, float, PLAIN) X(f32, float, f64, double, PLAIN)                         \
+    X(f64, double, bool, fg_bool, PLAIN) X(f64, double, i64, int64_t, PLAIN)                   \
+    X(f64, double, f32, float, PLAIN) X(f64, double, f64, double, PLAIN)
+
+#define DEFINE_CONVERSION(TO, TO_T, FROM, FROM_T, CONV) ROW(copy_##TO##_##FROM, 1, FROM_T, FROM_T, TO_T, CONV(x))
+CONVERSIONS(DEFINE_CONVERSION)
+
+/* [to][from], in fg_dtype order: bool, int64, float32, float64 */
+#define ROW_OF(TO) {copy_##TO##_bool, copy_##TO##_i64, copy_##TO##_f32, copy_##TO##_f64}
+static const fg_row_fn copy_rows[4][4] = {ROW_OF(bool), ROW_OF(i64), ROW_OF(f32), ROW_OF(f64)};
+
+static int valid_dtype(int dtype) { return dtype >= FG_BOOL && dtype <= FG_FLOAT64; }
+
+int fg_copy(int out_dtype, int x_dtype, int ndim, const int64_t *shape, const int64_t *strides,
+            char *out, const char *x)
+{
+    if (!valid_dtype(out_dtype) || !valid_dtype(x_dtype)) return FG_EDTYPE;
+    fg_geometry g;
+    int status = fg_geometry_init(&g, 2, ndim, shape, strides);
+    if (status != FG_OK) return status;
+    char *ptrs[2] = {out, (char *)x};
+    fg_iterate(&g, ptrs, copy_rows[out_dtype][x_dtype], NULL, 1);
+    return FG_OK;
+}
+
+#define DEFINE_FILL(NAME, T)                                                                   \
+    static void NAME(int64_t n, char **p, const int64_t *s, const void *ctx)                   \
+    {                                                                                          \
+        const T value = *(const T *)ctx;                                                       \
+        if (s[0] == sizeof(T))                                                                 \
+            for (int64_t i = 0; i < n; i++) ((T *)p[0])[i] = value;                            \
+        else                                                                                   \
+            for (int64_t i = 0; i < n; i++) *(T *)(p[0] + i * s[0]) = value;                   \
+    }
+DEFINE_FILL(fill_bool, fg_bool)
+DEFINE_FILL(fill_i64, int64_t)
+DEFINE_FILL(fill_f32, float)
+DEFINE_FILL(fill_f64, double)
+
+int fg_fill(int dtype, int ndim, const int64_t *shape, const int64_t *strides, char *out,
+            double value)
+{
+    union { fg_bool b; int64_t i; float f; double d; } v;
+    static const fg_row_fn rows[4] = {fill_bool, fill_i64, fill_f32, fill_f64};
+    switch (dtype) {
+    case FG_BOOL: v.b = value != 0; break;
+    case FG_INT64: v.i = FLOAT_TO_INT(value); break;
+    case FG_FLOAT32: v.f = (float)value; break;
+    case FG_FLOAT64: v.d = value; break;
+    default: return FG_EDTYPE;
+    }
+    fg_geometry g;
+    int status = fg_geometry_init(&g, 1, ndim, shape, strides);
+    if (status != FG_OK) return status;
+    fg_iterate(&g, &out, rows[dtype], &v, 1);
+    return FG_OK;
+}
+
+int fg_arange(int dtype, int64_t n, char *out, double start, double step)
+{
+    switch (dtype) {
+    case FG_INT64: for (int64_t i = 0; i < n; i++) ((int64_t *)out)[i] = FLOAT_TO_INT(start + i * step); break;
+    case FG_FLOAT32: for (int64_t i = 0; i < n; i++) ((float *)out)[i] = (float)(start + i * step); break;
+    case FG_FLOAT64: for (int64_t i = 0; i < n; i++) ((double *)out)[i] = start + i * step; break;
+    default: return FG_EDTYPE;
+    }
+    return FG_OK;
+}

@@ -1,0 +1,63 @@
+/* fastgrad's whole C API. tools/build_ffi.py feeds this file, minus its '#' lines, to cffi's
+ * cdef, so it holds only declarations cffi can parse.
+ *
+ * Conventions: every tensor argument is a data pointer plus a shape and strides in BYTES (as
+ * numpy reports them), so views (transposes, slices, broadcasts with stride 0) need no copy.
+ * `strides` arguments hold one row of `ndim` strides per operand, the output's row first.
+ * Functions return FG_OK or an FG_E* code; Python turns codes into exceptions. */
+#ifndef FASTGRAD_H
+#define FASTGRAD_H
+#include <stdint.h>
+
+enum fg_status { FG_OK = 0, FG_EDTYPE = 1, FG_EOP = 2, FG_EDIMS = 3, FG_ENOMEM = 4 };
+
+enum fg_dtype { FG_BOOL = 0, FG_INT64 = 1, FG_FLOAT32 = 2, FG_FLOAT64 = 3 };
+
+/* Elementwise ops: out = f(x), f(x, y) or f(x, y, z). Comparisons write bool; FG_WHERE reads a
+ * bool x; every other operand has the op's dtype. The *_BACKWARD ops take the upstream gradient
+ * as x and compute one input's gradient in one pass. */
+enum fg_op {
+    FG_NEG, FG_ABS, FG_SIGN, FG_EXP, FG_LOG, FG_SQRT, FG_SIN, FG_COS, FG_TANH, FG_SIGMOID, FG_RELU,
+    FG_ADD, FG_SUB, FG_MUL, FG_DIV, FG_POW, FG_MAXIMUM, FG_MINIMUM,
+    FG_EQ, FG_NE, FG_LT, FG_LE, FG_GT, FG_GE,
+    FG_RELU_BACKWARD,    /* x * (y > 0): y is relu's input (the mask)            */
+    FG_ABS_BACKWARD,     /* x * sign(y): y is abs's input; 0 at 0                */
+    FG_SIGMOID_BACKWARD, /* x * y * (1 - y): y is sigmoid's output               */
+    FG_TANH_BACKWARD,    /* x * (1 - y * y): y is tanh's output                  */
+    FG_MAX_BACKWARD,     /* x * (y > z ? 1 : y == z ? 0.5 : 0): ties share, as torch */
+    FG_WHERE,            /* x ? y : z                                            */
+    FG_NUM_OPS
+};
+
+int fg_elementwise(int op, int dtype, int ndim, const int64_t *shape, const int64_t *strides,
+                   char *out, const char *x, const char *y, const char *z);
+
+/* out = x converted to out_dtype (a strided copy when the dtypes agree). */
+int fg_copy(int out_dtype, int x_dtype, int ndim, const int64_t *shape, const int64_t *strides,
+            char *out, const char *x);
+int fg_fill(int dtype, int ndim, const int64_t *shape, const int64_t *strides, char *out,
+            double value);
+/* out[i] = start + i * step, computed in double and converted to dtype. */
+int fg_arange(int dtype, int64_t n, char *out, double start, double step);
+
+/* Reductions over the axes set in reduce_mask (bit d for axis d). `out` is contiguous with the
+ * keepdims shape (1 on reduced axes); x is strided. Sums are float-accurate (pairwise). */
+enum fg_reduce_op { FG_SUM, FG_MAX, FG_MIN };
+int fg_reduce(int op, int dtype, int ndim, const int64_t *shape, const int64_t *x_strides,
+              int64_t reduce_mask, char *out, const char *x);
+
+/* Scans along one axis: argmax/argmin (out is int64 with size 1 on `axis`) and cumsum. */
+enum fg_axis_op { FG_ARGMAX, FG_ARGMIN, FG_CUMSUM };
+int fg_along_axis(int op, int dtype, int ndim, const int64_t *shape, const int64_t *strides,
+                  int axis, char *out, const char *x);
+
+/* c[b] (+)= a[b] @ b[b] for b < batch, a[b] m x k, b[b] k x n, c[b] m x n. `strides` holds the
+ * batch, row and column strides of a, b and c, in that order. Transposed operands are just other
+ * strides; dot and mv are the n == 1 (and m == 1) cases. */
+int fg_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k, const int64_t *strides,
+              char *c, const char *a, const char *b, int accumulate);
+
+void fg_set_num_threads(int n);
+int fg_get_num_threads(void);
+
+#endif

@@ -1,0 +1,70 @@
+/* Shared by the kernel files, not part of the public API: the one strided iterator. */
+#ifndef FASTGRAD_INTERNAL_H
+#define FASTGRAD_INTERNAL_H
+#include <stddef.h>
+#include <stdint.h>
+#include "fastgrad.h"
+
+#define FG_MAX_DIMS 32
+#define FG_MAX_OPERANDS 4
+/* Below this many elements a parallel region costs more than it saves. */
+#define FG_PARALLEL_MIN 65536
+
+/* A loop over one innermost row: n elements, one pointer and one byte stride per operand. */
+typedef void (*fg_row_fn)(int64_t n, char **ptrs, const int64_t *strides, const void *ctx);
+
+typedef struct {
+    int nops, ndim;
+    int64_t shape[FG_MAX_DIMS];
+    int64_t strides[FG_MAX_OPERANDS][FG_MAX_DIMS];
+} fg_geometry;
+
+/* Copies a shape and per-operand strides ([op][dim], bytes) into g, dropping size-1 axes and
+ * merging axes that are contiguous with each other in every operand. Returns FG_EDIMS if ndim
+ * is out of range. */
+int fg_geometry_init(fg_geometry *g, int nops, int ndim, const int64_t *shape,
+                     const int64_t *strides);
+int64_t fg_geometry_numel(const fg_geometry *g);
+
+/* Calls row() over every element of g in row-major order. Elements must be independent when
+ * parallel is set: the index space is then split across threads. */
+void fg_iterate(const fg_geometry *g, char **ptrs, fg_row_fn row, const void *ctx, int parallel);
+
+int fg_dtype_size(int dtype);
+
+typedef uint8_t fg_bool; /* numpy's bool: one byte, 0 or 1 */
+
+/* ROW(NAME, ARITY, TX, T, R, EXPR) defines NAME, an fg_row_fn computing out = EXPR from up to
+ * three operands: x of type TX, y and z of type T, out of type R. The loop body is inlined three
+ * times: for contiguous operands, for a contiguous x with a broadcast scalar y, and for any
+ * strides, so the common cases get constant strides the compiler vectorizes. */
+#define LOAD(TYPE, ptr, i, stride) (*(const TYPE *)((ptr) + (i) * (stride)))
+
+#define ROW(NAME, ARITY, TX, T, R, EXPR)                                                       \
+    static inline __attribute__((always_inline)) void NAME##_body(                              \
+        int64_t n, char *o, const char *xp, const char *yp, const char *zp, int64_t so,       \
+        int64_t sx, int64_t sy, int64_t sz)                                                    \
+    {                                                                                          \
+        for (int64_t i = 0; i < n; i++) {                                                      \
+            TX x = LOAD(TX, xp, i, sx);                                                        \
+            T y = (ARITY) > 1 ? LOAD(T, yp, i, sy) : (T)0;                                     \
+            T z = (ARITY) > 2 ? LOAD(T, zp, i, sz) : (T)0;                                     \
+            (void)y; (void)z;                                                                  \
+            *(R *)(o + i * so) = (R)(EXPR);                                                    \
+        }                                                                                      \
+    }                                                                                          \
+    static void NAME(int64_t n, char **p, const int64_t *s, const void *ctx)                   \
+    {                                                                                          \
+        (void)ctx;                                                                             \
+        const int64_t so = sizeof(R), sx = sizeof(TX), st = sizeof(T);                         \
+        int contiguous = s[0] == so && s[1] == sx;                                             \
+        if (contiguous && ((ARITY) < 2 || s[2] == st) && ((ARITY) < 3 || s[3] == st))          \
+            NAME##_body(n, p[0], p[1], p[2], p[3], so, sx, st, st);                            \
+        else if (contiguous && (ARITY) == 2 && s[2] == 0)                                      \
+            NAME##_body(n, p[0], p[1], p[2], p[3], so, sx, 0, 0);                              \
+        else                                                                                   \
+            NAME##_body(n, p[0], p[1], p[2], p[3], s[0], s[1],                                 \
+                        (ARITY) > 1 ? s[2] : 0, (ARITY) > 2 ? s[3] : 0);                       \
+    }
+
+#endif

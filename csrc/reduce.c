@@ -1,0 +1,232 @@
+/* Reductions (sum, max, min over any set of axes) and scans along one axis (argmax, argmin,
+ * cumsum). */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include "internal.h"
+
+#define MAX_OF(x, y) (((x) > (y) || (x) != (x)) ? (x) : (y)) /* NaN wins, as in torch */
+#define MIN_OF(x, y) (((x) < (y) || (x) != (x)) ? (x) : (y))
+#define PLUS(x, y) ((x) + (y))
+
+/* Pairwise summation (as numpy): error grows with log(n), not n, so float32 sums of millions
+ * of elements stay within float32 rounding. Blocks of 128 use 8 accumulators to vectorize. */
+#define DEFINE_PAIRWISE(NAME, T)                                                               \
+    static T NAME(const char *x, int64_t n, int64_t s)                                         \
+    {                                                                                          \
+        if (n < 8) {                                                                           \
+            T r = 0;                                                                           \
+            for (int64_t i = 0; i < n; i++) r += LOAD(T, x, i, s);                             \
+            return r;                                                                          \
+        }                                                                                      \
+        if (n <= 128) {                                                                        \
+            T r[8];                                                                            \
+            for (int j = 0; j < 8; j++) r[j] = LOAD(T, x, j, s);                               \
+            int64_t i;                                                                         \
+            for (i = 8; i + 8 <= n; i += 8)                                                    \
+                for (int j = 0; j < 8; j++) r[j] += LOAD(T, x, i + j, s);                      \
+            T total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));       \
+            for (; i < n; i++) total += LOAD(T, x, i, s);                                      \
+            return total;                                                                      \
+        }                                                                                      \
+        int64_t half = (n / 2) & ~(int64_t)7;                                                  \
+        return NAME(x, half, s) + NAME(x + half * s, n - half, s);                             \
+    }
+DEFINE_PAIRWISE(pairwise_f32, float)
+DEFINE_PAIRWISE(pairwise_f64, double)
+DEFINE_PAIRWISE(pairwise_i64, int64_t)
+
+/* A row of a reduction has out stride 0 (all of it folds into one output) or not (each
+ * element folds into its own output: the reduced axis is an outer one). */
+#define DEFINE_REDUCE_ROW(NAME, T, COMBINE, ROW_TOTAL)                                         \
+    static void NAME(int64_t n, char **p, const int64_t *s, const void *ctx)                   \
+    {                                                                                          \
+        (void)ctx;                                                                             \
+        T *out = (T *)p[0];                                                                    \
+        if (s[0] == 0) {                                                                       \
+            T acc = *out;                                                                      \
+            ROW_TOTAL(acc, p[1], n, s[1]);                                                     \
+            *out = acc;                                                                        \
+        } else if (s[0] == sizeof(T) && s[1] == sizeof(T)) {                                   \
+            const T *x = (const T *)p[1];                                                      \
+            for (int64_t i = 0; i < n; i++) out[i] = COMBINE(out[i], x[i]);                    \
+        } else {                                                                               \
+            for (int64_t i = 0; i < n; i++) {                                                  \
+                T *o = (T *)(p[0] + i * s[0]);                                                 \
+                *o = COMBINE(*o, LOAD(T, p[1], i, s[1]));                                      \
+            }                                                                                  \
+        }                                                                                      \
+    }
+#define SUM_TOTAL_f32(acc, x, n, s) acc += pairwise_f32(x, n, s)
+#define SUM_TOTAL_f64(acc, x, n, s) acc += pairwise_f64(x, n, s)
+#define SUM_TOTAL_i64(acc, x, n, s) acc += pairwise_i64(x, n, s)
+#define FOLD(COMBINE, T, acc, x, n, s)                                                         \
+    for (int64_t i = 0; i < (n); i++) acc = COMBINE(acc, LOAD(T, x, i, s))
+#define MAX_TOTAL_f32(acc, x, n, s) FOLD(MAX_OF, float, acc, x, n, s)
+#define MAX_TOTAL_f64(acc, x, n, s) FOLD(MAX_OF, double, acc, x, n, s)
+#define MAX_TOTAL_i64(acc, x, n, s) FOLD(MAX_OF, int64_t, acc, x, n, s)
+#define MAX_TOTAL_bool(acc, x, n, s) FOLD(MAX_OF, fg_bool, acc, x, n, s)
+#define MIN_TOTAL_f32(acc, x, n, s) FOLD(MIN_OF, float, acc, x, n, s)
+#define MIN_TOTAL_f64(acc, x, n, s) FOLD(MIN_OF, double, acc, x, n, s)
+#define MIN_TOTAL_i64(acc, x, n, s) FOLD(MIN_OF, int64_t, acc, x, n, s)
+#define MIN_TOTAL_bool(acc, x, n, s) FOLD(MIN_OF, fg_bool, acc, x, n, s)
+
+DEFINE_REDUCE_ROW(sum_f32, float, PLUS, SUM_TOTAL_f32)
+DEFINE_REDUCE_ROW(sum_f64, double, PLUS, SUM_TOTAL_f64)
+DEFINE_REDUCE_ROW(sum_i64, int64_t, PLUS, SUM_TOTAL_i64)
+DEFINE_REDUCE_ROW(max_f32, float, MAX_OF, MAX_TOTAL_f32)
+DEFINE_REDUCE_ROW(max_f64, double, MAX_OF, MAX_TOTAL_f64)
+DEFINE_REDUCE_ROW(max_i64, int64_t, MAX_OF, MAX_TOTAL_i64)
+DEFINE_REDUCE_ROW(max_bool, fg_bool, MAX_OF, MAX_TOTAL_bool)
+DEFINE_REDUCE_ROW(min_f32, float, MIN_OF, MIN_TOTAL_f32)
+DEFINE_REDUCE_ROW(min_f64, double, MIN_OF, MIN_TOTAL_f64)
+DEFINE_REDUCE_ROW(min_i64, int64_t, MIN_OF, MIN_TOTAL_i64)
+DEFINE_REDUCE_ROW(min_bool, fg_bool, MIN_OF, MIN_TOTAL_bool)
+
+/* [op][dtype]; NULL where the op does not take the dtype (sums of bools are cast first). */
+static const fg_row_fn reduce_rows[3][4] = {
+    [FG_SUM] = {NULL, sum_i64, sum_f32, sum_f64},
+    [FG_MAX] = {max_bool, max_i64, max_f32, max_f64},
+    [FG_MIN] = {min_bool, min_i64, min_f32, min_f64},
+};
+
+/* The value a reduction starts from: its identity. */
+static double reduce_identity(int op, int dtype)
+{
+    if (op == FG_SUM) return 0;
+    int is_max = op == FG_MAX;
+    switch (dtype) {
+    case FG_BOOL: return is_max ? 0 : 1;
+    case FG_INT64: return is_max ? (double)INT64_MIN : (double)INT64_MAX;
+    default: return is_max ? -INFINITY : INFINITY;
+    }
+}
+
+/* Axes sorted by the input's stride, largest first, so the innermost loop walks x's memory in
+ * order whichever axes are reduced. */
+static void sort_axes_by_stride(int ndim, const int64_t *x_strides, int *order)
+{
+    for (int d = 0; d < ndim; d++) order[d] = d;
+    for (int i = 1; i < ndim; i++)
+        for (int j = i; j > 0 && llabs(x_strides[order[j - 1]]) < llabs(x_strides[order[j]]); j--) {
+            int t = order[j]; order[j] = order[j - 1]; order[j - 1] = t;
+        }
+}
+
+int fg_reduce(int op, int dtype, int ndim, const int64_t *shape, const int64_t *x_strides,
+              int64_t reduce_mask, char *out, const char *x)
+{
+    if (op < FG_SUM || op > FG_MIN) return FG_EOP;
+    if (dtype < FG_BOOL || dtype > FG_FLOAT64 || !reduce_rows[op][dtype]) return FG_EDTYPE;
+    if (ndim < 0 || ndim > FG_MAX_DIMS) return FG_EDIMS;
+    int64_t size = fg_dtype_size(dtype);
+    /* out is contiguous in the keepdims shape; reduced axes get stride 0 */
+    int64_t out_strides[FG_MAX_DIMS], n_out = 1;
+    for (int d = ndim - 1; d >= 0; d--) {
+        int reduced = (reduce_mask >> d) & 1;
+        out_strides[d] = reduced ? 0 : n_out * size;
+        if (!reduced) n_out *= shape[d];
+    }
+    int64_t one = n_out, flat_stride = size;
+    int status = fg_fill(dtype, 1, &one, &flat_stride, out, reduce_identity(op, dtype));
+    if (status != FG_OK) return status;
+
+    int order[FG_MAX_DIMS];
+    int64_t sorted_shape[FG_MAX_DIMS], sorted_strides[2 * FG_MAX_DIMS];
+    sort_axes_by_stride(ndim, x_strides, order);
+    for (int i = 0; i < ndim; i++) {
+        sorted_shape[i] = shape[order[i]];
+        sorted_strides[i] = out_strides[order[i]];
+        sorted_strides[ndim + i] = x_strides[order[i]];
+    }
+    fg_geometry g;
+    status = fg_geometry_init(&g, 2, ndim, sorted_shape, sorted_strides);
+    if (status != FG_OK) return status;
+    char *ptrs[2] = {out, (char *)x};
+    fg_iterate(&g, ptrs, reduce_rows[op][dtype], NULL, 0); /* rows share outputs: serial */
+    return FG_OK;
+}
+
+/* ---- scans along one axis: each call of a row function handles n positions off the axis,
+ * and for each walks the k elements along it. */
+typedef struct { int64_t k, out_stride, x_stride; } axis_walk;
+
+#define DEFINE_ARG_ROW(NAME, T, BETTER)                                                        \
+    static void NAME(int64_t n, char **p, const int64_t *s, const void *ctx)                   \
+    {                                                                                          \
+        const axis_walk *w = ctx;                                                              \
+        for (int64_t i = 0; i < n; i++) {                                                      \
+            const char *x = p[1] + i * s[1];                                                   \
+            T best = LOAD(T, x, 0, w->x_stride);                                               \
+            int64_t best_index = 0;                                                            \
+            for (int64_t j = 1; j < w->k && best == best; j++) {                               \
+                T v = LOAD(T, x, j, w->x_stride);                                              \
+                if (BETTER(v, best)) { best = v; best_index = j; }                            \
+            }                                                                                  \
+            *(int64_t *)(p[0] + i * s[0]) = best_index;                                        \
+        }                                                                                      \
+    }
+/* the first NaN is the extreme, as in torch; the loop above stops at it */
+#define GREATER(v, best) ((v) > (best) || (v) != (v))
+#define LESS(v, best) ((v) < (best) || (v) != (v))
+DEFINE_ARG_ROW(argmax_bool, fg_bool, GREATER)
+DEFINE_ARG_ROW(argmax_i64, int64_t, GREATER)
+DEFINE_ARG_ROW(argmax_f32, float, GREATER)
+DEFINE_ARG_ROW(argmax_f64, double, GREATER)
+DEFINE_ARG_ROW(argmin_bool, fg_bool, LESS)
+DEFINE_ARG_ROW(argmin_i64, int64_t, LESS)
+DEFINE_ARG_ROW(argmin_f32, float, LESS)
+DEFINE_ARG_ROW(argmin_f64, double, LESS)
+
+#define DEFINE_CUMSUM_ROW(NAME, T)                                                             \
+    static void NAME(int64_t n, char **p, const int64_t *s, const void *ctx)                   \
+    {                                                                                          \
+        const axis_walk *w = ctx;                                                              \
+        for (int64_t i = 0; i < n; i++) {                                                      \
+            char *out = p[0] + i * s[0];                                                       \
+            const char *x = p[1] + i * s[1];                                                   \
+            T acc = 0;                                                                         \
+            for (int64_t j = 0; j < w->k; j++) {                                               \
+                acc += LOAD(T, x, j, w->x_stride);                                             \
+                *(T *)(out + j * w->out_stride) = acc;                                         \
+            }                                                                                  \
+        }                                                                                      \
+    }
+DEFINE_CUMSUM_ROW(cumsum_i64, int64_t)
+DEFINE_CUMSUM_ROW(cumsum_f32, float)
+DEFINE_CUMSUM_ROW(cumsum_f64, double)
+
+static const fg_row_fn axis_rows[3][4] = {
+    [FG_ARGMAX] = {argmax_bool, argmax_i64, argmax_f32, argmax_f64},
+    [FG_ARGMIN] = {argmin_bool, argmin_i64, argmin_f32, argmin_f64},
+    [FG_CUMSUM] = {NULL, cumsum_i64, cumsum_f32, cumsum_f64},
+};
+
+int fg_along_axis(int op, int dtype, int ndim, const int64_t *shape, const int64_t *strides,
+                  int axis, char *out, const char *x)
+{
+    if (op < FG_ARGMAX || op > FG_CUMSUM) return FG_EOP;
+    if (dtype < FG_BOOL || dtype > FG_FLOAT64 || !axis_rows[op][dtype]) return FG_EDTYPE;
+    if (ndim < 1 || ndim > FG_MAX_DIMS || axis < 0 || axis >= ndim) return FG_EDIMS;
+    axis_walk w = {shape[axis], strides[axis], strides[ndim + axis]};
+    if (w.k == 0) return FG_OK;
+    int64_t other_shape[FG_MAX_DIMS], other_strides[2 * FG_MAX_DIMS];
+    int m = 0;
+    for (int d = 0; d < ndim; d++) {
+        if (d == axis) continue;
+        other_shape[m] = shape[d];
+        m++;
+    }
+    for (int d = 0, i = 0; d < ndim; d++) {
+        if (d == axis) continue;
+        other_strides[i] = strides[d];
+        other_strides[m + i] = strides[ndim + d];
+        i++;
+    }
+    fg_geometry g;
+    int status = fg_geometry_init(&g, 2, m, other_shape, other_strides);
+    if (status != FG_OK) return status;
+    char *ptrs[2] = {out, (char *)x};
+    fg_iterate(&g, ptrs, axis_rows[op][dtype], &w, 1);
+    return FG_OK;
+}

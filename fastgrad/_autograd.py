@@ -1,0 +1,226 @@
+"""Reverse-mode autograd: the graph node each op leaves behind, the grad mode switch, and the
+engine that walks the graph backwards."""
+import functools
+import threading
+
+from ._tensor import Tensor
+
+_state = threading.local()
+
+
+def is_grad_enabled():
+    return getattr(_state, "enabled", True)
+
+
+def _set_grad_enabled(mode):
+    _state.enabled = bool(mode)
+
+
+class _GradMode:
+    """Sets gradient recording on or off inside a `with` block or a decorated function."""
+
+    def __init__(self, mode):
+        self.mode = mode
+
+    def __enter__(self):
+        self.prev = is_grad_enabled()
+        _set_grad_enabled(self.mode)
+        return self
+
+    def __exit__(self, *exc):
+        _set_grad_enabled(self.prev)
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with _GradMode(self.mode):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """Operations inside record no graph: `with no_grad():` or `@no_grad()`. Thread-local."""
+
+    def __init__(self):
+        super().__init__(False)
+
+
+class enable_grad(_GradMode):
+    def __init__(self):
+        super().__init__(True)
+
+
+class set_grad_enabled(_GradMode):
+    """Sets the mode at once when called, and restores it on leaving a `with` block."""
+
+    def __init__(self, mode=True):
+        super().__init__(bool(mode))
+        self.prev = is_grad_enabled()
+        _set_grad_enabled(self.mode)
+
+    def __enter__(self):
+        return self
+
+
+class Node:
+    """One op's record in the graph: its row of the op table, where each input's gradient goes
+    (a Node, a leaf Tensor that requires grad, or None), and what its backward rule needs."""
+
+    __slots__ = ("op", "parents", "inputs", "out", "params", "input_meta", "versions", "freed",
+                 "__weakref__")
+
+    def __init__(self, op, inputs, out, params):
+        self.op = op
+        self.parents = tuple(
+            t._node if t._node is not None else (t if t.requires_grad else None) for t in inputs)
+        self.input_meta = tuple((t._a.shape, t.dtype) for t in inputs)
+        self.params = params
+        self.inputs = inputs if op.save_inputs else None
+        # The output is saved as a detached alias: the output holding its own node would be a
+        # reference cycle.
+        self.out = out.detach() if op.save_output else None
+        saved = (inputs if op.save_inputs else ()) + ((self.out,) if op.save_output else ())
+        self.versions = tuple(t._version[0] for t in saved)
+        self.freed = False
+
+    def name(self):
+        return self.op.grad_fn_name
+
+    def __repr__(self):
+        return f"<{self.op.grad_fn_name} object at {id(self):#x}>"
+
+    @property
+    def next_functions(self):
+        return tuple((p if isinstance(p, Node) else None, 0) for p in self.parents)
+
+    def _saved(self):
+        saved = (self.inputs or ()) + ((self.out,) if self.out is not None else ())
+        if self.freed and (self.op.save_inputs or self.op.save_output):
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the "
+                "graph are freed when you call .backward() or autograd.grad(). Specify "
+                "retain_graph=True if you need to backward through the graph a second time.")
+        for t, v in zip(saved, self.versions):
+            if t._version[0] != v:
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: [{t.dtype!r} {list(t.shape)}] is at version "
+                    f"{t._version[0]}; expected version {v} instead ({self.op.grad_fn_name}).")
+
+    def apply(self, grad):
+        """The gradient for each input (None where no gradient is needed)."""
+        self._saved()
+        inputs = self.inputs or ()
+        rules = self.op.grads
+        if self.op.joint:
+            return rules[0](grad, self.out, *inputs, **self.params)
+        return tuple(
+            rules[i](grad, self.out, *inputs, **self.params) if parent is not None else None
+            for i, parent in enumerate(self.parents))
+
+    def free(self):
+        self.inputs = None
+        self.out = None
+        self.freed = True
+
+
+def _graph_order(root):
+    """Consumer counts of every node reachable from root, found without recursion."""
+    consumers = {root: 0}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for parent in node.parents:
+            if type(parent) is Node:
+                if parent in consumers:
+                    consumers[parent] += 1
+                else:
+                    consumers[parent] = 1
+                    stack.append(parent)
+    return consumers
+
+
+def _sum_to(grad, shape):
+    """Undoes broadcasting: sums grad over the axes along which `shape` was broadcast. This is
+    the only place in fastgrad that does so."""
+    if grad._a.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad._a.shape[lead + i] != 1)
+    return grad.sum(dim=axes, keepdim=True).reshape(shape) if axes else grad.reshape(shape)
+
+
+def backward(tensor, gradient=None, retain_graph=None, create_graph=False):
+    """Accumulates d(tensor)/d(leaf), contracted with `gradient`, into every leaf's .grad."""
+    from . import _creation, _ops
+
+    if not tensor.requires_grad:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    if gradient is None:
+        if tensor._a.size != 1:
+            raise RuntimeError(
+                f"grad can be implicitly created only for scalar outputs (backward() on a tensor "
+                f"of shape {tuple(tensor.shape)} needs a `gradient` of that shape)")
+        gradient = _creation.ones_like(tensor)
+    else:
+        if not isinstance(gradient, Tensor):
+            gradient = _creation.tensor(gradient, dtype=tensor.dtype)
+        if gradient._a.shape != tensor._a.shape:
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[0] has a shape of {gradient.shape} and "
+                f"output[0] has a shape of {tensor.shape}.")
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    with set_grad_enabled(create_graph):
+        if tensor._node is None:  # backward() on a leaf
+            _accumulate({id(tensor): (tensor, gradient)}, gradient, create_graph, _ops)
+            return
+        _run(tensor._node, gradient, retain_graph, create_graph, _ops)
+
+
+def _run(root, gradient, retain_graph, create_graph, _ops):
+    consumers = _graph_order(root)
+    grads = {root: gradient}
+    leaf_grads = {}
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        grad = grads.pop(node)
+        input_grads = node.apply(grad)
+        if not retain_graph:
+            node.free()
+        for parent, g, (shape, dtype) in zip(node.parents, input_grads, node.input_meta):
+            if parent is None or g is None:
+                continue
+            g = _sum_to(g, shape)
+            if g.dtype is not dtype:
+                g = _ops.cast(g, dtype)
+            if type(parent) is Node:
+                previous = grads.get(parent)
+                grads[parent] = g if previous is None else previous + g
+                consumers[parent] -= 1
+                if consumers[parent] == 0:
+                    ready.append(parent)
+            else:
+                key = id(parent)
+                previous = leaf_grads.get(key)
+                leaf_grads[key] = (parent, g if previous is None else previous[1] + g)
+    _accumulate(leaf_grads, gradient, create_graph, _ops)
+
+
+def _accumulate(leaf_grads, root_gradient, create_graph, _ops):
+    """Adds each leaf's gradient into its .grad. A gradient that may share memory with another
+    tensor (the caller's `gradient`, one passed through to two leaves, a view) is copied, so
+    that `x.grad.zero_()` never touches anything else."""
+    stored = {id(root_gradient)}
+    for leaf, g in leaf_grads.values():
+        if leaf.grad is None:
+            if not create_graph and (id(g) in stored or g._a.base is not None or g._node is not None):
+                g = _ops.clone(g.detach())
+            stored.add(id(g))
+            leaf.grad = g
+        elif create_graph:
+            leaf.grad = leaf.grad + g
+        else:
+            _ops.add_(leaf.grad, g)

@@ -1,0 +1,172 @@
+"""Making tensors: from Python data and numpy arrays, filled, ranges and random numbers.
+numpy owns the memory and makes the random numbers; fills and ranges run in C."""
+import math
+import numbers
+
+import numpy as np
+
+from . import _dtype
+from . import _kernels as K
+from ._tensor import Tensor, empty_like_shape
+
+
+def _infer_dtype(data, array):
+    if isinstance(data, (np.ndarray, np.generic)):
+        return _dtype.from_numpy_dtype(array.dtype)
+    kind = array.dtype.kind
+    if kind == "b":
+        return _dtype.bool_
+    if kind in "iu":
+        return _dtype.int64
+    if kind == "f":
+        return _dtype.default_float
+    raise TypeError(f"tensor(): could not infer a dtype for data of numpy dtype {array.dtype} "
+                    f"(expected numbers, booleans or nested lists of them)")
+
+
+def _as_array(data):
+    if isinstance(data, Tensor):
+        return data._a
+    try:
+        array = np.asarray(data)
+    except ValueError as e:  # ragged nested lists
+        raise ValueError(f"tensor(): expected a rectangular nested list of numbers ({e})") from None
+    if array.dtype == object or array.dtype.kind not in "biuf":
+        raise TypeError(f"tensor(): could not convert data of type {type(data).__name__} "
+                        f"(numpy dtype {array.dtype}) to a tensor of numbers")
+    return array
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new tensor holding a copy of `data` (a number, nested lists, a numpy array, a tensor)."""
+    array = _as_array(data)
+    source = Tensor(array, _dtype.from_numpy_dtype(array.dtype, "tensor"))
+    if dtype is not None:
+        dtype = _dtype.to_dtype(dtype)
+    elif isinstance(data, Tensor):
+        dtype = data.dtype
+    else:
+        dtype = _infer_dtype(data, array)
+    out = K.copy_into(empty_like_shape(array.shape, dtype), source)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def as_tensor(data, dtype=None):
+    if isinstance(data, Tensor) and (dtype is None or _dtype.to_dtype(dtype) is data.dtype):
+        return data
+    return tensor(data, dtype)
+
+
+def from_numpy(array):
+    """A tensor sharing the memory of a numpy array (no copy)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy(): expected np.ndarray (got {type(array).__name__})")
+    return Tensor(array, _dtype.from_numpy_dtype(array.dtype, "from_numpy"))
+
+
+def _size(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    size = tuple(size)
+    if not all(isinstance(s, numbers.Integral) for s in size):
+        raise TypeError(f"expected a shape of ints, got {size}")
+    if any(s < 0 for s in size):
+        raise RuntimeError(f"Trying to create tensor with negative dimension: {list(size)}")
+    return tuple(int(s) for s in size)
+
+
+def _finish(out, requires_grad):
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def full(size, fill_value, dtype=None, requires_grad=False, device=None):
+    dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.scalar_dtype(fill_value)
+    out = K.fill(empty_like_shape(_size((size,) if isinstance(size, int) else size), dtype), fill_value)
+    return _finish(out, requires_grad)
+
+
+def zeros(*size_args, size=None, dtype=None, requires_grad=False, device=None):
+    return full(_size(size_args if size is None else (size,)), 0.0, dtype or _dtype.default_float, requires_grad)
+
+
+def ones(*size_args, size=None, dtype=None, requires_grad=False, device=None):
+    return full(_size(size_args if size is None else (size,)), 1.0, dtype or _dtype.default_float, requires_grad)
+
+
+def empty(*size_args, size=None, dtype=None, requires_grad=False, device=None):
+    return _finish(empty_like_shape(_size(size_args if size is None else (size,)), _dtype.to_dtype(dtype or _dtype.default_float)),
+                   requires_grad)
+
+
+def full_like(x, fill_value, dtype=None, requires_grad=False):
+    return full(x.shape, fill_value, dtype or x.dtype, requires_grad)
+
+
+def zeros_like(x, dtype=None, requires_grad=False):
+    return full_like(x, 0, dtype, requires_grad)
+
+
+def ones_like(x, dtype=None, requires_grad=False):
+    return full_like(x, 1, dtype, requires_grad)
+
+
+def empty_like(x, dtype=None, requires_grad=False):
+    return _finish(empty_like_shape(x._a.shape, _dtype.to_dtype(dtype or x.dtype)), requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
+    """Values from start (inclusive) to end (exclusive) by step; int64 unless any bound is a float."""
+    if end is None:
+        start, end = 0, start
+    bounds = [float(v) if isinstance(v, Tensor) and v.dtype.is_floating_point else v
+              for v in (start, end, step)]
+    if dtype is None:
+        floating = any(isinstance(v, (float, np.floating)) for v in bounds)
+        dtype = _dtype.default_float if floating else _dtype.int64
+    dtype = _dtype.to_dtype(dtype)
+    start, end, step = (float(v) for v in bounds)
+    if step == 0:
+        raise RuntimeError("arange(): step must be nonzero")
+    n = max(0, math.ceil((end - start) / step))
+    if n and (end - start) / step < 0:
+        raise RuntimeError("arange(): upper bound and larger bound inconsistent with step sign")
+    return _finish(K.arange(n, start, step, dtype), requires_grad)
+
+
+# ---- random numbers: numpy's generator makes them ----------------------------------------------
+_generator = np.random.default_rng()
+
+
+def manual_seed(seed):
+    global _generator
+    _generator = np.random.default_rng(int(seed))
+    return _generator
+
+
+def _random(make, size, dtype, requires_grad):
+    dtype = _dtype.to_dtype(dtype or _dtype.default_float)
+    if not dtype.is_floating_point:
+        raise TypeError(f"random floats cannot be made as {dtype!r}")
+    return _finish(Tensor(np.asarray(make(_size(size), dtype.np)), dtype), requires_grad)
+
+
+def randn(*size_args, size=None, dtype=None, requires_grad=False, generator=None, device=None):
+    """Standard normal samples."""
+    return _random(lambda s, d: _generator.standard_normal(s, dtype=d),
+                   size_args if size is None else (size,), dtype, requires_grad)
+
+
+def rand(*size_args, size=None, dtype=None, requires_grad=False, generator=None, device=None):
+    """Uniform samples from [0, 1)."""
+    return _random(lambda s, d: _generator.random(s, dtype=d),
+                   size_args if size is None else (size,), dtype, requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, dtype=None, requires_grad=False, generator=None):
+    """Normal samples with the given mean and standard deviation (numbers) and size."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        raise NotImplementedError("normal(): tensor mean/std are not supported yet; pass numbers")
+    if size is None:
+        raise TypeError("normal(): pass size= with number mean and std")
+    return _random(lambda s, d: _generator.normal(mean, std, s).astype(d, copy=False),
+                   (size,) if isinstance(size, int) else size, dtype, requires_grad)

@@ -1,0 +1,138 @@
+"""The bridge to the C kernels: turns tensors into pointers, shapes and byte strides, calls one
+C function, and turns its status into an exception. No arithmetic happens here."""
+import numpy as np
+
+from ._fastgrad_c import ffi, lib
+from ._tensor import Tensor, empty_like_shape
+
+NULL = ffi.NULL
+
+_ERRORS = {
+    lib.FG_EDTYPE: (TypeError, "is not implemented for dtype {dtype}"),
+    lib.FG_EOP: (ValueError, "is not a known kernel"),
+    lib.FG_EDIMS: (ValueError, "got an unsupported number of dimensions or unaligned strides"),
+    lib.FG_ENOMEM: (MemoryError, "could not allocate its workspace"),
+}
+
+
+def _check(status, what, dtype):
+    if status:
+        exc, message = _ERRORS.get(status, (RuntimeError, "failed with status %d" % status))
+        raise exc(f"{what} {message.format(dtype=dtype)}")
+
+
+def broadcast_shape(what, a, b):
+    """numpy's broadcasting of two shapes, with PyTorch's error message."""
+    if a == b:
+        return a
+    n = max(len(a), len(b))
+    a1 = (1,) * (n - len(a)) + tuple(a)
+    b1 = (1,) * (n - len(b)) + tuple(b)
+    out = []
+    for i, (x, y) in enumerate(zip(a1, b1)):
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(
+                f"{what}: the size of tensor a ({x}) must match the size of tensor b ({y}) at "
+                f"non-singleton dimension {i} (shapes {tuple(a)} and {tuple(b)})"
+            )
+        out.append(y if x == 1 else x)
+    return tuple(out)
+
+
+def broadcast_strides(array, shape):
+    """Byte strides that read `array` as if broadcast to `shape` (0 where it repeats)."""
+    if array.shape == shape:
+        return array.strides
+    pad = len(shape) - array.ndim
+    return (0,) * pad + tuple(
+        0 if n == 1 else s for n, s in zip(array.shape, array.strides)
+    )
+
+
+def elementwise(code, dtype, out_dtype, inputs, out=None):
+    """out = op(inputs...) with broadcasting; `dtype` is the operands' dtype (for FG_WHERE, that
+    of the values, the condition being bool)."""
+    shape = inputs[0]._a.shape
+    for t in inputs[1:]:
+        shape = broadcast_shape(_NAMES[code], shape, t._a.shape)
+    if out is None:
+        out = empty_like_shape(shape, out_dtype)
+    strides = list(out._a.strides)
+    for t in inputs:
+        strides.extend(broadcast_strides(t._a, shape))
+    ptrs = [t._ptr for t in inputs] + [NULL] * (3 - len(inputs))
+    _check(lib.fg_elementwise(code, dtype.code, len(shape), shape, strides, out._ptr, *ptrs),
+           _NAMES[code], dtype)
+    return out
+
+
+def copy_into(out, x):
+    """out[...] = x converted to out's dtype, x broadcast to out's shape."""
+    shape = out._a.shape
+    broadcast_shape("copy_", x._a.shape, shape)
+    strides = list(out._a.strides) + list(broadcast_strides(x._a, shape))
+    _check(lib.fg_copy(out.dtype.code, x.dtype.code, len(shape), shape, strides, out._ptr, x._ptr),
+           "copy", x.dtype)
+    return out
+
+
+def fill(out, value):
+    a = out._a
+    _check(lib.fg_fill(out.dtype.code, a.ndim, a.shape, a.strides, out._ptr, value), "fill_", out.dtype)
+    return out
+
+
+def arange(n, start, step, dtype):
+    out = empty_like_shape((n,), dtype)
+    _check(lib.fg_arange(dtype.code, n, out._ptr, start, step), "arange", dtype)
+    return out
+
+
+def reduce(code, x, axes, out_dtype=None):
+    """Reduces x over `axes` (a tuple of non-negative ints); the result keeps dims (size 1)."""
+    a = x._a
+    mask = 0
+    for d in axes:
+        mask |= 1 << d
+    out = empty_like_shape(tuple(1 if (mask >> d) & 1 else n for d, n in enumerate(a.shape)),
+                           out_dtype or x.dtype)
+    _check(lib.fg_reduce(code, x.dtype.code, a.ndim, a.shape, a.strides, mask, out._ptr, x._ptr),
+           _REDUCE_NAMES[code], x.dtype)
+    return out
+
+
+def along_axis(code, x, axis, out_shape, out_dtype):
+    """argmax/argmin (out_shape has 1 at axis) or cumsum (out_shape is x's shape) along axis."""
+    a = x._a
+    out = empty_like_shape(out_shape, out_dtype)
+    strides = list(out._a.strides) + list(a.strides)
+    _check(lib.fg_along_axis(code, x.dtype.code, a.ndim, a.shape, strides, axis, out._ptr, x._ptr),
+           _AXIS_NAMES[code], x.dtype)
+    return out
+
+
+def matmul(a, b, batch, m, n, k, out_shape, a_strides, b_strides):
+    """(batched) a @ b where a's and b's (batch, row, col) byte strides are given."""
+    out = empty_like_shape(out_shape, a.dtype)
+    itemsize = a.dtype.itemsize
+    c_strides = (m * n * itemsize, n * itemsize, itemsize)
+    strides = list(a_strides) + list(b_strides) + list(c_strides)
+    _check(lib.fg_matmul(a.dtype.code, batch, m, n, k, strides, out._ptr, a._ptr, b._ptr, 0),
+           "matmul", a.dtype)
+    return out
+
+
+def set_num_threads(n):
+    lib.fg_set_num_threads(int(n))
+
+
+def get_num_threads():
+    return lib.fg_get_num_threads()
+
+
+_NAMES = {getattr(lib, "FG_" + name.upper()): name for name in (
+    "neg abs sign exp log sqrt sin cos tanh sigmoid relu add sub mul div pow maximum minimum "
+    "eq ne lt le gt ge relu_backward abs_backward sigmoid_backward tanh_backward max_backward "
+    "where").split()}
+_REDUCE_NAMES = {lib.FG_SUM: "sum", lib.FG_MAX: "max", lib.FG_MIN: "min"}
+_AXIS_NAMES = {lib.FG_ARGMAX: "argmax", lib.FG_ARGMIN: "argmin", lib.FG_CUMSUM: "cumsum"}

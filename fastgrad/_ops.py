@@ -1,0 +1,825 @@
+"""The op table. Each op says once which kernel computes it and, per input, the rule for its
+gradient: `rule(g, out, *inputs, **params)` returns the gradient for that input given the
+upstream gradient g. Rules are written in fastgrad's own ops, so they run on the C kernels too.
+The engine (_autograd) sums each gradient back to its input's shape; no rule repeats that."""
+import builtins
+import itertools
+import numbers
+
+import numpy as np
+
+from . import _dtype
+from . import _kernels as K
+from ._autograd import Node, is_grad_enabled
+from ._fastgrad_c import lib as C
+from ._tensor import Tensor, empty_like_shape
+
+bool_, int64, float32, float64 = _dtype.bool_, _dtype.int64, _dtype.float32, _dtype.float64
+
+
+class Op:
+    """One row of the op table."""
+
+    __slots__ = ("grad_fn_name", "forward", "grads", "save_inputs", "save_output", "joint")
+
+    def __init__(self, grad_fn_name, forward, *grads, save_inputs=True, save_output=False,
+                 joint=False):
+        self.grad_fn_name = grad_fn_name
+        self.forward = forward
+        self.grads = grads  # one rule per input; if joint, one rule giving all (stack, cat)
+        self.save_inputs = save_inputs
+        self.save_output = save_output
+        self.joint = joint
+
+
+def apply(op, *inputs, **params):
+    """Runs op's kernel and, when a floating input requires grad, records a graph node."""
+    out = op.forward(*inputs, **params)
+    if op.grads and out.dtype.is_floating_point and is_grad_enabled():
+        for t in inputs:
+            if t.requires_grad:
+                out._node = Node(op, inputs, out, params)
+                out.requires_grad = True
+                break
+    return out
+
+
+# ---- arguments --------------------------------------------------------------------------------
+def normalize_dim(dim, ndim, name):
+    n = builtins.max(ndim, 1)
+    if not isinstance(dim, numbers.Integral) or not -n <= dim < n:
+        raise IndexError(f"{name}(): Dimension out of range (expected to be in range of "
+                         f"[{-n}, {n - 1}], but got {dim})")
+    return int(dim) % n
+
+
+def normalize_dims(dim, ndim, name):
+    """A sorted tuple of distinct non-negative axes; None or () means all of them."""
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        return tuple(range(ndim))
+    if isinstance(dim, numbers.Integral):
+        dim = (dim,)
+    dims = tuple(sorted({normalize_dim(d, ndim, name) for d in dim}))
+    if len(dims) != len(dim):
+        raise RuntimeError(f"{name}(): dim {list(dim)} appears multiple times in the list of dims")
+    return dims
+
+
+def shape_arg(args):
+    """Accepts f(2, 3), f((2, 3)) and f([2, 3])."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = args[0]
+    return tuple(int(s) for s in args)
+
+
+def _pick(dim, axis, keepdim, keepdims):
+    """PyTorch's dim/keepdim and numpy's axis/keepdims spellings are both accepted."""
+    return (axis if axis is not None else dim), (keepdims if keepdims is not None else keepdim)
+
+
+def scalar_tensor(value, dtype):
+    return Tensor(np.array(value, dtype.np), dtype)
+
+
+def as_dtype(x, dtype):
+    """x as a tensor of `dtype`: Python numbers become 0-d tensors; tensors are cast."""
+    if isinstance(x, Tensor):
+        return x if x.dtype is dtype else cast(x, dtype)
+    return scalar_tensor(x, dtype)
+
+
+def _check_number(x, name):
+    if not isinstance(x, (Tensor, numbers.Number, np.bool_)):
+        raise TypeError(f"{name}(): expected a Tensor or a number, got {type(x).__name__}")
+
+
+# ---- elementwise ------------------------------------------------------------------------------
+def _ew(code, out_dtype=None):
+    """The forward of an elementwise op: its C kernel over broadcast operands."""
+    def forward(*xs):
+        dtype = xs[-1].dtype
+        return K.elementwise(code, dtype, out_dtype or dtype, xs)
+    return forward
+
+
+def _fused(code, *xs):
+    """A fused backward kernel (relu's mask, sigmoid from its output, ...)."""
+    return K.elementwise(code, xs[-1].dtype, xs[-1].dtype, xs)
+
+
+NEG = Op("NegBackward0", _ew(C.FG_NEG), lambda g, out, x: -g, save_inputs=False)
+ABS = Op("AbsBackward0", _ew(C.FG_ABS), lambda g, out, x: _fused(C.FG_ABS_BACKWARD, g, x))
+SIGN = Op("SignBackward0", _ew(C.FG_SIGN), lambda g, out, x: g * 0, save_inputs=False)
+EXP = Op("ExpBackward0", _ew(C.FG_EXP), lambda g, out: g * out, save_inputs=False, save_output=True)
+LOG = Op("LogBackward0", _ew(C.FG_LOG), lambda g, out, x: g / x)
+SQRT = Op("SqrtBackward0", _ew(C.FG_SQRT), lambda g, out: g / (2 * out), save_inputs=False, save_output=True)
+SIN = Op("SinBackward0", _ew(C.FG_SIN), lambda g, out, x: g * cos(x))
+COS = Op("CosBackward0", _ew(C.FG_COS), lambda g, out, x: g * -sin(x))
+TANH = Op("TanhBackward0", _ew(C.FG_TANH), lambda g, out: _fused(C.FG_TANH_BACKWARD, g, out),
+          save_inputs=False, save_output=True)
+SIGMOID = Op("SigmoidBackward0", _ew(C.FG_SIGMOID), lambda g, out: _fused(C.FG_SIGMOID_BACKWARD, g, out),
+             save_inputs=False, save_output=True)
+RELU = Op("ReluBackward0", _ew(C.FG_RELU), lambda g, out, x: _fused(C.FG_RELU_BACKWARD, g, x))
+
+ADD = Op("AddBackward0", _ew(C.FG_ADD), lambda g, out: g, lambda g, out: g, save_inputs=False)
+SUB = Op("SubBackward0", _ew(C.FG_SUB), lambda g, out: g, lambda g, out: -g, save_inputs=False)
+MUL = Op("MulBackward0", _ew(C.FG_MUL), lambda g, out, a, b: g * b, lambda g, out, a, b: g * a)
+DIV = Op("DivBackward0", _ew(C.FG_DIV), lambda g, out, a, b: g / b,
+         lambda g, out, a, b: -g * out / b, save_output=True)
+POW = Op("PowBackward1", _ew(C.FG_POW), lambda g, out, a, b: g * b * a ** (b - 1),
+         lambda g, out, a, b: where(a == 0, 0.0, g * out * log(a)), save_output=True)
+MAXIMUM = Op("MaximumBackward0", _ew(C.FG_MAXIMUM),
+             lambda g, out, a, b: _fused(C.FG_MAX_BACKWARD, g, a, b),
+             lambda g, out, a, b: _fused(C.FG_MAX_BACKWARD, g, b, a))
+MINIMUM = Op("MinimumBackward0", _ew(C.FG_MINIMUM),
+             lambda g, out, a, b: _fused(C.FG_MAX_BACKWARD, g, b, a),
+             lambda g, out, a, b: _fused(C.FG_MAX_BACKWARD, g, a, b))
+WHERE = Op("WhereBackward0", _ew(C.FG_WHERE), None,
+           lambda g, out, c, a, b: where(c, g, 0.0), lambda g, out, c, a, b: where(c, 0.0, g))
+COMPARISONS = {name: Op(None, _ew(getattr(C, "FG_" + name.upper()), bool_))
+               for name in ("eq", "ne", "lt", "le", "gt", "ge")}
+
+_FLOAT_ONLY = {DIV, POW, EXP, LOG, SQRT, SIN, COS, TANH, SIGMOID}
+
+
+def _unary(op, name, x):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}")
+    if op in _FLOAT_ONLY and not x.dtype.is_floating_point:
+        x = cast(x, float32)
+    elif x.dtype is bool_ and op is not ABS:
+        raise TypeError(f"{name}(): not supported for bool tensors")
+    return apply(op, x)
+
+
+def _binary(op, name, a, b):
+    _check_number(a, name)
+    _check_number(b, name)
+    dtype = _dtype.result_type(a, b)
+    if op in _FLOAT_ONLY and not dtype.is_floating_point and not (op is POW and dtype is int64):
+        dtype = float32
+    elif dtype is bool_ and op in (ADD, SUB, MUL):
+        raise TypeError(f"{name}(): not supported for two bool tensors; convert with .long() first")
+    return apply(op, as_dtype(a, dtype), as_dtype(b, dtype))
+
+
+def neg(x): return _unary(NEG, "neg", x)
+def abs(x): return _unary(ABS, "abs", x)
+def sign(x): return _unary(SIGN, "sign", x)
+def exp(x): return _unary(EXP, "exp", x)
+def log(x): return _unary(LOG, "log", x)
+def sqrt(x): return _unary(SQRT, "sqrt", x)
+def sin(x): return _unary(SIN, "sin", x)
+def cos(x): return _unary(COS, "cos", x)
+def tanh(x): return _unary(TANH, "tanh", x)
+def sigmoid(x): return _unary(SIGMOID, "sigmoid", x)
+def relu(x): return _unary(RELU, "relu", x)
+def add(a, b): return _binary(ADD, "add", a, b)
+def sub(a, b): return _binary(SUB, "sub", a, b)
+def mul(a, b): return _binary(MUL, "mul", a, b)
+def div(a, b): return _binary(DIV, "div", a, b)
+def maximum(a, b): return _binary(MAXIMUM, "maximum", a, b)
+def minimum(a, b): return _binary(MINIMUM, "minimum", a, b)
+def eq(a, b): return _binary(COMPARISONS["eq"], "eq", a, b)
+def ne(a, b): return _binary(COMPARISONS["ne"], "ne", a, b)
+def lt(a, b): return _binary(COMPARISONS["lt"], "lt", a, b)
+def le(a, b): return _binary(COMPARISONS["le"], "le", a, b)
+def gt(a, b): return _binary(COMPARISONS["gt"], "gt", a, b)
+def ge(a, b): return _binary(COMPARISONS["ge"], "ge", a, b)
+
+
+def pow(a, b):
+    if isinstance(b, numbers.Number) and isinstance(a, Tensor) and a.dtype.is_floating_point:
+        return _binary(POW_SCALAR, "pow", a, b)  # torch names x ** 2 PowBackward0
+    return _binary(POW, "pow", a, b)
+
+
+POW_SCALAR = Op("PowBackward0", POW.forward, POW.grads[0], None, save_output=True)
+_FLOAT_ONLY.add(POW_SCALAR)
+
+
+def where(condition, a, b):
+    if not isinstance(condition, Tensor) or condition.dtype is not bool_:
+        raise TypeError("where(): condition must be a bool tensor")
+    dtype = _dtype.result_type(a, b)
+    return apply(WHERE, condition, as_dtype(a, dtype), as_dtype(b, dtype))
+
+
+# ---- casts and copies -------------------------------------------------------------------------
+def _cast_forward(x, dtype):
+    return K.copy_into(empty_like_shape(x._a.shape, dtype), x)
+
+
+CAST = Op("ToCopyBackward0", _cast_forward, lambda g, out, dtype: g, save_inputs=False)
+CLONE = Op("CloneBackward0", lambda x: _cast_forward(x, x.dtype), lambda g, out: g, save_inputs=False)
+
+
+def cast(x, dtype):
+    return x if x.dtype is dtype else apply(CAST, x, dtype=dtype)
+
+
+def clone(x):
+    return apply(CLONE, x)
+
+
+def set_requires_grad(x, flag):
+    if flag and not x.dtype.is_floating_point:
+        raise RuntimeError(f"only Tensors of floating point dtype can require gradients "
+                           f"(got {x.dtype!r})")
+    if not flag and x._node is not None:
+        raise RuntimeError("you can only change requires_grad flags of leaf variables.")
+    x.requires_grad = bool(flag)
+
+
+# ---- views: new shapes and strides over the same memory ----------------------------------------
+def _view_op(name, make_view, grad_rule):
+    return Op(name, lambda x, **p: x._view(make_view(x._a, **p)), grad_rule, save_inputs=False)
+
+
+def _back_to_shape(g, out, shape, **unused):
+    return g.reshape(shape)
+
+
+def _reshaped_array(a, shape):
+    """A view of `a` with `shape`, or None when a's strides do not allow one."""
+    if a.flags.c_contiguous:
+        return a.reshape(shape)
+    try:
+        return np.reshape(a, shape, copy=False)
+    except ValueError:
+        return None
+
+
+def _infer_shape(shape, numel, name):
+    shape = tuple(shape)
+    if shape.count(-1) > 1:
+        raise RuntimeError(f"{name}(): only one dimension can be inferred")
+    known = 1
+    for s in shape:
+        if s != -1:
+            known *= s
+    if -1 in shape and known != 0 and numel % known == 0:
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    if -1 in shape or known != numel or builtins.min(shape, default=0) < 0:
+        raise RuntimeError(f"{name}(): shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+VIEW = _view_op("ViewBackward0", lambda a, shape: _reshaped_array(a, shape), _back_to_shape)
+UNSQUEEZE = _view_op("UnsqueezeBackward0", lambda a, dim, shape: np.expand_dims(a, dim), _back_to_shape)
+SQUEEZE = _view_op("SqueezeBackward0", lambda a, dims, shape: np.squeeze(a, dims), _back_to_shape)
+EXPAND = _view_op("ExpandBackward0", lambda a, size: np.broadcast_to(a, size), lambda g, out, size: g)
+TRANSPOSE = _view_op("TransposeBackward0", lambda a, dim0, dim1: np.swapaxes(a, dim0, dim1),
+                     lambda g, out, dim0, dim1: transpose(g, dim0, dim1))
+T_OP = _view_op("TBackward0", lambda a: a.T, lambda g, out: t(g))
+PERMUTE = _view_op("PermuteBackward0", lambda a, dims: a.transpose(dims),
+                   lambda g, out, dims: permute(g, tuple(np.argsort(dims).tolist())))
+FLIP = _view_op("FlipBackward0", lambda a, dim: np.flip(a, dim), lambda g, out, dim: flip(g, dim))
+
+
+def reshape(x, shape):
+    shape = _infer_shape(shape, x._a.size, "reshape")
+    if _reshaped_array(x._a, shape) is None:
+        x = clone(x)
+    return apply(VIEW, x, shape=shape)
+
+
+def view(x, shape):
+    shape = _infer_shape(shape, x._a.size, "view")
+    if _reshaped_array(x._a, shape) is None:
+        raise RuntimeError(
+            f"view size is not compatible with input tensor's size and stride (shape "
+            f"{tuple(x.shape)} to {shape}: at least one dimension spans across two contiguous "
+            f"subspaces). Use .reshape(...) instead.")
+    return apply(VIEW, x, shape=shape)
+
+
+def unsqueeze(x, dim):
+    dim = normalize_dim(dim, x.ndim + 1, "unsqueeze")
+    return apply(UNSQUEEZE, x, dim=dim, shape=x._a.shape)
+
+
+def squeeze(x, dim=None):
+    dims = tuple(d for d in normalize_dims(dim, x.ndim, "squeeze") if x._a.shape[d] == 1)
+    return apply(SQUEEZE, x, dims=dims, shape=x._a.shape)
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    start = normalize_dim(start_dim, x.ndim, "flatten")
+    end = normalize_dim(end_dim, x.ndim, "flatten")
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shape = x._a.shape
+    return reshape(x, shape[:start] + (-1,) + shape[end + 1:])
+
+
+def expand(x, size):
+    shape = x._a.shape
+    lead = len(size) - len(shape)
+    if lead < 0:
+        raise RuntimeError(f"expand: the number of sizes provided ({len(size)}) must be greater "
+                           f"or equal to the number of dimensions in the tensor ({len(shape)})")
+    size = tuple(shape[i - lead] if s == -1 else s for i, s in enumerate(size))
+    K.broadcast_shape("expand", shape, size)
+    if any(n not in (1, s) for n, s in zip(shape, size[lead:])):
+        raise RuntimeError(f"expand: the expanded size of the tensor must match the existing size "
+                           f"at non-singleton dimensions (shape {tuple(shape)} to {size})")
+    return apply(EXPAND, x, size=size)
+
+
+def transpose(x, dim0, dim1):
+    n = x.ndim
+    return apply(TRANSPOSE, x, dim0=normalize_dim(dim0, n, "transpose"),
+                 dim1=normalize_dim(dim1, n, "transpose"))
+
+
+def t(x):
+    if x.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    return apply(T_OP, x)
+
+
+def permute(x, dims):
+    n = x.ndim
+    dims = tuple(normalize_dim(d, n, "permute") for d in dims)
+    if sorted(dims) != list(range(n)):
+        raise RuntimeError(f"permute(): dims {list(dims)} are not a permutation of the "
+                           f"{n} dimensions of a tensor of shape {tuple(x.shape)}")
+    return apply(PERMUTE, x, dims=dims)
+
+
+def flip(x, dim):
+    return apply(FLIP, x, dim=dim)
+
+
+# ---- indexing ---------------------------------------------------------------------------------
+def _basic_key(x, key):
+    """Checks an index of ints, slices, None and Ellipsis against x's shape (PyTorch's errors)."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    n_indexing = builtins.sum(1 for k in key if k is not None and k is not Ellipsis)
+    if n_indexing > x.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {x.ndim}")
+    out = []
+    dim = 0
+    for k in key:
+        if k is Ellipsis:
+            dim += x.ndim - n_indexing
+            out.append(k)
+        elif k is None:
+            out.append(k)
+        elif isinstance(k, slice):
+            if k.step is not None and k.step <= 0:
+                raise ValueError("step must be greater than zero")
+            out.append(k)
+            dim += 1
+        elif isinstance(k, (numbers.Integral, np.integer)) and not isinstance(k, bool) or (
+                isinstance(k, Tensor) and k.ndim == 0 and k.dtype is int64):
+            k = int(k)
+            size = x._a.shape[dim]
+            if not -size <= k < size:
+                raise IndexError(f"index {k} is out of bounds for dimension {dim} with size {size}")
+            out.append(k)
+            dim += 1
+        else:
+            raise IndexError(f"fastgrad supports indexing with ints, slices, None and ...; got "
+                             f"{type(k).__name__} (advanced indexing is not supported yet)")
+    return tuple(out)
+
+
+def _index_backward(g, out, key, shape):
+    grad = K.fill(empty_like_shape(shape, g.dtype), 0)
+    K.copy_into(grad._view(grad._a[key]), g)
+    return grad
+
+
+SELECT = _view_op("SelectBackward0", lambda a, key, shape: a[key], _index_backward)
+SLICE = _view_op("SliceBackward0", lambda a, key, shape: a[key], _index_backward)
+
+
+def getitem(x, key):
+    key = _basic_key(x, key)
+    op = SELECT if any(isinstance(k, int) for k in key) else SLICE
+    return apply(op, x, key=key, shape=x._a.shape)
+
+
+def setitem(x, key, value):
+    """x[key] = value for tensors outside a recorded graph (the SGD-style update)."""
+    if is_grad_enabled() and (x.requires_grad or getattr(value, "requires_grad", False)):
+        raise RuntimeError("setitem(): assigning into a tensor while recording a graph is not "
+                           "supported yet; wrap the assignment in `with fastgrad.no_grad():`")
+    target = x._view(x._a[_basic_key(x, key)])
+    if isinstance(value, Tensor):
+        K.copy_into(target, value)
+    else:
+        _check_number(value, "setitem")
+        K.fill(target, value)
+    x._version[0] += 1
+
+
+# ---- in place ---------------------------------------------------------------------------------
+def _inplace(name, out_of_place, x, other):
+    """x <- out_of_place(x, other), written into x's memory. When a graph is recorded, x takes
+    over the result's node; the version counter catches saved tensors it overwrote."""
+    _check_number(other, name)
+    recording = is_grad_enabled() and (x.requires_grad or getattr(other, "requires_grad", False))
+    if recording and x.requires_grad and x._node is None:
+        raise RuntimeError(f"{name}(): a leaf Variable that requires grad is being used in an "
+                           f"in-place operation.")
+    result = out_of_place(x, other)
+    if result._a.shape != x._a.shape:
+        raise RuntimeError(f"{name}(): output with shape {list(x.shape)} doesn't match the "
+                           f"broadcast shape {list(result.shape)}")
+    if _dtype.category(result.dtype) > _dtype.category(x.dtype):
+        raise RuntimeError(f"{name}(): result type {result.dtype!r} can't be cast to the desired "
+                           f"output type {x.dtype!r}")
+    K.copy_into(x, result)
+    x._version[0] += 1
+    if recording:
+        x._node = result._node
+        x.requires_grad = True
+    return x
+
+
+def add_(x, other): return _inplace("add_", add, x, other)
+def sub_(x, other): return _inplace("sub_", sub, x, other)
+def mul_(x, other): return _inplace("mul_", mul, x, other)
+def div_(x, other): return _inplace("div_", div, x, other)
+
+
+def copy_(x, src):
+    if not isinstance(src, Tensor):
+        return fill_(x, src)
+    return _inplace("copy_", lambda x, s: clone(expand(s, x._a.shape)), x, src)
+
+
+def fill_(x, value):
+    if is_grad_enabled() and x.requires_grad and x._node is None:
+        raise RuntimeError("fill_(): a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
+    if isinstance(value, Tensor):
+        value = value.item()
+    K.fill(x, value)
+    x._version[0] += 1
+    return x
+
+
+# ---- reductions -------------------------------------------------------------------------------
+def _drop_dims(t, dims, keepdim):
+    if keepdim or not dims:
+        return t
+    shape = tuple(n for d, n in enumerate(t._a.shape) if d not in dims)
+    return t._view(t._a.reshape(shape))
+
+
+def _keepdim_shape(shape, dims):
+    return tuple(1 if d in dims else n for d, n in enumerate(shape))
+
+
+def _spread(g, dims, shape):
+    """g, the gradient of a reduction over dims, laid back over the reduced input's shape."""
+    return expand(reshape(g, _keepdim_shape(shape, dims)), shape)
+
+
+def _sum_forward(x, dims, keepdim, shape):
+    return _drop_dims(K.reduce(C.FG_SUM, x, dims), dims, keepdim)
+
+
+def _mean_forward(x, dims, keepdim, shape):
+    total = _sum_forward(x, dims, keepdim, shape)
+    return K.elementwise(C.FG_MUL, x.dtype, x.dtype, (total, scalar_tensor(_inverse_count(shape, dims), x.dtype)))
+
+
+def _inverse_count(shape, dims):
+    n = 1
+    for d in dims:
+        n *= shape[d]
+    return 1.0 / n if n else float("nan")
+
+
+def _extreme_all_backward(g, out, x, dims, keepdim, shape):
+    hit = eq(x, out)  # every maximal element shares the gradient, as torch's max()
+    return where(hit, g / hit.sum(), 0.0)
+
+
+def _extreme_dim_backward(g, out, dims, keepdim, shape, indices):
+    (dim,) = dims
+    if not keepdim:
+        g, indices = unsqueeze(g, dim), unsqueeze(indices, dim)
+    positions = K.arange(shape[dim], 0, 1, int64)
+    positions = positions._view(positions._a.reshape((-1,) + (1,) * (len(shape) - dim - 1)))
+    return where(eq(positions, indices), g, 0.0)
+
+
+def _reduce_forward(code):
+    return lambda x, dims, keepdim, shape, **unused: _drop_dims(K.reduce(code, x, dims), dims, keepdim)
+
+
+SUM = Op("SumBackward0", _sum_forward, lambda g, out, dims, keepdim, shape: _spread(g, dims, shape),
+         save_inputs=False)
+SUM_DIM = Op("SumBackward1", SUM.forward, *SUM.grads, save_inputs=False)
+MEAN = Op("MeanBackward0", _mean_forward,
+          lambda g, out, dims, keepdim, shape: _spread(g * _inverse_count(shape, dims), dims, shape),
+          save_inputs=False)
+MEAN_DIM = Op("MeanBackward1", MEAN.forward, *MEAN.grads, save_inputs=False)
+MAX_ALL = Op("MaxBackward1", _reduce_forward(C.FG_MAX), _extreme_all_backward, save_output=True)
+MIN_ALL = Op("MinBackward1", _reduce_forward(C.FG_MIN), _extreme_all_backward, save_output=True)
+MAX_DIM = Op("MaxBackward0", _reduce_forward(C.FG_MAX), _extreme_dim_backward, save_inputs=False)
+MIN_DIM = Op("MinBackward0", _reduce_forward(C.FG_MIN), _extreme_dim_backward, save_inputs=False)
+
+
+def _reduction_input(x, name, dtype):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}")
+    if dtype is not None:
+        return cast(x, _dtype.to_dtype(dtype))
+    return cast(x, int64) if x.dtype is bool_ else x
+
+
+def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
+    dim, keepdim = _pick(dim, axis, keepdim, keepdims)
+    x = _reduction_input(x, "sum", dtype)
+    dims = normalize_dims(dim, x.ndim, "sum")
+    return apply(SUM if dim is None else SUM_DIM, x, dims=dims, keepdim=keepdim, shape=x._a.shape)
+
+
+def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
+    dim, keepdim = _pick(dim, axis, keepdim, keepdims)
+    x = _reduction_input(x, "mean", dtype)
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {x.dtype!r}")
+    dims = normalize_dims(dim, x.ndim, "mean")
+    return apply(MEAN if dim is None else MEAN_DIM, x, dims=dims, keepdim=keepdim, shape=x._a.shape)
+
+
+class _MaxResult(tuple):
+    """(values, indices), as torch.return_types.max."""
+
+    values = property(lambda self: self[0])
+    indices = property(lambda self: self[1])
+
+
+def _extreme(name, all_op, dim_op, arg_code, x, dim, keepdim, axis, keepdims):
+    if isinstance(dim, Tensor):  # max(a, b) is the elementwise maximum
+        return (maximum if all_op is MAX_ALL else minimum)(x, dim)
+    dim, keepdim = _pick(dim, axis, keepdim, keepdims)
+    if dim is None:
+        if x._a.size == 0:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() "
+                               f"== 0. Specify the reduction dim with the 'dim' argument.")
+        return apply(all_op, x, dims=tuple(range(x.ndim)), keepdim=False, shape=x._a.shape)
+    d = normalize_dim(dim, x.ndim, name)
+    if x.ndim and x._a.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    indices = _arg_along(arg_code, x, d, keepdim)
+    values = apply(dim_op, x, dims=(d,) if x.ndim else (), keepdim=keepdim, shape=x._a.shape,
+                   indices=indices)
+    return _MaxResult((values, indices))
+
+
+def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    return _extreme("max", MAX_ALL, MAX_DIM, C.FG_ARGMAX, x, dim, keepdim, axis, keepdims)
+
+
+def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    return _extreme("min", MIN_ALL, MIN_DIM, C.FG_ARGMIN, x, dim, keepdim, axis, keepdims)
+
+
+def _arg_along(code, x, dim, keepdim):
+    if x.ndim == 0:
+        return scalar_tensor(0, int64)
+    shape = _keepdim_shape(x._a.shape, (dim,))
+    return _drop_dims(K.along_axis(code, x, dim, shape, int64), (dim,), keepdim)
+
+
+def _arg_extreme(name, code, x, dim, keepdim, axis, keepdims):
+    dim, keepdim = _pick(dim, axis, keepdim, keepdims)
+    if x._a.size == 0:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+    if dim is None:
+        flat = _arg_along(code, reshape(x.detach(), (-1,)), 0, False)
+        return reshape(flat, (1,) * x.ndim) if keepdim else flat
+    return _arg_along(code, x, normalize_dim(dim, x.ndim, name), keepdim)
+
+
+def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    return _arg_extreme("argmax", C.FG_ARGMAX, x, dim, keepdim, axis, keepdims)
+
+
+def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    return _arg_extreme("argmin", C.FG_ARGMIN, x, dim, keepdim, axis, keepdims)
+
+
+def _cumsum_forward(x, dim):
+    if x.ndim == 0:
+        return clone(x.detach())
+    return K.along_axis(C.FG_CUMSUM, x, dim, x._a.shape, x.dtype)
+
+
+CUMSUM = Op("CumsumBackward0", _cumsum_forward,
+            lambda g, out, dim: flip(cumsum(flip(g, dim), dim), dim) if g.ndim else g,
+            save_inputs=False)
+
+
+def cumsum(x, dim=None, *, axis=None, dtype=None):
+    dim = axis if axis is not None else dim
+    if dim is None:
+        raise TypeError("cumsum() missing required argument 'dim'")
+    x = _reduction_input(x, "cumsum", dtype)
+    return apply(CUMSUM, x, dim=normalize_dim(dim, x.ndim, "cumsum"))
+
+
+def _norm_forward(x, dims, keepdim):
+    squares = K.elementwise(C.FG_MUL, x.dtype, x.dtype, (x, x))
+    total = _drop_dims(K.reduce(C.FG_SUM, squares, dims), dims, keepdim)
+    return K.elementwise(C.FG_SQRT, x.dtype, x.dtype, (total,))
+
+
+def _norm_backward(g, out, x, dims, keepdim):
+    if not keepdim:  # lay g and the norm back over x's axes
+        g, out = (reshape(t, _keepdim_shape(x._a.shape, dims)) for t in (g, out))
+    return where(out == 0, 0.0, x * (g / out))  # 0 at the origin, as torch
+
+
+NORM = Op("LinalgVectorNormBackward0", _norm_forward, _norm_backward, save_output=True)
+
+
+def norm(x, p="fro", dim=None, keepdim=False):
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(f"norm(): input dtype should be floating point, but got {x.dtype!r}")
+    if p in (1, 1.0):
+        return sum(abs(x), dim, keepdim)
+    if p not in ("fro", 2, 2.0):
+        raise NotImplementedError(f"norm(): p={p!r} is not supported (use 'fro', 2 or 1)")
+    return apply(NORM, x, dims=normalize_dims(dim, x.ndim, "norm"), keepdim=keepdim)
+
+
+# ---- products ---------------------------------------------------------------------------------
+def _products_check(name, a, b, a_ndim, b_ndim):
+    for t, n, what in ((a, a_ndim, "first"), (b, b_ndim, "second")):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}(): argument {what} must be Tensor, not {type(t).__name__}")
+        if n is not None and t.ndim not in n:
+            raise RuntimeError(f"{name}(): the {what} argument must be {'/'.join(map(str, n))}D, "
+                               f"but got a tensor of shape {tuple(t.shape)}")
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"{name}(): expected both arguments to have the same dtype, but got "
+                           f"{a.dtype!r} and {b.dtype!r}")
+    if not a.dtype.is_floating_point:
+        raise TypeError(f"{name}(): is not implemented for dtype {a.dtype!r}")
+
+
+def _dot_forward(a, b):
+    s = a._a.strides[0], b._a.strides[0]
+    return K.matmul(a, b, 1, 1, 1, a._a.shape[0], (), (0, 0, s[0]), (0, s[1], 0))
+
+
+def _mv_forward(a, x):
+    (m, k), sa = a._a.shape, a._a.strides
+    return K.matmul(a, x, 1, m, 1, k, (m,), (0,) + sa, (0, x._a.strides[0], 0))
+
+
+def _bmm_forward(a, b):
+    """(batch, m, k) @ (batch, k, n), a batch of 1 broadcasting against the other's."""
+    (ba, m, k), (bb, _, n) = a._a.shape, b._a.shape
+    batch = builtins.max(ba, bb)
+    sa = (0 if ba == 1 else a._a.strides[0],) + a._a.strides[1:]
+    sb = (0 if bb == 1 else b._a.strides[0],) + b._a.strides[1:]
+    return K.matmul(a, b, batch, m, n, k, (batch, m, n), sa, sb)
+
+
+def _mm_forward(a, b):
+    (m, k), (_, n) = a._a.shape, b._a.shape
+    return K.matmul(a, b, 1, m, n, k, (m, n), (0,) + a._a.strides, (0,) + b._a.strides)
+
+
+DOT = Op("DotBackward0", _dot_forward, lambda g, out, a, b: g * b, lambda g, out, a, b: g * a)
+MV = Op("MvBackward0", _mv_forward, lambda g, out, a, x: unsqueeze(g, 1) * x,
+        lambda g, out, a, x: mv(t(a), g))
+MM = Op("MmBackward0", _mm_forward, lambda g, out, a, b: mm(g, t(b)), lambda g, out, a, b: mm(t(a), g))
+BMM = Op("BmmBackward0", _bmm_forward, lambda g, out, a, b: bmm(g, transpose(b, 1, 2)),
+         lambda g, out, a, b: bmm(transpose(a, 1, 2), g))
+
+
+def dot(a, b):
+    _products_check("dot", a, b, (1,), (1,))
+    if a._a.shape != b._a.shape:
+        raise RuntimeError(f"dot(): inconsistent tensor size, expected tensors of the same "
+                           f"number of elements, but got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+    return apply(DOT, a, b)
+
+
+def mv(a, x):
+    _products_check("mv", a, x, (2,), (1,))
+    if a._a.shape[1] != x._a.shape[0]:
+        raise RuntimeError(f"mv(): size mismatch, got matrix of shape {tuple(a.shape)} and "
+                           f"vector of shape {tuple(x.shape)}")
+    return apply(MV, a, x)
+
+
+def mm(a, b):
+    _products_check("mm", a, b, (2,), (2,))
+    if a._a.shape[1] != b._a.shape[0]:
+        raise RuntimeError(f"mm(): mat1 and mat2 shapes cannot be multiplied "
+                           f"({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
+    return apply(MM, a, b)
+
+
+def bmm(a, b):
+    _products_check("bmm", a, b, (3,), (3,))
+    (ba, _, k), (bb, k2, _) = a._a.shape, b._a.shape
+    if k != k2 or (ba != bb and 1 not in (ba, bb)):
+        raise RuntimeError(f"bmm(): shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied")
+    return apply(BMM, a, b)
+
+
+def matmul(a, b):
+    """torch.matmul: dot, mv, mm, or a batched product with broadcast batch dimensions."""
+    _products_check("matmul", a, b, None, None)
+    na, nb = a.ndim, b.ndim
+    if na == 0 or nb == 0:
+        raise RuntimeError("matmul(): both arguments need at least 1 dimension, got shapes "
+                           f"{tuple(a.shape)} and {tuple(b.shape)}")
+    if na == 1 and nb == 1:
+        return dot(a, b)
+    if na == 2 and nb == 1:
+        return mv(a, b)
+    if na == 2 and nb == 2:
+        return mm(a, b)
+    if na == 1:
+        return squeeze(matmul(unsqueeze(a, 0), b), -2)
+    if nb == 1:
+        return squeeze(matmul(a, unsqueeze(b, 1)), -1)
+    if a._a.shape[-1] != b._a.shape[-2]:
+        raise RuntimeError(f"matmul(): shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
+                           f"multiplied ({a.shape[-2]}x{a.shape[-1]} and {b.shape[-2]}x{b.shape[-1]})")
+    batch = K.broadcast_shape("matmul", a._a.shape[:-2], b._a.shape[:-2])
+    if len(batch) <= 1:
+        a3 = a if na == 3 else unsqueeze(a, 0)
+        b3 = b if nb == 3 else unsqueeze(b, 0)
+        return bmm(a3, b3)
+    n_batch = int(np.prod(batch))
+    a3 = reshape(expand(a, batch + a._a.shape[-2:]), (n_batch,) + a._a.shape[-2:])
+    b3 = reshape(expand(b, batch + b._a.shape[-2:]), (n_batch,) + b._a.shape[-2:])
+    out = bmm(a3, b3)
+    return reshape(out, batch + out._a.shape[-2:])
+
+
+# ---- joining ----------------------------------------------------------------------------------
+def _join_forward(*xs, dim, sizes, new_axis):
+    first = xs[0]._a.shape
+    shape = list(first)
+    if new_axis:
+        shape.insert(dim, len(xs))
+    else:
+        shape[dim] = builtins.sum(sizes)
+    out = empty_like_shape(tuple(shape), xs[0].dtype)
+    start = 0
+    for x, n in zip(xs, sizes):
+        part = (slice(None),) * dim + ((start if new_axis else slice(start, start + n)),)
+        K.copy_into(out._view(out._a[part]), x)
+        start += n
+    return out
+
+
+def _join_backward(g, out, dim, sizes, new_axis):
+    lead = (slice(None),) * dim
+    if new_axis:
+        return tuple(getitem(g, lead + (i,)) for i in range(len(sizes)))
+    starts = itertools.accumulate((0,) + sizes[:-1])
+    return tuple(getitem(g, lead + (slice(s, s + n),)) for s, n in zip(starts, sizes))
+
+
+STACK = Op("StackBackward0", _join_forward, _join_backward, save_inputs=False, joint=True)
+CAT = Op("CatBackward0", _join_forward, _join_backward, save_inputs=False, joint=True)
+
+
+def _join(name, tensors, dim, new_axis):
+    tensors = tuple(tensors)
+    if not tensors:
+        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+    dtype = _dtype.result_type(*tensors)
+    tensors = tuple(as_dtype(x, dtype) for x in tensors)
+    first = tensors[0]._a.shape
+    ndim = len(first) + new_axis
+    dim = normalize_dim(dim, ndim, name)
+    for x in tensors:
+        shape = x._a.shape
+        same = shape == first if new_axis else (
+            len(shape) == len(first) and shape[:dim] + shape[dim + 1:] == first[:dim] + first[dim + 1:])
+        if not same:
+            raise RuntimeError(f"{name}(): expected all tensors to have compatible shapes, but got "
+                               f"{[tuple(t.shape) for t in tensors]}")
+    sizes = tuple(1 if new_axis else x._a.shape[dim] for x in tensors)
+    return apply(STACK if new_axis else CAT, *tensors, dim=dim, sizes=sizes, new_axis=new_axis)
+
+
+def stack(tensors, dim=0):
+    return _join("stack", tensors, dim, True)
+
+
+def cat(tensors, dim=0):
+    return _join("cat", tensors, dim, False)

@@ -1,0 +1,370 @@
+"""The Tensor: a numpy array that owns (or views) the memory, a cached C pointer to it, and the
+autograd state. Every method that computes delegates to _ops, where the op table lives."""
+import numpy as np
+
+from . import _dtype
+from ._fastgrad_c import ffi
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints as torch.Size does."""
+
+    def __repr__(self):
+        return f"torch.Size({list(self)})"
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+class Tensor:
+    __slots__ = ("_a", "_p", "dtype", "requires_grad", "grad", "_node", "_version", "__weakref__")
+    __array_priority__ = 1000  # numpy defers `ndarray op Tensor` to our reflected operators
+
+    def __init__(self, array, dtype, version=None):
+        self._a = array            # numpy ndarray: owns or views the memory; never computes
+        self._p = None             # the C pointer to its first element, made once on first use
+        self.dtype = dtype
+        self.requires_grad = False
+        self.grad = None
+        self._node = None          # the graph node that made this tensor (its grad_fn)
+        self._version = version if version is not None else [0]  # shared by all views
+
+    # ---- memory ----------------------------------------------------------------------------
+    @property
+    def _ptr(self):
+        p = self._p
+        if p is None:
+            a = self._a
+            if a.flags.c_contiguous:
+                p = ffi.from_buffer("char[]", a, require_writable=False)
+            else:
+                p = ffi.cast("char *", a.__array_interface__["data"][0])
+            self._p = p
+        return p
+
+    def _view(self, array):
+        """A tensor over a numpy view of this one's memory, sharing its version counter."""
+        return Tensor(array, self.dtype, self._version)
+
+    # ---- metadata --------------------------------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self._a.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._a.shape)
+        return self._a.shape[_ops.normalize_dim(dim, self.ndim, "size")]
+
+    @property
+    def ndim(self):
+        return self._a.ndim
+
+    def dim(self):
+        return self._a.ndim
+
+    def numel(self):
+        return self._a.size
+
+    nelement = numel
+
+    def element_size(self):
+        return self.dtype.itemsize
+
+    def stride(self, dim=None):
+        strides = tuple(s // self.dtype.itemsize for s in self._a.strides)
+        return strides if dim is None else strides[_ops.normalize_dim(dim, self.ndim, "stride")]
+
+    def is_contiguous(self):
+        return self._a.flags.c_contiguous
+
+    @property
+    def is_leaf(self):
+        return self._node is None
+
+    @property
+    def grad_fn(self):
+        return self._node
+
+    def is_floating_point(self):
+        return self.dtype.is_floating_point
+
+    @property
+    def device(self):
+        return "cpu"
+
+    @property
+    def data(self):
+        return self.detach()
+
+    @property
+    def T(self):
+        return _ops.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self):
+        return _ops.transpose(self, -2, -1)
+
+    # ---- autograd --------------------------------------------------------------------------
+    def requires_grad_(self, requires_grad=True):
+        _ops.set_requires_grad(self, requires_grad)
+        return self
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+        _autograd.backward(self, gradient, retain_graph, create_graph)
+
+    def detach(self):
+        return self._view(self._a)
+
+    def detach_(self):
+        self._node = None
+        self.requires_grad = False
+        return self
+
+    def retain_grad(self):
+        raise NotImplementedError("retain_grad() is not supported by fastgrad yet")
+
+    # ---- conversion ------------------------------------------------------------------------
+    def item(self):
+        if self._a.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._a.size} elements cannot be converted to Scalar")
+        return self._a.item()
+
+    def tolist(self):
+        return self._a.tolist()
+
+    def numpy(self, force=False):
+        if self.requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        return self._a
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy()
+        if dtype is not None and np.dtype(dtype) != a.dtype:
+            raise TypeError("np.asarray(tensor, dtype=...) would convert in numpy; "
+                            "convert with tensor.to(dtype) first")
+        return a
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.is_floating_point or self._a.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self._a.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {'more than one value' if self._a.size else 'no values'} is ambiguous")
+        return bool(self._a.item())
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._a.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._a.shape[0]))
+
+    def __repr__(self):
+        return _format.tensor_repr(self)
+
+    def __str__(self):
+        return _format.tensor_repr(self)
+
+    __hash__ = object.__hash__
+
+    def __reduce_ex__(self, protocol):
+        return (_creation.tensor, (self._a.copy(), self.dtype, self.requires_grad))
+
+    def __deepcopy__(self, memo):
+        out = _ops.clone(self.detach())
+        out.requires_grad = self.requires_grad
+        memo[id(self)] = out
+        return out
+
+    # ---- dtype conversion ------------------------------------------------------------------
+    def to(self, dtype=None, *args, **kwargs):
+        if isinstance(dtype, str):  # .to("cpu")
+            dtype = kwargs.get("dtype", args[0] if args else None)
+        return self if dtype is None else _ops.cast(self, _dtype.to_dtype(dtype))
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",
+                    "int64": "torch.LongTensor", "bool": "torch.BoolTensor"}[self.dtype.name]
+        return self.to(dtype)
+
+    def float(self):
+        return _ops.cast(self, _dtype.float32)
+
+    def double(self):
+        return _ops.cast(self, _dtype.float64)
+
+    def long(self):
+        return _ops.cast(self, _dtype.int64)
+
+    def bool(self):
+        return _ops.cast(self, _dtype.bool_)
+
+    def cpu(self):
+        return self
+
+    def clone(self):
+        return _ops.clone(self)
+
+    def contiguous(self):
+        return self if self._a.flags.c_contiguous else _ops.clone(self)
+
+    # ---- shape ops -------------------------------------------------------------------------
+    def reshape(self, *shape):
+        return _ops.reshape(self, _ops.shape_arg(shape))
+
+    def view(self, *shape):
+        return _ops.view(self, _ops.shape_arg(shape))
+
+    def view_as(self, other):
+        return _ops.view(self, other.shape)
+
+    def reshape_as(self, other):
+        return _ops.reshape(self, other.shape)
+
+    def expand(self, *shape):
+        return _ops.expand(self, _ops.shape_arg(shape))
+
+    def expand_as(self, other):
+        return _ops.expand(self, other.shape)
+
+    def transpose(self, dim0, dim1):
+        return _ops.transpose(self, dim0, dim1)
+
+    def t(self):
+        return _ops.t(self)
+
+    def permute(self, *dims):
+        return _ops.permute(self, _ops.shape_arg(dims))
+
+    def unsqueeze(self, dim):
+        return _ops.unsqueeze(self, dim)
+
+    def squeeze(self, dim=None):
+        return _ops.squeeze(self, dim)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _ops.flatten(self, start_dim, end_dim)
+
+    def __getitem__(self, key):
+        return _ops.getitem(self, key)
+
+    def __setitem__(self, key, value):
+        _ops.setitem(self, key, value)
+
+    # ---- arithmetic ------------------------------------------------------------------------
+    def __add__(self, other): return _ops.add(self, other)
+    def __radd__(self, other): return _ops.add(other, self)
+    def __sub__(self, other): return _ops.sub(self, other)
+    def __rsub__(self, other): return _ops.sub(other, self)
+    def __mul__(self, other): return _ops.mul(self, other)
+    def __rmul__(self, other): return _ops.mul(other, self)
+    def __truediv__(self, other): return _ops.div(self, other)
+    def __rtruediv__(self, other): return _ops.div(other, self)
+    def __pow__(self, other): return _ops.pow(self, other)
+    def __rpow__(self, other): return _ops.pow(other, self)
+    def __matmul__(self, other): return _ops.matmul(self, other)
+    def __rmatmul__(self, other): return _ops.matmul(other, self)
+    def __neg__(self): return _ops.neg(self)
+    def __pos__(self): return self
+    def __abs__(self): return _ops.abs(self)
+    def __eq__(self, other): return _ops.eq(self, other)
+    def __ne__(self, other): return _ops.ne(self, other)
+    def __lt__(self, other): return _ops.lt(self, other)
+    def __le__(self, other): return _ops.le(self, other)
+    def __gt__(self, other): return _ops.gt(self, other)
+    def __ge__(self, other): return _ops.ge(self, other)
+    def __iadd__(self, other): return _ops.add_(self, other)
+    def __isub__(self, other): return _ops.sub_(self, other)
+    def __imul__(self, other): return _ops.mul_(self, other)
+    def __itruediv__(self, other): return _ops.div_(self, other)
+
+    def add(self, other): return _ops.add(self, other)
+    def sub(self, other): return _ops.sub(self, other)
+    def mul(self, other): return _ops.mul(self, other)
+    def div(self, other): return _ops.div(self, other)
+    def pow(self, other): return _ops.pow(self, other)
+    def maximum(self, other): return _ops.maximum(self, other)
+    def minimum(self, other): return _ops.minimum(self, other)
+    def eq(self, other): return _ops.eq(self, other)
+    def ne(self, other): return _ops.ne(self, other)
+    def lt(self, other): return _ops.lt(self, other)
+    def le(self, other): return _ops.le(self, other)
+    def gt(self, other): return _ops.gt(self, other)
+    def ge(self, other): return _ops.ge(self, other)
+    def dot(self, other): return _ops.dot(self, other)
+    def mv(self, other): return _ops.mv(self, other)
+    def mm(self, other): return _ops.mm(self, other)
+    def matmul(self, other): return _ops.matmul(self, other)
+
+    def neg(self): return _ops.neg(self)
+    def abs(self): return _ops.abs(self)
+    def sign(self): return _ops.sign(self)
+    def exp(self): return _ops.exp(self)
+    def log(self): return _ops.log(self)
+    def sqrt(self): return _ops.sqrt(self)
+    def sin(self): return _ops.sin(self)
+    def cos(self): return _ops.cos(self)
+    def tanh(self): return _ops.tanh(self)
+    def sigmoid(self): return _ops.sigmoid(self)
+    def relu(self): return _ops.relu(self)
+
+    # ---- in place --------------------------------------------------------------------------
+    def add_(self, other): return _ops.add_(self, other)
+    def sub_(self, other): return _ops.sub_(self, other)
+    def mul_(self, other): return _ops.mul_(self, other)
+    def div_(self, other): return _ops.div_(self, other)
+    def copy_(self, src): return _ops.copy_(self, src)
+    def zero_(self): return _ops.fill_(self, 0)
+    def fill_(self, value): return _ops.fill_(self, value)
+
+    # ---- reductions ------------------------------------------------------------------------
+    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
+        return _ops.sum(self, dim, keepdim, axis=axis, keepdims=keepdims, dtype=dtype)
+
+    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
+        return _ops.mean(self, dim, keepdim, axis=axis, keepdims=keepdims, dtype=dtype)
+
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _ops.max(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _ops.min(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _ops.argmax(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _ops.argmin(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def cumsum(self, dim=None, *, axis=None, dtype=None):
+        return _ops.cumsum(self, dim, axis=axis, dtype=dtype)
+
+    def norm(self, p="fro", dim=None, keepdim=False):
+        return _ops.norm(self, p, dim, keepdim)
+
+
+def empty_like_shape(shape, dtype):
+    """A new contiguous tensor of `shape` and `dtype`, its memory uninitialized."""
+    return Tensor(np.empty(shape, dtype.np), dtype)
+
+
+from . import _autograd, _creation, _format, _ops  # noqa: E402  (these import Tensor)
