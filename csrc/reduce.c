@@ -90,15 +90,16 @@ static const fg_row_fn reduce_rows[3][4] = {
     [FG_MIN] = {min_bool, min_i64, min_f32, min_f64},
 };
 
-/* The value a reduction starts from: its identity. */
-static double reduce_identity(int op, int dtype)
+/* Sets out[0..n) to the value a reduction starts from: its identity. */
+#define FILL_N(T, out, n, value) for (int64_t i = 0; i < (n); i++) ((T *)(out))[i] = (value)
+static void init_identity(int op, int dtype, char *out, int64_t n)
 {
-    if (op == FG_SUM) return 0;
-    int is_max = op == FG_MAX;
+    int is_sum = op == FG_SUM, is_max = op == FG_MAX;
     switch (dtype) {
-    case FG_BOOL: return is_max ? 0 : 1;
-    case FG_INT64: return is_max ? (double)INT64_MIN : (double)INT64_MAX;
-    default: return is_max ? -INFINITY : INFINITY;
+    case FG_BOOL: FILL_N(fg_bool, out, n, is_max ? 0 : 1); break;
+    case FG_INT64: FILL_N(int64_t, out, n, is_sum ? 0 : is_max ? INT64_MIN : INT64_MAX); break;
+    case FG_FLOAT32: FILL_N(float, out, n, is_sum ? 0 : is_max ? -INFINITY : INFINITY); break;
+    case FG_FLOAT64: FILL_N(double, out, n, is_sum ? 0 : is_max ? -INFINITY : INFINITY); break;
     }
 }
 
@@ -127,9 +128,7 @@ int fg_reduce(int op, int dtype, int ndim, const int64_t *shape, const int64_t *
         out_strides[d] = reduced ? 0 : n_out * size;
         if (!reduced) n_out *= shape[d];
     }
-    int64_t one = n_out, flat_stride = size;
-    int status = fg_fill(dtype, 1, &one, &flat_stride, out, reduce_identity(op, dtype));
-    if (status != FG_OK) return status;
+    init_identity(op, dtype, out, n_out);
 
     int order[FG_MAX_DIMS];
     int64_t sorted_shape[FG_MAX_DIMS], sorted_strides[2 * FG_MAX_DIMS];
@@ -140,7 +139,7 @@ int fg_reduce(int op, int dtype, int ndim, const int64_t *shape, const int64_t *
         sorted_strides[ndim + i] = x_strides[order[i]];
     }
     fg_geometry g;
-    status = fg_geometry_init(&g, 2, ndim, sorted_shape, sorted_strides);
+    int status = fg_geometry_init(&g, 2, ndim, sorted_shape, sorted_strides);
     if (status != FG_OK) return status;
     char *ptrs[2] = {out, (char *)x};
     fg_iterate(&g, ptrs, reduce_rows[op][dtype], NULL, 0); /* rows share outputs: serial */

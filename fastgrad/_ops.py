@@ -107,9 +107,9 @@ def _fused(code, *xs):
     return K.elementwise(code, xs[-1].dtype, xs[-1].dtype, xs)
 
 
-NEG = Op("NegBackward0", _ew(C.FG_NEG), lambda g, out, x: -g, save_inputs=False)
+NEG = Op("NegBackward0", _ew(C.FG_NEG), lambda g, out: -g, save_inputs=False)
 ABS = Op("AbsBackward0", _ew(C.FG_ABS), lambda g, out, x: _fused(C.FG_ABS_BACKWARD, g, x))
-SIGN = Op("SignBackward0", _ew(C.FG_SIGN), lambda g, out, x: g * 0, save_inputs=False)
+SIGN = Op("SignBackward0", _ew(C.FG_SIGN), lambda g, out: g * 0, save_inputs=False)
 EXP = Op("ExpBackward0", _ew(C.FG_EXP), lambda g, out: g * out, save_inputs=False, save_output=True)
 LOG = Op("LogBackward0", _ew(C.FG_LOG), lambda g, out, x: g / x)
 SQRT = Op("SqrtBackward0", _ew(C.FG_SQRT), lambda g, out: g / (2 * out), save_inputs=False, save_output=True)
@@ -236,8 +236,8 @@ def _view_op(name, make_view, grad_rule):
     return Op(name, lambda x, **p: x._view(make_view(x._a, **p)), grad_rule, save_inputs=False)
 
 
-def _back_to_shape(g, out, shape, **unused):
-    return g.reshape(shape)
+def _back_to_shape(g, out, in_shape, **unused):
+    return g.reshape(in_shape)
 
 
 def _reshaped_array(a, shape):
@@ -251,23 +251,25 @@ def _reshaped_array(a, shape):
 
 
 def _infer_shape(shape, numel, name):
+    """shape with its one -1 (if any) filled in, checked against the element count."""
     shape = tuple(shape)
-    if shape.count(-1) > 1:
-        raise RuntimeError(f"{name}(): only one dimension can be inferred")
     known = 1
     for s in shape:
         if s != -1:
             known *= s
-    if -1 in shape and known != 0 and numel % known == 0:
+    invalid = shape.count(-1) > 1 or builtins.min(shape, default=0) < -1
+    if -1 in shape and not invalid and known and numel % known == 0:
         shape = tuple(numel // known if s == -1 else s for s in shape)
-    if -1 in shape or known != numel or builtins.min(shape, default=0) < 0:
+    elif -1 in shape or known != numel:
+        invalid = True
+    if invalid:
         raise RuntimeError(f"{name}(): shape '{list(shape)}' is invalid for input of size {numel}")
     return shape
 
 
-VIEW = _view_op("ViewBackward0", lambda a, shape: _reshaped_array(a, shape), _back_to_shape)
-UNSQUEEZE = _view_op("UnsqueezeBackward0", lambda a, dim, shape: np.expand_dims(a, dim), _back_to_shape)
-SQUEEZE = _view_op("SqueezeBackward0", lambda a, dims, shape: np.squeeze(a, dims), _back_to_shape)
+VIEW = _view_op("ViewBackward0", lambda a, shape, in_shape: _reshaped_array(a, shape), _back_to_shape)
+UNSQUEEZE = _view_op("UnsqueezeBackward0", lambda a, dim, in_shape: np.expand_dims(a, dim), _back_to_shape)
+SQUEEZE = _view_op("SqueezeBackward0", lambda a, dims, in_shape: np.squeeze(a, dims), _back_to_shape)
 EXPAND = _view_op("ExpandBackward0", lambda a, size: np.broadcast_to(a, size), lambda g, out, size: g)
 TRANSPOSE = _view_op("TransposeBackward0", lambda a, dim0, dim1: np.swapaxes(a, dim0, dim1),
                      lambda g, out, dim0, dim1: transpose(g, dim0, dim1))
@@ -281,7 +283,7 @@ def reshape(x, shape):
     shape = _infer_shape(shape, x._a.size, "reshape")
     if _reshaped_array(x._a, shape) is None:
         x = clone(x)
-    return apply(VIEW, x, shape=shape)
+    return apply(VIEW, x, shape=shape, in_shape=x._a.shape)
 
 
 def view(x, shape):
@@ -291,17 +293,17 @@ def view(x, shape):
             f"view size is not compatible with input tensor's size and stride (shape "
             f"{tuple(x.shape)} to {shape}: at least one dimension spans across two contiguous "
             f"subspaces). Use .reshape(...) instead.")
-    return apply(VIEW, x, shape=shape)
+    return apply(VIEW, x, shape=shape, in_shape=x._a.shape)
 
 
 def unsqueeze(x, dim):
     dim = normalize_dim(dim, x.ndim + 1, "unsqueeze")
-    return apply(UNSQUEEZE, x, dim=dim, shape=x._a.shape)
+    return apply(UNSQUEEZE, x, dim=dim, in_shape=x._a.shape)
 
 
 def squeeze(x, dim=None):
     dims = tuple(d for d in normalize_dims(dim, x.ndim, "squeeze") if x._a.shape[d] == 1)
-    return apply(SQUEEZE, x, dims=dims, shape=x._a.shape)
+    return apply(SQUEEZE, x, dims=dims, in_shape=x._a.shape)
 
 
 def flatten(x, start_dim=0, end_dim=-1):
@@ -386,6 +388,8 @@ def _basic_key(x, key):
         else:
             raise IndexError(f"fastgrad supports indexing with ints, slices, None and ...; got "
                              f"{type(k).__name__} (advanced indexing is not supported yet)")
+    if Ellipsis not in out:
+        out.append(Ellipsis)  # so that numpy returns a view even when every axis is indexed
     return tuple(out)
 
 

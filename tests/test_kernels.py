@@ -1,0 +1,329 @@
+"""Every C kernel against its for-loop version (reference.py): float32 and float64 (int64 and
+bool where the op takes them), sizes 0 and 1, broadcasting, transposed, sliced and reversed
+operands. Each family also records its speedup over the loop on one moderate size."""
+import numpy as np
+import pytest
+
+import fastgrad as fg
+from fastgrad import _kernels as K
+from fastgrad._fastgrad_c import lib
+
+import reference as ref
+
+FLOATS = [np.float32, np.float64]
+TOL = {np.float32: dict(rtol=2e-5, atol=1e-6), np.float64: dict(rtol=1e-12, atol=1e-12)}
+LAYOUTS = ["contiguous", "transposed", "sliced", "reversed"]
+
+
+def laid_out(a, layout):
+    """The same values as `a` in another memory layout, so kernels read it through strides."""
+    if layout == "contiguous" or a.ndim == 0:
+        return np.ascontiguousarray(a)
+    if layout == "transposed":
+        return np.asfortranarray(a)
+    if layout == "sliced":
+        big = np.zeros(a.shape[:-1] + (2 * a.shape[-1],), a.dtype)
+        big[..., ::2] = a
+        return big[..., ::2]
+    if layout == "reversed":
+        return np.ascontiguousarray(a[::-1])[::-1]
+    raise ValueError(layout)
+
+
+def values(rng, shape, dtype, low=-3.0, high=3.0):
+    dtype = np.dtype(dtype)
+    if dtype == np.bool_:
+        return rng.random(shape) > 0.5
+    if dtype == np.int64:
+        return rng.integers(int(low), int(high) + 1, shape).astype(np.int64)
+    return rng.uniform(low, high, shape).astype(dtype)
+
+
+def fgt(a):
+    """A fastgrad tensor sharing a's memory, whatever its strides."""
+    return fg.from_numpy(a)
+
+
+def assert_close(got, want, dtype):
+    got = got.numpy() if isinstance(got, fg.Tensor) else got
+    assert got.shape == want.shape
+    assert got.dtype == want.dtype
+    if np.dtype(dtype).kind == "f":
+        np.testing.assert_allclose(got, want, **TOL[np.dtype(dtype).type])
+    else:
+        np.testing.assert_array_equal(got, want)
+
+
+# ---- elementwise --------------------------------------------------------------------------------
+DOMAIN = {"log": (0.1, 3.0), "sqrt": (0.0, 3.0), "pow": (0.1, 2.0)}
+SHAPES = [(), (0,), (1,), (7,), (3, 4), (2, 3, 5)]
+PAIRS = [((3, 4), (3, 4)), ((3, 1), (1, 4)), ((2, 3, 4), (4,)), ((), (3,)), ((0, 3), (1, 3)),
+         ((5, 1, 3), (2, 1))]
+
+
+INT_UNARY = ("neg", "abs", "sign", "relu")  # int64 inputs of the others are made float32 first
+
+
+@pytest.mark.parametrize("name,dtype", [(n, d) for n in sorted(ref.UNARY) for d in FLOATS + [np.int64]
+                                        if d != np.int64 or n in INT_UNARY])
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_unary(rng, name, dtype, shape, layout):
+    a = laid_out(values(rng, shape, dtype, *DOMAIN.get(name, (-3, 3))), layout)
+    got = getattr(fg, name)(fgt(a))
+    assert_close(got, ref.elementwise(ref.UNARY[name], a, out_dtype=dtype), dtype)
+
+
+@pytest.mark.parametrize("name,dtype", [(n, d) for n in sorted(ref.BINARY) + sorted(ref.COMPARISONS)
+                                        for d in FLOATS + [np.int64] if (n, d) != ("div", np.int64)])
+@pytest.mark.parametrize("shapes", PAIRS)
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "reversed"])
+def test_binary(rng, name, dtype, shapes, layout):
+    low, high = DOMAIN.get(name, (-3, 3))
+    a = laid_out(values(rng, shapes[0], dtype, low, high), layout)
+    b = laid_out(values(rng, shapes[1], dtype, 0 if name == "pow" else low, high), layout)
+    if name == "div":
+        b[b == 0] = 1
+    fn = ref.BINARY.get(name) or ref.COMPARISONS[name]
+    out_dtype = np.bool_ if name in ref.COMPARISONS else dtype
+    got = getattr(fg, name)(fgt(a), fgt(b))
+    assert_close(got, ref.elementwise(fn, a, b, out_dtype=out_dtype), out_dtype)
+
+
+@pytest.mark.parametrize("name", sorted(ref.COMPARISONS) + ["maximum", "minimum"])
+def test_bool_operands(rng, name):
+    a, b = values(rng, (4, 5), np.bool_), values(rng, (5,), np.bool_)
+    fn = ref.COMPARISONS.get(name) or ref.BINARY[name]
+    got = getattr(fg, name)(fgt(a), fgt(b))
+    assert_close(got, ref.elementwise(fn, a, b, out_dtype=np.bool_), np.bool_)
+
+
+@pytest.mark.parametrize("name", sorted(ref.BACKWARD))
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_fused_backward(rng, name, dtype, layout):
+    code = getattr(lib, "FG_" + name.upper())
+    g = laid_out(values(rng, (4, 6), dtype), layout)
+    saved = [laid_out(values(rng, (4, 6), dtype, -1, 1), layout) for _ in range(1 + (name == "max_backward"))]
+    saved[0][0, :3] = 0  # relu and abs at 0; ties for max
+    if name == "max_backward":
+        saved[1][0, :3] = 0
+    fg_dtype = fg.float32 if dtype == np.float32 else fg.float64
+    got = K.elementwise(code, fg_dtype, fg_dtype, [fgt(g)] + [fgt(s) for s in saved])
+    assert_close(got, ref.elementwise(ref.BACKWARD[name], g, *saved, out_dtype=dtype), dtype)
+
+
+@pytest.mark.parametrize("dtype", FLOATS + [np.int64, np.bool_])
+def test_where(rng, dtype):
+    c = values(rng, (3, 4), np.bool_)
+    a, b = values(rng, (3, 1), dtype), laid_out(values(rng, (3, 4), dtype), "transposed")
+    got = fg.where(fgt(c), fgt(a), fgt(b))
+    assert_close(got, ref.where(c, a, b), dtype)
+
+
+def test_nan_propagates():
+    a = np.array([np.nan, 1.0, np.nan, -np.inf], np.float32)
+    b = np.array([0.0, np.nan, np.nan, 1.0], np.float32)
+    for name in ("maximum", "minimum", "add", "mul"):
+        got = getattr(fg, name)(fgt(a), fgt(b)).numpy()
+        assert np.isnan(got[:3]).all(), name
+    assert fg.exp(fgt(np.array([np.inf, -np.inf], np.float64))).tolist() == [np.inf, 0.0]
+    assert fg.sigmoid(fgt(np.array([-1000.0, 1000.0]))).tolist() == [0.0, 1.0]
+
+
+def test_elementwise_speedup(rng, speedup):
+    a = values(rng, (100, 100), np.float32)
+    b = values(rng, (100, 100), np.float32)
+    ta, tb = fgt(a), fgt(b)
+    speedup("mul 100x100 float32", lambda: ref.elementwise(ref.BINARY["mul"], a, b, out_dtype=np.float32),
+            lambda: ta * tb)
+    speedup("exp 100x100 float32", lambda: ref.elementwise(ref.UNARY["exp"], a, out_dtype=np.float32),
+            lambda: ta.exp())
+    big = values(rng, (100, 1), np.float32)
+    tbig = fgt(big)
+    speedup("add broadcast (100,1)+(100,100) f32",
+            lambda: ref.elementwise(ref.BINARY["add"], big, a, out_dtype=np.float32), lambda: tbig + ta)
+
+
+# ---- copies, fill, arange -----------------------------------------------------------------------
+ALL_DTYPES = [np.bool_, np.int64, np.float32, np.float64]
+
+
+@pytest.mark.parametrize("src", ALL_DTYPES)
+@pytest.mark.parametrize("dst", ALL_DTYPES)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_copy_converts(rng, src, dst, layout):
+    a = laid_out(values(rng, (3, 5), src), layout)
+    t = fgt(a)
+    got = t.contiguous() if src == dst else t.to(fg._dtype.from_numpy_dtype(dst))
+    assert got.is_contiguous()
+    assert_close(got, ref.copy(a, dst), dst)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_copy_float_to_int_is_defined(dtype):
+    a = np.array([np.nan, np.inf, -np.inf, 1e30, -2.7, 2.7], dtype)
+    assert fgt(a).long().tolist() == [np.iinfo(np.int64).min] * 4 + [-2, 2]
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+def test_fill_strided(rng, dtype):
+    base = values(rng, (4, 6), dtype)
+    view = fgt(base)[:, ::2]
+    view.fill_(1)
+    expected = np.zeros((4, 6), bool)
+    expected[:, ::2] = True
+    assert (base[:, ::2] == 1).all()
+    assert_close(fgt(base[:, 1::2]), values(np.random.default_rng(0), (4, 6), dtype)[:, 1::2], dtype)
+
+
+@pytest.mark.parametrize("args", [(5,), (1, 7, 2), (0.0, 1.0, 0.25), (3, -3, -1), (0,), (2.5,)])
+def test_arange(args):
+    got = fg.arange(*args)
+    start, end, step = (0, args[0], 1) if len(args) == 1 else (args + (1,))[:3]
+    want, v = [], start
+    while (step > 0 and v < end) or (step < 0 and v > end):
+        want.append(v)
+        v = start + len(want) * step
+    assert got.tolist() == want
+
+
+def test_copy_speedup(rng, speedup):
+    a = laid_out(values(rng, (100, 100), np.float32), "transposed")
+    t = fgt(a)
+    speedup("copy strided->contiguous 100x100", lambda: ref.copy(a, np.float32), lambda: t.contiguous())
+
+
+# ---- reductions ---------------------------------------------------------------------------------
+AXES = [(), (0,), (1,), (2,), (0, 2), (0, 1, 2)]
+
+
+@pytest.mark.parametrize("name,axes", [(n, a) for n in ("sum", "max", "min") for a in AXES
+                                       if n == "sum" or len(a) != 2])  # max/min: one dim or all
+@pytest.mark.parametrize("dtype", FLOATS + [np.int64])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_reduce(rng, name, dtype, axes, layout):
+    a = laid_out(values(rng, (3, 4, 5), dtype), layout)
+    if name == "sum":
+        got = fg.sum(fgt(a), dim=axes or None, keepdim=True)
+    elif len(axes) == 1:
+        got = getattr(fg, name)(fgt(a), dim=axes[0], keepdim=True).values
+    else:
+        got = fg.reshape(getattr(fg, name)(fgt(a)), (1, 1, 1))
+    fn = {"sum": ref.sum_, "max": ref.max_, "min": ref.min_}[name]
+    assert_close(got, fn(a, axes or (0, 1, 2)), dtype)
+
+
+@pytest.mark.parametrize("shape,axes", [((0,), (0,)), ((0, 3), (0,)), ((0, 3), (1,)), ((1,), (0,)),
+                                        ((), ())])
+def test_sum_empty_and_single(shape, axes):
+    a = np.ones(shape, np.float32)
+    got = fg.sum(fgt(a), dim=axes or None, keepdim=True) if shape else fg.sum(fgt(a))
+    want = ref.sum_(a, axes) if shape else np.array(1.0, np.float32)
+    assert_close(got, want, np.float32)
+
+
+def test_sum_of_bools_counts(rng):
+    a = values(rng, (5, 6), np.bool_)
+    got = fg.sum(fgt(a), dim=1)
+    assert got.dtype is fg.int64
+    assert got.tolist() == [sum(int(v) for v in row) for row in a.tolist()]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_mean(rng, dtype):
+    a = laid_out(values(rng, (4, 6), dtype), "transposed")
+    got = fg.mean(fgt(a), dim=0)
+    want = ref.sum_(a, (0,))[0] / 4
+    assert_close(got, want.astype(dtype), dtype)
+
+
+def test_float32_sum_is_accurate(rng):
+    a = rng.random(1_000_000).astype(np.float32)
+    exact = sum(float(v) for v in a[:1000]) + float(np.sum(a[1000:].astype(np.float64)))
+    got = fg.sum(fgt(a)).item()
+    assert abs(got - exact) / exact < 1e-6  # a naive float32 loop is off by about 1e-3 here
+
+
+@pytest.mark.parametrize("name,better", [("argmax", lambda v, b: v > b), ("argmin", lambda v, b: v < b)])
+@pytest.mark.parametrize("dtype", FLOATS + [np.int64, np.bool_])
+@pytest.mark.parametrize("axis", [0, 1, 2])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_arg_extremes(rng, name, better, dtype, axis, layout):
+    a = laid_out(values(rng, (3, 4, 5), dtype, -2, 2), layout)  # small ints: ties pick the first
+    got = getattr(fg, name)(fgt(a), dim=axis, keepdim=True)
+    assert_close(got, ref.arg_along(a, axis, better), np.int64)
+
+
+def test_argmax_nan_wins():
+    a = np.array([1.0, np.nan, 5.0, np.nan])
+    assert fg.argmax(fgt(a)).item() == 1
+    assert fg.argmin(fgt(a)).item() == 1
+
+
+@pytest.mark.parametrize("dtype", FLOATS + [np.int64])
+@pytest.mark.parametrize("axis", [0, 1, 2])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_cumsum(rng, dtype, axis, layout):
+    a = laid_out(values(rng, (3, 4, 5), dtype), layout)
+    assert_close(fg.cumsum(fgt(a), dim=axis), ref.cumsum(a, axis), dtype)
+
+
+def test_reduction_speedups(rng, speedup):
+    a = values(rng, (100, 100), np.float32)
+    t = fgt(a)
+    speedup("sum axis 0, 100x100 float32", lambda: ref.sum_(a, (0,)), lambda: t.sum(0))
+    speedup("sum axis 1, 100x100 float32", lambda: ref.sum_(a, (1,)), lambda: t.sum(1))
+    speedup("max axis 1, 100x100 float32", lambda: ref.max_(a, (1,)), lambda: t.max(1))
+    speedup("cumsum axis 0, 100x100 float32", lambda: ref.cumsum(a, 0), lambda: t.cumsum(0))
+    speedup("argmax axis 1, 100x100 float32", lambda: ref.arg_along(a, 1, lambda v, b: v > b),
+            lambda: t.argmax(1))
+
+
+# ---- products -----------------------------------------------------------------------------------
+MM_SHAPES = [(0, 3, 4), (3, 0, 4), (3, 4, 0), (1, 1, 1), (1, 5, 7), (7, 5, 1), (5, 6, 7),
+             (13, 300, 9), (9, 17, 600)]  # the last two cross the kernel's K and N blocks
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("m,k,n", MM_SHAPES)
+@pytest.mark.parametrize("a_layout", ["contiguous", "transposed", "sliced"])
+@pytest.mark.parametrize("b_layout", ["contiguous", "transposed", "reversed"])
+def test_mm(rng, dtype, m, k, n, a_layout, b_layout):
+    a = laid_out(values(rng, (m, k), dtype), a_layout) if k else np.zeros((m, k), dtype)
+    b = laid_out(values(rng, (k, n), dtype), b_layout) if n else np.zeros((k, n), dtype)
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else TOL[dtype]
+    np.testing.assert_allclose(fg.mm(fgt(a), fgt(b)).numpy(), ref.mm(a, b), **tol)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("m,k", [(0, 3), (3, 0), (1, 1), (6, 5), (40, 300)])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_mv_and_dot(rng, dtype, m, k, layout):
+    a = laid_out(values(rng, (m, k), dtype), layout) if m and k else np.zeros((m, k), dtype)
+    x = laid_out(values(rng, (k,), dtype), "sliced" if k and layout != "reversed" else "contiguous")
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else TOL[dtype]
+    np.testing.assert_allclose(fg.mv(fgt(a), fgt(x)).numpy(), ref.mv(a, x), **tol)
+    y = laid_out(values(rng, (k,), dtype), layout) if k else np.zeros(0, dtype)
+    np.testing.assert_allclose(fg.dot(fgt(x), fgt(y)).numpy(), ref.dot(x, y), **tol)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("sa,sb", [((2, 3, 4), (2, 4, 5)), ((1, 3, 4), (3, 4, 2)), ((3, 2, 4), (1, 4, 3))])
+def test_bmm_broadcast(rng, dtype, sa, sb):
+    a, b = values(rng, sa, dtype), laid_out(values(rng, sb, dtype), "transposed")
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else TOL[dtype]
+    np.testing.assert_allclose(fg.matmul(fgt(a), fgt(b)).numpy(), ref.bmm(a, b), **tol)
+
+
+def test_product_speedups(rng, speedup):
+    a, b = values(rng, (64, 64), np.float32), values(rng, (64, 64), np.float32)
+    ta, tb = fgt(a), fgt(b)
+    speedup("mm 64x64 float32", lambda: ref.mm(a, b), lambda: ta @ tb, floor=20)
+    speedup("mm A^T B 64x64 float32", lambda: ref.mm(a.T, b), lambda: ta.T @ tb, floor=20)
+    x = values(rng, (64,), np.float32)
+    tx = fgt(x)
+    speedup("mv 64x64 float32", lambda: ref.mv(a, x), lambda: fg.mv(ta, tx))
+    v = values(rng, (10000,), np.float32)
+    tv = fgt(v)
+    speedup("dot 10000 float32", lambda: ref.dot(v, v), lambda: fg.dot(tv, tv))
