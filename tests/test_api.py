@@ -1,0 +1,214 @@
+"""The PyTorch-facing surface: creation, dtypes and promotion, shapes, indexing, conversions,
+printing and error messages."""
+import numpy as np
+import pytest
+
+import fastgrad as fg
+
+
+@pytest.mark.parametrize("data,dtype", [
+    (1, fg.int64), (1.5, fg.float32), (True, fg.bool), ([1, 2], fg.int64), ([1.0, 2], fg.float32),
+    ([[True], [False]], fg.bool), (np.array([1.0]), fg.float64), (np.array([1], np.int64), fg.int64),
+    (np.float32(2.0), fg.float32),
+])
+def test_tensor_infers_dtype(data, dtype):
+    assert fg.tensor(data).dtype is dtype
+
+
+@pytest.mark.parametrize("a,b,dtype", [
+    (fg.tensor([1, 2]), fg.tensor([1.0, 2.0]), fg.float32),
+    (fg.tensor([1, 2]), 2.5, fg.float32),
+    (fg.tensor([1.0], dtype=fg.float32), fg.tensor(2.0, dtype=fg.float64), fg.float32),
+    (fg.tensor([1], dtype=fg.int64), fg.tensor(2.0, dtype=fg.float64), fg.float64),
+    (fg.tensor([1.0], dtype=fg.float32), fg.tensor([2.0], dtype=fg.float64), fg.float64),
+    (fg.tensor([True]), 1, fg.int64),
+    (fg.tensor([1, 2]), 3, fg.int64),
+])
+def test_promotion(a, b, dtype):
+    assert (a + b).dtype is dtype
+    assert (b * a).dtype is dtype
+
+
+def test_int_division_makes_float32():
+    q = fg.tensor([1, 2]) / fg.tensor([2, 4])
+    assert q.dtype is fg.float32 and q.tolist() == [0.5, 0.5]
+    assert (fg.tensor([3]) ** 2).dtype is fg.int64
+    assert fg.exp(fg.tensor([0])).dtype is fg.float32
+
+
+def test_creation_functions():
+    assert fg.zeros(2, 3).shape == (2, 3) and fg.zeros((2, 3)).tolist() == [[0.0] * 3] * 2
+    assert fg.ones(2, dtype=fg.int64).tolist() == [1, 1]
+    assert fg.full((2,), 7).dtype is fg.int64 and fg.full((2,), 7.0).tolist() == [7.0, 7.0]
+    x = fg.arange(6.0).reshape(2, 3)
+    assert fg.zeros_like(x).shape == (2, 3) and fg.ones_like(x).dtype is fg.float32
+    assert fg.arange(0, 1, 0.25).tolist() == [0.0, 0.25, 0.5, 0.75]
+    assert fg.arange(5).dtype is fg.int64
+    fg.manual_seed(0)
+    a = fg.randn(3, 4)
+    fg.manual_seed(0)
+    assert fg.randn(3, 4).tolist() == a.tolist()
+    assert 0 <= fg.rand(100).min().item() and fg.rand(100).max().item() < 1
+    n = fg.normal(5.0, 0.1, size=(1000,))
+    assert abs(n.mean().item() - 5.0) < 0.05
+    assert fg.randn(2, dtype=fg.float64).dtype is fg.float64
+
+
+def test_from_numpy_shares_memory_and_asarray_works():
+    a = np.arange(6.0).reshape(2, 3)
+    t = fg.from_numpy(a)
+    t[0, 0] = 100.0
+    assert a[0, 0] == 100.0
+    assert np.asarray(t) is a or np.shares_memory(np.asarray(t), a)
+    assert np.shares_memory(t.numpy(), a)
+    b = fg.tensor(a)
+    b[0, 0] = 1.0
+    assert a[0, 0] == 100.0
+
+
+def test_shape_ops():
+    x = fg.arange(24).reshape(2, 3, 4)
+    assert x.shape == (2, 3, 4) and isinstance(x.shape, fg.Size) and x.size() == (2, 3, 4)
+    assert x.size(1) == 3 and x.size(-1) == 4 and x.ndim == 3 and x.numel() == 24 and len(x) == 2
+    assert x.view(-1, 4).shape == (6, 4) and x.reshape(4, -1).shape == (4, 6)
+    assert x.transpose(0, 2).shape == (4, 3, 2) and x.permute(1, 2, 0).shape == (3, 4, 2)
+    assert x.T.shape == (4, 3, 2) and x.flatten().shape == (24,) and x.flatten(1).shape == (2, 12)
+    assert x.unsqueeze(0).shape == (1, 2, 3, 4) and x.unsqueeze(-1).shape == (2, 3, 4, 1)
+    assert fg.zeros(1, 3, 1).squeeze().shape == (3,) and fg.zeros(1, 3, 1).squeeze(0).shape == (3, 1)
+    assert x.transpose(0, 1).reshape(-1).tolist() == np.arange(24).reshape(2, 3, 4).transpose(1, 0, 2).ravel().tolist()
+    with pytest.raises(RuntimeError, match="view size is not compatible"):
+        x.transpose(0, 1).view(-1)
+    with pytest.raises(RuntimeError, match="invalid for input of size 24"):
+        x.reshape(5, -1)
+
+
+def test_indexing():
+    A = fg.arange(20).reshape(5, 4)
+    assert A[1].tolist() == [4, 5, 6, 7]
+    assert A[:, 1].tolist() == [1, 5, 9, 13, 17]
+    assert A[1, 2].item() == 6 and A[-1, -1].item() == 19
+    assert A[:, 1:3].tolist() == [[1, 2], [5, 6], [9, 10], [13, 14], [17, 18]]
+    assert A[::2, ::3].tolist() == [[0, 3], [8, 11], [16, 19]]
+    assert A[None].shape == (1, 5, 4) and A[..., 0].shape == (5,)
+    with pytest.raises(IndexError, match="index 5 is out of bounds for dimension 0 with size 5"):
+        A[5]
+    with pytest.raises(IndexError, match="too many indices"):
+        A[1, 2, 3]
+
+
+def test_setitem_and_inplace_arithmetic():
+    x = fg.zeros(3, 4)
+    x[1] = 5.0
+    x[:, 0] = fg.tensor([1.0, 2.0, 3.0])
+    x += 1
+    x *= fg.tensor([1.0, 2.0, 1.0, 1.0])
+    x /= 2
+    x -= 0.5
+    assert x.tolist() == [[0.5, 0.5, 0.0, 0.0], [1.0, 5.5, 2.5, 2.5], [1.5, 0.5, 0.0, 0.0]]
+    y = fg.tensor([1, 2])
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        y += 0.5
+    with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
+        fg.zeros(3).add_(fg.ones(2, 3))
+    z = fg.zeros(2)
+    z.copy_(fg.tensor([1, 2]))
+    assert z.tolist() == [1.0, 2.0] and z.dtype is fg.float32
+
+
+def test_conversions():
+    x = fg.tensor([1.7, -2.2])
+    assert x.long().tolist() == [1, -2] and x.double().dtype is fg.float64
+    assert x.long().float().tolist() == [1.0, -2.0] and x.to(fg.float64).dtype is fg.float64
+    assert float(fg.tensor([2.5])) == 2.5 and int(fg.tensor(3)) == 3 and bool(fg.tensor([1]))
+    assert fg.tensor(2.5).item() == 2.5 and isinstance(fg.tensor(3).item(), int)
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        bool(fg.tensor([1, 2]))
+    with pytest.raises(RuntimeError, match="cannot be converted to Scalar"):
+        fg.tensor([1, 2]).item()
+    with pytest.raises(RuntimeError, match="Use tensor.detach"):
+        fg.ones(2, requires_grad=True).numpy()
+
+
+def test_reductions_api():
+    A = fg.arange(12.0).reshape(3, 4)
+    assert A.sum(dim=1, keepdim=True).shape == (3, 1) and A.sum(axis=0, keepdims=True).shape == (1, 4)
+    assert A.max().item() == 11 and A.min().item() == 0
+    values, indices = A.max(dim=1)
+    assert values.tolist() == [3.0, 7.0, 11.0] and indices.tolist() == [3, 3, 3]
+    assert A.max(1).values.tolist() == [3.0, 7.0, 11.0] and A.min(axis=0).indices.tolist() == [0] * 4
+    assert fg.max(A, fg.full((3, 4), 5.0)).tolist()[0] == [5.0] * 4
+    assert A.argmax().item() == 11 and A.argmax(dim=0).tolist() == [2, 2, 2, 2]
+    assert fg.argmax(A, dim=1, keepdim=True).shape == (3, 1)
+    assert A.cumsum(dim=1)[0].tolist() == [0.0, 1.0, 3.0, 6.0]
+    assert A.mean(dim=[0, 1]).item() == 5.5
+    assert A.norm().item() == pytest.approx(np.sqrt(sum(i * i for i in range(12))), rel=1e-6)
+    with pytest.raises(RuntimeError, match="floating point"):
+        fg.arange(3).mean()
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        A.sum(dim=2)
+    with pytest.raises(RuntimeError, match="numel"):
+        fg.zeros(0).max()
+
+
+def test_stack_cat_where():
+    a, b = fg.tensor([1.0, 2.0]), fg.tensor([3.0, 4.0])
+    assert fg.stack([a, b]).tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert fg.stack([a, b], dim=1).tolist() == [[1.0, 3.0], [2.0, 4.0]]
+    assert fg.cat([a, b]).tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert fg.where(a > 1, a, 0.0).tolist() == [0.0, 2.0]
+    with pytest.raises(RuntimeError, match="compatible shapes"):
+        fg.stack([a, fg.ones(3)])
+
+
+def test_product_errors_name_op_and_shapes():
+    with pytest.raises(RuntimeError, match=r"mm\(\).*\(2x3 and 4x5\)"):
+        fg.mm(fg.ones(2, 3), fg.ones(4, 5))
+    with pytest.raises(RuntimeError, match=r"mv\(\).*\(3, 4\).*\(5,\)"):
+        fg.mv(fg.ones(3, 4), fg.ones(5))
+    with pytest.raises(RuntimeError, match=r"dot\(\).*\(3,\).*\(4,\)"):
+        fg.dot(fg.ones(3), fg.ones(4))
+    with pytest.raises(RuntimeError, match=r"matmul\(\).*\(2, 3, 4\).*\(5, 6\)"):
+        fg.matmul(fg.ones(2, 3, 4), fg.ones(5, 6))
+    with pytest.raises(RuntimeError, match=r"add: the size of tensor a \(3\) must match.*\(3,\) and \(4,\)"):
+        fg.ones(3) + fg.ones(4)
+
+
+def test_threads_setting():
+    n = fg.get_num_threads()
+    fg.set_num_threads(1)
+    assert fg.get_num_threads() == 1
+    a = fg.randn(300, 300)
+    single = (a @ a).numpy().copy()
+    fg.set_num_threads(max(n, 2))
+    assert np.allclose((a @ a).numpy(), single, rtol=1e-5, atol=1e-4)
+    fg.set_num_threads(n)
+
+
+@pytest.mark.parametrize("make,text", [
+    (lambda: fg.tensor([0.1, 2.5]), "tensor([0.1000, 2.5000])"),
+    (lambda: fg.tensor([1e-5, 1.0]), "tensor([1.0000e-05, 1.0000e+00])"),
+    (lambda: fg.tensor([1.0, float("nan"), float("inf")]), "tensor([1., nan, inf])"),
+    (lambda: fg.tensor([True, False]), "tensor([ True, False])"),
+    (lambda: fg.tensor([], dtype=fg.float64), "tensor([], dtype=torch.float64)"),
+    (lambda: fg.zeros(0, 3), "tensor([], size=(0, 3))"),
+    (lambda: fg.tensor(3.25, dtype=fg.float64), "tensor(3.2500, dtype=torch.float64)"),
+    (lambda: fg.arange(2000).reshape(2, 1000)[:, :4], "tensor([[   0,    1,    2,    3],\n        [1000, 1001, 1002, 1003]])"),
+    (lambda: fg.ones(1001, dtype=fg.int64), "tensor([1, 1, 1,  ..., 1, 1, 1])"),
+])
+def test_repr(make, text):
+    assert repr(make()) == text
+
+
+def test_dtype_and_size_print_as_torch():
+    assert repr(fg.float32) == "torch.float32" and repr(fg.int64) == "torch.int64"
+    assert repr(fg.zeros(2, 3).shape) == "torch.Size([2, 3])"
+    assert fg.float is fg.float32 and fg.double is fg.float64 and fg.long is fg.int64
+
+
+@pytest.mark.parametrize("bad,error", [
+    ([[1, 2], [3]], ValueError), (["a"], TypeError), ([object()], TypeError),
+    (np.array([1], np.int32), TypeError),
+])
+def test_bad_data_raises(bad, error):
+    with pytest.raises(error):
+        fg.tensor(bad)

@@ -1,0 +1,202 @@
+"""The engine: accumulation, paths, order, freed graphs, grad mode, in-place rules."""
+import threading
+
+import numpy as np
+import pytest
+
+import fastgrad as fg
+
+
+def test_gradients_accumulate_until_zeroed():
+    x = fg.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).sum().backward()
+    grad = x.grad
+    (x * 3).sum().backward()
+    assert x.grad is grad and x.grad.tolist() == [6.0, 6.0]
+    x.grad.zero_()
+    assert x.grad.tolist() == [0.0, 0.0]
+
+
+def test_only_leaves_get_grad():
+    x = fg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    (y * y).sum().backward()
+    assert y.grad is None and not y.is_leaf and x.is_leaf
+    assert x.grad.tolist() == [8.0, 16.0]
+
+
+def test_reused_intermediate_gets_sum_of_paths():
+    x = fg.tensor(3.0, requires_grad=True)
+    y = x * x
+    z = y + y * y + y.exp()  # dz/dy = 1 + 2y + e^y
+    z.backward()
+    y_value = 9.0
+    assert x.grad.item() == pytest.approx((1 + 2 * y_value + np.exp(y_value)) * 6.0, rel=1e-6)
+
+
+def test_leaf_grads_never_alias():
+    a = fg.tensor([1.0, 2.0], requires_grad=True)
+    b = fg.tensor([1.0, 2.0], requires_grad=True)
+    g = fg.tensor([5.0, 7.0])
+    (a + b).backward(g)
+    a.grad.zero_()
+    assert b.grad.tolist() == [5.0, 7.0] and g.tolist() == [5.0, 7.0]
+
+
+def test_long_chain_has_no_recursion_limit():
+    x = fg.tensor([1.0, -1.0], requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+    del y  # freeing the 100,000-node chain must not overflow the C stack either
+
+
+def test_second_backward_raises_unless_retained():
+    x = fg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    assert x.grad.tolist() == [4.0, 8.0]
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
+
+
+def test_saved_tensors_are_freed():
+    import weakref
+    x = fg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    ref = weakref.ref(h)
+    y = (h * h).sum()
+    del h
+    assert ref() is not None  # kept alive by the graph for the backward of h * h
+    y.backward()
+    assert ref() is None
+
+
+def test_nonscalar_backward_needs_gradient():
+    x = fg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
+        (x * 2).backward()
+    with pytest.raises(RuntimeError, match="Mismatch in shape"):
+        (x * 2).backward(fg.ones(3))
+
+
+def test_backward_without_graph_raises():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        fg.tensor([1.0]).sum().backward()
+
+
+def test_detach_cuts_the_graph_and_shares_memory():
+    x = fg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x)
+    u = y.detach()
+    assert not u.requires_grad and u.grad_fn is None
+    with fg.no_grad():
+        u += 1
+    assert y.tolist() == [2.0, 5.0]
+
+
+def test_no_grad_context_and_decorator():
+    x = fg.tensor([1.0], requires_grad=True)
+    with fg.no_grad():
+        y = x * 2
+    assert not y.requires_grad and y.grad_fn is None
+
+    @fg.no_grad()
+    def double(t):
+        return t * 2
+
+    assert not double(x).requires_grad
+    assert fg.is_grad_enabled()
+    assert (x * 2).requires_grad
+
+
+def test_no_grad_is_thread_local():
+    x = fg.tensor([1.0], requires_grad=True)
+    seen = []
+    inside, done = threading.Event(), threading.Event()
+
+    def other_thread():
+        inside.wait()
+        seen.append((x * 2).requires_grad)
+        done.set()
+
+    t = threading.Thread(target=other_thread)
+    t.start()
+    with fg.no_grad():
+        inside.set()
+        done.wait()
+    t.join()
+    assert seen == [True]
+
+
+def test_sgd_step_in_no_grad():
+    w = fg.tensor([1.0, -2.0], requires_grad=True)
+    x = fg.tensor([3.0, 4.0])
+    for _ in range(3):
+        loss = ((w * x).sum() - 1.0) ** 2
+        loss.backward()
+        with fg.no_grad():
+            w -= 0.01 * w.grad
+        w.grad.zero_()
+    assert w.is_leaf and w.requires_grad
+    assert ((w * x).sum() - 1.0).abs().item() < 6.0
+
+
+def test_inplace_on_leaf_requiring_grad_raises():
+    w = fg.tensor([1.0], requires_grad=True)
+    for op in (lambda: w.add_(1), lambda: w.mul_(2), lambda: w.copy_(fg.ones(1)), lambda: w.fill_(0)):
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            op()
+    assert w.tolist() == [1.0]
+
+
+def test_inplace_on_intermediate_is_recorded():
+    x = fg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    y += x * x
+    assert y.grad_fn is not None
+    y.sum().backward()
+    assert x.grad.tolist() == [5.0, 7.0]
+
+
+def test_inplace_change_of_saved_tensor_is_detected():
+    x = fg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1.0
+    z = (y * y).sum()
+    with fg.no_grad():
+        y.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.backward()
+
+
+def test_requires_grad_only_for_floats():
+    with pytest.raises(RuntimeError, match="floating point"):
+        fg.tensor([1, 2]).requires_grad_()
+    with pytest.raises(RuntimeError, match="floating point"):
+        fg.arange(3, requires_grad=True)
+
+
+def test_integer_results_do_not_require_grad():
+    x = fg.tensor([1.0, 3.0, 2.0], requires_grad=True)
+    assert not (x > 1).requires_grad
+    assert not x.argmax().requires_grad
+    assert not x.long().requires_grad
+
+
+def test_grad_fn_names():
+    x = fg.ones(2, 2, requires_grad=True)
+    names = {
+        "AddBackward0": x + 1, "SubBackward0": x - x, "MulBackward0": 2 * x, "DivBackward0": x / 2,
+        "PowBackward0": x ** 2, "NegBackward0": -x, "MmBackward0": x @ x, "SumBackward0": x.sum(),
+        "SumBackward1": x.sum(0), "MeanBackward0": x.mean(), "ExpBackward0": x.exp(),
+        "ViewBackward0": x.reshape(4), "TBackward0": x.t(), "SelectBackward0": x[0],
+        "SliceBackward0": x[:, :1], "ReluBackward0": x.relu(), "DotBackward0": fg.dot(x[0], x[1]),
+        "MvBackward0": fg.mv(x, x[0]), "StackBackward0": fg.stack([x, x]),
+        "CatBackward0": fg.cat([x, x]), "CumsumBackward0": x.cumsum(0),
+    }
+    for name, t in names.items():
+        assert t.grad_fn.name() == name
+        assert f"grad_fn=<{name}>" in repr(t)
