@@ -119,11 +119,13 @@ def tensor_repr(t):
         if a.ndim != 1:
             suffixes.append(f"size={tuple(a.shape)}")
         body = "[]"
+        implied_dtypes = (default_float,)  # no elements to show that it holds ints or bools
     else:
         summarize = a.size > THRESHOLD
         fmt = _Formatter(_summarized_values(a, summarize), t.dtype.is_floating_point)
         body = _tensor_str(a, indent, summarize, fmt)
-    if t.dtype not in (default_float, int64, bool_):
+        implied_dtypes = (default_float, int64, bool_)
+    if t.dtype not in implied_dtypes:
         suffixes.append(f"dtype={t.dtype!r}")
     if t._node is not None:
         suffixes.append(f"grad_fn=<{t._node.name()}>")

@@ -4,6 +4,7 @@ upstream gradient g. Rules are written in fastgrad's own ops, so they run on the
 The engine (_autograd) sums each gradient back to its input's shape; no rule repeats that."""
 import builtins
 import itertools
+import math
 import numbers
 
 import numpy as np
@@ -158,8 +159,13 @@ def _binary(op, name, a, b):
     dtype = _dtype.result_type(a, b)
     if op in _FLOAT_ONLY and not dtype.is_floating_point and not (op is POW and dtype is int64):
         dtype = float32
-    elif dtype is bool_ and op in (ADD, SUB, MUL):
-        raise TypeError(f"{name}(): not supported for two bool tensors; convert with .long() first")
+    elif dtype is bool_ and op in _BOOL_ARITHMETIC:
+        op = _BOOL_ARITHMETIC[op]
+        if op is None:
+            raise RuntimeError(f"{name}(): subtraction of two bool tensors is not supported; use "
+                               f"logical operations or convert with .long() first")
+    elif not isinstance(a, Tensor) and op in _REFLECTED:  # 1 - x, 2 ** x, 3 / x
+        op = _REFLECTED[op]
     return apply(op, as_dtype(a, dtype), as_dtype(b, dtype))
 
 
@@ -190,12 +196,19 @@ def ge(a, b): return _binary(COMPARISONS["ge"], "ge", a, b)
 
 def pow(a, b):
     if isinstance(b, numbers.Number) and isinstance(a, Tensor) and a.dtype.is_floating_point:
-        return _binary(POW_SCALAR, "pow", a, b)  # torch names x ** 2 PowBackward0
+        return _binary(POW_SCALAR, "pow", a, b)
     return _binary(POW, "pow", a, b)
 
 
-POW_SCALAR = Op("PowBackward0", POW.forward, POW.grads[0], None, save_output=True)
-_FLOAT_ONLY.add(POW_SCALAR)
+# Rows that differ from another only in the grad_fn name PyTorch prints for them.
+POW_SCALAR = Op("PowBackward0", POW.forward, *POW.grads, save_output=True)       # x ** 2
+_REFLECTED = {
+    SUB: Op("RsubBackward1", SUB.forward, *SUB.grads, save_inputs=False),         # 1 - x
+    POW: Op("PowBackward2", POW.forward, *POW.grads, save_output=True),           # 2 ** x
+    DIV: Op("MulBackward0", DIV.forward, *DIV.grads, save_output=True),           # 3 / x: torch
+}                                                                                  # multiplies by 1/x
+_FLOAT_ONLY.update((POW_SCALAR, _REFLECTED[POW], _REFLECTED[DIV]))
+_BOOL_ARITHMETIC = {ADD: MAXIMUM, MUL: MINIMUM, SUB: None}  # or, and; as torch
 
 
 def where(condition, a, b):
@@ -267,7 +280,12 @@ def _infer_shape(shape, numel, name):
     return shape
 
 
-VIEW = _view_op("ViewBackward0", lambda a, shape, in_shape: _reshaped_array(a, shape), _back_to_shape)
+def _reshape_view(a, shape, in_shape):
+    return _reshaped_array(a, shape)
+
+
+VIEW = _view_op("ViewBackward0", _reshape_view, _back_to_shape)
+UNSAFE_VIEW = _view_op("UnsafeViewBackward0", _reshape_view, _back_to_shape)  # matmul's, in torch
 UNSQUEEZE = _view_op("UnsqueezeBackward0", lambda a, dim, in_shape: np.expand_dims(a, dim), _back_to_shape)
 SQUEEZE = _view_op("SqueezeBackward0", lambda a, dims, in_shape: np.squeeze(a, dims), _back_to_shape)
 EXPAND = _view_op("ExpandBackward0", lambda a, size: np.broadcast_to(a, size), lambda g, out, size: g)
@@ -409,16 +427,33 @@ def getitem(x, key):
     return apply(op, x, key=key, shape=x._a.shape)
 
 
+def _copy_slices_forward(x, value, key):
+    out = _cast_forward(x, x.dtype)
+    K.copy_into(out._view(out._a[key]), value)
+    return out
+
+
+def _zero_region(g, key):
+    grad = _cast_forward(g, g.dtype)
+    K.fill(grad._view(grad._a[key]), 0)
+    return grad
+
+
+COPY_SLICES = Op("CopySlices", _copy_slices_forward, lambda g, out, key: _zero_region(g, key),
+                 lambda g, out, key: getitem(g, key), save_inputs=False)
+
+
 def setitem(x, key, value):
-    """x[key] = value for tensors outside a recorded graph (the SGD-style update)."""
+    """x[key] = value; recorded as torch's CopySlices when a graph is being recorded."""
+    _check_number(value, "setitem")
+    key = _basic_key(x, key)
     if is_grad_enabled() and (x.requires_grad or getattr(value, "requires_grad", False)):
-        raise RuntimeError("setitem(): assigning into a tensor while recording a graph is not "
-                           "supported yet; wrap the assignment in `with fastgrad.no_grad():`")
-    target = x._view(x._a[_basic_key(x, key)])
+        _inplace("setitem", lambda x, v: apply(COPY_SLICES, x, as_dtype(v, x.dtype), key=key), x, value)
+        return
+    target = x._view(x._a[key])
     if isinstance(value, Tensor):
         K.copy_into(target, value)
     else:
-        _check_number(value, "setitem")
         K.fill(target, value)
     x._version[0] += 1
 
@@ -753,23 +788,27 @@ def matmul(a, b):
         return mv(a, b)
     if na == 2 and nb == 2:
         return mm(a, b)
-    if na == 1:
-        return squeeze(matmul(unsqueeze(a, 0), b), -2)
-    if nb == 1:
-        return squeeze(matmul(a, unsqueeze(b, 1)), -1)
-    if a._a.shape[-1] != b._a.shape[-2]:
+    if na == 1 and nb == 2:
+        return squeeze(mm(unsqueeze(a, 0), b), 0)
+    # Batched: vectors become 1-row / 1-column matrices, batch dimensions broadcast and fold
+    # into one, and the result is viewed back to torch.matmul's shape.
+    a2 = a if na > 1 else unsqueeze(a, 0)
+    b2 = b if nb > 1 else unsqueeze(b, 1)
+    (m, k), (k2, n) = a2._a.shape[-2:], b2._a.shape[-2:]
+    if k != k2:
         raise RuntimeError(f"matmul(): shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
-                           f"multiplied ({a.shape[-2]}x{a.shape[-1]} and {b.shape[-2]}x{b.shape[-1]})")
-    batch = K.broadcast_shape("matmul", a._a.shape[:-2], b._a.shape[:-2])
+                           f"multiplied ({m}x{k} and {k2}x{n})")
+    batch = K.broadcast_shape("matmul", a2._a.shape[:-2], b2._a.shape[:-2])
+    out_shape = batch + ((m,) if na > 1 else ()) + ((n,) if nb > 1 else ())
     if len(batch) <= 1:
-        a3 = a if na == 3 else unsqueeze(a, 0)
-        b3 = b if nb == 3 else unsqueeze(b, 0)
-        return bmm(a3, b3)
-    n_batch = int(np.prod(batch))
-    a3 = reshape(expand(a, batch + a._a.shape[-2:]), (n_batch,) + a._a.shape[-2:])
-    b3 = reshape(expand(b, batch + b._a.shape[-2:]), (n_batch,) + b._a.shape[-2:])
+        a3 = a2 if a2.ndim == 3 else unsqueeze(a2, 0)
+        b3 = b2 if b2.ndim == 3 else unsqueeze(b2, 0)
+    else:
+        n_batch = math.prod(batch)
+        a3 = reshape(expand(a2, batch + (m, k)), (n_batch, m, k))
+        b3 = reshape(expand(b2, batch + (k, n)), (n_batch, k, n))
     out = bmm(a3, b3)
-    return reshape(out, batch + out._a.shape[-2:])
+    return apply(UNSAFE_VIEW, out, shape=out_shape, in_shape=out._a.shape)
 
 
 # ---- joining ----------------------------------------------------------------------------------
