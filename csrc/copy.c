@@ -26,12 +26,10 @@ CONVERSIONS(DEFINE_CONVERSION)
 #define ROW_OF(TO) {copy_##TO##_bool, copy_##TO##_i64, copy_##TO##_f32, copy_##TO##_f64}
 static const fg_row_fn copy_rows[4][4] = {ROW_OF(bool), ROW_OF(i64), ROW_OF(f32), ROW_OF(f64)};
 
-static int valid_dtype(int dtype) { return dtype >= FG_BOOL && dtype <= FG_FLOAT64; }
-
 int fg_copy(int out_dtype, int x_dtype, int ndim, const int64_t *shape, const int64_t *strides,
             char *out, const char *x)
 {
-    if (!valid_dtype(out_dtype) || !valid_dtype(x_dtype)) return FG_EDTYPE;
+    if (!FG_VALID_DTYPE(out_dtype) || !FG_VALID_DTYPE(x_dtype)) return FG_EDTYPE;
     fg_geometry g;
     int status = fg_geometry_init(&g, 2, ndim, shape, strides);
     if (status != FG_OK) return status;
@@ -55,30 +53,28 @@ DEFINE_FILL(fill_f32, float)
 DEFINE_FILL(fill_f64, double)
 
 int fg_fill(int dtype, int ndim, const int64_t *shape, const int64_t *strides, char *out,
-            double value)
+            const void *value)
 {
-    union { fg_bool b; int64_t i; float f; double d; } v;
     static const fg_row_fn rows[4] = {fill_bool, fill_i64, fill_f32, fill_f64};
-    switch (dtype) {
-    case FG_BOOL: v.b = value != 0; break;
-    case FG_INT64: v.i = FLOAT_TO_INT(value); break;
-    case FG_FLOAT32: v.f = (float)value; break;
-    case FG_FLOAT64: v.d = value; break;
-    default: return FG_EDTYPE;
-    }
+    if (!FG_VALID_DTYPE(dtype)) return FG_EDTYPE;
     fg_geometry g;
     int status = fg_geometry_init(&g, 1, ndim, shape, strides);
     if (status != FG_OK) return status;
-    fg_iterate(&g, &out, rows[dtype], &v, 1);
+    fg_iterate(&g, &out, rows[dtype], value, 1);
     return FG_OK;
 }
 
-int fg_arange(int dtype, int64_t n, char *out, double start, double step)
+int fg_arange(int dtype, int64_t n, char *out, const void *start, const void *step)
 {
+    if (dtype == FG_INT64) {
+        int64_t s = *(const int64_t *)start, d = *(const int64_t *)step;
+        for (int64_t i = 0; i < n; i++) ((int64_t *)out)[i] = s + i * d;
+        return FG_OK;
+    }
+    double s = *(const double *)start, d = *(const double *)step;
     switch (dtype) {
-    case FG_INT64: for (int64_t i = 0; i < n; i++) ((int64_t *)out)[i] = FLOAT_TO_INT(start + i * step); break;
-    case FG_FLOAT32: for (int64_t i = 0; i < n; i++) ((float *)out)[i] = (float)(start + i * step); break;
-    case FG_FLOAT64: for (int64_t i = 0; i < n; i++) ((double *)out)[i] = start + i * step; break;
+    case FG_FLOAT32: for (int64_t i = 0; i < n; i++) ((float *)out)[i] = (float)(s + i * d); break;
+    case FG_FLOAT64: for (int64_t i = 0; i < n; i++) ((double *)out)[i] = s + i * d; break;
     default: return FG_EDTYPE;
     }
     return FG_OK;

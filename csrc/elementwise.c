@@ -7,20 +7,18 @@
 
 /* ---- the ops, each once. x, y, z are the operands; results are converted to the out type. */
 #define ABS_OF(x) ((x) < 0 ? -(x) : (x) > 0 ? (x) : (x) * 0) /* |-0.| is 0., NaN stays NaN */
-#define SIGN_OF(x) ((x) > 0 ? 1 : (x) < 0 ? -1 : (x))
-#define MAX_OF(x, y) (((x) > (y) || (x) != (x)) ? (x) : (y)) /* NaN propagates, as torch */
-#define MIN_OF(x, y) (((x) < (y) || (x) != (x)) ? (x) : (y))
+#define SIGN_OF(x) (((x) > 0) - ((x) < 0)) /* 0 for 0 and NaN, as torch */
 
 static inline int64_t int_pow(int64_t base, int64_t exp)
 {
     if (exp < 0) return base == 1 ? 1 : base == -1 ? (exp & 1 ? -1 : 1) : 0;
     int64_t result = 1;
-    while (exp) {
+    for (;;) {
         if (exp & 1) result *= base;
-        base *= base;
         exp >>= 1;
+        if (!exp) return result;
+        base *= base;
     }
-    return result;
 }
 
 /* Ops every dtype has (bool included). */
@@ -60,7 +58,7 @@ static inline int64_t int_pow(int64_t base, int64_t exp)
     X(FG_ABS_BACKWARD, 2, T, T, T, y > 0 ? x : y < 0 ? -x : 0)       \
     X(FG_SIGMOID_BACKWARD, 2, T, T, T, x * y * ((T)1 - y))           \
     X(FG_TANH_BACKWARD, 2, T, T, T, x * ((T)1 - y * y))              \
-    X(FG_MAX_BACKWARD, 3, T, T, T, y > z ? x : y == z ? x * (T)0.5 : 0)
+    X(FG_MAX_BACKWARD, 3, T, T, T, y < z ? 0 : y == z ? x * (T)0.5 : x)
 
 #define F32_FN(name) name##f
 #define F64_FN(name) name
@@ -113,7 +111,7 @@ int fg_elementwise(int op, int dtype, int ndim, const int64_t *shape, const int6
                    char *out, const char *x, const char *y, const char *z)
 {
     if (op < 0 || op >= FG_NUM_OPS) return FG_EOP;
-    if (dtype < 0 || dtype > FG_FLOAT64 || !op_table[op].row[dtype]) return FG_EDTYPE;
+    if (!FG_VALID_DTYPE(dtype) || !op_table[op].row[dtype]) return FG_EDTYPE;
     fg_geometry g;
     int status = fg_geometry_init(&g, op_table[op].arity + 1, ndim, shape, strides);
     if (status != FG_OK) return status;

@@ -24,7 +24,7 @@ enum fg_op {
     FG_ABS_BACKWARD,     /* x * sign(y): y is abs's input; 0 at 0                */
     FG_SIGMOID_BACKWARD, /* x * y * (1 - y): y is sigmoid's output               */
     FG_TANH_BACKWARD,    /* x * (1 - y * y): y is tanh's output                  */
-    FG_MAX_BACKWARD,     /* x * (y > z ? 1 : y == z ? 0.5 : 0): ties share, as torch */
+    FG_MAX_BACKWARD,     /* x * (y < z ? 0 : y == z ? 0.5 : 1): ties share, NaN wins, as torch */
     FG_WHERE,            /* x ? y : z                                            */
     FG_NUM_OPS
 };
@@ -35,10 +35,12 @@ int fg_elementwise(int op, int dtype, int ndim, const int64_t *shape, const int6
 /* out = x converted to out_dtype (a strided copy when the dtypes agree). */
 int fg_copy(int out_dtype, int x_dtype, int ndim, const int64_t *shape, const int64_t *strides,
             char *out, const char *x);
+/* `value` points to one element of `dtype`. */
 int fg_fill(int dtype, int ndim, const int64_t *shape, const int64_t *strides, char *out,
-            double value);
-/* out[i] = start + i * step, computed in double and converted to dtype. */
-int fg_arange(int dtype, int64_t n, char *out, double start, double step);
+            const void *value);
+/* out[i] = start + i * step: exactly in int64 for FG_INT64 (start and step point to int64),
+ * in double and then rounded for the floating dtypes (start and step point to doubles). */
+int fg_arange(int dtype, int64_t n, char *out, const void *start, const void *step);
 
 /* Reductions over the axes set in reduce_mask (bit d for axis d). `out` is contiguous with the
  * keepdims shape (1 on reduced axes); x is strided. Sums are float-accurate (pairwise). */
@@ -51,11 +53,12 @@ enum fg_axis_op { FG_ARGMAX, FG_ARGMIN, FG_CUMSUM };
 int fg_along_axis(int op, int dtype, int ndim, const int64_t *shape, const int64_t *strides,
                   int axis, char *out, const char *x);
 
-/* c[b] (+)= a[b] @ b[b] for b < batch, a[b] m x k, b[b] k x n, c[b] m x n. `strides` holds the
- * batch, row and column strides of a, b and c, in that order. Transposed operands are just other
- * strides; dot and mv are the n == 1 (and m == 1) cases. */
+/* c[b] = a[b] @ b[b] for b < batch, a[b] m x k, b[b] k x n, c[b] m x n. `strides` holds the
+ * batch, row and column strides of a, b and c, in that order, each a multiple of the element
+ * size. Transposed operands are just other strides; dot and mv are the n == 1 (and m == 1)
+ * cases. */
 int fg_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k, const int64_t *strides,
-              char *c, const char *a, const char *b, int accumulate);
+              char *c, const char *a, const char *b);
 
 void fg_set_num_threads(int n);
 int fg_get_num_threads(void);

@@ -30,7 +30,14 @@ int64_t fg_geometry_numel(const fg_geometry *g);
  * parallel is set: the index space is then split across threads. */
 void fg_iterate(const fg_geometry *g, char **ptrs, fg_row_fn row, const void *ctx, int parallel);
 
-int fg_dtype_size(int dtype);
+int fg_dtype_size(int dtype); /* 0 for an unknown dtype */
+#define FG_VALID_DTYPE(d) ((d) >= FG_BOOL && (d) <= FG_FLOAT64)
+
+/* The thread count set by fg_set_num_threads, for every parallel region of the library. */
+int fg_threads(void);
+
+#define MAX_OF(x, y) (((x) > (y) || (x) != (x)) ? (x) : (y)) /* NaN propagates, as in torch */
+#define MIN_OF(x, y) (((x) < (y) || (x) != (x)) ? (x) : (y))
 
 typedef uint8_t fg_bool; /* numpy's bool: one byte, 0 or 1 */
 

@@ -97,8 +97,9 @@ void fg_iterate(const fg_geometry *g, char **ptrs, fg_row_fn row, const void *ct
     int64_t total = fg_geometry_numel(g);
     if (total == 0) return;
 #ifdef _OPENMP
-    if (parallel && total >= FG_PARALLEL_MIN && omp_get_max_threads() > 1) {
-#pragma omp parallel
+    int threads = fg_threads();
+    if (parallel && total >= FG_PARALLEL_MIN && threads > 1) {
+#pragma omp parallel num_threads(threads)
         {
             int nt = omp_get_num_threads(), t = omp_get_thread_num();
             /* chunks aligned to 64 elements keep threads off each other's cache lines */
@@ -114,20 +115,25 @@ void fg_iterate(const fg_geometry *g, char **ptrs, fg_row_fn row, const void *ct
     walk(g, ptrs, 0, total, row, ctx);
 }
 
+/* One count for the whole process: omp_set_num_threads would set it for the calling thread
+ * only. 0 until set: then OpenMP's default (OMP_NUM_THREADS, or the number of cores). */
+static int num_threads;
+
 void fg_set_num_threads(int n)
 {
+    if (n > 0) num_threads = n;
+}
+
+int fg_threads(void)
+{
 #ifdef _OPENMP
-    if (n > 0) omp_set_num_threads(n);
+    return num_threads > 0 ? num_threads : omp_get_max_threads();
 #else
-    (void)n;
+    return 1;
 #endif
 }
 
 int fg_get_num_threads(void)
 {
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
+    return fg_threads();
 }

@@ -26,14 +26,12 @@ enum { KC = 256, NC = 512, MR = 4 };
     /* c[i] = sum_p a[i, p] b[p] with b contiguous: a dot per row when rows are contiguous,   \
      * else columns of a scaled and summed into a contiguous accumulator. */                   \
     static int gemv_##SUFFIX(int64_t m, int64_t k, const T *a, strides3 sa, const T *b,       \
-                             T *c, int64_t sc, int accumulate)                                 \
+                             T *c, int64_t sc)                                                 \
     {                                                                                          \
         if (sa.col == 1 || sa.row != 1) {                                                      \
-            _Pragma("omp parallel for if (m * k >= 4 * FG_PARALLEL_MIN)")                      \
-            for (int64_t i = 0; i < m; i++) {                                                  \
-                T v = dot_##SUFFIX(k, a + i * sa.row, sa.col, b, 1);                           \
-                c[i * sc] = accumulate ? c[i * sc] + v : v;                                    \
-            }                                                                                  \
+            _Pragma("omp parallel for num_threads(fg_threads()) if (m * k >= 4 * FG_PARALLEL_MIN)") \
+            for (int64_t i = 0; i < m; i++)                                                    \
+                c[i * sc] = dot_##SUFFIX(k, a + i * sa.row, sa.col, b, 1);                     \
             return FG_OK;                                                                      \
         }                                                                                      \
         T *acc = calloc(m > 0 ? m : 1, sizeof(T));                                             \
@@ -42,7 +40,7 @@ enum { KC = 256, NC = 512, MR = 4 };
             const T *col = a + p * sa.col, bp = b[p];                                          \
             for (int64_t i = 0; i < m; i++) acc[i] += col[i] * bp;                             \
         }                                                                                      \
-        for (int64_t i = 0; i < m; i++) c[i * sc] = accumulate ? c[i * sc] + acc[i] : acc[i];  \
+        for (int64_t i = 0; i < m; i++) c[i * sc] = acc[i];                                    \
         free(acc);                                                                             \
         return FG_OK;                                                                          \
     }                                                                                          \
@@ -75,7 +73,7 @@ enum { KC = 256, NC = 512, MR = 4 };
     }                                                                                          \
                                                                                                \
     static int gemm_##SUFFIX(int64_t m, int64_t n, int64_t k, const T *a, strides3 sa,        \
-                             const T *b, strides3 sb, T *c, strides3 sc, int accumulate)       \
+                             const T *b, strides3 sb, T *c, strides3 sc)                       \
     {                                                                                          \
         T *packed = malloc(sizeof(T) * KC * NC);                                               \
         if (!packed) return FG_ENOMEM;                                                         \
@@ -84,8 +82,8 @@ enum { KC = 256, NC = 512, MR = 4 };
             for (int64_t pc = 0; pc < k || pc == 0; pc += KC) {                                \
                 int64_t kc = k - pc < KC ? k - pc : KC;                                        \
                 pack_b_##SUFFIX(kc, nc, b + pc * sb.row + jc * sb.col, sb, packed);            \
-                int add_to_c = accumulate || pc > 0;                                           \
-                _Pragma("omp parallel for if (m * nc * kc >= 4 * FG_PARALLEL_MIN)")            \
+                int add_to_c = pc > 0;                                                         \
+                _Pragma("omp parallel for num_threads(fg_threads()) if (m * nc * kc >= (1 << 21))") \
                 for (int64_t i = 0; i < m; i += MR)                                            \
                     block_rows_##SUFFIX(m - i < MR ? m - i : MR, kc, nc,                       \
                                         a + i * sa.row + pc * sa.col, sa, packed,              \
@@ -97,24 +95,23 @@ enum { KC = 256, NC = 512, MR = 4 };
     }                                                                                          \
                                                                                                \
     static int matmul_##SUFFIX(int64_t m, int64_t n, int64_t k, const T *a, strides3 sa,      \
-                               const T *b, strides3 sb, T *c, strides3 sc, int accumulate)     \
+                               const T *b, strides3 sb, T *c, strides3 sc)                     \
     {                                                                                          \
         if (m == 0 || n == 0) return FG_OK;                                                    \
         if (n == 1 && sb.row != 1) { /* gemv wants a contiguous vector */                      \
             T *bc = malloc(sizeof(T) * (k > 0 ? k : 1));                                       \
             if (!bc) return FG_ENOMEM;                                                         \
             for (int64_t p = 0; p < k; p++) bc[p] = b[p * sb.row];                             \
-            int status = gemv_##SUFFIX(m, k, a, sa, bc, c, sc.row, accumulate);                \
+            int status = gemv_##SUFFIX(m, k, a, sa, bc, c, sc.row);                            \
             free(bc);                                                                          \
             return status;                                                                     \
         }                                                                                      \
-        if (n == 1) return gemv_##SUFFIX(m, k, a, sa, b, c, sc.row, accumulate);               \
+        if (n == 1) return gemv_##SUFFIX(m, k, a, sa, b, c, sc.row);                           \
         if (m == 1) { /* c^T = b^T a^T: a gemv over b's columns */                             \
             strides3 bt = {0, sb.col, sb.row}, at = {0, sa.col, sa.row};                       \
-            return matmul_##SUFFIX(n, 1, k, b, bt, a, at, c, (strides3){0, sc.col, sc.row},    \
-                                   accumulate);                                                \
+            return matmul_##SUFFIX(n, 1, k, b, bt, a, at, c, (strides3){0, sc.col, sc.row});   \
         }                                                                                      \
-        return gemm_##SUFFIX(m, n, k, a, sa, b, sb, c, sc, accumulate);                        \
+        return gemm_##SUFFIX(m, n, k, a, sa, b, sb, c, sc);                                    \
     }
 
 DEFINE_KERNELS(f32, float)
@@ -123,13 +120,13 @@ DEFINE_KERNELS(f64, double)
 static int to_elements(const int64_t *bytes, int64_t size, strides3 *out)
 {
     for (int i = 0; i < 3; i++)
-        if (bytes[i] % size) return FG_EDIMS; /* unaligned views are copied by the caller */
+        if (bytes[i] % size) return FG_EDIMS; /* Python copies such views first */
     *out = (strides3){bytes[0] / size, bytes[1] / size, bytes[2] / size};
     return FG_OK;
 }
 
 int fg_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k, const int64_t *strides,
-              char *c, const char *a, const char *b, int accumulate)
+              char *c, const char *a, const char *b)
 {
     if (dtype != FG_FLOAT32 && dtype != FG_FLOAT64) return FG_EDTYPE;
     int64_t size = fg_dtype_size(dtype);
@@ -140,9 +137,9 @@ int fg_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k, const i
     for (int64_t i = 0; i < batch; i++) {
         int status = dtype == FG_FLOAT32
             ? matmul_f32(m, n, k, (const float *)a + i * sa.batch, sa, (const float *)b + i * sb.batch, sb,
-                         (float *)c + i * sc.batch, sc, accumulate)
+                         (float *)c + i * sc.batch, sc)
             : matmul_f64(m, n, k, (const double *)a + i * sa.batch, sa, (const double *)b + i * sb.batch, sb,
-                         (double *)c + i * sc.batch, sc, accumulate);
+                         (double *)c + i * sc.batch, sc);
         if (status != FG_OK) return status;
     }
     return FG_OK;

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include "internal.h"
 
-#define MAX_OF(x, y) (((x) > (y) || (x) != (x)) ? (x) : (y)) /* NaN wins, as in torch */
-#define MIN_OF(x, y) (((x) < (y) || (x) != (x)) ? (x) : (y))
 #define PLUS(x, y) ((x) + (y))
 
 /* Pairwise summation (as numpy): error grows with log(n), not n, so float32 sums of millions
@@ -37,23 +35,24 @@ DEFINE_PAIRWISE(pairwise_f64, double)
 DEFINE_PAIRWISE(pairwise_i64, int64_t)
 
 /* A row of a reduction has out stride 0 (all of it folds into one output) or not (each
- * element folds into its own output: the reduced axis is an outer one). */
-#define DEFINE_REDUCE_ROW(NAME, T, COMBINE, ROW_TOTAL)                                         \
+ * element folds into its own output: the reduced axis is an outer one). Outputs are of the
+ * accumulator type ACC, inputs of T. */
+#define DEFINE_REDUCE_ROW(NAME, ACC, T, COMBINE, ROW_TOTAL)                                    \
     static void NAME(int64_t n, char **p, const int64_t *s, const void *ctx)                   \
     {                                                                                          \
         (void)ctx;                                                                             \
-        T *out = (T *)p[0];                                                                    \
+        ACC *out = (ACC *)p[0];                                                                \
         if (s[0] == 0) {                                                                       \
-            T acc = *out;                                                                      \
+            ACC acc = *out;                                                                    \
             ROW_TOTAL(acc, p[1], n, s[1]);                                                     \
             *out = acc;                                                                        \
-        } else if (s[0] == sizeof(T) && s[1] == sizeof(T)) {                                   \
+        } else if (s[0] == sizeof(ACC) && s[1] == sizeof(T)) {                                 \
             const T *x = (const T *)p[1];                                                      \
-            for (int64_t i = 0; i < n; i++) out[i] = COMBINE(out[i], x[i]);                    \
+            for (int64_t i = 0; i < n; i++) out[i] = COMBINE(out[i], (ACC)x[i]);               \
         } else {                                                                               \
             for (int64_t i = 0; i < n; i++) {                                                  \
-                T *o = (T *)(p[0] + i * s[0]);                                                 \
-                *o = COMBINE(*o, LOAD(T, p[1], i, s[1]));                                      \
+                ACC *o = (ACC *)(p[0] + i * s[0]);                                             \
+                *o = COMBINE(*o, (ACC)LOAD(T, p[1], i, s[1]));                                 \
             }                                                                                  \
         }                                                                                      \
     }
@@ -71,17 +70,19 @@ DEFINE_PAIRWISE(pairwise_i64, int64_t)
 #define MIN_TOTAL_i64(acc, x, n, s) FOLD(MIN_OF, int64_t, acc, x, n, s)
 #define MIN_TOTAL_bool(acc, x, n, s) FOLD(MIN_OF, fg_bool, acc, x, n, s)
 
-DEFINE_REDUCE_ROW(sum_f32, float, PLUS, SUM_TOTAL_f32)
-DEFINE_REDUCE_ROW(sum_f64, double, PLUS, SUM_TOTAL_f64)
-DEFINE_REDUCE_ROW(sum_i64, int64_t, PLUS, SUM_TOTAL_i64)
-DEFINE_REDUCE_ROW(max_f32, float, MAX_OF, MAX_TOTAL_f32)
-DEFINE_REDUCE_ROW(max_f64, double, MAX_OF, MAX_TOTAL_f64)
-DEFINE_REDUCE_ROW(max_i64, int64_t, MAX_OF, MAX_TOTAL_i64)
-DEFINE_REDUCE_ROW(max_bool, fg_bool, MAX_OF, MAX_TOTAL_bool)
-DEFINE_REDUCE_ROW(min_f32, float, MIN_OF, MIN_TOTAL_f32)
-DEFINE_REDUCE_ROW(min_f64, double, MIN_OF, MIN_TOTAL_f64)
-DEFINE_REDUCE_ROW(min_i64, int64_t, MIN_OF, MIN_TOTAL_i64)
-DEFINE_REDUCE_ROW(min_bool, fg_bool, MIN_OF, MIN_TOTAL_bool)
+/* float32 sums accumulate in double: along an outer axis each output gathers one element per
+ * row, which in float32 would lose the low bits of long sums. */
+DEFINE_REDUCE_ROW(sum_f32, double, float, PLUS, SUM_TOTAL_f32)
+DEFINE_REDUCE_ROW(sum_f64, double, double, PLUS, SUM_TOTAL_f64)
+DEFINE_REDUCE_ROW(sum_i64, int64_t, int64_t, PLUS, SUM_TOTAL_i64)
+DEFINE_REDUCE_ROW(max_f32, float, float, MAX_OF, MAX_TOTAL_f32)
+DEFINE_REDUCE_ROW(max_f64, double, double, MAX_OF, MAX_TOTAL_f64)
+DEFINE_REDUCE_ROW(max_i64, int64_t, int64_t, MAX_OF, MAX_TOTAL_i64)
+DEFINE_REDUCE_ROW(max_bool, fg_bool, fg_bool, MAX_OF, MAX_TOTAL_bool)
+DEFINE_REDUCE_ROW(min_f32, float, float, MIN_OF, MIN_TOTAL_f32)
+DEFINE_REDUCE_ROW(min_f64, double, double, MIN_OF, MIN_TOTAL_f64)
+DEFINE_REDUCE_ROW(min_i64, int64_t, int64_t, MIN_OF, MIN_TOTAL_i64)
+DEFINE_REDUCE_ROW(min_bool, fg_bool, fg_bool, MIN_OF, MIN_TOTAL_bool)
 
 /* [op][dtype]; NULL where the op does not take the dtype (sums of bools are cast first). */
 static const fg_row_fn reduce_rows[3][4] = {
@@ -90,16 +91,20 @@ static const fg_row_fn reduce_rows[3][4] = {
     [FG_MIN] = {min_bool, min_i64, min_f32, min_f64},
 };
 
-/* Sets out[0..n) to the value a reduction starts from: its identity. */
+/* Sets acc[0..n) to the value a reduction starts from: its identity, in the accumulator type
+ * (double for float32 sums). */
 #define FILL_N(T, out, n, value) for (int64_t i = 0; i < (n); i++) ((T *)(out))[i] = (value)
-static void init_identity(int op, int dtype, char *out, int64_t n)
+static void init_identity(int op, int dtype, char *acc, int64_t n)
 {
     int is_sum = op == FG_SUM, is_max = op == FG_MAX;
     switch (dtype) {
-    case FG_BOOL: FILL_N(fg_bool, out, n, is_max ? 0 : 1); break;
-    case FG_INT64: FILL_N(int64_t, out, n, is_sum ? 0 : is_max ? INT64_MIN : INT64_MAX); break;
-    case FG_FLOAT32: FILL_N(float, out, n, is_sum ? 0 : is_max ? -INFINITY : INFINITY); break;
-    case FG_FLOAT64: FILL_N(double, out, n, is_sum ? 0 : is_max ? -INFINITY : INFINITY); break;
+    case FG_BOOL: FILL_N(fg_bool, acc, n, is_max ? 0 : 1); break;
+    case FG_INT64: FILL_N(int64_t, acc, n, is_sum ? 0 : is_max ? INT64_MIN : INT64_MAX); break;
+    case FG_FLOAT32:
+        if (is_sum) FILL_N(double, acc, n, 0);
+        else FILL_N(float, acc, n, is_max ? -INFINITY : INFINITY);
+        break;
+    case FG_FLOAT64: FILL_N(double, acc, n, is_sum ? 0 : is_max ? -INFINITY : INFINITY); break;
     }
 }
 
@@ -118,31 +123,37 @@ int fg_reduce(int op, int dtype, int ndim, const int64_t *shape, const int64_t *
               int64_t reduce_mask, char *out, const char *x)
 {
     if (op < FG_SUM || op > FG_MIN) return FG_EOP;
-    if (dtype < FG_BOOL || dtype > FG_FLOAT64 || !reduce_rows[op][dtype]) return FG_EDTYPE;
+    if (!FG_VALID_DTYPE(dtype) || !reduce_rows[op][dtype]) return FG_EDTYPE;
     if (ndim < 0 || ndim > FG_MAX_DIMS) return FG_EDIMS;
-    int64_t size = fg_dtype_size(dtype);
-    /* out is contiguous in the keepdims shape; reduced axes get stride 0 */
-    int64_t out_strides[FG_MAX_DIMS], n_out = 1;
+    int wide = op == FG_SUM && dtype == FG_FLOAT32; /* accumulates in a double scratch */
+    int64_t acc_size = wide ? (int64_t)sizeof(double) : fg_dtype_size(dtype);
+    /* the accumulator is contiguous in the keepdims shape; reduced axes get stride 0 */
+    int64_t acc_strides[FG_MAX_DIMS], n_out = 1;
     for (int d = ndim - 1; d >= 0; d--) {
         int reduced = (reduce_mask >> d) & 1;
-        out_strides[d] = reduced ? 0 : n_out * size;
+        acc_strides[d] = reduced ? 0 : n_out * acc_size;
         if (!reduced) n_out *= shape[d];
     }
-    init_identity(op, dtype, out, n_out);
+    char *acc = wide ? malloc(n_out * sizeof(double) + 1) : out;
+    if (!acc) return FG_ENOMEM;
+    init_identity(op, dtype, acc, n_out);
 
     int order[FG_MAX_DIMS];
     int64_t sorted_shape[FG_MAX_DIMS], sorted_strides[2 * FG_MAX_DIMS];
     sort_axes_by_stride(ndim, x_strides, order);
     for (int i = 0; i < ndim; i++) {
         sorted_shape[i] = shape[order[i]];
-        sorted_strides[i] = out_strides[order[i]];
+        sorted_strides[i] = acc_strides[order[i]];
         sorted_strides[ndim + i] = x_strides[order[i]];
     }
     fg_geometry g;
-    int status = fg_geometry_init(&g, 2, ndim, sorted_shape, sorted_strides);
-    if (status != FG_OK) return status;
-    char *ptrs[2] = {out, (char *)x};
+    fg_geometry_init(&g, 2, ndim, sorted_shape, sorted_strides); /* ndim checked above */
+    char *ptrs[2] = {acc, (char *)x};
     fg_iterate(&g, ptrs, reduce_rows[op][dtype], NULL, 0); /* rows share outputs: serial */
+    if (wide) {
+        for (int64_t i = 0; i < n_out; i++) ((float *)out)[i] = (float)((double *)acc)[i];
+        free(acc);
+    }
     return FG_OK;
 }
 
@@ -177,23 +188,23 @@ DEFINE_ARG_ROW(argmin_i64, int64_t, LESS)
 DEFINE_ARG_ROW(argmin_f32, float, LESS)
 DEFINE_ARG_ROW(argmin_f64, double, LESS)
 
-#define DEFINE_CUMSUM_ROW(NAME, T)                                                             \
+#define DEFINE_CUMSUM_ROW(NAME, T, ACC)                                                             \
     static void NAME(int64_t n, char **p, const int64_t *s, const void *ctx)                   \
     {                                                                                          \
         const axis_walk *w = ctx;                                                              \
         for (int64_t i = 0; i < n; i++) {                                                      \
             char *out = p[0] + i * s[0];                                                       \
             const char *x = p[1] + i * s[1];                                                   \
-            T acc = 0;                                                                         \
+            ACC acc = 0;                                                                       \
             for (int64_t j = 0; j < w->k; j++) {                                               \
                 acc += LOAD(T, x, j, w->x_stride);                                             \
-                *(T *)(out + j * w->out_stride) = acc;                                         \
+                *(T *)(out + j * w->out_stride) = (T)acc;                                      \
             }                                                                                  \
         }                                                                                      \
     }
-DEFINE_CUMSUM_ROW(cumsum_i64, int64_t)
-DEFINE_CUMSUM_ROW(cumsum_f32, float)
-DEFINE_CUMSUM_ROW(cumsum_f64, double)
+DEFINE_CUMSUM_ROW(cumsum_i64, int64_t, int64_t)
+DEFINE_CUMSUM_ROW(cumsum_f32, float, double) /* as torch: float32 running sums in double */
+DEFINE_CUMSUM_ROW(cumsum_f64, double, double)
 
 static const fg_row_fn axis_rows[3][4] = {
     [FG_ARGMAX] = {argmax_bool, argmax_i64, argmax_f32, argmax_f64},
@@ -205,7 +216,7 @@ int fg_along_axis(int op, int dtype, int ndim, const int64_t *shape, const int64
                   int axis, char *out, const char *x)
 {
     if (op < FG_ARGMAX || op > FG_CUMSUM) return FG_EOP;
-    if (dtype < FG_BOOL || dtype > FG_FLOAT64 || !axis_rows[op][dtype]) return FG_EDTYPE;
+    if (!FG_VALID_DTYPE(dtype) || !axis_rows[op][dtype]) return FG_EDTYPE;
     if (ndim < 1 || ndim > FG_MAX_DIMS || axis < 0 || axis >= ndim) return FG_EDIMS;
     axis_walk w = {shape[axis], strides[axis], strides[ndim + axis]};
     if (w.k == 0) return FG_OK;

@@ -51,7 +51,8 @@ class enable_grad(_GradMode):
 
 
 class set_grad_enabled(_GradMode):
-    """Sets the mode at once when called, and restores it on leaving a `with` block."""
+    """Sets the mode at once when called, and restores it on leaving a `with` block or, used
+    as a decorator, at once (the decorated function sets it on each call)."""
 
     def __init__(self, mode=True):
         super().__init__(bool(mode))
@@ -60,6 +61,10 @@ class set_grad_enabled(_GradMode):
 
     def __enter__(self):
         return self
+
+    def __call__(self, fn):
+        _set_grad_enabled(self.prev)
+        return super().__call__(fn)
 
 
 class Node:
@@ -75,13 +80,34 @@ class Node:
             t._node if t._node is not None else (t if t.requires_grad else None) for t in inputs)
         self.input_meta = tuple((t._a.shape, t.dtype) for t in inputs)
         self.params = params
-        self.inputs = inputs if op.save_inputs else None
+        self.inputs = self._needed(op, inputs) if op.save_inputs else None
         # The output is saved as a detached alias: the output holding its own node would be a
         # reference cycle.
         self.out = out.detach() if op.save_output else None
-        saved = (inputs if op.save_inputs else ()) + ((self.out,) if op.save_output else ())
-        self.versions = tuple(t._version[0] for t in saved)
+        self.versions = tuple(t._version[0] if t is not None else 0 for t in self._saved_tensors())
         self.freed = False
+
+    def _needed(self, op, inputs):
+        """The inputs the rules of the inputs that require grad read; None for the others."""
+        if op.needs is None:
+            return inputs
+        keep = set()
+        for i, parent in enumerate(self.parents):
+            if parent is not None:
+                keep.update(op.needs[i])
+        return tuple(t if i in keep else None for i, t in enumerate(inputs))
+
+    def _saved_tensors(self):
+        return (self.inputs or ()) + ((self.out,) if self.out is not None else ())
+
+    def snapshot(self, x):
+        """Saves a copy of x in place of x itself, before x is overwritten in place."""
+        if self.inputs is not None and any(t is x for t in self.inputs):
+            from ._ops import clone
+            copy = clone(x.detach())
+            self.inputs = tuple(copy if t is x else t for t in self.inputs)
+            self.versions = tuple(0 if t is copy else v
+                                  for t, v in zip(self._saved_tensors(), self.versions))
 
     def name(self):
         return self.op.grad_fn_name
@@ -93,16 +119,15 @@ class Node:
     def next_functions(self):
         return tuple((p if isinstance(p, Node) else None, 0) for p in self.parents)
 
-    def _saved(self):
-        saved = (self.inputs or ()) + ((self.out,) if self.out is not None else ())
+    def _check_saved(self):
         if self.freed and (self.op.save_inputs or self.op.save_output):
             raise RuntimeError(
                 "Trying to backward through the graph a second time (or directly access saved "
                 "tensors after they have already been freed). Saved intermediate values of the "
                 "graph are freed when you call .backward() or autograd.grad(). Specify "
                 "retain_graph=True if you need to backward through the graph a second time.")
-        for t, v in zip(saved, self.versions):
-            if t._version[0] != v:
+        for t, v in zip(self._saved_tensors(), self.versions):
+            if t is not None and t._version[0] != v:
                 raise RuntimeError(
                     f"one of the variables needed for gradient computation has been modified by "
                     f"an inplace operation: [{t.dtype!r} {list(t.shape)}] is at version "
@@ -110,7 +135,7 @@ class Node:
 
     def apply(self, grad):
         """The gradient for each input (None where no gradient is needed)."""
-        self._saved()
+        self._check_saved()
         inputs = self.inputs or ()
         rules = self.op.grads
         if self.op.joint:
@@ -125,10 +150,10 @@ class Node:
         self.freed = True
 
 
-def _graph_order(root):
-    """Consumer counts of every node reachable from root, found without recursion."""
-    consumers = {root: 0}
-    stack = [root]
+def _graph_order(roots):
+    """Consumer counts of every node reachable from the roots, found without recursion."""
+    consumers = dict.fromkeys(roots, 0)
+    stack = list(roots)
     while stack:
         node = stack.pop()
         for parent in node.parents:
@@ -152,9 +177,8 @@ def _sum_to(grad, shape):
     return grad.sum(dim=axes, keepdim=True).reshape(shape) if axes else grad.reshape(shape)
 
 
-def backward(tensor, gradient=None, retain_graph=None, create_graph=False):
-    """Accumulates d(tensor)/d(leaf), contracted with `gradient`, into every leaf's .grad."""
-    from . import _creation, _ops
+def _root_gradient(tensor, gradient):
+    from . import _creation
 
     if not tensor.requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
@@ -163,27 +187,48 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False):
             raise RuntimeError(
                 f"grad can be implicitly created only for scalar outputs (backward() on a tensor "
                 f"of shape {tuple(tensor.shape)} needs a `gradient` of that shape)")
-        gradient = _creation.ones_like(tensor)
-    else:
-        if not isinstance(gradient, Tensor):
-            gradient = _creation.tensor(gradient, dtype=tensor.dtype)
-        if gradient._a.shape != tensor._a.shape:
-            raise RuntimeError(
-                f"Mismatch in shape: grad_output[0] has a shape of {gradient.shape} and "
-                f"output[0] has a shape of {tensor.shape}.")
+        return _creation.ones_like(tensor)
+    if not isinstance(gradient, Tensor):
+        gradient = _creation.tensor(gradient, dtype=tensor.dtype)
+    if gradient._a.shape != tensor._a.shape:
+        raise RuntimeError(
+            f"Mismatch in shape: grad_output[0] has a shape of {gradient.shape} and "
+            f"output[0] has a shape of {tensor.shape}.")
+    return gradient
+
+
+def backward(tensors, gradients=None, retain_graph=None, create_graph=False):
+    """Accumulates d(tensors)/d(leaf), contracted with `gradients`, into every leaf's .grad.
+    One pass over the graph, however many tensors are given."""
+    from . import _ops
+
+    if isinstance(tensors, Tensor):
+        tensors, gradients = (tensors,), (gradients,)
+    gradients = gradients if gradients is not None else (None,) * len(tensors)
+    roots = [(t, _root_gradient(t, g)) for t, g in zip(tensors, gradients)]
     retain_graph = create_graph if retain_graph is None else retain_graph
     with set_grad_enabled(create_graph):
-        if tensor._node is None:  # backward() on a leaf
-            _accumulate({id(tensor): (tensor, gradient)}, gradient, create_graph, _ops)
-            return
-        _run(tensor._node, gradient, retain_graph, create_graph, _ops)
+        grads, leaf_grads = {}, {}
+        for t, g in roots:
+            if t._node is None:  # backward() on a leaf
+                _add_leaf_grad(leaf_grads, t, g)
+            else:
+                grads[t._node] = grads[t._node] + g if t._node in grads else g
+        if grads:
+            _run(grads, leaf_grads, retain_graph, _ops)
+        _accumulate(leaf_grads, {id(g) for _, g in roots}, create_graph, _ops)
 
 
-def _run(root, gradient, retain_graph, create_graph, _ops):
-    consumers = _graph_order(root)
-    grads = {root: gradient}
-    leaf_grads = {}
-    ready = [root]
+def _add_leaf_grad(leaf_grads, leaf, g):
+    previous = leaf_grads.get(id(leaf))
+    leaf_grads[id(leaf)] = (leaf, g if previous is None else previous[1] + g)
+
+
+def _run(grads, leaf_grads, retain_graph, _ops):
+    """Propagates `grads` (gradients of root nodes) through the graph, in an order where each
+    node comes after every node that consumes its output."""
+    consumers = _graph_order(grads)
+    ready = [node for node in grads if consumers[node] == 0]
     while ready:
         node = ready.pop()
         grad = grads.pop(node)
@@ -203,17 +248,14 @@ def _run(root, gradient, retain_graph, create_graph, _ops):
                 if consumers[parent] == 0:
                     ready.append(parent)
             else:
-                key = id(parent)
-                previous = leaf_grads.get(key)
-                leaf_grads[key] = (parent, g if previous is None else previous[1] + g)
-    _accumulate(leaf_grads, gradient, create_graph, _ops)
+                _add_leaf_grad(leaf_grads, parent, g)
 
 
-def _accumulate(leaf_grads, root_gradient, create_graph, _ops):
+def _accumulate(leaf_grads, root_gradients, create_graph, _ops):
     """Adds each leaf's gradient into its .grad. A gradient that may share memory with another
-    tensor (the caller's `gradient`, one passed through to two leaves, a view) is copied, so
+    tensor (a caller's `gradient`, one passed through to two leaves, a view) is copied, so
     that `x.grad.zero_()` never touches anything else."""
-    stored = {id(root_gradient)}
+    stored = set(root_gradients)
     for leaf, g in leaf_grads.values():
         if leaf.grad is None:
             if not create_graph and (id(g) in stored or g._a.base is not None or g._node is not None):

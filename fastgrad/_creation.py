@@ -118,19 +118,21 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
     """Values from start (inclusive) to end (exclusive) by step; int64 unless any bound is a float."""
     if end is None:
         start, end = 0, start
-    bounds = [float(v) if isinstance(v, Tensor) and v.dtype.is_floating_point else v
-              for v in (start, end, step)]
+    bounds = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     if dtype is None:
         floating = any(isinstance(v, (float, np.floating)) for v in bounds)
         dtype = _dtype.default_float if floating else _dtype.int64
     dtype = _dtype.to_dtype(dtype)
-    start, end, step = (float(v) for v in bounds)
+    start, end, step = bounds
     if step == 0:
         raise RuntimeError("arange(): step must be nonzero")
-    n = max(0, math.ceil((end - start) / step))
-    if n and (end - start) / step < 0:
+    if (end - start) * step < 0:
         raise RuntimeError("arange(): upper bound and larger bound inconsistent with step sign")
-    return _finish(K.arange(n, start, step, dtype), requires_grad)
+    exact = all(isinstance(v, (int, np.integer)) for v in bounds)  # ints: no rounding of n
+    n = -((start - end) // step) if exact else math.ceil((end - start) / step)
+    if not dtype.is_floating_point:
+        start, step = int(start), int(step)
+    return _finish(K.arange(max(0, n), start, step, dtype), requires_grad)
 
 
 # ---- random numbers: numpy's generator makes them ----------------------------------------------

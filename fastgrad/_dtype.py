@@ -5,12 +5,13 @@ import numpy as np
 class dtype:
     """A tensor element type: its numpy dtype and the code the C kernels know it by."""
 
-    __slots__ = ("name", "np", "code", "is_floating_point", "itemsize", "_rank")
+    __slots__ = ("name", "np", "code", "ctype", "is_floating_point", "itemsize", "_rank")
 
-    def __init__(self, name, np_dtype, code, rank):
+    def __init__(self, name, np_dtype, code, ctype, rank):
         self.name = name
         self.np = np.dtype(np_dtype)
         self.code = code
+        self.ctype = ctype         # the C type of one element
         self.itemsize = self.np.itemsize
         self.is_floating_point = self.np.kind == "f"
         self._rank = rank  # position in the promotion order bool < int64 < float32 < float64
@@ -20,13 +21,13 @@ class dtype:
         return "torch." + self.name
 
     def __reduce__(self):
-        return self.name
+        return (to_dtype, (self.np,))
 
 
-bool_ = dtype("bool", np.bool_, 0, 0)
-int64 = dtype("int64", np.int64, 1, 1)
-float32 = dtype("float32", np.float32, 2, 2)
-float64 = dtype("float64", np.float64, 3, 3)
+bool_ = dtype("bool", np.bool_, 0, "uint8_t", 0)
+int64 = dtype("int64", np.int64, 1, "int64_t", 1)
+float32 = dtype("float32", np.float32, 2, "float", 2)
+float64 = dtype("float64", np.float64, 3, "double", 3)
 default_float = float32
 
 _from_numpy = {d.np: d for d in (bool_, int64, float32, float64)}

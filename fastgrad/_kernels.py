@@ -1,9 +1,9 @@
 """The bridge to the C kernels: turns tensors into pointers, shapes and byte strides, calls one
 C function, and turns its status into an exception. No arithmetic happens here."""
-import numpy as np
+import math
 
 from ._fastgrad_c import ffi, lib
-from ._tensor import Tensor, empty_like_shape
+from ._tensor import empty_like_shape
 
 NULL = ffi.NULL
 
@@ -69,22 +69,39 @@ def elementwise(code, dtype, out_dtype, inputs, out=None):
 def copy_into(out, x):
     """out[...] = x converted to out's dtype, x broadcast to out's shape."""
     shape = out._a.shape
-    broadcast_shape("copy_", x._a.shape, shape)
+    if broadcast_shape("copy_", x._a.shape, shape) != shape:
+        raise RuntimeError(f"copy_: the source of shape {tuple(x._a.shape)} cannot be broadcast "
+                           f"to the destination's shape {tuple(shape)}")
     strides = list(out._a.strides) + list(broadcast_strides(x._a, shape))
     _check(lib.fg_copy(out.dtype.code, x.dtype.code, len(shape), shape, strides, out._ptr, x._ptr),
            "copy", x.dtype)
     return out
 
 
+def _element(dtype, value):
+    """A Python number as one C element of dtype (floats into int64 truncate, as torch)."""
+    if dtype.is_floating_point:
+        value = float(value)
+    elif dtype.code == lib.FG_INT64:
+        value = int(value) if math.isfinite(value) else -(2 ** 63)
+    else:
+        value = bool(value)
+    return ffi.new(dtype.ctype + " *", value)
+
+
 def fill(out, value):
     a = out._a
-    _check(lib.fg_fill(out.dtype.code, a.ndim, a.shape, a.strides, out._ptr, value), "fill_", out.dtype)
+    _check(lib.fg_fill(out.dtype.code, a.ndim, a.shape, a.strides, out._ptr, _element(out.dtype, value)),
+           "fill_", out.dtype)
     return out
 
 
 def arange(n, start, step, dtype):
+    """n values start, start + step, ...: exact integers for int64, doubles rounded otherwise."""
     out = empty_like_shape((n,), dtype)
-    _check(lib.fg_arange(dtype.code, n, out._ptr, start, step), "arange", dtype)
+    ctype = "double *" if dtype.is_floating_point else "int64_t *"
+    _check(lib.fg_arange(dtype.code, n, out._ptr, ffi.new(ctype, start), ffi.new(ctype, step)),
+           "arange", dtype)
     return out
 
 
@@ -117,7 +134,7 @@ def matmul(a, b, batch, m, n, k, out_shape, a_strides, b_strides):
     itemsize = a.dtype.itemsize
     c_strides = (m * n * itemsize, n * itemsize, itemsize)
     strides = list(a_strides) + list(b_strides) + list(c_strides)
-    _check(lib.fg_matmul(a.dtype.code, batch, m, n, k, strides, out._ptr, a._ptr, b._ptr, 0),
+    _check(lib.fg_matmul(a.dtype.code, batch, m, n, k, strides, out._ptr, a._ptr, b._ptr),
            "matmul", a.dtype)
     return out
 

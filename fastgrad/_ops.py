@@ -21,16 +21,23 @@ bool_, int64, float32, float64 = _dtype.bool_, _dtype.int64, _dtype.float32, _dt
 class Op:
     """One row of the op table."""
 
-    __slots__ = ("grad_fn_name", "forward", "grads", "save_inputs", "save_output", "joint")
+    __slots__ = ("grad_fn_name", "forward", "grads", "save_inputs", "save_output", "joint",
+                 "needs")
 
     def __init__(self, grad_fn_name, forward, *grads, save_inputs=True, save_output=False,
-                 joint=False):
+                 joint=False, needs=None):
         self.grad_fn_name = grad_fn_name
         self.forward = forward
         self.grads = grads  # one rule per input; if joint, one rule giving all (stack, cat)
         self.save_inputs = save_inputs
         self.save_output = save_output
         self.joint = joint
+        # needs[i]: the inputs that input i's rule reads; only those of inputs that require
+        # grad are saved. None: every rule reads every input.
+        self.needs = needs
+
+
+OTHER = ((1,), (0,))  # `needs` of the binary ops whose gradient for one input reads the other
 
 
 def apply(op, *inputs, **params):
@@ -39,10 +46,15 @@ def apply(op, *inputs, **params):
     if op.grads and out.dtype.is_floating_point and is_grad_enabled():
         for t in inputs:
             if t.requires_grad:
-                out._node = Node(op, inputs, out, params)
-                out.requires_grad = True
+                record(op, inputs, out, params)
                 break
     return out
+
+
+def record(op, inputs, out, params):
+    """Makes `out` the output of a new node of `op` (whose values are already in `out`)."""
+    out._node = Node(op, inputs, out, params)
+    out.requires_grad = True
 
 
 # ---- arguments --------------------------------------------------------------------------------
@@ -55,7 +67,8 @@ def normalize_dim(dim, ndim, name):
 
 
 def normalize_dims(dim, ndim, name):
-    """A sorted tuple of distinct non-negative axes; None or () means all of them."""
+    """A sorted tuple of distinct non-negative axes; None or () means all of them. A 0-d
+    tensor has no axes, but accepts dim 0 and -1 as PyTorch does."""
     if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
         return tuple(range(ndim))
     if isinstance(dim, numbers.Integral):
@@ -63,7 +76,7 @@ def normalize_dims(dim, ndim, name):
     dims = tuple(sorted({normalize_dim(d, ndim, name) for d in dim}))
     if len(dims) != len(dim):
         raise RuntimeError(f"{name}(): dim {list(dim)} appears multiple times in the list of dims")
-    return dims
+    return dims if ndim else ()
 
 
 def shape_arg(args):
@@ -124,10 +137,12 @@ RELU = Op("ReluBackward0", _ew(C.FG_RELU), lambda g, out, x: _fused(C.FG_RELU_BA
 
 ADD = Op("AddBackward0", _ew(C.FG_ADD), lambda g, out: g, lambda g, out: g, save_inputs=False)
 SUB = Op("SubBackward0", _ew(C.FG_SUB), lambda g, out: g, lambda g, out: -g, save_inputs=False)
-MUL = Op("MulBackward0", _ew(C.FG_MUL), lambda g, out, a, b: g * b, lambda g, out, a, b: g * a)
+MUL = Op("MulBackward0", _ew(C.FG_MUL), lambda g, out, a, b: g * b, lambda g, out, a, b: g * a,
+         needs=OTHER)
 DIV = Op("DivBackward0", _ew(C.FG_DIV), lambda g, out, a, b: g / b,
-         lambda g, out, a, b: -g * out / b, save_output=True)
-POW = Op("PowBackward1", _ew(C.FG_POW), lambda g, out, a, b: g * b * a ** (b - 1),
+         lambda g, out, a, b: -g * out / b, save_output=True, needs=((1,), (1,)))
+POW = Op("PowBackward1", _ew(C.FG_POW),
+         lambda g, out, a, b: where(b == 0, 0.0, g * b * a ** (b - 1)),
          lambda g, out, a, b: where(a == 0, 0.0, g * out * log(a)), save_output=True)
 MAXIMUM = Op("MaximumBackward0", _ew(C.FG_MAXIMUM),
              lambda g, out, a, b: _fused(C.FG_MAX_BACKWARD, g, a, b),
@@ -136,7 +151,8 @@ MINIMUM = Op("MinimumBackward0", _ew(C.FG_MINIMUM),
              lambda g, out, a, b: _fused(C.FG_MAX_BACKWARD, g, b, a),
              lambda g, out, a, b: _fused(C.FG_MAX_BACKWARD, g, a, b))
 WHERE = Op("WhereBackward0", _ew(C.FG_WHERE), None,
-           lambda g, out, c, a, b: where(c, g, 0.0), lambda g, out, c, a, b: where(c, 0.0, g))
+           lambda g, out, c, a, b: where(c, g, 0.0), lambda g, out, c, a, b: where(c, 0.0, g),
+           needs=((), (0,), (0,)))
 COMPARISONS = {name: Op(None, _ew(getattr(C, "FG_" + name.upper()), bool_))
                for name in ("eq", "ne", "lt", "le", "gt", "ge")}
 
@@ -205,8 +221,9 @@ POW_SCALAR = Op("PowBackward0", POW.forward, *POW.grads, save_output=True)      
 _REFLECTED = {
     SUB: Op("RsubBackward1", SUB.forward, *SUB.grads, save_inputs=False),         # 1 - x
     POW: Op("PowBackward2", POW.forward, *POW.grads, save_output=True),           # 2 ** x
-    DIV: Op("MulBackward0", DIV.forward, *DIV.grads, save_output=True),           # 3 / x: torch
-}                                                                                  # multiplies by 1/x
+    DIV: Op("MulBackward0", DIV.forward, *DIV.grads, save_output=True,            # 3 / x: torch
+            needs=DIV.needs),                                                      # multiplies by 1/x
+}
 _FLOAT_ONLY.update((POW_SCALAR, _REFLECTED[POW], _REFLECTED[DIV]))
 _BOOL_ARITHMETIC = {ADD: MAXIMUM, MUL: MINIMUM, SUB: None}  # or, and; as torch
 
@@ -341,6 +358,9 @@ def expand(x, size):
     if lead < 0:
         raise RuntimeError(f"expand: the number of sizes provided ({len(size)}) must be greater "
                            f"or equal to the number of dimensions in the tensor ({len(shape)})")
+    if any(s == -1 for s in size[:lead]):
+        raise RuntimeError(f"expand: -1 is not allowed in a leading, non-existing dimension "
+                           f"(shape {tuple(shape)} to {tuple(size)})")
     size = tuple(shape[i - lead] if s == -1 else s for i, s in enumerate(size))
     K.broadcast_shape("expand", shape, size)
     if any(n not in (1, s) for n, s in zip(shape, size[lead:])):
@@ -427,46 +447,51 @@ def getitem(x, key):
     return apply(op, x, key=key, shape=x._a.shape)
 
 
-def _copy_slices_forward(x, value, key):
-    out = _cast_forward(x, x.dtype)
-    K.copy_into(out._view(out._a[key]), value)
-    return out
-
-
-def _zero_region(g, key):
-    grad = _cast_forward(g, g.dtype)
-    K.fill(grad._view(grad._a[key]), 0)
-    return grad
-
-
-COPY_SLICES = Op("CopySlices", _copy_slices_forward, lambda g, out, key: _zero_region(g, key),
-                 lambda g, out, key: getitem(g, key), save_inputs=False)
-
-
 def setitem(x, key, value):
-    """x[key] = value; recorded as torch's CopySlices when a graph is being recorded."""
+    """x[key] = value: an in-place copy into the view x[key]."""
     _check_number(value, "setitem")
-    key = _basic_key(x, key)
-    if is_grad_enabled() and (x.requires_grad or getattr(value, "requires_grad", False)):
-        _inplace("setitem", lambda x, v: apply(COPY_SLICES, x, as_dtype(v, x.dtype), key=key), x, value)
-        return
-    target = x._view(x._a[key])
+    target = getitem(x, key)
     if isinstance(value, Tensor):
-        K.copy_into(target, value)
+        copy_(target, value)
     else:
-        K.fill(target, value)
-    x._version[0] += 1
+        fill_(target, value)
 
 
 # ---- in place ---------------------------------------------------------------------------------
+# An in-place op computes its result out of place, then writes it into x's memory and bumps the
+# version counter, which catches any saved tensor the write changed. While a graph is recorded,
+# x takes over the result's node; if x is a view, its base does, through a CopySlices node.
+
+def _check_writable(x, name):
+    a = x._a
+    if any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
+        raise RuntimeError(f"{name}(): unsupported operation: more than one element of the "
+                           f"written-to tensor refers to a single memory location. Please clone() "
+                           f"the tensor before performing the operation.")
+    if not a.flags.writeable:
+        raise RuntimeError(f"{name}(): the tensor's memory is read-only (a read-only numpy array)")
+
+
+def _recording(x, other):
+    return is_grad_enabled() and x.dtype.is_floating_point and (
+        x.requires_grad or getattr(other, "requires_grad", False))
+
+
+def _check_not_leaf(x, name):
+    root = x._base if x._base is not None else x
+    if root.requires_grad and root._node is None:
+        what = "a view of a leaf Variable" if root is not x else "a leaf Variable"
+        raise RuntimeError(f"{name}(): {what} that requires grad is being used in an in-place "
+                           f"operation.")
+
+
 def _inplace(name, out_of_place, x, other):
-    """x <- out_of_place(x, other), written into x's memory. When a graph is recorded, x takes
-    over the result's node; the version counter catches saved tensors it overwrote."""
+    """x <- out_of_place(x, other), written into x's memory."""
     _check_number(other, name)
-    recording = is_grad_enabled() and (x.requires_grad or getattr(other, "requires_grad", False))
-    if recording and x.requires_grad and x._node is None:
-        raise RuntimeError(f"{name}(): a leaf Variable that requires grad is being used in an "
-                           f"in-place operation.")
+    _check_writable(x, name)
+    recording = _recording(x, other)
+    if recording:
+        _check_not_leaf(x, name)
     result = out_of_place(x, other)
     if result._a.shape != x._a.shape:
         raise RuntimeError(f"{name}(): output with shape {list(x.shape)} doesn't match the "
@@ -474,12 +499,63 @@ def _inplace(name, out_of_place, x, other):
     if _dtype.category(result.dtype) > _dtype.category(x.dtype):
         raise RuntimeError(f"{name}(): result type {result.dtype!r} can't be cast to the desired "
                            f"output type {x.dtype!r}")
+    if recording and result._node is not None:
+        result._node.snapshot(x)  # the write below must not change what the node saved of x
     K.copy_into(x, result)
     x._version[0] += 1
     if recording:
-        x._node = result._node
-        x.requires_grad = True
+        if x._base is None:
+            x._node = result._node
+            x.requires_grad = True
+        else:
+            _rebase_view(x, result)
     return x
+
+
+def _region(t, base):
+    """Where view t lies in its base's memory: (element offset, shape, element strides)."""
+    size = t.dtype.itemsize
+    offset = t._a.__array_interface__["data"][0] - base._a.__array_interface__["data"][0]
+    return offset // size, t._a.shape, tuple(s // size for s in t._a.strides)
+
+
+def _region_view(t, region):
+    """The view of contiguous t at `region` (as found by _region on a tensor of t's shape)."""
+    offset, shape, strides = region
+    flat = t._a.reshape(-1)[offset:]
+    size = t.dtype.itemsize
+    return Tensor(np.lib.stride_tricks.as_strided(flat, shape, tuple(s * size for s in strides)),
+                  t.dtype)
+
+
+def _copy_slices_base_grad(g, out, region):
+    grad = _cast_forward(g, g.dtype)
+    K.fill(_region_view(grad, region), 0)
+    return grad
+
+
+def _region_grad(g, out, region, base_shape):
+    grad = K.fill(empty_like_shape(base_shape, g.dtype), 0)
+    K.copy_into(_region_view(grad, region), g)
+    return grad
+
+
+COPY_SLICES = Op("CopySlices", None, _copy_slices_base_grad,
+                 lambda g, out, region: _region_view(clone(g) if not g.is_contiguous() else g, region),
+                 save_inputs=False)
+AS_STRIDED = Op("AsStridedBackward0", None, _region_grad, save_inputs=False)
+
+
+def _rebase_view(view, result):
+    """After `result` was written through `view`, records that the base now holds it (a
+    CopySlices node) and that the view shows that part of the new base."""
+    base = view._base
+    if not base._a.flags.c_contiguous:
+        raise NotImplementedError("an in-place change through a view of a non-contiguous tensor "
+                                  "is not supported while recording a graph")
+    region = _region(view, base)
+    record(COPY_SLICES, (base, result), base, {"region": region})
+    record(AS_STRIDED, (base,), view, {"region": region, "base_shape": base._a.shape})
 
 
 def add_(x, other): return _inplace("add_", add, x, other)
@@ -491,15 +567,33 @@ def div_(x, other): return _inplace("div_", div, x, other)
 def copy_(x, src):
     if not isinstance(src, Tensor):
         return fill_(x, src)
-    return _inplace("copy_", lambda x, s: clone(expand(s, x._a.shape)), x, src)
+    if not _recording(x, src):  # the fast path: one strided copy
+        _check_writable(x, "copy_")
+        _check_no_overlap(x, src, "copy_")
+        K.copy_into(x, src)
+        x._version[0] += 1
+        return x
+    return _inplace("copy_", lambda x, s: clone(expand(cast(s, x.dtype), x._a.shape)), x, src)
+
+
+def _check_no_overlap(dst, src, name):
+    same = dst._a.__array_interface__ == src._a.__array_interface__
+    if not same and np.may_share_memory(dst._a, src._a):
+        raise RuntimeError(f"{name}(): unsupported operation: some elements of the input tensor "
+                           f"and the written-to tensor refer to a single memory location. Please "
+                           f"clone() the tensor before performing the operation.")
+
+
+FILL = Op("FillBackward0", lambda x, value: K.fill(empty_like_shape(x._a.shape, x.dtype), value),
+          lambda g, out, value: g * 0, save_inputs=False)
 
 
 def fill_(x, value):
-    if is_grad_enabled() and x.requires_grad and x._node is None:
-        raise RuntimeError("fill_(): a leaf Variable that requires grad is being used in an "
-                           "in-place operation.")
     if isinstance(value, Tensor):
         value = value.item()
+    if _recording(x, None):
+        return _inplace("fill_", lambda x, v: apply(FILL, x, value=v), x, value)
+    _check_writable(x, "fill_")
     K.fill(x, value)
     x._version[0] += 1
     return x
@@ -507,10 +601,11 @@ def fill_(x, value):
 
 # ---- reductions -------------------------------------------------------------------------------
 def _drop_dims(t, dims, keepdim):
+    """A fresh reduction result without its reduced axes (the same memory, not a view)."""
     if keepdim or not dims:
         return t
     shape = tuple(n for d, n in enumerate(t._a.shape) if d not in dims)
-    return t._view(t._a.reshape(shape))
+    return Tensor(t._a.reshape(shape), t.dtype)
 
 
 def _keepdim_shape(shape, dims):
@@ -522,45 +617,44 @@ def _spread(g, dims, shape):
     return expand(reshape(g, _keepdim_shape(shape, dims)), shape)
 
 
-def _sum_forward(x, dims, keepdim, shape):
-    return _drop_dims(K.reduce(C.FG_SUM, x, dims), dims, keepdim)
+def _reduce_forward(code):
+    return lambda x, dims, keepdim, shape, **unused: _drop_dims(K.reduce(code, x, dims), dims, keepdim)
+
+
+_sum_forward = _reduce_forward(C.FG_SUM)
 
 
 def _mean_forward(x, dims, keepdim, shape):
     total = _sum_forward(x, dims, keepdim, shape)
-    return K.elementwise(C.FG_MUL, x.dtype, x.dtype, (total, scalar_tensor(_inverse_count(shape, dims), x.dtype)))
+    return K.elementwise(C.FG_DIV, x.dtype, x.dtype, (total, scalar_tensor(_count(shape, dims), x.dtype)))
 
 
-def _inverse_count(shape, dims):
-    n = 1
-    for d in dims:
-        n *= shape[d]
-    return 1.0 / n if n else float("nan")
+def _count(shape, dims):
+    return math.prod(shape[d] for d in dims)
 
 
 def _extreme_all_backward(g, out, x, dims, keepdim, shape):
-    hit = eq(x, out)  # every maximal element shares the gradient, as torch's max()
+    # every extreme element shares the gradient, as torch's max(); a NaN is the extreme
+    hit = where(out != out, x != x, x == out)
     return where(hit, g / hit.sum(), 0.0)
 
 
 def _extreme_dim_backward(g, out, dims, keepdim, shape, indices):
+    if not dims:  # a 0-d input
+        return g
     (dim,) = dims
     if not keepdim:
         g, indices = unsqueeze(g, dim), unsqueeze(indices, dim)
     positions = K.arange(shape[dim], 0, 1, int64)
-    positions = positions._view(positions._a.reshape((-1,) + (1,) * (len(shape) - dim - 1)))
+    positions = Tensor(positions._a.reshape((-1,) + (1,) * (len(shape) - dim - 1)), int64)
     return where(eq(positions, indices), g, 0.0)
-
-
-def _reduce_forward(code):
-    return lambda x, dims, keepdim, shape, **unused: _drop_dims(K.reduce(code, x, dims), dims, keepdim)
 
 
 SUM = Op("SumBackward0", _sum_forward, lambda g, out, dims, keepdim, shape: _spread(g, dims, shape),
          save_inputs=False)
 SUM_DIM = Op("SumBackward1", SUM.forward, *SUM.grads, save_inputs=False)
 MEAN = Op("MeanBackward0", _mean_forward,
-          lambda g, out, dims, keepdim, shape: _spread(g * _inverse_count(shape, dims), dims, shape),
+          lambda g, out, dims, keepdim, shape: _spread(g / _count(shape, dims), dims, shape),
           save_inputs=False)
 MEAN_DIM = Op("MeanBackward1", MEAN.forward, *MEAN.grads, save_inputs=False)
 MAX_ALL = Op("MaxBackward1", _reduce_forward(C.FG_MAX), _extreme_all_backward, save_output=True)
@@ -711,18 +805,28 @@ def _products_check(name, a, b, a_ndim, b_ndim):
         raise TypeError(f"{name}(): is not implemented for dtype {a.dtype!r}")
 
 
+def _aligned(t):
+    """t, or a contiguous copy when its strides are not whole elements (numpy record fields);
+    the product kernels address elements."""
+    size = t.dtype.itemsize
+    return t if all(s % size == 0 for s in t._a.strides) else _cast_forward(t, t.dtype)
+
+
 def _dot_forward(a, b):
+    a, b = _aligned(a), _aligned(b)
     s = a._a.strides[0], b._a.strides[0]
     return K.matmul(a, b, 1, 1, 1, a._a.shape[0], (), (0, 0, s[0]), (0, s[1], 0))
 
 
 def _mv_forward(a, x):
+    a, x = _aligned(a), _aligned(x)
     (m, k), sa = a._a.shape, a._a.strides
     return K.matmul(a, x, 1, m, 1, k, (m,), (0,) + sa, (0, x._a.strides[0], 0))
 
 
 def _bmm_forward(a, b):
     """(batch, m, k) @ (batch, k, n), a batch of 1 broadcasting against the other's."""
+    a, b = _aligned(a), _aligned(b)
     (ba, m, k), (bb, _, n) = a._a.shape, b._a.shape
     batch = builtins.max(ba, bb)
     sa = (0 if ba == 1 else a._a.strides[0],) + a._a.strides[1:]
@@ -731,16 +835,19 @@ def _bmm_forward(a, b):
 
 
 def _mm_forward(a, b):
+    a, b = _aligned(a), _aligned(b)
     (m, k), (_, n) = a._a.shape, b._a.shape
     return K.matmul(a, b, 1, m, n, k, (m, n), (0,) + a._a.strides, (0,) + b._a.strides)
 
 
-DOT = Op("DotBackward0", _dot_forward, lambda g, out, a, b: g * b, lambda g, out, a, b: g * a)
+DOT = Op("DotBackward0", _dot_forward, lambda g, out, a, b: g * b, lambda g, out, a, b: g * a,
+         needs=OTHER)
 MV = Op("MvBackward0", _mv_forward, lambda g, out, a, x: unsqueeze(g, 1) * x,
-        lambda g, out, a, x: mv(t(a), g))
-MM = Op("MmBackward0", _mm_forward, lambda g, out, a, b: mm(g, t(b)), lambda g, out, a, b: mm(t(a), g))
+        lambda g, out, a, x: mv(t(a), g), needs=OTHER)
+MM = Op("MmBackward0", _mm_forward, lambda g, out, a, b: mm(g, t(b)), lambda g, out, a, b: mm(t(a), g),
+        needs=OTHER)
 BMM = Op("BmmBackward0", _bmm_forward, lambda g, out, a, b: bmm(g, transpose(b, 1, 2)),
-         lambda g, out, a, b: bmm(transpose(a, 1, 2), g))
+         lambda g, out, a, b: bmm(transpose(a, 1, 2), g), needs=OTHER)
 
 
 def dot(a, b):

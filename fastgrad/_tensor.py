@@ -20,10 +20,11 @@ class Size(tuple):
 
 
 class Tensor:
-    __slots__ = ("_a", "_p", "dtype", "requires_grad", "grad", "_node", "_version", "__weakref__")
+    __slots__ = ("_a", "_p", "dtype", "requires_grad", "grad", "_node", "_version", "_base",
+                 "__weakref__")
     __array_priority__ = 1000  # numpy defers `ndarray op Tensor` to our reflected operators
 
-    def __init__(self, array, dtype, version=None):
+    def __init__(self, array, dtype, version=None, base=None):
         self._a = array            # numpy ndarray: owns or views the memory; never computes
         self._p = None             # the C pointer to its first element, made once on first use
         self.dtype = dtype
@@ -31,6 +32,7 @@ class Tensor:
         self.grad = None
         self._node = None          # the graph node that made this tensor (its grad_fn)
         self._version = version if version is not None else [0]  # shared by all views
+        self._base = base          # the tensor whose memory this view shows (None if not a view)
 
     # ---- memory ----------------------------------------------------------------------------
     @property
@@ -46,8 +48,9 @@ class Tensor:
         return p
 
     def _view(self, array):
-        """A tensor over a numpy view of this one's memory, sharing its version counter."""
-        return Tensor(array, self.dtype, self._version)
+        """A view: a tensor over a numpy view of this one's memory. It shares the version
+        counter, and in-place changes made through it are recorded on its base."""
+        return Tensor(array, self.dtype, self._version, self if self._base is None else self._base)
 
     # ---- metadata --------------------------------------------------------------------------
     @property
@@ -117,7 +120,8 @@ class Tensor:
         _autograd.backward(self, gradient, retain_graph, create_graph)
 
     def detach(self):
-        return self._view(self._a)
+        """The same memory and version counter, outside any graph."""
+        return Tensor(self._a, self.dtype, self._version)
 
     def detach_(self):
         self._node = None
@@ -148,7 +152,7 @@ class Tensor:
         if dtype is not None and np.dtype(dtype) != a.dtype:
             raise TypeError("np.asarray(tensor, dtype=...) would convert in numpy; "
                             "convert with tensor.to(dtype) first")
-        return a
+        return _ops.clone(self)._a if copy else a
 
     def __float__(self):
         return float(self.item())
@@ -186,7 +190,11 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __reduce_ex__(self, protocol):
-        return (_creation.tensor, (self._a.copy(), self.dtype, self.requires_grad))
+        return (_creation.tensor, (_ops.clone(self.detach())._a,),
+                {"requires_grad": self.requires_grad})
+
+    def __setstate__(self, state):
+        self.requires_grad = state["requires_grad"]
 
     def __deepcopy__(self, memo):
         out = _ops.clone(self.detach())

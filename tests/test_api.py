@@ -212,3 +212,83 @@ def test_dtype_and_size_print_as_torch():
 def test_bad_data_raises(bad, error):
     with pytest.raises(error):
         fg.tensor(bad)
+
+
+def test_assignment_errors_as_torch():
+    x = fg.zeros(3)
+    with pytest.raises(RuntimeError, match="cannot be broadcast"):
+        x[...] = fg.arange(6.0).reshape(2, 3)
+    y = fg.arange(6.0)
+    with pytest.raises(RuntimeError, match="refer to a single memory location"):
+        y[1:] = y[:-1]
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        fg.zeros(2).expand(3, 2).add_(1)
+    with pytest.raises(RuntimeError, match="read-only"):
+        ro = np.zeros(3)
+        ro.setflags(write=False)
+        fg.from_numpy(ro).fill_(1)
+    with pytest.raises(RuntimeError, match="leading, non-existing dimension"):
+        fg.ones(3).expand(-1, 3)
+
+
+def test_copy_casts_and_int_targets_stay_integers():
+    i = fg.zeros(3, dtype=fg.int64)
+    i.copy_(fg.tensor([1.5, -2.5, 3.0]))
+    assert i.tolist() == [1, -2, 3]
+    i[0] = fg.tensor(7.0, requires_grad=True)
+    assert i.tolist() == [7, -2, 3] and not i.requires_grad
+
+
+def test_numpy_array_copy_semantics():
+    t = fg.tensor([1.0, 2.0])
+    a = np.array(t)
+    a[0] = 5.0
+    assert t.tolist() == [1.0, 2.0]
+    b = np.asarray(t)
+    b[0] = 5.0
+    assert t.tolist() == [5.0, 2.0]
+
+
+def test_pickle_round_trip():
+    import pickle
+    for t in (fg.tensor([True, False]), fg.arange(4.0, requires_grad=True), fg.tensor([[1, 2]])):
+        back = pickle.loads(pickle.dumps(t))
+        assert back.tolist() == t.tolist() and back.dtype is t.dtype
+        assert back.requires_grad == t.requires_grad
+    assert pickle.loads(pickle.dumps(fg.float64)) is fg.float64
+
+
+def test_int64_values_are_exact():
+    big = 2 ** 53 + 1
+    assert fg.full((1,), big, dtype=fg.int64).item() == big
+    assert fg.zeros(1, dtype=fg.int64).fill_(2 ** 60 + 1).item() == 2 ** 60 + 1
+    assert fg.arange(2 ** 53, 2 ** 53 + 4).tolist() == [2 ** 53 + i for i in range(4)]
+    assert (fg.tensor([2 ** 63 - 1]) + 1).item() == -2 ** 63  # wraps, as torch
+    assert (fg.tensor([3]) ** 39).item() == 3 ** 39
+
+
+def test_mean_divides_as_torch():
+    assert fg.tensor([5.0, 0.0, 0.0]).mean().item() == np.float32(np.float32(5.0) / np.float32(3.0))
+
+
+def test_sign_of_nan_is_zero():
+    assert fg.tensor([float("nan"), -2.0, 0.0]).sign().tolist() == [0.0, -1.0, 0.0]
+
+
+def test_thread_count_is_global():
+    import threading
+    n = fg.get_num_threads()
+    fg.set_num_threads(1)
+    seen = []
+    t = threading.Thread(target=lambda: seen.append(fg.get_num_threads()))
+    t.start()
+    t.join()
+    fg.set_num_threads(n)
+    assert seen == [1]
+
+
+def test_products_of_record_fields():
+    rec = np.zeros(4, dtype=[("a", np.float64), ("b", np.int32)])
+    rec["a"] = [1.0, 2.0, 3.0, 4.0]
+    a = fg.from_numpy(rec["a"])
+    assert fg.dot(a, a).item() == 30.0

@@ -200,3 +200,118 @@ def test_grad_fn_names():
     for name, t in names.items():
         assert t.grad_fn.name() == name
         assert f"grad_fn=<{name}>" in repr(t)
+
+
+def test_inplace_on_intermediate_with_scalar_and_tensor():
+    a = fg.ones(3, requires_grad=True)
+    b = a * 1
+    b.mul_(2)
+    b.div_(4)
+    b.sum().backward()
+    assert a.grad.tolist() == [0.5, 0.5, 0.5]
+    a.grad = None
+    c = fg.full((3,), 2.0, requires_grad=True)
+    b = a * 1
+    b.mul_(c)  # c's gradient needs b's value from before the write: it was saved as a copy
+    b.sum().backward()
+    assert a.grad.tolist() == [2.0, 2.0, 2.0] and c.grad.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_inplace_leaves_no_reference_cycle():
+    import gc
+    import weakref
+    a = fg.ones(3, requires_grad=True)
+    gc.disable()
+    try:
+        b = a * 1
+        b.mul_(fg.full((3,), 2.0, requires_grad=True))
+        node = weakref.ref(b.grad_fn)
+        del b
+        assert node() is None
+    finally:
+        gc.enable()
+
+
+def test_fill_on_intermediate_cuts_the_gradient():
+    a = fg.ones(3, requires_grad=True)
+    b = a * 2
+    b.fill_(1)
+    (b * a).sum().backward()
+    assert a.grad.tolist() == [1.0, 1.0, 1.0]  # only the path through the second factor
+
+
+def test_inplace_through_a_view_reaches_the_base():
+    a = fg.ones(3, requires_grad=True)
+    b = a * 1
+    v = b[0:2]
+    v.mul_(3)
+    assert b.tolist() == [3.0, 3.0, 1.0]
+    (b * fg.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert a.grad.tolist() == [3.0, 6.0, 3.0]
+
+
+def test_setitem_inside_a_graph():
+    x = fg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    v = fg.tensor(5.0, requires_grad=True)
+    y = x * 1.0
+    y[1] = v * 2
+    assert y.tolist() == [1.0, 10.0, 3.0] and y.grad_fn.name() == "CopySlices"
+    (y * fg.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert x.grad.tolist() == [1.0, 0.0, 3.0] and v.grad.item() == 4.0
+
+
+def test_inplace_on_a_view_of_a_leaf_raises():
+    w = fg.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="view of a leaf Variable"):
+        w[0:2].mul_(2)
+    with pytest.raises(RuntimeError, match="view of a leaf Variable"):
+        w[0] = 5.0
+    with fg.no_grad():
+        w[0] = 5.0
+    assert w.tolist() == [5.0, 1.0, 1.0]
+
+
+def test_set_grad_enabled_as_decorator_restores_the_mode():
+    @fg.set_grad_enabled(False)
+    def f(t):
+        return t * 2
+
+    assert fg.is_grad_enabled()
+    assert not f(fg.ones(1, requires_grad=True)).requires_grad
+    with fg.set_grad_enabled(False):
+        assert not fg.is_grad_enabled()
+    assert fg.is_grad_enabled()
+
+
+def test_backward_over_several_roots_is_one_pass():
+    x = fg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    z = y.sum()
+    fg.autograd.backward([z, y], [fg.tensor(1.0), fg.tensor([1.0, 0.0])])
+    assert x.grad.tolist() == [4.0, 4.0]
+    with pytest.raises(RuntimeError, match="second time"):
+        z.backward()
+    w = x * 3
+    fg.autograd.backward(w, fg.ones(2))
+    assert x.grad.tolist() == [7.0, 7.0]
+
+
+@pytest.mark.parametrize("name,fn,x,expected", [
+    ("x ** 0 at 0", lambda x: x ** 0, [0.0, 2.0], [0.0, 0.0]),
+    ("max over NaN", lambda x: x.max(), [1.0, float("nan"), 3.0], [0.0, 1.0, 0.0]),
+    ("maximum with NaN", lambda x: fg.maximum(x, fg.zeros(2)).sum(), [1.0, float("nan")], [1.0, 1.0]),
+    ("pow base 0", lambda x: (x ** 2).sum(), [0.0, -1.0], [0.0, -2.0]),
+])
+def test_gradient_edge_values_as_torch(name, fn, x, expected):
+    t = fg.tensor(x, requires_grad=True)
+    out = fn(t)
+    out.backward(fg.ones(out.shape))
+    assert t.grad.tolist() == expected
+
+
+def test_zero_dim_tensors_take_dim_zero():
+    x = fg.tensor(3.0, requires_grad=True)
+    values, index = x.max(0)
+    values.backward()
+    assert x.grad.item() == 1.0 and index.item() == 0
+    assert x.mean(0).item() == 3.0 and x.sum(-1).item() == 3.0 and x.squeeze(0).shape == ()
