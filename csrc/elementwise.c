@@ -119,3 +119,12 @@ int fg_elementwise(int op, int dtype, int ndim, const int64_t *shape, const int6
     fg_iterate(&g, ptrs, op_table[op].row[dtype], NULL, 1);
     return FG_OK;
 }
+
+int fg_elementwise_flat(int op, int dtype, int64_t n, char *out, const char *x, int64_t sx,
+                        const char *y, int64_t sy, const char *z, int64_t sz)
+{
+    if (!FG_VALID_DTYPE(dtype)) return FG_EDTYPE;
+    int64_t out_size = op >= FG_EQ && op <= FG_GE ? (int64_t)sizeof(fg_bool) : fg_dtype_size(dtype);
+    const int64_t strides[4] = {out_size, sx, sy, sz};
+    return fg_elementwise(op, dtype, 1, &n, strides, out, x, y, z);
+}

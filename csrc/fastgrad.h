@@ -31,6 +31,10 @@ enum fg_op {
 
 int fg_elementwise(int op, int dtype, int ndim, const int64_t *shape, const int64_t *strides,
                    char *out, const char *x, const char *y, const char *z);
+/* The same over n elements of a contiguous out, each operand read with one stride (its element
+ * size, or 0 for a single broadcast value): the common case, with no arrays to pass. */
+int fg_elementwise_flat(int op, int dtype, int64_t n, char *out, const char *x, int64_t sx,
+                        const char *y, int64_t sy, const char *z, int64_t sz);
 
 /* out = x converted to out_dtype (a strided copy when the dtypes agree). */
 int fg_copy(int out_dtype, int x_dtype, int ndim, const int64_t *shape, const int64_t *strides,

@@ -3,17 +3,22 @@ engine that walks the graph backwards."""
 import functools
 import threading
 
-from ._tensor import Tensor
+from . import _kernels as K
+from ._tensor import Tensor, empty_like_shape
 
-_state = threading.local()
+class _GradState(threading.local):
+    enabled = True  # each thread starts recording; the class attribute makes reads cheap
+
+
+grad_state = _GradState()
 
 
 def is_grad_enabled():
-    return getattr(_state, "enabled", True)
+    return grad_state.enabled
 
 
 def _set_grad_enabled(mode):
-    _state.enabled = bool(mode)
+    grad_state.enabled = bool(mode)
 
 
 class _GradMode:
@@ -76,15 +81,20 @@ class Node:
 
     def __init__(self, op, inputs, out, params):
         self.op = op
-        self.parents = tuple(
-            t._node if t._node is not None else (t if t.requires_grad else None) for t in inputs)
-        self.input_meta = tuple((t._a.shape, t.dtype) for t in inputs)
+        parents = []
+        meta = []
+        for t in inputs:
+            node = t._node
+            parents.append(node if node is not None else (t if t.requires_grad else None))
+            meta.append((t._a.shape, t.dtype))
+        self.parents = parents
+        self.input_meta = meta
         self.params = params
         self.inputs = self._needed(op, inputs) if op.save_inputs else None
         # The output is saved as a detached alias: the output holding its own node would be a
         # reference cycle.
         self.out = out.detach() if op.save_output else None
-        self.versions = tuple(t._version[0] if t is not None else 0 for t in self._saved_tensors())
+        self.versions = [t._version[0] if t is not None else 0 for t in self._saved_tensors()]
         self.freed = False
 
     def _needed(self, op, inputs):
@@ -98,7 +108,8 @@ class Node:
         return tuple(t if i in keep else None for i, t in enumerate(inputs))
 
     def _saved_tensors(self):
-        return (self.inputs or ()) + ((self.out,) if self.out is not None else ())
+        saved = self.inputs or ()
+        return saved if self.out is None else saved + (self.out,)
 
     def snapshot(self, x):
         """Saves a copy of x in place of x itself, before x is overwritten in place."""
@@ -106,8 +117,8 @@ class Node:
             from ._ops import clone
             copy = clone(x.detach())
             self.inputs = tuple(copy if t is x else t for t in self.inputs)
-            self.versions = tuple(0 if t is copy else v
-                                  for t, v in zip(self._saved_tensors(), self.versions))
+            self.versions = [0 if t is copy else v
+                             for t, v in zip(self._saved_tensors(), self.versions)]
 
     def name(self):
         return self.op.grad_fn_name
@@ -135,14 +146,14 @@ class Node:
 
     def apply(self, grad):
         """The gradient for each input (None where no gradient is needed)."""
-        self._check_saved()
+        if self.versions or self.freed:
+            self._check_saved()
         inputs = self.inputs or ()
         rules = self.op.grads
         if self.op.joint:
             return rules[0](grad, self.out, *inputs, **self.params)
-        return tuple(
-            rules[i](grad, self.out, *inputs, **self.params) if parent is not None else None
-            for i, parent in enumerate(self.parents))
+        return [rule(grad, self.out, *inputs, **self.params) if parent is not None else None
+                for rule, parent in zip(rules, self.parents)]
 
     def free(self):
         self.inputs = None
@@ -187,7 +198,7 @@ def _root_gradient(tensor, gradient):
             raise RuntimeError(
                 f"grad can be implicitly created only for scalar outputs (backward() on a tensor "
                 f"of shape {tuple(tensor.shape)} needs a `gradient` of that shape)")
-        return _creation.ones_like(tensor)
+        return K.fill(empty_like_shape(tensor._a.shape, tensor.dtype), 1)
     if not isinstance(gradient, Tensor):
         gradient = _creation.tensor(gradient, dtype=tensor.dtype)
     if gradient._a.shape != tensor._a.shape:
@@ -265,4 +276,4 @@ def _accumulate(leaf_grads, root_gradients, create_graph, _ops):
         elif create_graph:
             leaf.grad = leaf.grad + g
         else:
-            _ops.add_(leaf.grad, g)
+            _ops.accumulate_(leaf.grad, g)

@@ -15,10 +15,14 @@ _ERRORS = {
 }
 
 
+def _raise(status, what, dtype):
+    exc, message = _ERRORS.get(status, (RuntimeError, "failed with status %d" % status))
+    raise exc(f"{what} {message.format(dtype=dtype)}")
+
+
 def _check(status, what, dtype):
     if status:
-        exc, message = _ERRORS.get(status, (RuntimeError, "failed with status %d" % status))
-        raise exc(f"{what} {message.format(dtype=dtype)}")
+        _raise(status, what, dtype)
 
 
 def broadcast_shape(what, a, b):
@@ -54,9 +58,28 @@ def elementwise(code, dtype, out_dtype, inputs, out=None):
     of the values, the condition being bool)."""
     shape = inputs[0]._a.shape
     for t in inputs[1:]:
-        shape = broadcast_shape(_NAMES[code], shape, t._a.shape)
+        if t._a.shape != shape:
+            shape = broadcast_shape(_NAMES[code], shape, t._a.shape)
     if out is None:
         out = empty_like_shape(shape, out_dtype)
+    # The common case: every operand a flat array (contiguous with the output's shape) or a
+    # single value, read with one stride each; no shape and stride arrays to pass.
+    flat = [NULL, 0, NULL, 0, NULL, 0]
+    i = 0
+    for t in inputs:
+        a = t._a
+        if a.shape == shape and a.flags.c_contiguous:
+            flat[i + 1] = a.itemsize
+        elif a.size != 1:
+            break
+        flat[i] = t._ptr
+        i += 2
+    else:
+        if out._a.flags.c_contiguous:
+            status = lib.fg_elementwise_flat(code, dtype.code, out._a.size, out._ptr, *flat)
+            if status:
+                _raise(status, _NAMES[code], dtype)
+            return out
     strides = list(out._a.strides)
     for t in inputs:
         strides.extend(broadcast_strides(t._a, shape))

@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _dtype
 from . import _kernels as K
-from ._autograd import Node, is_grad_enabled
+from ._autograd import Node, grad_state, is_grad_enabled
 from ._fastgrad_c import lib as C
 from ._tensor import Tensor, empty_like_shape
 
@@ -43,7 +43,7 @@ OTHER = ((1,), (0,))  # `needs` of the binary ops whose gradient for one input r
 def apply(op, *inputs, **params):
     """Runs op's kernel and, when a floating input requires grad, records a graph node."""
     out = op.forward(*inputs, **params)
-    if op.grads and out.dtype.is_floating_point and is_grad_enabled():
+    if op.grads and grad_state.enabled and out.dtype.is_floating_point:
         for t in inputs:
             if t.requires_grad:
                 record(op, inputs, out, params)
@@ -91,8 +91,19 @@ def _pick(dim, axis, keepdim, keepdims):
     return (axis if axis is not None else dim), (keepdims if keepdims is not None else keepdim)
 
 
+_SCALARS = {}
+
+
 def scalar_tensor(value, dtype):
-    return Tensor(np.array(value, dtype.np), dtype)
+    """A 0-d tensor holding a Python number. Ops read these and never write them, so each
+    (value, dtype) is made once; the sign is part of the key because 0.0 == -0.0."""
+    key = (value, dtype, type(value), value == 0 and math.copysign(1, value))
+    t = _SCALARS.get(key)
+    if t is None:
+        if len(_SCALARS) > 1024:
+            _SCALARS.clear()
+        t = _SCALARS[key] = Tensor(np.array(value, dtype.np), dtype)
+    return t
 
 
 def as_dtype(x, dtype):
@@ -157,6 +168,7 @@ COMPARISONS = {name: Op(None, _ew(getattr(C, "FG_" + name.upper()), bool_))
                for name in ("eq", "ne", "lt", "le", "gt", "ge")}
 
 _FLOAT_ONLY = {DIV, POW, EXP, LOG, SQRT, SIN, COS, TANH, SIGMOID}
+_NUMBERS = (int, float, bool)
 
 
 def _unary(op, name, x):
@@ -170,9 +182,17 @@ def _unary(op, name, x):
 
 
 def _binary(op, name, a, b):
-    _check_number(a, name)
-    _check_number(b, name)
-    dtype = _dtype.result_type(a, b)
+    # The common cases skip the promotion rules: two tensors of one dtype, or a floating tensor
+    # and a Python number (which takes the tensor's dtype).
+    if type(a) is Tensor and (b.dtype is a.dtype if type(b) is Tensor else
+                              type(b) in _NUMBERS and a.dtype.is_floating_point):
+        dtype = a.dtype
+    elif type(b) is Tensor and type(a) in _NUMBERS and b.dtype.is_floating_point:
+        dtype = b.dtype
+    else:
+        _check_number(a, name)
+        _check_number(b, name)
+        dtype = _dtype.result_type(a, b)
     if op in _FLOAT_ONLY and not dtype.is_floating_point and not (op is POW and dtype is int64):
         dtype = float32
     elif dtype is bool_ and op in _BOOL_ARITHMETIC:
@@ -283,6 +303,8 @@ def _reshaped_array(a, shape):
 def _infer_shape(shape, numel, name):
     """shape with its one -1 (if any) filled in, checked against the element count."""
     shape = tuple(shape)
+    if -1 not in shape and math.prod(shape) == numel and builtins.min(shape, default=0) >= 0:
+        return shape
     known = 1
     for s in shape:
         if s != -1:
@@ -305,7 +327,14 @@ VIEW = _view_op("ViewBackward0", _reshape_view, _back_to_shape)
 UNSAFE_VIEW = _view_op("UnsafeViewBackward0", _reshape_view, _back_to_shape)  # matmul's, in torch
 UNSQUEEZE = _view_op("UnsqueezeBackward0", lambda a, dim, in_shape: np.expand_dims(a, dim), _back_to_shape)
 SQUEEZE = _view_op("SqueezeBackward0", lambda a, dims, in_shape: np.squeeze(a, dims), _back_to_shape)
-EXPAND = _view_op("ExpandBackward0", lambda a, size: np.broadcast_to(a, size), lambda g, out, size: g)
+def _broadcast_view(a, size):
+    """a read as if broadcast to size (stride 0 on repeated axes), without copying."""
+    if a.flags.c_contiguous and a.size:  # np.ndarray over a's buffer is ~8x cheaper than
+        return np.ndarray(size, a.dtype, a, 0, K.broadcast_strides(a, size))  # broadcast_to
+    return np.broadcast_to(a, size)
+
+
+EXPAND = _view_op("ExpandBackward0", _broadcast_view, lambda g, out, size: g)
 TRANSPOSE = _view_op("TransposeBackward0", lambda a, dim0, dim1: np.swapaxes(a, dim0, dim1),
                      lambda g, out, dim0, dim1: transpose(g, dim0, dim1))
 T_OP = _view_op("TBackward0", lambda a: a.T, lambda g, out: t(g))
@@ -559,6 +588,15 @@ def _rebase_view(view, result):
 
 
 def add_(x, other): return _inplace("add_", add, x, other)
+
+
+def accumulate_(grad, g):
+    """grad += g for a .grad outside any graph: one kernel call."""
+    if grad._a.flags.writeable and g.dtype is grad.dtype and g._a.shape == grad._a.shape:
+        K.elementwise(C.FG_ADD, grad.dtype, grad.dtype, (grad, g), out=grad)
+        grad._version[0] += 1
+    else:
+        add_(grad, g)
 def sub_(x, other): return _inplace("sub_", sub, x, other)
 def mul_(x, other): return _inplace("mul_", mul, x, other)
 def div_(x, other): return _inplace("div_", div, x, other)
@@ -614,7 +652,10 @@ def _keepdim_shape(shape, dims):
 
 def _spread(g, dims, shape):
     """g, the gradient of a reduction over dims, laid back over the reduced input's shape."""
-    return expand(reshape(g, _keepdim_shape(shape, dims)), shape)
+    kept = _keepdim_shape(shape, dims)
+    if grad_state.enabled or not g._a.flags.c_contiguous:  # differentiable (create_graph)
+        return expand(reshape(g, kept), shape)
+    return Tensor(_broadcast_view(g._a.reshape(kept), shape), g.dtype)  # the same, cheaply
 
 
 def _reduce_forward(code):

@@ -372,7 +372,9 @@ class Tensor:
 
 def empty_like_shape(shape, dtype):
     """A new contiguous tensor of `shape` and `dtype`, its memory uninitialized."""
-    return Tensor(np.empty(shape, dtype.np), dtype)
+    t = Tensor(np.empty(shape, dtype.np), dtype)
+    t._p = ffi.from_buffer("char[]", t._a)
+    return t
 
 
 from . import _autograd, _creation, _format, _ops  # noqa: E402  (these import Tensor)
