@@ -17,7 +17,7 @@ from ._ops import (abs, add, argmax, argmin, bmm, cat, cos, cumsum, div, dot, eq
                    ge, gt, le, log, lt, matmul, max, maximum, mean, min, minimum, mm, mul, mv,
                    ne, neg, norm, permute, pow, relu, reshape, sigmoid, sign, sin, sqrt, squeeze,
                    stack, sub, sum, t, tanh, transpose, unsqueeze, where)
-from ._kernels import get_num_threads, set_num_threads
+from ._kernels import get_num_threads, isa, set_num_threads
 from . import autograd
 
 float = float32  # noqa: A001

@@ -162,6 +162,11 @@ def matmul(a, b, batch, m, n, k, out_shape, a_strides, b_strides):
     return out
 
 
+def isa():
+    """The instruction set the kernels were built for and picked at load time."""
+    return "portable C"
+
+
 def set_num_threads(n):
     lib.fg_set_num_threads(int(n))
 
