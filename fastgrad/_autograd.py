@@ -114,8 +114,7 @@ class Node:
     def snapshot(self, x):
         """Saves a copy of x in place of x itself, before x is overwritten in place."""
         if self.inputs is not None and any(t is x for t in self.inputs):
-            from ._ops import clone
-            copy = clone(x.detach())
+            copy = _ops.clone(x.detach())
             self.inputs = tuple(copy if t is x else t for t in self.inputs)
             self.versions = [0 if t is copy else v
                              for t, v in zip(self._saved_tensors(), self.versions)]
@@ -180,8 +179,6 @@ def _graph_order(roots):
 def _sum_to(grad, shape):
     """Undoes broadcasting: sums grad over the axes along which `shape` was broadcast. This is
     the only place in fastgrad that does so."""
-    if grad._a.shape == shape:
-        return grad
     lead = grad.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and grad._a.shape[lead + i] != 1)
@@ -211,14 +208,14 @@ def _root_gradient(tensor, gradient):
 def backward(tensors, gradients=None, retain_graph=None, create_graph=False):
     """Accumulates d(tensors)/d(leaf), contracted with `gradients`, into every leaf's .grad.
     One pass over the graph, however many tensors are given."""
-    from . import _ops
-
     if isinstance(tensors, Tensor):
         tensors, gradients = (tensors,), (gradients,)
     gradients = gradients if gradients is not None else (None,) * len(tensors)
     roots = [(t, _root_gradient(t, g)) for t, g in zip(tensors, gradients)]
     retain_graph = create_graph if retain_graph is None else retain_graph
-    with set_grad_enabled(create_graph):
+    recording = grad_state.enabled
+    grad_state.enabled = create_graph  # the rules record a graph only for create_graph
+    try:
         grads, leaf_grads = {}, {}
         for t, g in roots:
             if t._node is None:  # backward() on a leaf
@@ -226,8 +223,10 @@ def backward(tensors, gradients=None, retain_graph=None, create_graph=False):
             else:
                 grads[t._node] = grads[t._node] + g if t._node in grads else g
         if grads:
-            _run(grads, leaf_grads, retain_graph, _ops)
-        _accumulate(leaf_grads, {id(g) for _, g in roots}, create_graph, _ops)
+            _run(grads, leaf_grads, retain_graph)
+        _accumulate(leaf_grads, {id(g) for _, g in roots}, create_graph)
+    finally:
+        grad_state.enabled = recording
 
 
 def _add_leaf_grad(leaf_grads, leaf, g):
@@ -235,7 +234,7 @@ def _add_leaf_grad(leaf_grads, leaf, g):
     leaf_grads[id(leaf)] = (leaf, g if previous is None else previous[1] + g)
 
 
-def _run(grads, leaf_grads, retain_graph, _ops):
+def _run(grads, leaf_grads, retain_graph):
     """Propagates `grads` (gradients of root nodes) through the graph, in an order where each
     node comes after every node that consumes its output."""
     consumers = _graph_order(grads)
@@ -249,7 +248,8 @@ def _run(grads, leaf_grads, retain_graph, _ops):
         for parent, g, (shape, dtype) in zip(node.parents, input_grads, node.input_meta):
             if parent is None or g is None:
                 continue
-            g = _sum_to(g, shape)
+            if g._a.shape != shape:
+                g = _sum_to(g, shape)
             if g.dtype is not dtype:
                 g = _ops.cast(g, dtype)
             if type(parent) is Node:
@@ -262,7 +262,7 @@ def _run(grads, leaf_grads, retain_graph, _ops):
                 _add_leaf_grad(leaf_grads, parent, g)
 
 
-def _accumulate(leaf_grads, root_gradients, create_graph, _ops):
+def _accumulate(leaf_grads, root_gradients, create_graph):
     """Adds each leaf's gradient into its .grad. A gradient that may share memory with another
     tensor (a caller's `gradient`, one passed through to two leaves, a view) is copied, so
     that `x.grad.zero_()` never touches anything else."""
@@ -277,3 +277,6 @@ def _accumulate(leaf_grads, root_gradients, create_graph, _ops):
             leaf.grad = leaf.grad + g
         else:
             _ops.accumulate_(leaf.grad, g)
+
+
+from . import _ops  # noqa: E402  (the op table imports this module)

@@ -58,7 +58,7 @@ def elementwise(code, dtype, out_dtype, inputs, out=None):
     of the values, the condition being bool)."""
     shape = inputs[0]._a.shape
     for t in inputs[1:]:
-        if t._a.shape != shape:
+        if t._a.shape != shape and t._a.ndim:  # a 0-d operand broadcasts to anything
             shape = broadcast_shape(_NAMES[code], shape, t._a.shape)
     if out is None:
         out = empty_like_shape(shape, out_dtype)
@@ -70,7 +70,7 @@ def elementwise(code, dtype, out_dtype, inputs, out=None):
         a = t._a
         if a.shape == shape and a.flags.c_contiguous:
             flat[i + 1] = a.itemsize
-        elif a.size != 1:
+        elif a.size != 1 and any(a.strides):  # all strides 0: one value, broadcast
             break
         flat[i] = t._ptr
         i += 2

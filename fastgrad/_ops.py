@@ -282,8 +282,14 @@ def set_requires_grad(x, flag):
 
 
 # ---- views: new shapes and strides over the same memory ----------------------------------------
-def _view_op(name, make_view, grad_rule):
-    return Op(name, lambda x, **p: x._view(make_view(x._a, **p)), grad_rule, save_inputs=False)
+def _view_op(name, make_view, grad_rule, same_start=True):
+    """A view op. `same_start`: the view begins where x does, so it reuses x's C pointer."""
+    def forward(x, **params):
+        view = x._view(make_view(x._a, **params))
+        if same_start:
+            view._p = x._p
+        return view
+    return Op(name, forward, grad_rule, save_inputs=False)
 
 
 def _back_to_shape(g, out, in_shape, **unused):
@@ -340,7 +346,8 @@ TRANSPOSE = _view_op("TransposeBackward0", lambda a, dim0, dim1: np.swapaxes(a, 
 T_OP = _view_op("TBackward0", lambda a: a.T, lambda g, out: t(g))
 PERMUTE = _view_op("PermuteBackward0", lambda a, dims: a.transpose(dims),
                    lambda g, out, dims: permute(g, tuple(np.argsort(dims).tolist())))
-FLIP = _view_op("FlipBackward0", lambda a, dim: np.flip(a, dim), lambda g, out, dim: flip(g, dim))
+FLIP = _view_op("FlipBackward0", lambda a, dim: np.flip(a, dim), lambda g, out, dim: flip(g, dim),
+               same_start=False)
 
 
 def reshape(x, shape):
@@ -466,8 +473,8 @@ def _index_backward(g, out, key, shape):
     return grad
 
 
-SELECT = _view_op("SelectBackward0", lambda a, key, shape: a[key], _index_backward)
-SLICE = _view_op("SliceBackward0", lambda a, key, shape: a[key], _index_backward)
+SELECT = _view_op("SelectBackward0", lambda a, key, shape: a[key], _index_backward, same_start=False)
+SLICE = _view_op("SliceBackward0", lambda a, key, shape: a[key], _index_backward, same_start=False)
 
 
 def getitem(x, key):
@@ -655,7 +662,9 @@ def _spread(g, dims, shape):
     kept = _keepdim_shape(shape, dims)
     if grad_state.enabled or not g._a.flags.c_contiguous:  # differentiable (create_graph)
         return expand(reshape(g, kept), shape)
-    return Tensor(_broadcast_view(g._a.reshape(kept), shape), g.dtype)  # the same, cheaply
+    spread = Tensor(_broadcast_view(g._a.reshape(kept), shape), g.dtype)  # the same, cheaply
+    spread._p = g._p
+    return spread
 
 
 def _reduce_forward(code):
