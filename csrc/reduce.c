@@ -3,30 +3,39 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include "internal.h"
 
 #define PLUS(x, y) ((x) + (y))
 
 /* Pairwise summation (as numpy): error grows with log(n), not n, so float32 sums of millions
- * of elements stay within float32 rounding. Blocks of 128 use 8 accumulators to vectorize. */
+ * of elements stay within float32 rounding. Blocks of up to 128 use 8 accumulators to
+ * vectorize; the block is inlined once for contiguous rows (constant stride) and once for any. */
 #define DEFINE_PAIRWISE(NAME, T)                                                               \
-    static T NAME(const char *x, int64_t n, int64_t s)                                         \
+    static inline __attribute__((always_inline)) T NAME##_block(const char *x, int64_t n,     \
+                                                               int64_t s)                      \
     {                                                                                          \
         if (n < 8) {                                                                           \
             T r = 0;                                                                           \
             for (int64_t i = 0; i < n; i++) r += LOAD(T, x, i, s);                             \
             return r;                                                                          \
         }                                                                                      \
-        if (n <= 128) {                                                                        \
-            T r[8];                                                                            \
-            for (int j = 0; j < 8; j++) r[j] = LOAD(T, x, j, s);                               \
-            int64_t i;                                                                         \
-            for (i = 8; i + 8 <= n; i += 8)                                                    \
-                for (int j = 0; j < 8; j++) r[j] += LOAD(T, x, i + j, s);                      \
-            T total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));       \
-            for (; i < n; i++) total += LOAD(T, x, i, s);                                      \
-            return total;                                                                      \
-        }                                                                                      \
+        T r[8];                                                                                \
+        for (int j = 0; j < 8; j++) r[j] = LOAD(T, x, j, s);                                   \
+        int64_t i;                                                                             \
+        for (i = 8; i + 8 <= n; i += 8)                                                        \
+            for (int j = 0; j < 8; j++) r[j] += LOAD(T, x, i + j, s);                          \
+        T total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));           \
+        for (; i < n; i++) total += LOAD(T, x, i, s);                                          \
+        return total;                                                                          \
+    }                                                                                          \
+    static T NAME(const char *x, int64_t n, int64_t s)                                         \
+    {                                                                                          \
+        if (n <= 128)                                                                          \
+            return s == sizeof(T) ? NAME##_block(x, n, sizeof(T)) : NAME##_block(x, n, s);     \
         int64_t half = (n / 2) & ~(int64_t)7;                                                  \
         return NAME(x, half, s) + NAME(x + half * s, n - half, s);                             \
     }
@@ -119,6 +128,75 @@ static void sort_axes_by_stride(int ndim, const int64_t *x_strides, int *order)
         }
 }
 
+#ifdef _OPENMP
+/* The sub-geometry of g where axis d runs over [lo, hi) only, with the pointers moved there. */
+static fg_geometry slice_axis(const fg_geometry *g, int d, int64_t lo, int64_t hi, char **ptrs,
+                              char **sliced)
+{
+    fg_geometry s = *g;
+    s.shape[d] = hi - lo;
+    for (int op = 0; op < g->nops; op++) sliced[op] = ptrs[op] + lo * g->strides[op][d];
+    return s;
+}
+
+/* Threads split an axis that is kept (each owns its outputs) or else the outermost axis, each
+ * into a private copy of the accumulators, combined at the end. */
+static int reduce_parallel(const fg_geometry *g, fg_row_fn row, fg_row_fn fold, char *acc,
+                           const char *x, int64_t n_out, int64_t acc_size, int threads)
+{
+    char *ptrs[2] = {acc, (char *)x};
+    int kept = -1;
+    for (int d = 0; d < g->ndim; d++)
+        if (g->strides[0][d] != 0 && (kept < 0 || g->shape[d] > g->shape[kept])) kept = d;
+    int own_outputs = kept >= 0 && g->shape[kept] >= 64 * threads;
+    int axis = own_outputs ? kept : 0;
+    size_t bytes = (size_t)n_out * acc_size;
+    char *private = own_outputs ? NULL : malloc(threads * bytes + 1);
+    if (!own_outputs && !private) return FG_ENOMEM;
+#pragma omp parallel num_threads(threads)
+    {
+        int nt = omp_get_num_threads(), t = omp_get_thread_num();
+        int64_t n = g->shape[axis], lo = n * t / nt, hi = n * (t + 1) / nt;
+        char *sliced[2];
+        fg_geometry s = slice_axis(g, axis, lo, hi, ptrs, sliced);
+        if (!own_outputs) {
+            sliced[0] = private + t * bytes;
+            memcpy(sliced[0], acc, bytes); /* the identities */
+        }
+        if (hi > lo) fg_iterate(&s, sliced, row, NULL, 0);
+    }
+    if (own_outputs) return FG_OK;
+    int64_t strides[2] = {acc_size, acc_size};
+    for (int t = 0; t < threads; t++) {
+        char *pair[2] = {acc, private + t * bytes};
+        fold(n_out, pair, strides, NULL);
+    }
+    free(private);
+    return FG_OK;
+}
+#endif
+
+/* Runs a reduction's rows over g (operands: the accumulator, x); threads above a size where
+ * they pay. */
+static int reduce_geometry(const fg_geometry *g, int op, int dtype, char *acc, const char *x,
+                           int64_t n_out, int64_t acc_size)
+{
+    fg_row_fn row = reduce_rows[op][dtype];
+#ifdef _OPENMP
+    int threads = fg_threads();
+    if (threads > 1 && fg_geometry_numel(g) >= 4 * FG_PARALLEL_MIN) {
+        /* private accumulators fold as accumulators: float32 sums as doubles */
+        fg_row_fn fold = op == FG_SUM && dtype == FG_FLOAT32 ? sum_f64 : row;
+        return reduce_parallel(g, row, fold, acc, x, n_out, acc_size, threads);
+    }
+#else
+    (void)n_out, (void)acc_size;
+#endif
+    char *ptrs[2] = {acc, (char *)x};
+    fg_iterate(g, ptrs, row, NULL, 0);
+    return FG_OK;
+}
+
 int fg_reduce(int op, int dtype, int ndim, const int64_t *shape, const int64_t *x_strides,
               int64_t reduce_mask, char *out, const char *x)
 {
@@ -148,13 +226,12 @@ int fg_reduce(int op, int dtype, int ndim, const int64_t *shape, const int64_t *
     }
     fg_geometry g;
     fg_geometry_init(&g, 2, ndim, sorted_shape, sorted_strides); /* ndim checked above */
-    char *ptrs[2] = {acc, (char *)x};
-    fg_iterate(&g, ptrs, reduce_rows[op][dtype], NULL, 0); /* rows share outputs: serial */
-    if (wide) {
+    int status = reduce_geometry(&g, op, dtype, acc, x, n_out, acc_size);
+    if (wide && status == FG_OK) {
         for (int64_t i = 0; i < n_out; i++) ((float *)out)[i] = (float)((double *)acc)[i];
-        free(acc);
     }
-    return FG_OK;
+    if (wide) free(acc);
+    return status;
 }
 
 /* ---- scans along one axis: each call of a row function handles n positions off the axis,

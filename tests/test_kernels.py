@@ -333,3 +333,24 @@ def test_float32_sums_along_outer_axes_are_accurate():
     a = np.ones((2 ** 24 + 1000, 2), np.float32)
     assert fg.sum(fgt(a), dim=0).tolist() == [16778216.0, 16778216.0]
     assert fg.cumsum(fgt(a[:, 0]), dim=0)[-1].item() == 16778216.0
+
+
+@pytest.mark.parametrize("name", ["sum", "max", "min"])
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_large_reductions_split_across_threads(rng, name, axis):
+    """Big enough for the threaded paths (threads own output columns, or private
+    accumulators); numpy is the oracle here, and one thread must agree with two."""
+    a = rng.standard_normal((700, 900))
+    t = fgt(a)
+    results = []
+    for threads in (1, 2):
+        fg.set_num_threads(threads)
+        if name == "sum":
+            results.append(t.sum(axis).numpy() if axis is not None else t.sum().numpy())
+        else:
+            r = getattr(t, name)(axis) if axis is not None else getattr(t, name)()
+            results.append((r.values if axis is not None else r).numpy())
+    fg.set_num_threads(2)
+    want = getattr(np, name if name == "sum" else "a" + name)(a, axis=axis)
+    np.testing.assert_allclose(results[0], want, rtol=1e-12)
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-12)
