@@ -343,6 +343,7 @@ def test_large_reductions_split_across_threads(rng, name, axis):
     a = rng.standard_normal((700, 900))
     t = fgt(a)
     results = []
+    default = fg.get_num_threads()
     for threads in (1, 2):
         fg.set_num_threads(threads)
         if name == "sum":
@@ -350,7 +351,7 @@ def test_large_reductions_split_across_threads(rng, name, axis):
         else:
             r = getattr(t, name)(axis) if axis is not None else getattr(t, name)()
             results.append((r.values if axis is not None else r).numpy())
-    fg.set_num_threads(2)
+    fg.set_num_threads(default)
     want = getattr(np, name if name == "sum" else "a" + name)(a, axis=axis)
     np.testing.assert_allclose(results[0], want, rtol=1e-12)
     np.testing.assert_allclose(results[1], results[0], rtol=1e-12)
