@@ -64,6 +64,9 @@ int fg_along_axis(int op, int dtype, int ndim, const int64_t *shape, const int64
 int fg_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k, const int64_t *strides,
               char *c, const char *a, const char *b);
 
+/* The instruction-set level the kernels picked at load time: "avx512", "avx2" or "baseline". */
+const char *fg_isa(void);
+
 void fg_set_num_threads(int n);
 int fg_get_num_threads(void);
 

@@ -1,15 +1,13 @@
-/* dot, mv and mm on strided operands: one entry point, three kernels. Transposed operands are
- * only other strides, so the backward products (dC B^T, A^T dC) never materialize a transpose. */
+/* dot, mv and mm on strided operands: one entry point; dot and mv here, the matrix product in
+ * gemm.c (BLIS-style, one build per instruction-set level). Transposed operands are only other
+ * strides, so the backward products (dC B^T, A^T dC) never materialize a transpose. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "gemm.h"
 #include "internal.h"
 
 typedef struct { int64_t batch, row, col; } strides3; /* in elements */
-
-/* Blocking: a KC x NC panel of B is packed row-major so the inner loop streams it contiguously
- * from cache; MR rows of A share each load of it. */
-enum { KC = 256, NC = 512, MR = 4 };
 
 #define DEFINE_KERNELS(SUFFIX, T)                                                              \
     static T dot_##SUFFIX(int64_t k, const T *a, int64_t sa, const T *b, int64_t sb)           \
@@ -45,55 +43,6 @@ enum { KC = 256, NC = 512, MR = 4 };
         return FG_OK;                                                                          \
     }                                                                                          \
                                                                                                \
-    static void pack_b_##SUFFIX(int64_t kc, int64_t nc, const T *b, strides3 sb, T *packed)    \
-    {                                                                                          \
-        for (int64_t p = 0; p < kc; p++)                                                       \
-            for (int64_t j = 0; j < nc; j++) packed[p * nc + j] = b[p * sb.row + j * sb.col];  \
-    }                                                                                          \
-                                                                                               \
-    /* Rows i0..i0+mr of one KC x NC block: acc[r][:] += a[i0 + r, p] * packed[p, :]. */      \
-    static void block_rows_##SUFFIX(int64_t mr, int64_t kc, int64_t nc, const T *a,           \
-                                    strides3 sa, const T *packed, T *c, strides3 sc,           \
-                                    int add_to_c)                                              \
-    {                                                                                          \
-        T acc[MR][NC];                                                                         \
-        for (int r = 0; r < MR; r++) memset(acc[r], 0, nc * sizeof(T));                        \
-        for (int64_t p = 0; p < kc; p++) {                                                     \
-            const T *bp = packed + p * nc;                                                     \
-            T a_r[MR];                                                                         \
-            for (int r = 0; r < MR; r++) a_r[r] = r < mr ? a[r * sa.row + p * sa.col] : 0;     \
-            for (int64_t j = 0; j < nc; j++)                                                   \
-                for (int r = 0; r < MR; r++) acc[r][j] += a_r[r] * bp[j];                      \
-        }                                                                                      \
-        for (int64_t r = 0; r < mr; r++)                                                       \
-            for (int64_t j = 0; j < nc; j++) {                                                 \
-                T *cij = c + r * sc.row + j * sc.col;                                          \
-                *cij = add_to_c ? *cij + acc[r][j] : acc[r][j];                                \
-            }                                                                                  \
-    }                                                                                          \
-                                                                                               \
-    static int gemm_##SUFFIX(int64_t m, int64_t n, int64_t k, const T *a, strides3 sa,        \
-                             const T *b, strides3 sb, T *c, strides3 sc)                       \
-    {                                                                                          \
-        T *packed = malloc(sizeof(T) * KC * NC);                                               \
-        if (!packed) return FG_ENOMEM;                                                         \
-        for (int64_t jc = 0; jc < n; jc += NC) {                                               \
-            int64_t nc = n - jc < NC ? n - jc : NC;                                            \
-            for (int64_t pc = 0; pc < k || pc == 0; pc += KC) {                                \
-                int64_t kc = k - pc < KC ? k - pc : KC;                                        \
-                pack_b_##SUFFIX(kc, nc, b + pc * sb.row + jc * sb.col, sb, packed);            \
-                int add_to_c = pc > 0;                                                         \
-                _Pragma("omp parallel for num_threads(fg_threads()) if (m * nc * kc >= (1 << 21))") \
-                for (int64_t i = 0; i < m; i += MR)                                            \
-                    block_rows_##SUFFIX(m - i < MR ? m - i : MR, kc, nc,                       \
-                                        a + i * sa.row + pc * sa.col, sa, packed,              \
-                                        c + i * sc.row + jc * sc.col, sc, add_to_c);           \
-            }                                                                                  \
-        }                                                                                      \
-        free(packed);                                                                          \
-        return FG_OK;                                                                          \
-    }                                                                                          \
-                                                                                               \
     static int matmul_##SUFFIX(int64_t m, int64_t n, int64_t k, const T *a, strides3 sa,      \
                                const T *b, strides3 sb, T *c, strides3 sc)                     \
     {                                                                                          \
@@ -111,7 +60,8 @@ enum { KC = 256, NC = 512, MR = 4 };
             strides3 bt = {0, sb.col, sb.row}, at = {0, sa.col, sa.row};                       \
             return matmul_##SUFFIX(n, 1, k, b, bt, a, at, c, (strides3){0, sc.col, sc.row});   \
         }                                                                                      \
-        return gemm_##SUFFIX(m, n, k, a, sa, b, sb, c, sc);                                    \
+        return fg_gemm_##SUFFIX(m, n, k, a, sa.row, sa.col, b, sb.row, sb.col, c, sc.row, sc.col, \
+                                0);                                                            \
     }
 
 DEFINE_KERNELS(f32, float)
@@ -144,3 +94,5 @@ int fg_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k, const i
     }
     return FG_OK;
 }
+
+const char *fg_isa(void) { return fg_gemm_isa(); }

@@ -163,8 +163,9 @@ def matmul(a, b, batch, m, n, k, out_shape, a_strides, b_strides):
 
 
 def isa():
-    """The instruction set the kernels were built for and picked at load time."""
-    return "portable C"
+    """The instruction-set level the kernels picked at load time (avx512, avx2 or baseline);
+    FASTGRAD_ISA=avx2 or baseline in the environment caps it."""
+    return ffi.string(lib.fg_isa()).decode()
 
 
 def set_num_threads(n):

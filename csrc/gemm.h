@@ -1,0 +1,31 @@
+/* Internal: the strided matrix product behind fg_matmul, not part of the public (cffi) API.
+ *
+ * fg_gemm_T computes C = A B (accumulate == 0) or C += A B (accumulate != 0) where A is m x k,
+ * B is k x n and C is m x n, each addressed through element strides (row stride, col stride):
+ * element (i, j) of A is a[i * rsa + j * csa]. A transposed operand is the same buffer with its
+ * two strides swapped, so A^T B and A B^T need no copy. Strides must be >= 0 (0 only along a
+ * size-1 dimension or for a broadcast input); C must not overlap A or B. m, n or k may be 0: with
+ * k == 0, C is set to 0 (or left alone when accumulating).
+ *
+ * Returns 0 on success and 4 (FG_ENOMEM) when a packing buffer cannot be allocated, in which
+ * case C is untouched.
+ *
+ * The code is compiled once per x86-64 instruction-set level (gemm.c with -DFG_ISA=...); the
+ * entry points below (gemm_dispatch.c) pick the best level the CPU supports at the first call.
+ * The environment variable FASTGRAD_ISA=baseline|avx2|avx512 caps the level. */
+#ifndef FASTGRAD_GEMM_H
+#define FASTGRAD_GEMM_H
+#include <stdint.h>
+
+int fg_gemm_f32(int64_t m, int64_t n, int64_t k, const float *a, int64_t rsa, int64_t csa,
+                const float *b, int64_t rsb, int64_t csb, float *c, int64_t rsc, int64_t csc,
+                int accumulate);
+int fg_gemm_f64(int64_t m, int64_t n, int64_t k, const double *a, int64_t rsa, int64_t csa,
+                const double *b, int64_t rsb, int64_t csb, double *c, int64_t rsc, int64_t csc,
+                int accumulate);
+
+/* "avx512", "avx2" or "baseline": the variant the two functions above use (chosen on first
+ * call of any of the three). */
+const char *fg_gemm_isa(void);
+
+#endif

@@ -1,0 +1,91 @@
+/* Picks, once, the fastest gemm variant this CPU runs (see gemm.c): on x86-64 built with GCC or
+ * Clang, gemm.c is compiled three times (baseline, avx2, avx512); elsewhere only the portable
+ * baseline exists. FASTGRAD_ISA=baseline|avx2|avx512 caps the choice (it never raises it above
+ * what the CPU supports). Define FG_GEMM_SINGLE_ISA to build with the baseline variant only. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "gemm.h"
+
+typedef int (*fg_gemm_f32_fn)(int64_t, int64_t, int64_t, const float *, int64_t, int64_t,
+                              const float *, int64_t, int64_t, float *, int64_t, int64_t, int);
+typedef int (*fg_gemm_f64_fn)(int64_t, int64_t, int64_t, const double *, int64_t, int64_t,
+                              const double *, int64_t, int64_t, double *, int64_t, int64_t, int);
+
+#define FG_DECLARE_VARIANT(ISA)                                                                  \
+    int fg_gemm_f32_##ISA(int64_t, int64_t, int64_t, const float *, int64_t, int64_t,          \
+                          const float *, int64_t, int64_t, float *, int64_t, int64_t, int);     \
+    int fg_gemm_f64_##ISA(int64_t, int64_t, int64_t, const double *, int64_t, int64_t,         \
+                          const double *, int64_t, int64_t, double *, int64_t, int64_t, int);
+
+FG_DECLARE_VARIANT(baseline)
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(FG_GEMM_SINGLE_ISA)
+#define FG_GEMM_MULTI_ISA 1
+FG_DECLARE_VARIANT(avx2)
+FG_DECLARE_VARIANT(avx512)
+#endif
+
+enum { FG_ISA_BASELINE, FG_ISA_AVX2, FG_ISA_AVX512 };
+static const char *const isa_names[] = {"baseline", "avx2", "avx512"};
+
+/* Written once per process by whichever thread gets there first; every thread computes the
+ * same value, so racing writers agree (stored atomically for the pedantic). */
+static int chosen = -1;
+
+static int pick(void)
+{
+    int level = FG_ISA_BASELINE;
+#ifdef FG_GEMM_MULTI_ISA
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) level = FG_ISA_AVX2;
+    if (level == FG_ISA_AVX2 && __builtin_cpu_supports("avx512f")) level = FG_ISA_AVX512;
+#endif
+    const char *env = getenv("FASTGRAD_ISA");
+    if (env && *env) {
+        for (int i = 0; i < 3; i++)
+            if (strcmp(env, isa_names[i]) == 0 && i < level) level = i;
+    }
+    return level;
+}
+
+static int level(void)
+{
+    int l = __atomic_load_n(&chosen, __ATOMIC_RELAXED);
+    if (l < 0) {
+        l = pick();
+        __atomic_store_n(&chosen, l, __ATOMIC_RELAXED);
+    }
+    return l;
+}
+
+const char *fg_gemm_isa(void) { return isa_names[level()]; }
+
+int fg_gemm_f32(int64_t m, int64_t n, int64_t k, const float *a, int64_t rsa, int64_t csa,
+                const float *b, int64_t rsb, int64_t csb, float *c, int64_t rsc, int64_t csc,
+                int accumulate)
+{
+    fg_gemm_f32_fn f = fg_gemm_f32_baseline;
+#ifdef FG_GEMM_MULTI_ISA
+    switch (level()) {
+    case FG_ISA_AVX512: f = fg_gemm_f32_avx512; break;
+    case FG_ISA_AVX2: f = fg_gemm_f32_avx2; break;
+    default: break;
+    }
+#endif
+    return f(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, accumulate);
+}
+
+int fg_gemm_f64(int64_t m, int64_t n, int64_t k, const double *a, int64_t rsa, int64_t csa,
+                const double *b, int64_t rsb, int64_t csb, double *c, int64_t rsc, int64_t csc,
+                int accumulate)
+{
+    fg_gemm_f64_fn f = fg_gemm_f64_baseline;
+#ifdef FG_GEMM_MULTI_ISA
+    switch (level()) {
+    case FG_ISA_AVX512: f = fg_gemm_f64_avx512; break;
+    case FG_ISA_AVX2: f = fg_gemm_f64_avx2; break;
+    default: break;
+    }
+#endif
+    return f(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, accumulate);
+}

@@ -1,0 +1,359 @@
+/* The gemm algorithm, written once and included by gemm.c once per element type. Not a header
+ * to include anywhere else. The includer defines:
+ *   FG_T      element type (float or double)
+ *   FG_SFX    name suffix (f32 or f64)
+ *   FG_MR     rows of the micro-tile (4, 6, 8, 12 or 14)
+ *   FG_NV     vectors across the micro-tile (1..4); NR = FG_NV * lanes
+ *   FG_KC, FG_MC, FG_NC   cache blocking (FG_MC a multiple of FG_MR, FG_NC of NR)
+ *   FG_VFMA(s, v, acc)    acc + s * v with s a scalar broadcast to a vector
+ *   FG_NL     lanes per vector (FG_VBYTES / sizeof(FG_T)), FG_IT the same-size integer type
+ * and the helpers from gemm.c (FG_VBYTES, FG_CAT, FG_RCAT, FG_CCAT, FG_PUBLIC, the row and
+ * column repeaters). Everything defined here is undefined again at the end. */
+
+#define ID(name) FG_CAT(name, FG_SFX)
+#define T FG_T
+#define V ID(vec)
+#define VU ID(vecu)
+#define MR FG_MR
+#define NV FG_NV
+#define VL ((int64_t)(FG_VBYTES / sizeof(T)))
+#define NR (NV * VL)
+#define ROWS(F, X) FG_RCAT(FG_ROWS_, FG_MR)(F, X)
+#define COLS(F, i) FG_CCAT(FG_COLS_, FG_NV)(F, i)
+
+typedef T V __attribute__((vector_size(FG_VBYTES), may_alias));
+typedef T VU __attribute__((vector_size(FG_VBYTES), may_alias, aligned(sizeof(T))));
+
+/* ------------------------------------------------------------------------------------------ */
+/* The micro-kernel: C[0:mr, 0:nr] (+)= A[0:MR, 0:kc] B[0:kc, 0:NR] with the MR x NR tile held in
+ * MR * NV named vector accumulators. A element (i, p) is read at a[i * ra + p * ca] (rows past
+ * amr repeat row amr - 1, so unpadded operands never read out of bounds), B row p is NV
+ * contiguous vectors at b + p * rb. The packed call passes the packing's constant strides, the
+ * direct one the caller's. */
+
+#define K_DECL(i, j) V c##i##_##j = zero;
+#define K_ROW_DECL(i, _) COLS(K_DECL, i)
+#define K_APTR(i, _) const T *a##i = a + (i < amr ? i : amr - 1) * ra;
+#define K_LOADB(_, j) V b##j = *(const VU *)(b + j * VL);
+#define K_FMA(i, j) c##i##_##j = FG_VFMA(s##i, b##j, c##i##_##j);
+#define K_ROW_FMA(i, _) { const T s##i = a##i[p * ca]; COLS(K_FMA, i) }
+#define K_ST(i, j) *(VU *)(c + i * rsc + j * VL) = c##i##_##j;
+#define K_ROW_ST(i, _) COLS(K_ST, i)
+#define K_ADD(i, j) *(VU *)(c + i * rsc + j * VL) += c##i##_##j;
+#define K_ROW_ADD(i, _) COLS(K_ADD, i)
+#define K_BUF(i, j) *(V *)(buf + i * NR + j * VL) = c##i##_##j;
+#define K_ROW_BUF(i, _) COLS(K_BUF, i)
+#define K_PF(i, _) __builtin_prefetch(c + i * rsc, 1, 3); __builtin_prefetch(c + i * rsc + NR - 1, 1, 3);
+
+static inline __attribute__((always_inline)) void ID(kernel_body)(
+    int64_t kc, const T *a, int64_t ra, int64_t ca, int64_t amr, const T *b, int64_t rb, T *c,
+    int64_t rsc, int64_t csc, int beta, int64_t mr, int64_t nr)
+{
+    const V zero = {0};
+    ROWS(K_ROW_DECL, _)
+    ROWS(K_APTR, _)
+    if (csc == 1) { ROWS(K_PF, _) }
+    (void)amr;
+#pragma GCC unroll 4
+    for (int64_t p = 0; p < kc; p++) {
+        __builtin_prefetch(b + FG_PF_B * rb, 0, 3);
+        COLS(K_LOADB, _)
+        ROWS(K_ROW_FMA, _)
+        b += rb;
+    }
+    if (mr == MR && nr == NR && csc == 1) {
+        if (beta) { ROWS(K_ROW_ADD, _) }
+        else { ROWS(K_ROW_ST, _) }
+        return;
+    }
+    T buf[MR * NR] __attribute__((aligned(64)));
+    ROWS(K_ROW_BUF, _)
+    for (int64_t i = 0; i < mr; i++)
+        for (int64_t j = 0; j < nr; j++) {
+            T *cij = c + i * rsc + j * csc;
+            *cij = beta ? *cij + buf[i * NR + j] : buf[i * NR + j];
+        }
+}
+
+/* Packed operands, B micro-panel kc x NR stored row by row (stride NR), zero-padded. The A
+ * micro-panel (MR x kc, zero-padded rows) is stored column by column (stride MR) when packed
+ * from a source with contiguous columns, or row by row with the constant row stride FG_KC when
+ * the source has contiguous rows, so that neither layout of A needs a transpose. */
+static __attribute__((noinline)) void ID(kernel_packed)(int64_t kc, const T *a, const T *b, T *c,
+                                                        int64_t rsc, int64_t csc, int beta,
+                                                        int64_t mr, int64_t nr)
+{
+    ID(kernel_body)(kc, a, 1, MR, MR, b, NR, c, rsc, csc, beta, mr, nr);
+}
+
+static __attribute__((noinline)) void ID(kernel_packed_rows)(int64_t kc, const T *a, const T *b,
+                                                             T *c, int64_t rsc, int64_t csc,
+                                                             int beta, int64_t mr, int64_t nr)
+{
+    ID(kernel_body)(kc, a, FG_KC, 1, MR, b, NR, c, rsc, csc, beta, mr, nr);
+}
+
+static __attribute__((noinline)) void ID(kernel_direct)(int64_t kc, const T *a, int64_t ra,
+                                                        int64_t ca, int64_t amr, const T *b,
+                                                        int64_t rb, T *c, int64_t rsc,
+                                                        int64_t csc, int beta, int64_t mr,
+                                                        int64_t nr)
+{
+    ID(kernel_body)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr);
+}
+
+#undef K_DECL
+#undef K_ROW_DECL
+#undef K_APTR
+#undef K_LOADB
+#undef K_FMA
+#undef K_ROW_FMA
+#undef K_ST
+#undef K_ROW_ST
+#undef K_ADD
+#undef K_ROW_ADD
+#undef K_BUF
+#undef K_ROW_BUF
+#undef K_PF
+
+/* ------------------------------------------------------------------------------------------ */
+/* Packing. A block (mc x kc) -> micro-panels of MR rows. Returns 1 if it chose the row layout
+ * (micro-panel i0 at dst + i0 * FG_KC, element (i, p) at [i * FG_KC + p]), 0 for the column
+ * layout (micro-panel i0 at dst + i0 * kc, element (i, p) at [p * MR + i]). */
+static int ID(pack_a)(int64_t mc, int64_t kc, const T *a, int64_t rsa, int64_t csa, T *dst)
+{
+    if (csa == 1 && rsa != 1) {
+        for (int64_t i = 0; i < mc; i++) memcpy(dst + i * FG_KC, a + i * rsa, kc * sizeof(T));
+        for (int64_t i = mc; i % MR; i++) memset(dst + i * FG_KC, 0, kc * sizeof(T));
+        return 1;
+    }
+    for (int64_t i0 = 0; i0 < mc; i0 += MR, dst += MR * kc) {
+        const T *src = a + i0 * rsa;
+        int64_t mr = mc - i0 < MR ? mc - i0 : MR;
+        if (mr == MR && rsa == 1) { /* columns of A contiguous: straight copies */
+            for (int64_t p = 0; p < kc; p++)
+                for (int64_t i = 0; i < MR; i++) dst[p * MR + i] = src[p * csa + i];
+        } else {
+            for (int64_t p = 0; p < kc; p++) {
+                for (int64_t i = 0; i < mr; i++) dst[p * MR + i] = src[i * rsa + p * csa];
+                for (int64_t i = mr; i < MR; i++) dst[p * MR + i] = 0;
+            }
+        }
+    }
+    return 0;
+}
+
+/* In-register transpose of an NL x NL block: row j of the source (NL contiguous elements at
+ * src + j * ld) becomes column j of the destination (rows at dst + q * ldd). log2(NL) butterfly
+ * stages; stage h swaps index bit h between row and column with two-input shuffles. */
+typedef FG_IT ID(mask) __attribute__((vector_size(FG_VBYTES)));
+#define TR_LO(j, h) (((j) & (h)) ? (j) - (h) + FG_NL : (j))
+#define TR_HI(j, h) (((j) & (h)) ? (j) + FG_NL : (j) + (h))
+#define TR_STAGE(h)                                                                            \
+    if (FG_NL > (h)) {                                                                         \
+        const ID(mask) lo = {FG_LCAT(FG_LANES_, FG_NL)(TR_LO, h)};                             \
+        const ID(mask) hi = {FG_LCAT(FG_LANES_, FG_NL)(TR_HI, h)};                             \
+        _Pragma("GCC unroll 16") for (int i = 0; i < FG_NL; i++) if (!(i & (h))) {             \
+            V u = x[i], w = x[i + (h)];                                                        \
+            x[i] = __builtin_shuffle(u, w, lo);                                                \
+            x[i + (h)] = __builtin_shuffle(u, w, hi);                                          \
+        }                                                                                      \
+    }
+
+static inline __attribute__((always_inline)) void ID(transpose)(const T *src, int64_t ld, T *dst,
+                                                                 int64_t ldd)
+{
+    V x[FG_NL];
+#pragma GCC unroll 16
+    for (int j = 0; j < FG_NL; j++) x[j] = *(const VU *)(src + j * ld);
+    TR_STAGE(8)
+    TR_STAGE(4)
+    TR_STAGE(2)
+    TR_STAGE(1)
+#pragma GCC unroll 16
+    for (int q = 0; q < FG_NL; q++) *(VU *)(dst + q * ldd) = x[q];
+}
+#undef TR_LO
+#undef TR_HI
+#undef TR_STAGE
+
+/* B panel (kc x nc) -> micro-panels of NR columns, each kc rows of NR values. */
+static void ID(pack_b)(int64_t kc, int64_t nc, const T *b, int64_t rsb, int64_t csb, T *dst)
+{
+    for (int64_t j0 = 0; j0 < nc; j0 += NR, dst += NR * kc) {
+        const T *src = b + j0 * csb;
+        int64_t nr = nc - j0 < NR ? nc - j0 : NR;
+        if (nr == NR && csb == 1) { /* rows of B contiguous: straight copies */
+            for (int64_t p = 0; p < kc; p++)
+                for (int64_t j = 0; j < NR; j++) dst[p * NR + j] = src[p * rsb + j];
+        } else if (nr == NR && rsb == 1) { /* columns contiguous: NL x NL transposes */
+            int64_t p0 = 0;
+            for (; p0 + FG_NL <= kc; p0 += FG_NL)
+                for (int64_t j = 0; j < NR; j += FG_NL)
+                    ID(transpose)(src + j * csb + p0, csb, dst + p0 * NR + j, NR);
+            for (; p0 < kc; p0++)
+                for (int64_t j = 0; j < NR; j++) dst[p0 * NR + j] = src[j * csb + p0];
+        } else {
+            for (int64_t p = 0; p < kc; p++) {
+                for (int64_t j = 0; j < nr; j++) dst[p * NR + j] = src[p * rsb + j * csb];
+                for (int64_t j = nr; j < NR; j++) dst[p * NR + j] = 0;
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Drivers. */
+
+/* Small products: no packing buffers. A is read in place through its strides; B too when its
+ * rows are contiguous and the tile is full, else DK-row slices of it are copied to the stack. */
+enum { ID(DK) = 64 };
+
+static void ID(gemm_direct)(int64_t m, int64_t n, int64_t k, const T *a, int64_t rsa,
+                            int64_t csa, const T *b, int64_t rsb, int64_t csb, T *c, int64_t rsc,
+                            int64_t csc, int beta)
+{
+    T bbuf[ID(DK) * NR] __attribute__((aligned(64)));
+    for (int64_t j0 = 0; j0 < n; j0 += NR) {
+        int64_t nr = n - j0 < NR ? n - j0 : NR;
+        if (nr == NR && csb == 1) {
+            for (int64_t i0 = 0; i0 < m; i0 += MR) {
+                int64_t mr = m - i0 < MR ? m - i0 : MR;
+                ID(kernel_direct)(k, a + i0 * rsa, rsa, csa, mr, b + j0, rsb,
+                                  c + i0 * rsc + j0 * csc, rsc, csc, beta, mr, nr);
+            }
+            continue;
+        }
+        for (int64_t p0 = 0; p0 < k; p0 += ID(DK)) {
+            int64_t kb = k - p0 < ID(DK) ? k - p0 : ID(DK);
+            ID(pack_b)(kb, nr, b + p0 * rsb + j0 * csb, rsb, csb, bbuf);
+            for (int64_t i0 = 0; i0 < m; i0 += MR) {
+                int64_t mr = m - i0 < MR ? m - i0 : MR;
+                ID(kernel_direct)(kb, a + i0 * rsa + p0 * csa, rsa, csa, mr, bbuf, NR,
+                                  c + i0 * rsc + j0 * csc, rsc, csc, beta || p0 > 0, mr, nr);
+            }
+        }
+    }
+}
+
+/* One thread's share: the five BLIS loops over packed panels. abuf holds an MC x KC block of
+ * A, bbuf a KC x NC panel of B (sizes rounded up to MR, NR). */
+static void ID(gemm_blocked)(int64_t m, int64_t n, int64_t k, const T *a, int64_t rsa,
+                             int64_t csa, const T *b, int64_t rsb, int64_t csb, T *c,
+                             int64_t rsc, int64_t csc, int beta, int64_t mcb, int64_t kcb,
+                             int64_t ncb, T *abuf, T *bbuf)
+{
+    for (int64_t jc = 0; jc < n; jc += ncb) {
+        int64_t nc = n - jc < ncb ? n - jc : ncb;
+        for (int64_t pc = 0; pc < k; pc += kcb) {
+            int64_t kc = k - pc < kcb ? k - pc : kcb;
+            int bt = beta || pc > 0;
+            ID(pack_b)(kc, nc, b + pc * rsb + jc * csb, rsb, csb, bbuf);
+            for (int64_t ic = 0; ic < m; ic += mcb) {
+                int64_t mc = m - ic < mcb ? m - ic : mcb;
+                int rows = ID(pack_a)(mc, kc, a + ic * rsa + pc * csa, rsa, csa, abuf);
+                for (int64_t jr = 0; jr < nc; jr += NR) {
+                    int64_t nr = nc - jr < NR ? nc - jr : NR;
+                    for (int64_t ir = 0; ir < mc; ir += MR) {
+                        int64_t mr = mc - ir < MR ? mc - ir : MR;
+                        T *cij = c + (ic + ir) * rsc + (jc + jr) * csc;
+                        if (rows)
+                            ID(kernel_packed_rows)(kc, abuf + ir * FG_KC, bbuf + jr * kc, cij,
+                                                   rsc, csc, bt, mr, nr);
+                        else
+                            ID(kernel_packed)(kc, abuf + ir * kc, bbuf + jr * kc, cij, rsc, csc,
+                                              bt, mr, nr);
+                    }
+                }
+            }
+        }
+    }
+}
+
+static int64_t ID(round_up)(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
+
+int FG_PUBLIC(ID(fg_gemm))(int64_t m, int64_t n, int64_t k, const T *a, int64_t rsa,
+                           int64_t csa, const T *b, int64_t rsb, int64_t csb, T *c, int64_t rsc,
+                           int64_t csc, int accumulate)
+{
+    if (m <= 0 || n <= 0) return 0;
+    if (k <= 0) {
+        if (!accumulate)
+            for (int64_t i = 0; i < m; i++)
+                for (int64_t j = 0; j < n; j++) c[i * rsc + j * csc] = 0;
+        return 0;
+    }
+    if (csc != 1 && rsc == 1) { /* column-major C: compute C^T = B^T A^T, whose rows are C's columns */
+        int64_t t;
+        const T *tp = a;
+        a = b, b = tp;
+        t = m, m = n, n = t;
+        t = rsa, rsa = csb, csb = t;
+        t = csa, csa = rsb, rsb = t;
+        t = rsc, rsc = csc, csc = t;
+    }
+    int beta = accumulate != 0;
+    if ((double)m * n * k < FG_DIRECT_MAX) {
+        ID(gemm_direct)(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, beta);
+        return 0;
+    }
+
+    /* Threads split C into a pm x pn grid of tiles (whole micro-tiles each) and run the blocked
+     * algorithm independently, each with its own packing buffers. */
+    int nt = 1;
+#ifdef _OPENMP
+    if ((double)m * n * k >= FG_PARALLEL_FLOPS && !omp_in_parallel()) nt = omp_get_max_threads();
+#endif
+    int64_t mtiles = (m + MR - 1) / MR, ntiles = (n + NR - 1) / NR;
+    if (nt > mtiles * ntiles) nt = (int)(mtiles * ntiles);
+    int pm = 1, pn = nt;
+    double best = -1;
+    for (int d = 1; d <= nt; d++) {
+        if (nt % d) continue;
+        if (d > mtiles || nt / d > ntiles) continue;
+        /* per-thread packing traffic ~ rows + cols of its tile; favour the smaller */
+        double cost = (double)m / d + (double)n / (nt / d);
+        if (best < 0 || cost < best) best = cost, pm = d, pn = nt / d;
+    }
+    if (best < 0) nt = 1, pm = 1, pn = 1;
+    int64_t mt = (mtiles + pm - 1) / pm * MR, ntc = (ntiles + pn - 1) / pn * NR;
+    int64_t kcb = k < FG_KC ? k : FG_KC;
+    int64_t mcb = mt < FG_MC ? mt : FG_MC;
+    int64_t ncb = ntc < FG_NC ? ntc : FG_NC;
+    /* rebalance so that the last MC / NC block is not a sliver */
+    mcb = ID(round_up)((mt + (mt + mcb - 1) / mcb - 1) / ((mt + mcb - 1) / mcb), MR);
+    ncb = ID(round_up)((ntc + (ntc + ncb - 1) / ncb - 1) / ((ntc + ncb - 1) / ncb), NR);
+    if (k > kcb) kcb = (k + (k + kcb - 1) / kcb - 1) / ((k + kcb - 1) / kcb);
+    size_t abytes = ((size_t)mcb * FG_KC * sizeof(T) + 4095) & ~(size_t)4095;
+    size_t bbytes = ((size_t)ncb * kcb * sizeof(T) + 4095) & ~(size_t)4095;
+    size_t per = abytes + bbytes;
+    char *raw = malloc(per * nt + 4096);
+    if (!raw) return 4;
+    char *base = (char *)(((uintptr_t)raw + 4095) & ~(uintptr_t)4095);
+
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static, 1) if (nt > 1)
+#endif
+    for (int t = 0; t < nt; t++) {
+        int64_t ti = t / pn, tj = t % pn;
+        int64_t i0 = ti * mt, j0 = tj * ntc;
+        if (i0 >= m || j0 >= n) continue;
+        int64_t mm = m - i0 < mt ? m - i0 : mt, nn = n - j0 < ntc ? n - j0 : ntc;
+        T *abuf = (T *)(base + per * t), *bbuf = (T *)(base + per * t + abytes);
+        ID(gemm_blocked)(mm, nn, k, a + i0 * rsa, rsa, csa, b + j0 * csb, rsb, csb,
+                         c + i0 * rsc + j0 * csc, rsc, csc, beta, mcb, kcb, ncb, abuf, bbuf);
+    }
+    free(raw);
+    return 0;
+}
+
+#undef ID
+#undef T
+#undef V
+#undef VU
+#undef MR
+#undef NV
+#undef VL
+#undef NR
+#undef ROWS
+#undef COLS

@@ -1,0 +1,42 @@
+"""Every instruction-set level of the matrix-product kernel, on this one machine: the
+FASTGRAD_ISA environment variable caps the level picked at load time, so each level runs in a
+subprocess of its own. (test_kernels.py checks the default level against for-loop products;
+here numpy in float64 is the oracle, to keep three subprocesses quick.)"""
+import os
+import subprocess
+import sys
+
+import pytest
+
+import fastgrad as fg
+
+LEVELS = ["baseline", "avx2", "avx512"]
+
+CHECK = r"""
+import numpy as np, fastgrad as fg
+rng = np.random.default_rng(0)
+for dtype in (np.float32, np.float64):
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    for m, k, n in [(1, 1, 1), (5, 7, 3), (17, 33, 29), (70, 130, 90), (3, 300, 700),
+                    (260, 520, 300)]:
+        a = rng.standard_normal((m, k)).astype(dtype)
+        b = rng.standard_normal((k, n)).astype(dtype)
+        want = a.astype(np.float64) @ b.astype(np.float64)
+        for x, y in [(a, b), (np.asfortranarray(a), b), (a, np.asfortranarray(b)),
+                     (np.asfortranarray(a), np.asfortranarray(b))]:
+            got = fg.mm(fg.from_numpy(x), fg.from_numpy(y)).numpy()
+            np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+print(fg.isa())
+"""
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_each_isa_level_computes_the_same_products(level, tmp_path):
+    best = fg.isa()
+    expected = LEVELS[min(LEVELS.index(level), LEVELS.index(best))]
+    env = dict(os.environ, FASTGRAD_ISA=level)
+    # from an empty folder, so that the installed package is imported, not a source tree
+    run = subprocess.run([sys.executable, "-c", CHECK], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.split()[-1] == expected
