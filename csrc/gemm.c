@@ -25,6 +25,7 @@
 #include <immintrin.h>
 #endif
 #include "gemm.h"
+#include "internal.h" /* fg_threads: the one thread count of the library */
 
 #ifndef FG_ISA
 #define FG_ISA baseline

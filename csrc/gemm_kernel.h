@@ -302,7 +302,7 @@ int FG_PUBLIC(ID(fg_gemm))(int64_t m, int64_t n, int64_t k, const T *a, int64_t 
      * algorithm independently, each with its own packing buffers. */
     int nt = 1;
 #ifdef _OPENMP
-    if ((double)m * n * k >= FG_PARALLEL_FLOPS && !omp_in_parallel()) nt = omp_get_max_threads();
+    if ((double)m * n * k >= FG_PARALLEL_FLOPS && !omp_in_parallel()) nt = fg_threads();
 #endif
     int64_t mtiles = (m + MR - 1) / MR, ntiles = (n + NR - 1) / NR;
     if (nt > mtiles * ntiles) nt = (int)(mtiles * ntiles);

@@ -276,19 +276,29 @@ def set_threads(n):
     return restore
 
 
+PAUSE = 0.12  # seconds between turns: longer than OpenBLAS's threads spin after a call
+
+
 def interleaved_medians(impls, budget):
-    """Calls each implementation in turn, round after round, until the time budget is spent;
-    returns each one's median seconds."""
+    """Each implementation in turn, round after round, until the time budget is spent; returns
+    each one's median seconds. A turn is an untimed call and then timed calls (at least 3, up
+    to 50 ms); turns are separated by a pause, because the worker threads of the previous
+    library (OpenMP, OpenBLAS) keep spinning for a while after its call and would otherwise
+    take a core from the next one."""
     times = {name: [] for name in impls}
-    for fn in impls.values():
-        fn()  # warm up
     deadline = time.perf_counter() + budget
     rounds = 0
-    while rounds < 3 or (time.perf_counter() < deadline and rounds < 1000):
+    while rounds < 2 or (time.perf_counter() < deadline and rounds < 100):
         for name, fn in impls.items():
-            start = time.perf_counter()
+            time.sleep(PAUSE)
             fn()
-            times[name].append(time.perf_counter() - start)
+            turn_end = time.perf_counter() + 0.05
+            calls = 0
+            while calls < 3 or (calls < 50 and time.perf_counter() < turn_end):
+                start = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - start)
+                calls += 1
         rounds += 1
     return {name: statistics.median(ts) for name, ts in times.items()}
 
@@ -424,6 +434,8 @@ def main(argv=None):
     print(format_table(cases))
     targets = [] if args.no_targets else target_cases(args.quick)
     if targets:
+        for _, case, mine, other, _ in targets:  # time only the two being compared
+            case.impls = {k: v for k, v in case.impls.items() if k in (mine, other)}
         measure([t[1] for t in targets], budget * 2, progress_bar)
         print()
         print(format_targets(targets))
