@@ -276,22 +276,25 @@ def set_threads(n):
     return restore
 
 
-PAUSE = 0.12  # seconds between turns: longer than OpenBLAS's threads spin after a call
+SETTLE = 0.15  # seconds of untimed calls that open each turn: longer than OpenBLAS's
+               # threads spin after a call, and enough for the cores to be awake and clocked up
 
 
 def interleaved_medians(impls, budget):
     """Each implementation in turn, round after round, until the time budget is spent; returns
-    each one's median seconds. A turn is an untimed call and then timed calls (at least 3, up
-    to 50 ms); turns are separated by a pause, because the worker threads of the previous
-    library (OpenMP, OpenBLAS) keep spinning for a while after its call and would otherwise
-    take a core from the next one."""
+    each one's median seconds. A turn opens with untimed calls for SETTLE seconds, because the
+    worker threads of the previous library (OpenMP, OpenBLAS) keep spinning for a while after
+    its call and would take a core from the next one; then come the timed calls (at least 3,
+    up to 50 ms)."""
     times = {name: [] for name in impls}
     deadline = time.perf_counter() + budget
     rounds = 0
     while rounds < 2 or (time.perf_counter() < deadline and rounds < 100):
         for name, fn in impls.items():
-            time.sleep(PAUSE)
+            settled = time.perf_counter() + SETTLE
             fn()
+            while time.perf_counter() < settled:
+                fn()
             turn_end = time.perf_counter() + 0.05
             calls = 0
             while calls < 3 or (calls < 50 and time.perf_counter() < turn_end):
