@@ -41,6 +41,15 @@ int fg_threads(void);
 
 typedef uint8_t fg_bool; /* numpy's bool: one byte, 0 or 1 */
 
+/* Compiles a function for AVX-512, AVX2 and baseline x86-64, the loader picking one (GCC's
+ * function multiversioning, which needs glibc's ifunc); a plain function elsewhere. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) && \
+    !defined(FG_NO_CLONES)
+#define FG_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define FG_CLONES
+#endif
+
 /* ROW(NAME, ARITY, TX, T, R, EXPR) defines NAME, an fg_row_fn computing out = EXPR from up to
  * three operands: x of type TX, y and z of type T, out of type R. The loop body is inlined three
  * times: for contiguous operands, for a contiguous x with a broadcast scalar y, and for any

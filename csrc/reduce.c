@@ -47,7 +47,7 @@ DEFINE_PAIRWISE(pairwise_i64, int64_t)
  * element folds into its own output: the reduced axis is an outer one). Outputs are of the
  * accumulator type ACC, inputs of T. */
 #define DEFINE_REDUCE_ROW(NAME, ACC, T, COMBINE, ROW_TOTAL)                                    \
-    static void NAME(int64_t n, char **p, const int64_t *s, const void *ctx)                   \
+    FG_CLONES static void NAME(int64_t n, char **p, const int64_t *s, const void *ctx)         \
     {                                                                                          \
         (void)ctx;                                                                             \
         ACC *out = (ACC *)p[0];                                                                \
