@@ -138,16 +138,6 @@
 #define FG_NC FG_NC_F32
 #define FG_VFMA FG_VFMA_F32
 #include "gemm_kernel.h"
-#undef FG_T
-#undef FG_SFX
-#undef FG_NL
-#undef FG_IT
-#undef FG_MR
-#undef FG_NV
-#undef FG_KC
-#undef FG_MC
-#undef FG_NC
-#undef FG_VFMA
 
 #define FG_T double
 #define FG_SFX f64
@@ -160,13 +150,3 @@
 #define FG_NC FG_NC_F64
 #define FG_VFMA FG_VFMA_F64
 #include "gemm_kernel.h"
-#undef FG_T
-#undef FG_SFX
-#undef FG_NL
-#undef FG_IT
-#undef FG_MR
-#undef FG_NV
-#undef FG_KC
-#undef FG_MC
-#undef FG_NC
-#undef FG_VFMA

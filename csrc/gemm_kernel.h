@@ -357,3 +357,15 @@ int FG_PUBLIC(ID(fg_gemm))(int64_t m, int64_t n, int64_t k, const T *a, int64_t 
 #undef NR
 #undef ROWS
 #undef COLS
+
+/* the template's parameters, for the next instantiation */
+#undef FG_T
+#undef FG_SFX
+#undef FG_NL
+#undef FG_IT
+#undef FG_MR
+#undef FG_NV
+#undef FG_KC
+#undef FG_MC
+#undef FG_NC
+#undef FG_VFMA
