@@ -128,14 +128,18 @@ def arange(n, start, step, dtype):
     return out
 
 
-def reduce(code, x, axes, out_dtype=None):
-    """Reduces x over `axes` (a tuple of non-negative ints); the result keeps dims (size 1)."""
+def reduce(code, x, axes, keepdim=True, out_dtype=None):
+    """Reduces x over `axes` (a tuple of non-negative ints), keeping them as size-1 dimensions
+    or not: the output's memory is the same contiguous block either way."""
     a = x._a
     mask = 0
     for d in axes:
         mask |= 1 << d
-    out = empty_like_shape(tuple(1 if (mask >> d) & 1 else n for d, n in enumerate(a.shape)),
-                           out_dtype or x.dtype)
+    if keepdim:
+        shape = tuple(1 if (mask >> d) & 1 else n for d, n in enumerate(a.shape))
+    else:
+        shape = tuple(n for d, n in enumerate(a.shape) if not (mask >> d) & 1)
+    out = empty_like_shape(shape, out_dtype or x.dtype)
     _check(lib.fg_reduce(code, x.dtype.code, a.ndim, a.shape, a.strides, mask, out._ptr, x._ptr),
            _REDUCE_NAMES[code], x.dtype)
     return out

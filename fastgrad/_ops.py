@@ -668,7 +668,7 @@ def _spread(g, dims, shape):
 
 
 def _reduce_forward(code):
-    return lambda x, dims, keepdim, shape, **unused: _drop_dims(K.reduce(code, x, dims), dims, keepdim)
+    return lambda x, dims, keepdim, shape, **unused: K.reduce(code, x, dims, keepdim)
 
 
 _sum_forward = _reduce_forward(C.FG_SUM)
@@ -817,7 +817,7 @@ def cumsum(x, dim=None, *, axis=None, dtype=None):
 
 def _norm_forward(x, dims, keepdim):
     squares = K.elementwise(C.FG_MUL, x.dtype, x.dtype, (x, x))
-    total = _drop_dims(K.reduce(C.FG_SUM, squares, dims), dims, keepdim)
+    total = K.reduce(C.FG_SUM, squares, dims, keepdim)
     return K.elementwise(C.FG_SQRT, x.dtype, x.dtype, (total,))
 
 
