@@ -42,8 +42,9 @@ int fg_threads(void);
 typedef uint8_t fg_bool; /* numpy's bool: one byte, 0 or 1 */
 
 /* Compiles a function for AVX-512, AVX2 and baseline x86-64, the loader picking one (GCC's
- * function multiversioning, which needs glibc's ifunc); a plain function elsewhere. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) && \
+ * function multiversioning, which needs glibc's ifunc: <stdint.h> above defines __GLIBC__);
+ * a plain function elsewhere. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__GLIBC__) && \
     !defined(FG_NO_CLONES)
 #define FG_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else

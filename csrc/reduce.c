@@ -153,16 +153,16 @@ static int reduce_parallel(const fg_geometry *g, fg_row_fn row, fg_row_fn fold, 
     size_t bytes = (size_t)n_out * acc_size;
     char *private = own_outputs ? NULL : malloc(threads * bytes + 1);
     if (!own_outputs && !private) return FG_ENOMEM;
+    /* every copy starts from the identities, also those of threads OpenMP does not grant */
+    for (int t = 0; !own_outputs && t < threads; t++) memcpy(private + t * bytes, acc, bytes);
 #pragma omp parallel num_threads(threads)
     {
         int nt = omp_get_num_threads(), t = omp_get_thread_num();
         int64_t n = g->shape[axis], lo = n * t / nt, hi = n * (t + 1) / nt;
         char *sliced[2];
         fg_geometry s = slice_axis(g, axis, lo, hi, ptrs, sliced);
-        if (!own_outputs) {
-            sliced[0] = private + t * bytes;
-            memcpy(sliced[0], acc, bytes); /* the identities */
-        }
+        if (!own_outputs) /* the same position, in this thread's copy of the accumulators */
+            sliced[0] = private + t * bytes + (sliced[0] - acc);
         if (hi > lo) fg_iterate(&s, sliced, row, NULL, 0);
     }
     if (own_outputs) return FG_OK;

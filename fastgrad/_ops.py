@@ -103,6 +103,7 @@ def scalar_tensor(value, dtype):
         if len(_SCALARS) > 1024:
             _SCALARS.clear()
         t = _SCALARS[key] = Tensor(np.array(value, dtype.np), dtype)
+        t._a.flags.writeable = False  # shared: in-place ops on it must fail
     return t
 
 
@@ -598,8 +599,10 @@ def add_(x, other): return _inplace("add_", add, x, other)
 
 
 def accumulate_(grad, g):
-    """grad += g for a .grad outside any graph: one kernel call."""
-    if grad._a.flags.writeable and g.dtype is grad.dtype and g._a.shape == grad._a.shape:
+    """grad += g for a .grad outside any graph: one kernel call when nothing overlaps."""
+    a = grad._a
+    if (a.flags.writeable and g.dtype is grad.dtype and g._a.shape == a.shape and all(a.strides)
+            and not np.may_share_memory(a, g._a)):
         K.elementwise(C.FG_ADD, grad.dtype, grad.dtype, (grad, g), out=grad)
         grad._version[0] += 1
     else:
@@ -773,7 +776,7 @@ def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
 def _arg_along(code, x, dim, keepdim):
     if x.ndim == 0:
-        return scalar_tensor(0, int64)
+        return K.fill(empty_like_shape((), int64), 0)
     shape = _keepdim_shape(x._a.shape, (dim,))
     return _drop_dims(K.along_axis(code, x, dim, shape, int64), (dim,), keepdim)
 

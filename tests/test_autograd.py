@@ -315,3 +315,22 @@ def test_zero_dim_tensors_take_dim_zero():
     values.backward()
     assert x.grad.item() == 1.0 and index.item() == 0
     assert x.mean(0).item() == 3.0 and x.sum(-1).item() == 3.0 and x.squeeze(0).shape == ()
+
+
+def test_cached_scalars_never_reach_the_user():
+    i = fg.tensor(3.0).argmax(dim=0)
+    i += 5
+    assert (fg.tensor([1, 2, 3]) + 0).tolist() == [1, 2, 3]
+    assert fg.tensor(2.0).max(dim=0).indices.item() == 0
+
+
+def test_grad_accumulation_into_overlapping_or_broadcast_grads():
+    g = fg.arange(9.0).reshape(3, 3)
+    x = fg.zeros(3, 3, requires_grad=True)
+    x.grad = g.clone()
+    x.t().backward(g)
+    assert x.grad.tolist() == [[0.0, 4.0, 8.0], [4.0, 8.0, 12.0], [8.0, 12.0, 16.0]]
+    y = fg.zeros(3, requires_grad=True)
+    y.grad = fg.zeros(1).expand(3)
+    with pytest.raises(RuntimeError, match="single memory location"):
+        (y * fg.tensor([1.0, 2.0, 3.0])).sum().backward()

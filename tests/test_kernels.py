@@ -355,3 +355,36 @@ def test_large_reductions_split_across_threads(rng, name, axis):
     want = getattr(np, name if name == "sum" else "a" + name)(a, axis=axis)
     np.testing.assert_allclose(results[0], want, rtol=1e-12)
     np.testing.assert_allclose(results[1], results[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape,axis", [((32, 10000), 1), ((2, 300000), 1), ((3, 200000), 1),
+                                        ((100, 5000), 1), ((4, 100000, 2), 1)])
+@pytest.mark.parametrize("name", ["sum", "max", "min"])
+def test_threaded_reductions_with_a_short_kept_axis(rng, shape, axis, name):
+    """Too few outputs for threads to own them: each thread folds its part of the reduced axis
+    into a private copy of every output."""
+    a = rng.standard_normal(shape)
+    r = getattr(fgt(a), name)(axis)
+    got = (r if name == "sum" else r.values).numpy()
+    np.testing.assert_allclose(got, getattr(np, name if name == "sum" else "a" + name)(a, axis=axis),
+                               rtol=1e-12)
+
+
+def test_reductions_when_openmp_grants_fewer_threads(tmp_path):
+    import subprocess
+    import sys
+    script = ("import numpy as np, fastgrad as fg\n"
+              "a = -1 - np.random.default_rng(0).random((300000, 2))\n"
+              "fg.set_num_threads(2)\n"
+              "assert np.allclose(fg.tensor(a).max(0).values.numpy(), a.max(0)), 'max'\n"
+              "assert np.allclose(fg.tensor(a).sum(0).numpy(), a.sum(0)), 'sum'\n")
+    env = dict(__import__("os").environ, OMP_THREAD_LIMIT="1")
+    run = subprocess.run([sys.executable, "-c", script], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+
+
+def test_gradient_through_a_threaded_broadcast_sum():
+    x = fg.ones(2, 1, requires_grad=True)
+    (x * fg.ones(2, 300000)).sum().backward()
+    assert x.grad.tolist() == [[300000.0], [300000.0]]
