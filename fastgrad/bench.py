@@ -373,7 +373,8 @@ def environment():
     lines = [f"fastgrad {fg.__version__}: {fg.get_num_threads()} thread(s), kernels for "
              f"{fg.isa()}; numpy {np.__version__}" +
              ("" if torch is None else f"; torch {torch.__version__} ({torch.get_num_threads()} thread(s))") +
-             f"; OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}"]
+             "".join(f"; {v}={os.environ[v]}" for v in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
+                     if v in os.environ)]
     if threadpoolctl is not None:
         for info in threadpoolctl.threadpool_info():
             if info.get("internal_api") in ("openblas", "mkl", "blis"):
@@ -422,21 +423,23 @@ def plot(cases, path):
     fig.savefig(path, dpi=110)
 
 
-def _rerun_with_passive_openmp(argv):
-    """OpenMP runtimes (fastgrad's, and torch's own copy) busy-wait after a parallel region by
-    default; on a 2-core machine shared with other work, a waiting runtime takes the core the
-    next call needs and an interleaved timing jumps to a scheduler tick (8 ms). The variable
-    is read when a runtime loads, before this code runs, so the bench restarts itself with
-    OMP_WAIT_POLICY=passive unless the caller chose a policy."""
-    if "OMP_WAIT_POLICY" in os.environ:
+def _rerun_with_bounded_openmp_spinning(argv):
+    """OpenMP runtimes (fastgrad's, and torch's own copy) busy-wait for a long while after a
+    parallel region; on a 2-core machine shared with other work, a waiting runtime takes the
+    core the next call needs and an interleaved timing jumps to a scheduler tick (8 ms).
+    Passive waiting instead makes every small parallel region pay a thread wake-up. So the
+    bench restarts itself with the spinning bounded (GOMP_SPINCOUNT=100000, a fraction of a
+    millisecond: back-to-back calls stay hot), unless the caller set either variable; it is
+    read when a runtime loads, before this code runs."""
+    if "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ:
         return
-    os.environ["OMP_WAIT_POLICY"] = "passive"
+    os.environ["GOMP_SPINCOUNT"] = "100000"
     args = sys.argv[1:] if argv is None else list(argv)
     os.execv(sys.executable, [sys.executable, "-m", "fastgrad.bench", *args])
 
 
 def main(argv=None):
-    _rerun_with_passive_openmp(argv)
+    _rerun_with_bounded_openmp_spinning(argv)
     parser = argparse.ArgumentParser(prog="fastgrad-bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes: under a minute")
     parser.add_argument("--threads", type=int, help="threads for fastgrad, torch and numpy's BLAS")
