@@ -40,7 +40,8 @@
 #define FG_CCAT(a, b) FG_CCAT_(a, b)
 
 /* Repeaters: F(i, X) for each row i of the micro-tile, F(i, j) for each vector j of a row. */
-#define FG_ROWS_4(F, X) F(0, X) F(1, X) F(2, X) F(3, X)
+#define FG_ROWS_2(F, X) F(0, X) F(1, X)
+#define FG_ROWS_4(F, X) FG_ROWS_2(F, X) F(2, X) F(3, X)
 #define FG_ROWS_6(F, X) FG_ROWS_4(F, X) F(4, X) F(5, X)
 #define FG_ROWS_8(F, X) FG_ROWS_6(F, X) F(6, X) F(7, X)
 #define FG_ROWS_12(F, X) FG_ROWS_8(F, X) F(8, X) F(9, X) F(10, X) F(11, X)
@@ -58,10 +59,17 @@
 #define FG_LANES_16(F, X) FG_LANES_8(F, X), F(8, X), F(9, X), F(10, X), F(11, X), F(12, X), \
     F(13, X), F(14, X), F(15, X)
 
-/* Products below this many multiply-adds skip packing; from this many on, threads share the
- * work (a parallel region costs a few microseconds). */
-#define FG_DIRECT_MAX (32.0 * 32 * 32)
-#define FG_PARALLEL_FLOPS (2097152.0)
+/* Products below FG_DIRECT_MAX multiply-adds skip packing when B's rows are contiguous (their
+ * operands sit in L2, where reading them in place beats copying them; measured up to 256^3 on a
+ * 2 MiB L2), below FG_DIRECT_STRIDED_MAX in any layout. From FG_PARALLEL_FLOPS on, threads
+ * share the work (a parallel region costs a few microseconds). */
+#ifndef FG_DIRECT_MAX
+#define FG_DIRECT_MAX 2097152.0
+#endif
+#ifndef FG_DIRECT_STRIDED_MAX
+#define FG_DIRECT_STRIDED_MAX 262144.0
+#endif
+#define FG_PARALLEL_FLOPS 2097152.0
 
 /* Tile shapes and blocking per level. MR x NR accumulators + NV loads of B + a broadcast must
  * fit the register file: 32 zmm with AVX-512 (12 x 2 = 24 accumulators), 16 ymm / xmm else
@@ -70,14 +78,14 @@
 #define FG_VBYTES 64
 #define FG_NL_F32 16 /* lanes */
 #define FG_NL_F64 8
-#ifndef FG_MR_F32 /* overridable for tuning, like the blocking below */
 #define FG_MR_F32 12
+#define FG_MRB_F32 8
+#define FG_MRC_F32 4
 #define FG_NV_F32 2
-#endif
-#ifndef FG_MR_F64
 #define FG_MR_F64 12
+#define FG_MRB_F64 8
+#define FG_MRC_F64 4
 #define FG_NV_F64 2
-#endif
 #define FG_VFMA_F32(s, v, acc) _mm512_fmadd_ps(_mm512_set1_ps(s), v, acc)
 #define FG_VFMA_F64(s, v, acc) _mm512_fmadd_pd(_mm512_set1_pd(s), v, acc)
 #elif defined(__AVX2__) && defined(__FMA__)
@@ -85,8 +93,12 @@
 #define FG_NL_F32 8 /* lanes */
 #define FG_NL_F64 4
 #define FG_MR_F32 6
+#define FG_MRB_F32 4
+#define FG_MRC_F32 2
 #define FG_NV_F32 2
 #define FG_MR_F64 6
+#define FG_MRB_F64 4
+#define FG_MRC_F64 2
 #define FG_NV_F64 2
 #define FG_VFMA_F32(s, v, acc) _mm256_fmadd_ps(_mm256_set1_ps(s), v, acc)
 #define FG_VFMA_F64(s, v, acc) _mm256_fmadd_pd(_mm256_set1_pd(s), v, acc)
@@ -95,8 +107,12 @@
 #define FG_NL_F32 4 /* lanes */
 #define FG_NL_F64 2
 #define FG_MR_F32 6
+#define FG_MRB_F32 4
+#define FG_MRC_F32 2
 #define FG_NV_F32 2
 #define FG_MR_F64 6
+#define FG_MRB_F64 4
+#define FG_MRC_F64 2
 #define FG_NV_F64 2
 #define FG_VFMA_F32(s, v, acc) ((acc) + (s) * (v))
 #define FG_VFMA_F64(s, v, acc) ((acc) + (s) * (v))
@@ -132,6 +148,8 @@
 #define FG_NL FG_NL_F32
 #define FG_IT int32_t
 #define FG_MR FG_MR_F32
+#define FG_MRB FG_MRB_F32
+#define FG_MRC FG_MRC_F32
 #define FG_NV FG_NV_F32
 #define FG_KC FG_KC_F32
 #define FG_MC FG_MC_F32
@@ -144,6 +162,8 @@
 #define FG_NL FG_NL_F64
 #define FG_IT int64_t
 #define FG_MR FG_MR_F64
+#define FG_MRB FG_MRB_F64
+#define FG_MRC FG_MRC_F64
 #define FG_NV FG_NV_F64
 #define FG_KC FG_KC_F64
 #define FG_MC FG_MC_F64

@@ -36,9 +36,17 @@ static int pick(void)
 {
     int level = FG_ISA_BASELINE;
 #ifdef FG_GEMM_MULTI_ISA
+    /* The variants may be built with -march=x86-64-v3 / -v4, which let the compiler use every
+     * feature of that level (BMI, AVX-512 VL/BW/DQ), so require them all, not only the SIMD
+     * ones the kernels are written for. */
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) level = FG_ISA_AVX2;
-    if (level == FG_ISA_AVX2 && __builtin_cpu_supports("avx512f")) level = FG_ISA_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+        __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2"))
+        level = FG_ISA_AVX2;
+    if (level == FG_ISA_AVX2 && __builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512cd"))
+        level = FG_ISA_AVX512;
 #endif
     const char *env = getenv("FASTGRAD_ISA");
     if (env && *env) {

@@ -2,7 +2,8 @@
  * to include anywhere else. The includer defines:
  *   FG_T      element type (float or double)
  *   FG_SFX    name suffix (f32 or f64)
- *   FG_MR     rows of the micro-tile (4, 6, 8, 12 or 14)
+ *   FG_MR     rows of the micro-tile (2, 4, 6, 8, 12 or 14), FG_MRB > FG_MRC smaller row
+ *             counts for edge tiles
  *   FG_NV     vectors across the micro-tile (1..4); NR = FG_NV * lanes
  *   FG_KC, FG_MC, FG_NC   cache blocking (FG_MC a multiple of FG_MR, FG_NC of NR)
  *   FG_VFMA(s, v, acc)    acc + s * v with s a scalar broadcast to a vector
@@ -25,54 +26,49 @@ typedef T V __attribute__((vector_size(FG_VBYTES), may_alias));
 typedef T VU __attribute__((vector_size(FG_VBYTES), may_alias, aligned(sizeof(T))));
 
 /* ------------------------------------------------------------------------------------------ */
-/* The micro-kernel: C[0:mr, 0:nr] (+)= A[0:MR, 0:kc] B[0:kc, 0:NR] with the MR x NR tile held in
- * MR * NV named vector accumulators. A element (i, p) is read at a[i * ra + p * ca] (rows past
- * amr repeat row amr - 1, so unpadded operands never read out of bounds), B row p is NV
- * contiguous vectors at b + p * rb. The packed call passes the packing's constant strides, the
- * direct one the caller's. */
+/* Micro-kernels (gemm_micro.h): the full MR x NV-vector tile, and narrower / shorter ones that
+ * edge tiles use so that a ragged edge costs about its own size, not a full tile's. */
 
-#define K_DECL(i, j) V c##i##_##j = zero;
-#define K_ROW_DECL(i, _) COLS(K_DECL, i)
-#define K_APTR(i, _) const T *a##i = a + (i < amr ? i : amr - 1) * ra;
-#define K_LOADB(_, j) V b##j = *(const VU *)(b + j * VL);
-#define K_FMA(i, j) c##i##_##j = FG_VFMA(s##i, b##j, c##i##_##j);
-#define K_ROW_FMA(i, _) { const T s##i = a##i[p * ca]; COLS(K_FMA, i) }
-#define K_ST(i, j) *(VU *)(c + i * rsc + j * VL) = c##i##_##j;
-#define K_ROW_ST(i, _) COLS(K_ST, i)
-#define K_ADD(i, j) *(VU *)(c + i * rsc + j * VL) += c##i##_##j;
-#define K_ROW_ADD(i, _) COLS(K_ADD, i)
-#define K_BUF(i, j) *(V *)(buf + i * NR + j * VL) = c##i##_##j;
-#define K_ROW_BUF(i, _) COLS(K_BUF, i)
-#define K_PF(i, _) __builtin_prefetch(c + i * rsc, 1, 3); __builtin_prefetch(c + i * rsc + NR - 1, 1, 3);
+#define KNAME ID(micro_r0_v0)
+#define KMR FG_MR
+#define KNV FG_NV
+#include "gemm_micro.h"
+#define KNAME ID(micro_r1_v0)
+#define KMR FG_MRB
+#define KNV FG_NV
+#include "gemm_micro.h"
+#define KNAME ID(micro_r2_v0)
+#define KMR FG_MRC
+#define KNV FG_NV
+#include "gemm_micro.h"
+#define KNAME ID(micro_r0_v1)
+#define KMR FG_MR
+#define KNV 1
+#include "gemm_micro.h"
+#define KNAME ID(micro_r1_v1)
+#define KMR FG_MRB
+#define KNV 1
+#include "gemm_micro.h"
+#define KNAME ID(micro_r2_v1)
+#define KMR FG_MRC
+#define KNV 1
+#include "gemm_micro.h"
 
+/* The smallest tile covering mr x nr. Strides are the packed layout's (ca == MR or ra ==
+ * FG_KC, rb == NR) whatever the tile, so smaller kernels read the same panels. */
 static inline __attribute__((always_inline)) void ID(kernel_body)(
     int64_t kc, const T *a, int64_t ra, int64_t ca, int64_t amr, const T *b, int64_t rb, T *c,
     int64_t rsc, int64_t csc, int beta, int64_t mr, int64_t nr)
 {
-    const V zero = {0};
-    ROWS(K_ROW_DECL, _)
-    ROWS(K_APTR, _)
-    if (csc == 1) { ROWS(K_PF, _) }
-    (void)amr;
-#pragma GCC unroll 4
-    for (int64_t p = 0; p < kc; p++) {
-        __builtin_prefetch(b + FG_PF_B * rb, 0, 3);
-        COLS(K_LOADB, _)
-        ROWS(K_ROW_FMA, _)
-        b += rb;
+    if (NV == 1 || nr > VL) {
+        if (mr > FG_MRB) ID(micro_r0_v0)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr);
+        else if (mr > FG_MRC) ID(micro_r1_v0)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr);
+        else ID(micro_r2_v0)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr);
+    } else {
+        if (mr > FG_MRB) ID(micro_r0_v1)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr);
+        else if (mr > FG_MRC) ID(micro_r1_v1)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr);
+        else ID(micro_r2_v1)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr);
     }
-    if (mr == MR && nr == NR && csc == 1) {
-        if (beta) { ROWS(K_ROW_ADD, _) }
-        else { ROWS(K_ROW_ST, _) }
-        return;
-    }
-    T buf[MR * NR] __attribute__((aligned(64)));
-    ROWS(K_ROW_BUF, _)
-    for (int64_t i = 0; i < mr; i++)
-        for (int64_t j = 0; j < nr; j++) {
-            T *cij = c + i * rsc + j * csc;
-            *cij = beta ? *cij + buf[i * NR + j] : buf[i * NR + j];
-        }
 }
 
 /* Packed operands, B micro-panel kc x NR stored row by row (stride NR), zero-padded. The A
@@ -102,19 +98,6 @@ static __attribute__((noinline)) void ID(kernel_direct)(int64_t kc, const T *a, 
     ID(kernel_body)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr);
 }
 
-#undef K_DECL
-#undef K_ROW_DECL
-#undef K_APTR
-#undef K_LOADB
-#undef K_FMA
-#undef K_ROW_FMA
-#undef K_ST
-#undef K_ROW_ST
-#undef K_ADD
-#undef K_ROW_ADD
-#undef K_BUF
-#undef K_ROW_BUF
-#undef K_PF
 
 /* ------------------------------------------------------------------------------------------ */
 /* Packing. A block (mc x kc) -> micro-panels of MR rows. Returns 1 if it chose the row layout
@@ -146,18 +129,20 @@ static int ID(pack_a)(int64_t mc, int64_t kc, const T *a, int64_t rsa, int64_t c
 /* In-register transpose of an NL x NL block: row j of the source (NL contiguous elements at
  * src + j * ld) becomes column j of the destination (rows at dst + q * ldd). log2(NL) butterfly
  * stages; stage h swaps index bit h between row and column with two-input shuffles. */
-typedef FG_IT ID(mask) __attribute__((vector_size(FG_VBYTES)));
 #define TR_LO(j, h) (((j) & (h)) ? (j) - (h) + FG_NL : (j))
 #define TR_HI(j, h) (((j) & (h)) ? (j) + FG_NL : (j) + (h))
+#define TR_LANES(F, h) FG_LCAT(FG_LANES_, FG_NL)(F, h)
+#if defined(__clang__) /* GCC's __builtin_shuffle; GCC >= 12 has both */
+#define TR_SHUFFLE(u, w, F, h) __builtin_shufflevector(u, w, TR_LANES(F, h))
+#else
+typedef FG_IT ID(mask) __attribute__((vector_size(FG_VBYTES)));
+#define TR_SHUFFLE(u, w, F, h) __builtin_shuffle(u, w, (ID(mask)){TR_LANES(F, h)})
+#endif
 #define TR_STAGE(h)                                                                            \
-    if (FG_NL > (h)) {                                                                         \
-        const ID(mask) lo = {FG_LCAT(FG_LANES_, FG_NL)(TR_LO, h)};                             \
-        const ID(mask) hi = {FG_LCAT(FG_LANES_, FG_NL)(TR_HI, h)};                             \
-        _Pragma("GCC unroll 16") for (int i = 0; i < FG_NL; i++) if (!(i & (h))) {             \
-            V u = x[i], w = x[i + (h)];                                                        \
-            x[i] = __builtin_shuffle(u, w, lo);                                                \
-            x[i + (h)] = __builtin_shuffle(u, w, hi);                                          \
-        }                                                                                      \
+    _Pragma("GCC unroll 16") for (int i = 0; i < FG_NL; i++) if (!(i & (h))) {                 \
+        V u = x[i], w = x[i + (h)];                                                            \
+        x[i] = TR_SHUFFLE(u, w, TR_LO, h);                                                     \
+        x[i + (h)] = TR_SHUFFLE(u, w, TR_HI, h);                                               \
     }
 
 static inline __attribute__((always_inline)) void ID(transpose)(const T *src, int64_t ld, T *dst,
@@ -166,9 +151,15 @@ static inline __attribute__((always_inline)) void ID(transpose)(const T *src, in
     V x[FG_NL];
 #pragma GCC unroll 16
     for (int j = 0; j < FG_NL; j++) x[j] = *(const VU *)(src + j * ld);
+#if FG_NL > 8
     TR_STAGE(8)
+#endif
+#if FG_NL > 4
     TR_STAGE(4)
+#endif
+#if FG_NL > 2
     TR_STAGE(2)
+#endif
     TR_STAGE(1)
 #pragma GCC unroll 16
     for (int q = 0; q < FG_NL; q++) *(VU *)(dst + q * ldd) = x[q];
@@ -176,6 +167,8 @@ static inline __attribute__((always_inline)) void ID(transpose)(const T *src, in
 #undef TR_LO
 #undef TR_HI
 #undef TR_STAGE
+#undef TR_LANES
+#undef TR_SHUFFLE
 
 /* B panel (kc x nc) -> micro-panels of NR columns, each kc rows of NR values. */
 static void ID(pack_b)(int64_t kc, int64_t nc, const T *b, int64_t rsb, int64_t csb, T *dst)
@@ -186,13 +179,20 @@ static void ID(pack_b)(int64_t kc, int64_t nc, const T *b, int64_t rsb, int64_t 
         if (nr == NR && csb == 1) { /* rows of B contiguous: straight copies */
             for (int64_t p = 0; p < kc; p++)
                 for (int64_t j = 0; j < NR; j++) dst[p * NR + j] = src[p * rsb + j];
-        } else if (nr == NR && rsb == 1) { /* columns contiguous: NL x NL transposes */
-            int64_t p0 = 0;
+        } else if (rsb == 1) { /* columns contiguous: NL x NL transposes, then single columns */
+            int64_t p0 = 0, jv = nr / FG_NL * FG_NL;
             for (; p0 + FG_NL <= kc; p0 += FG_NL)
-                for (int64_t j = 0; j < NR; j += FG_NL)
+                for (int64_t j = 0; j < jv; j += FG_NL)
                     ID(transpose)(src + j * csb + p0, csb, dst + p0 * NR + j, NR);
-            for (; p0 < kc; p0++)
-                for (int64_t j = 0; j < NR; j++) dst[p0 * NR + j] = src[j * csb + p0];
+            for (int64_t j = 0; j < jv; j++)
+                for (int64_t p = p0; p < kc; p++) dst[p * NR + j] = src[j * csb + p];
+            for (int64_t j = jv; j < nr; j++)
+                for (int64_t p = 0; p < kc; p++) dst[p * NR + j] = src[j * csb + p];
+            for (int64_t p = 0; p < kc; p++)
+                for (int64_t j = nr; j < NR; j++) dst[p * NR + j] = 0;
+        } else if (csb == 1) { /* ragged edge of a row-contiguous B */
+            for (int64_t p = 0; p < kc; p++) /* (short: no memcpy / memset calls) */
+                for (int64_t j = 0; j < NR; j++) dst[p * NR + j] = j < nr ? src[p * rsb + j] : 0;
         } else {
             for (int64_t p = 0; p < kc; p++) {
                 for (int64_t j = 0; j < nr; j++) dst[p * NR + j] = src[p * rsb + j * csb];
@@ -214,9 +214,11 @@ static void ID(gemm_direct)(int64_t m, int64_t n, int64_t k, const T *a, int64_t
                             int64_t csc, int beta)
 {
     T bbuf[ID(DK) * NR] __attribute__((aligned(64)));
-    for (int64_t j0 = 0; j0 < n; j0 += NR) {
-        int64_t nr = n - j0 < NR ? n - j0 : NR;
-        if (nr == NR && csb == 1) {
+    for (int64_t j0 = 0, nr; j0 < n; j0 += nr) {
+        /* full tiles, then one vector wide, then the rest: B is read in place when a tile is
+         * whole vectors of a row-contiguous B, else its DK-row slices are packed */
+        nr = n - j0 >= NR ? NR : n - j0 >= VL ? VL : n - j0;
+        if (csb == 1 && (nr == NR || nr == VL)) {
             for (int64_t i0 = 0; i0 < m; i0 += MR) {
                 int64_t mr = m - i0 < MR ? m - i0 : MR;
                 ID(kernel_direct)(k, a + i0 * rsa, rsa, csa, mr, b + j0, rsb,
@@ -293,7 +295,8 @@ int FG_PUBLIC(ID(fg_gemm))(int64_t m, int64_t n, int64_t k, const T *a, int64_t 
         t = rsc, rsc = csc, csc = t;
     }
     int beta = accumulate != 0;
-    if ((double)m * n * k < FG_DIRECT_MAX) {
+    double flops = (double)m * n * k;
+    if (flops < FG_DIRECT_STRIDED_MAX || (flops < FG_DIRECT_MAX && csb == 1)) {
         ID(gemm_direct)(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, beta);
         return 0;
     }
@@ -302,7 +305,7 @@ int FG_PUBLIC(ID(fg_gemm))(int64_t m, int64_t n, int64_t k, const T *a, int64_t 
      * algorithm independently, each with its own packing buffers. */
     int nt = 1;
 #ifdef _OPENMP
-    if ((double)m * n * k >= FG_PARALLEL_FLOPS && !omp_in_parallel()) nt = fg_threads();
+    if (flops >= FG_PARALLEL_FLOPS && !omp_in_parallel()) nt = fg_threads();
 #endif
     int64_t mtiles = (m + MR - 1) / MR, ntiles = (n + NR - 1) / NR;
     if (nt > mtiles * ntiles) nt = (int)(mtiles * ntiles);
@@ -311,9 +314,10 @@ int FG_PUBLIC(ID(fg_gemm))(int64_t m, int64_t n, int64_t k, const T *a, int64_t 
     for (int d = 1; d <= nt; d++) {
         if (nt % d) continue;
         if (d > mtiles || nt / d > ntiles) continue;
-        /* per-thread packing traffic ~ rows + cols of its tile; favour the smaller */
-        double cost = (double)m / d + (double)n / (nt / d);
-        if (best < 0 || cost < best) best = cost, pm = d, pn = nt / d;
+        /* Each thread packs its rows of A and its columns of B: favour the least packing,
+         * B counting double when its packing is a transpose; on a tie split the rows. */
+        double cost = (double)m / d + (double)n / (nt / d) * (csb == 1 ? 1 : 2);
+        if (best < 0 || cost <= best) best = cost, pm = d, pn = nt / d;
     }
     if (best < 0) nt = 1, pm = 1, pn = 1;
     int64_t mt = (mtiles + pm - 1) / pm * MR, ntc = (ntiles + pn - 1) / pn * NR;
@@ -331,8 +335,14 @@ int FG_PUBLIC(ID(fg_gemm))(int64_t m, int64_t n, int64_t k, const T *a, int64_t 
     if (!raw) return 4;
     char *base = (char *)(((uintptr_t)raw + 4095) & ~(uintptr_t)4095);
 
+    if (nt == 1) {
+        ID(gemm_blocked)(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, beta, mcb, kcb, ncb,
+                         (T *)base, (T *)(base + abytes));
+        free(raw);
+        return 0;
+    }
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static, 1) if (nt > 1)
+#pragma omp parallel for num_threads(nt) schedule(static, 1)
 #endif
     for (int t = 0; t < nt; t++) {
         int64_t ti = t / pn, tj = t % pn;
@@ -364,6 +374,8 @@ int FG_PUBLIC(ID(fg_gemm))(int64_t m, int64_t n, int64_t k, const T *a, int64_t 
 #undef FG_NL
 #undef FG_IT
 #undef FG_MR
+#undef FG_MRB
+#undef FG_MRC
 #undef FG_NV
 #undef FG_KC
 #undef FG_MC

@@ -1,0 +1,89 @@
+/* One micro-kernel of gemm_kernel.h, included once per tile shape. The includer defines KNAME
+ * (the function's name), KMR (rows: a number with an FG_ROWS_ repeater) and KNV (vectors per
+ * row: a number with an FG_COLS_ repeater), plus everything gemm_kernel.h defines (T, V, VU, VL,
+ * FG_VFMA, FG_PF_B). All four are undefined again at the end.
+ *
+ * KNAME computes C[0:mr, 0:nr] (+)= A[0:KMR, 0:kc] B[0:kc, 0:KNV * VL] holding the tile in
+ * KMR * KNV named vector accumulators. A element (i, p) is read at a[i * ra + p * ca] (rows at or
+ * past amr repeat row amr - 1, so an unpadded A is never read out of bounds); row p of B is KNV
+ * contiguous vectors at b + p * rb. Callers pass constant strides for packed panels, so the
+ * inlined copy addresses them with fixed offsets. A full tile of a row-contiguous C is updated
+ * in place; a partial or strided one goes through a buffer. */
+
+#define KROWS(F, X) FG_RCAT(FG_ROWS_, KMR)(F, X)
+#define KCOLS(F, i) FG_CCAT(FG_COLS_, KNV)(F, i)
+#define KNR (KNV * VL)
+
+#define K_DECL(i, j) V c##i##_##j = zero;
+#define K_ROW_DECL(i, _) KCOLS(K_DECL, i)
+#define K_APTR(i, _) const T *a##i = a + (i < amr ? i : amr - 1) * ra;
+#define K_LOADB(_, j) V b##j = *(const VU *)(b + j * VL);
+#define K_FMA(i, j) c##i##_##j = FG_VFMA(s##i, b##j, c##i##_##j);
+#define K_ROW_FMA(i, _) { const T s##i = a##i[p * ca]; KCOLS(K_FMA, i) }
+#define K_ST(i, j) *(VU *)(c + i * rsc + j * VL) = c##i##_##j;
+#define K_ROW_ST(i, _) KCOLS(K_ST, i)
+#define K_ADD(i, j) *(VU *)(c + i * rsc + j * VL) += c##i##_##j;
+#define K_ROW_ADD(i, _) KCOLS(K_ADD, i)
+#define K_BUF(i, j) *(V *)(buf + i * KNR + j * VL) = c##i##_##j;
+#define K_ROW_BUF(i, _) KCOLS(K_BUF, i)
+#define K_PF(i, _) __builtin_prefetch(c + i * rsc, 1, 3); __builtin_prefetch(c + i * rsc + KNR - 1, 1, 3);
+
+static inline __attribute__((always_inline)) void KNAME(
+    int64_t kc, const T *a, int64_t ra, int64_t ca, int64_t amr, const T *b, int64_t rb, T *c,
+    int64_t rsc, int64_t csc, int beta, int64_t mr, int64_t nr)
+{
+    const V zero = {0};
+    KROWS(K_ROW_DECL, _)
+    KROWS(K_APTR, _)
+    if (csc == 1) { KROWS(K_PF, _) }
+#pragma GCC unroll 4
+    for (int64_t p = 0; p < kc; p++) {
+        __builtin_prefetch(b + FG_PF_B * rb, 0, 3);
+        KCOLS(K_LOADB, _)
+        KROWS(K_ROW_FMA, _)
+        b += rb;
+    }
+    if (mr == KMR && nr == KNR && csc == 1) {
+        if (beta) { KROWS(K_ROW_ADD, _) }
+        else { KROWS(K_ROW_ST, _) }
+        return;
+    }
+    T buf[KMR * KNR] __attribute__((aligned(64)));
+    KROWS(K_ROW_BUF, _)
+    if (csc == 1) { /* constant trip counts: no memcpy calls for these few elements */
+        for (int64_t i = 0; i < mr; i++)
+            if (beta) {
+                for (int64_t j = 0; j < KNR; j++)
+                    if (j < nr) c[i * rsc + j] += buf[i * KNR + j];
+            } else {
+                for (int64_t j = 0; j < KNR; j++)
+                    if (j < nr) c[i * rsc + j] = buf[i * KNR + j];
+            }
+        return;
+    }
+    for (int64_t i = 0; i < mr; i++)
+        for (int64_t j = 0; j < nr; j++) {
+            T *cij = c + i * rsc + j * csc;
+            *cij = beta ? *cij + buf[i * KNR + j] : buf[i * KNR + j];
+        }
+}
+
+#undef K_DECL
+#undef K_ROW_DECL
+#undef K_APTR
+#undef K_LOADB
+#undef K_FMA
+#undef K_ROW_FMA
+#undef K_ST
+#undef K_ROW_ST
+#undef K_ADD
+#undef K_ROW_ADD
+#undef K_BUF
+#undef K_ROW_BUF
+#undef K_PF
+#undef KROWS
+#undef KCOLS
+#undef KNR
+#undef KNAME
+#undef KMR
+#undef KNV
