@@ -297,7 +297,7 @@ def test_mm(rng, dtype, m, k, n, a_layout, b_layout):
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
-@pytest.mark.parametrize("m,k", [(0, 3), (3, 0), (1, 1), (6, 5), (40, 300)])
+@pytest.mark.parametrize("m,k", [(0, 3), (3, 0), (1, 1), (6, 5), (7, 37), (40, 300), (1030, 3)])
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_mv_and_dot(rng, dtype, m, k, layout):
     a = laid_out(values(rng, (m, k), dtype), layout) if m and k else np.zeros((m, k), dtype)
@@ -306,6 +306,22 @@ def test_mv_and_dot(rng, dtype, m, k, layout):
     np.testing.assert_allclose(fg.mv(fgt(a), fgt(x)).numpy(), ref.mv(a, x), **tol)
     y = laid_out(values(rng, (k,), dtype), layout) if k else np.zeros(0, dtype)
     np.testing.assert_allclose(fg.dot(fgt(x), fgt(y)).numpy(), ref.dot(x, y), **tol)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_long_dot_is_split_the_same_way_for_any_thread_count(rng, dtype):
+    # above 2^18 elements a dot runs as fixed pieces in parallel
+    x, y = values(rng, (300_001,), dtype), laid_out(values(rng, (300_001,), dtype), "sliced")
+    threads = fg.get_num_threads()
+    try:
+        results = []
+        for n in (1, 2):
+            fg.set_num_threads(n)
+            results.append(fg.dot(fgt(x), fgt(y)).item())
+    finally:
+        fg.set_num_threads(threads)
+    assert results[0] == results[1]
+    np.testing.assert_allclose(results[0], ref.dot(x, y), rtol=1e-4 if dtype == np.float32 else 1e-10)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
