@@ -7,7 +7,8 @@ from . import _kernels as K
 from ._tensor import Tensor, empty_like_shape
 
 class _GradState(threading.local):
-    enabled = True  # each thread starts recording; the class attribute makes reads cheap
+    enabled = True    # each thread starts recording; the class attribute makes reads cheap
+    fw_level = None   # the forward-mode level tangents belong to, inside `dual_level()`
 
 
 grad_state = _GradState()
@@ -148,10 +149,17 @@ class Node:
         if self.versions or self.freed:
             self._check_saved()
         inputs = self.inputs or ()
+        out = self.out
+        if out is not None and grad_state.enabled:
+            # create_graph: the rule's use of the output must lead back here. The output was
+            # saved without its node (that would be a cycle); this alias lives only as long as
+            # the rule's graph needs it.
+            out = Tensor(out._a, out.dtype, out._version)
+            out._node, out.requires_grad = self, True
         rules = self.op.grads
         if self.op.joint:
-            return rules[0](grad, self.out, *inputs, **self.params)
-        return [rule(grad, self.out, *inputs, **self.params) if parent is not None else None
+            return rules[0](grad, out, *inputs, **self.params)
+        return [rule(grad, out, *inputs, **self.params) if parent is not None else None
                 for rule, parent in zip(rules, self.parents)]
 
     def free(self):
@@ -210,21 +218,63 @@ def backward(tensors, gradients=None, retain_graph=None, create_graph=False):
     One pass over the graph, however many tensors are given."""
     if isinstance(tensors, Tensor):
         tensors, gradients = (tensors,), (gradients,)
+    roots = _roots(tensors, gradients)
+    leaf_grads, _ = _propagate(roots, retain_graph, create_graph, frozenset())
+    _accumulate(leaf_grads, {id(g) for _, g in roots}, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """The gradients of `outputs` (contracted with `grad_outputs`) with respect to each of
+    `inputs`, returned as a tuple instead of accumulated into .grad, as torch.autograd.grad.
+    Inputs may be leaves or intermediate tensors of the graph."""
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = (inputs,) if single else tuple(inputs)
+    if isinstance(grad_outputs, Tensor):
+        grad_outputs = (grad_outputs,)
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    roots = _roots(outputs, grad_outputs)
+    wanted = frozenset(t._node for t in inputs if t._node is not None)
+    leaf_grads, node_grads = _propagate(roots, retain_graph, create_graph, wanted)
+    result = []
+    for t in inputs:
+        g = node_grads.get(t._node) if t._node is not None else leaf_grads.get(id(t), (t, None))[1]
+        if g is None and not allow_unused:
+            raise RuntimeError("One of the differentiated Tensors appears to not have been used "
+                               "in the graph. Set allow_unused=True if this is the desired behavior.")
+        if g is not None and not create_graph and g._node is not None:
+            g = g.detach()
+        result.append(g)
+    return tuple(result)
+
+
+def _roots(tensors, gradients):
     gradients = gradients if gradients is not None else (None,) * len(tensors)
-    roots = [(t, _root_gradient(t, g)) for t, g in zip(tensors, gradients)]
+    if len(gradients) != len(tensors):
+        raise RuntimeError(f"grad_outputs: got {len(gradients)} gradients for {len(tensors)} "
+                           f"outputs")
+    return [(t, _root_gradient(t, g)) for t, g in zip(tensors, gradients)]
+
+
+def _propagate(roots, retain_graph, create_graph, wanted):
+    """Runs the graph backwards from `roots` ((tensor, gradient) pairs). Returns the leaves'
+    gradients ({id: (leaf, grad)}) and the total gradients of the `wanted` nodes' outputs."""
     retain_graph = create_graph if retain_graph is None else retain_graph
     recording = grad_state.enabled
     grad_state.enabled = create_graph  # the rules record a graph only for create_graph
     try:
-        grads, leaf_grads = {}, {}
+        grads, leaf_grads, node_grads = {}, {}, {}
         for t, g in roots:
             if t._node is None:  # backward() on a leaf
                 _add_leaf_grad(leaf_grads, t, g)
             else:
                 grads[t._node] = grads[t._node] + g if t._node in grads else g
         if grads:
-            _run(grads, leaf_grads, retain_graph)
-        _accumulate(leaf_grads, {id(g) for _, g in roots}, create_graph)
+            _run(grads, leaf_grads, retain_graph, wanted, node_grads)
+        return leaf_grads, node_grads
     finally:
         grad_state.enabled = recording
 
@@ -234,7 +284,7 @@ def _add_leaf_grad(leaf_grads, leaf, g):
     leaf_grads[id(leaf)] = (leaf, g if previous is None else previous[1] + g)
 
 
-def _run(grads, leaf_grads, retain_graph):
+def _run(grads, leaf_grads, retain_graph, wanted, node_grads):
     """Propagates `grads` (gradients of root nodes) through the graph, in an order where each
     node comes after every node that consumes its output."""
     consumers = _graph_order(grads)
@@ -242,6 +292,8 @@ def _run(grads, leaf_grads, retain_graph):
     while ready:
         node = ready.pop()
         grad = grads.pop(node)
+        if wanted and node in wanted:
+            node_grads[node] = grad
         input_grads = node.apply(grad)
         if not retain_graph:
             node.free()

@@ -9,9 +9,10 @@ import numbers
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, _forward_ad
 from . import _kernels as K
 from ._autograd import Node, grad_state, is_grad_enabled
+from ._forward_ad import BILINEAR_JVP, ELEMENTWISE_JVP, LINEAR_JVP
 from ._fastgrad_c import lib as C
 from ._tensor import Tensor, empty_like_shape
 
@@ -22,10 +23,10 @@ class Op:
     """One row of the op table."""
 
     __slots__ = ("grad_fn_name", "forward", "grads", "save_inputs", "save_output", "joint",
-                 "needs")
+                 "needs", "jvp")
 
     def __init__(self, grad_fn_name, forward, *grads, save_inputs=True, save_output=False,
-                 joint=False, needs=None):
+                 joint=False, needs=None, jvp=None):
         self.grad_fn_name = grad_fn_name
         self.forward = forward
         self.grads = grads  # one rule per input; if joint, one rule giving all (stack, cat)
@@ -35,6 +36,11 @@ class Op:
         # needs[i]: the inputs that input i's rule reads; only those of inputs that require
         # grad are saved. None: every rule reads every input.
         self.needs = needs
+        # The forward-mode rule: jvp(op, tangents, out, *inputs, **params) returns the output's
+        # tangent; tangents[i] is input i's tangent, None when it has none (at least one has).
+        # ELEMENTWISE_JVP, LINEAR_JVP and BILINEAR_JVP (in _forward_ad) derive it from the
+        # op's own backward rules or forward.
+        self.jvp = jvp
 
 
 OTHER = ((1,), (0,))  # `needs` of the binary ops whose gradient for one input reads the other
@@ -48,6 +54,8 @@ def apply(op, *inputs, **params):
             if t.requires_grad:
                 record(op, inputs, out, params)
                 break
+    if grad_state.fw_level is not None:
+        _forward_ad.propagate(op, inputs, out, params)
     return out
 
 
@@ -129,42 +137,73 @@ def _ew(code, out_dtype=None):
 
 
 def _fused(code, *xs):
-    """A fused backward kernel (relu's mask, sigmoid from its output, ...)."""
+    """A fused backward kernel (relu's mask, sigmoid from its output, ...). While a backward
+    records its own graph (create_graph), the same from differentiable ops instead."""
+    if grad_state.enabled:
+        return _COMPOSED[code](*xs)
     return K.elementwise(code, xs[-1].dtype, xs[-1].dtype, xs)
 
 
-NEG = Op("NegBackward0", _ew(C.FG_NEG), lambda g, out: -g, save_inputs=False)
-ABS = Op("AbsBackward0", _ew(C.FG_ABS), lambda g, out, x: _fused(C.FG_ABS_BACKWARD, g, x))
-SIGN = Op("SignBackward0", _ew(C.FG_SIGN), lambda g, out: g * 0, save_inputs=False)
-EXP = Op("ExpBackward0", _ew(C.FG_EXP), lambda g, out: g * out, save_inputs=False, save_output=True)
-LOG = Op("LogBackward0", _ew(C.FG_LOG), lambda g, out, x: g / x)
-SQRT = Op("SqrtBackward0", _ew(C.FG_SQRT), lambda g, out: g / (2 * out), save_inputs=False, save_output=True)
-SIN = Op("SinBackward0", _ew(C.FG_SIN), lambda g, out, x: g * cos(x))
-COS = Op("CosBackward0", _ew(C.FG_COS), lambda g, out, x: g * -sin(x))
-TANH = Op("TanhBackward0", _ew(C.FG_TANH), lambda g, out: _fused(C.FG_TANH_BACKWARD, g, out),
-          save_inputs=False, save_output=True)
-SIGMOID = Op("SigmoidBackward0", _ew(C.FG_SIGMOID), lambda g, out: _fused(C.FG_SIGMOID_BACKWARD, g, out),
-             save_inputs=False, save_output=True)
-RELU = Op("ReluBackward0", _ew(C.FG_RELU), lambda g, out, x: _fused(C.FG_RELU_BACKWARD, g, x))
+_COMPOSED = {
+    C.FG_RELU_BACKWARD: lambda g, x: where(x > 0, g, 0.0),
+    C.FG_ABS_BACKWARD: lambda g, x: g * sign(x),
+    C.FG_SIGMOID_BACKWARD: lambda g, y: g * y * (1 - y),
+    C.FG_TANH_BACKWARD: lambda g, y: g * (1 - y * y),
+    C.FG_MAX_BACKWARD: lambda g, a, b: where(a < b, 0.0, where(a == b, g * 0.5, g)),
+}
 
-ADD = Op("AddBackward0", _ew(C.FG_ADD), lambda g, out: g, lambda g, out: g, save_inputs=False)
-SUB = Op("SubBackward0", _ew(C.FG_SUB), lambda g, out: g, lambda g, out: -g, save_inputs=False)
+
+NEG = Op("NegBackward0", _ew(C.FG_NEG), lambda g, out: -g, save_inputs=False,
+         jvp=ELEMENTWISE_JVP)
+ABS = Op("AbsBackward0", _ew(C.FG_ABS), lambda g, out, x: _fused(C.FG_ABS_BACKWARD, g, x),
+         jvp=ELEMENTWISE_JVP)
+SIGN = Op("SignBackward0", _ew(C.FG_SIGN), lambda g, out: g * 0, save_inputs=False,
+          jvp=ELEMENTWISE_JVP)
+EXP = Op("ExpBackward0", _ew(C.FG_EXP), lambda g, out: g * out, save_inputs=False, save_output=True,
+         jvp=ELEMENTWISE_JVP)
+LOG = Op("LogBackward0", _ew(C.FG_LOG), lambda g, out, x: g / x,
+         jvp=ELEMENTWISE_JVP)
+SQRT = Op("SqrtBackward0", _ew(C.FG_SQRT), lambda g, out: g / (2 * out), save_inputs=False, save_output=True,
+          jvp=ELEMENTWISE_JVP)
+SIN = Op("SinBackward0", _ew(C.FG_SIN), lambda g, out, x: g * cos(x),
+         jvp=ELEMENTWISE_JVP)
+COS = Op("CosBackward0", _ew(C.FG_COS), lambda g, out, x: g * -sin(x),
+         jvp=ELEMENTWISE_JVP)
+TANH = Op("TanhBackward0", _ew(C.FG_TANH), lambda g, out: _fused(C.FG_TANH_BACKWARD, g, out),
+          save_inputs=False, save_output=True,
+          jvp=ELEMENTWISE_JVP)
+SIGMOID = Op("SigmoidBackward0", _ew(C.FG_SIGMOID), lambda g, out: _fused(C.FG_SIGMOID_BACKWARD, g, out),
+             save_inputs=False, save_output=True,
+             jvp=ELEMENTWISE_JVP)
+RELU = Op("ReluBackward0", _ew(C.FG_RELU), lambda g, out, x: _fused(C.FG_RELU_BACKWARD, g, x),
+          jvp=ELEMENTWISE_JVP)
+
+ADD = Op("AddBackward0", _ew(C.FG_ADD), lambda g, out: g, lambda g, out: g, save_inputs=False,
+         jvp=ELEMENTWISE_JVP)
+SUB = Op("SubBackward0", _ew(C.FG_SUB), lambda g, out: g, lambda g, out: -g, save_inputs=False,
+         jvp=ELEMENTWISE_JVP)
 MUL = Op("MulBackward0", _ew(C.FG_MUL), lambda g, out, a, b: g * b, lambda g, out, a, b: g * a,
-         needs=OTHER)
+         needs=OTHER,
+         jvp=ELEMENTWISE_JVP)
 DIV = Op("DivBackward0", _ew(C.FG_DIV), lambda g, out, a, b: g / b,
-         lambda g, out, a, b: -g * out / b, save_output=True, needs=((1,), (1,)))
+         lambda g, out, a, b: -g * out / b, save_output=True, needs=((1,), (1,)),
+         jvp=ELEMENTWISE_JVP)
 POW = Op("PowBackward1", _ew(C.FG_POW),
          lambda g, out, a, b: where(b == 0, 0.0, g * b * a ** (b - 1)),
-         lambda g, out, a, b: where(a == 0, 0.0, g * out * log(a)), save_output=True)
+         lambda g, out, a, b: where(a == 0, 0.0, g * out * log(a)), save_output=True,
+         jvp=ELEMENTWISE_JVP)
 MAXIMUM = Op("MaximumBackward0", _ew(C.FG_MAXIMUM),
              lambda g, out, a, b: _fused(C.FG_MAX_BACKWARD, g, a, b),
-             lambda g, out, a, b: _fused(C.FG_MAX_BACKWARD, g, b, a))
+             lambda g, out, a, b: _fused(C.FG_MAX_BACKWARD, g, b, a),
+             jvp=ELEMENTWISE_JVP)
 MINIMUM = Op("MinimumBackward0", _ew(C.FG_MINIMUM),
              lambda g, out, a, b: _fused(C.FG_MAX_BACKWARD, g, b, a),
-             lambda g, out, a, b: _fused(C.FG_MAX_BACKWARD, g, a, b))
+             lambda g, out, a, b: _fused(C.FG_MAX_BACKWARD, g, a, b),
+             jvp=ELEMENTWISE_JVP)
 WHERE = Op("WhereBackward0", _ew(C.FG_WHERE), None,
            lambda g, out, c, a, b: where(c, g, 0.0), lambda g, out, c, a, b: where(c, 0.0, g),
-           needs=((), (0,), (0,)))
+           needs=((), (0,), (0,)),
+           jvp=ELEMENTWISE_JVP)
 COMPARISONS = {name: Op(None, _ew(getattr(C, "FG_" + name.upper()), bool_))
                for name in ("eq", "ne", "lt", "le", "gt", "ge")}
 
@@ -238,12 +277,12 @@ def pow(a, b):
 
 
 # Rows that differ from another only in the grad_fn name PyTorch prints for them.
-POW_SCALAR = Op("PowBackward0", POW.forward, *POW.grads, save_output=True)       # x ** 2
+POW_SCALAR = Op("PowBackward0", POW.forward, *POW.grads, save_output=True, jvp=POW.jvp)  # x ** 2
 _REFLECTED = {
-    SUB: Op("RsubBackward1", SUB.forward, *SUB.grads, save_inputs=False),         # 1 - x
-    POW: Op("PowBackward2", POW.forward, *POW.grads, save_output=True),           # 2 ** x
+    SUB: Op("RsubBackward1", SUB.forward, *SUB.grads, save_inputs=False, jvp=SUB.jvp),  # 1 - x
+    POW: Op("PowBackward2", POW.forward, *POW.grads, save_output=True, jvp=POW.jvp),  # 2 ** x
     DIV: Op("MulBackward0", DIV.forward, *DIV.grads, save_output=True,            # 3 / x: torch
-            needs=DIV.needs),                                                      # multiplies by 1/x
+            needs=DIV.needs, jvp=DIV.jvp),                                         # multiplies by 1/x
 }
 _FLOAT_ONLY.update((POW_SCALAR, _REFLECTED[POW], _REFLECTED[DIV]))
 _BOOL_ARITHMETIC = {ADD: MAXIMUM, MUL: MINIMUM, SUB: None}  # or, and; as torch
@@ -261,8 +300,10 @@ def _cast_forward(x, dtype):
     return K.copy_into(empty_like_shape(x._a.shape, dtype), x)
 
 
-CAST = Op("ToCopyBackward0", _cast_forward, lambda g, out, dtype: g, save_inputs=False)
-CLONE = Op("CloneBackward0", lambda x: _cast_forward(x, x.dtype), lambda g, out: g, save_inputs=False)
+CAST = Op("ToCopyBackward0", _cast_forward, lambda g, out, dtype: g, save_inputs=False,
+          jvp=LINEAR_JVP)
+CLONE = Op("CloneBackward0", lambda x: _cast_forward(x, x.dtype), lambda g, out: g,
+           save_inputs=False, jvp=LINEAR_JVP)
 
 
 def cast(x, dtype):
@@ -290,7 +331,7 @@ def _view_op(name, make_view, grad_rule, same_start=True):
         if same_start:
             view._p = x._p
         return view
-    return Op(name, forward, grad_rule, save_inputs=False)
+    return Op(name, forward, grad_rule, save_inputs=False, jvp=LINEAR_JVP)
 
 
 def _back_to_shape(g, out, in_shape, **unused):
@@ -468,14 +509,23 @@ def _basic_key(x, key):
     return tuple(out)
 
 
-def _index_backward(g, out, key, shape):
+def _index_backward_forward(g, key, shape):
     grad = K.fill(empty_like_shape(shape, g.dtype), 0)
     K.copy_into(grad._view(grad._a[key]), g)
     return grad
 
 
+def _index_backward(g, out, key, shape):
+    return apply(INDEX_BACKWARD, g, key=key, shape=shape)
+
+
 SELECT = _view_op("SelectBackward0", lambda a, key, shape: a[key], _index_backward, same_start=False)
 SLICE = _view_op("SliceBackward0", lambda a, key, shape: a[key], _index_backward, same_start=False)
+# g laid into zeros of the indexed tensor's shape: its own gradient is the indexing again, so
+# second derivatives pass through basic indexing.
+INDEX_BACKWARD = Op("SliceBackwardBackward0", _index_backward_forward,
+                    lambda g, out, key, shape: apply(SLICE, g, key=key, shape=g._a.shape),
+                    save_inputs=False, jvp=LINEAR_JVP)
 
 
 def getitem(x, key):
@@ -540,6 +590,7 @@ def _inplace(name, out_of_place, x, other):
         result._node.snapshot(x)  # the write below must not change what the node saved of x
     K.copy_into(x, result)
     x._version[0] += 1
+    x._tangent = result._tangent  # forward mode: x now holds the result, tangent included
     if recording:
         if x._base is None:
             x._node = result._node
@@ -565,13 +616,21 @@ def _region_view(t, region):
                   t.dtype)
 
 
+def _no_create_graph(name):
+    if grad_state.enabled:
+        raise NotImplementedError(f"create_graph=True through {name} (an in-place write into a "
+                                  f"view) is not supported yet")
+
+
 def _copy_slices_base_grad(g, out, region):
+    _no_create_graph("CopySlices")
     grad = _cast_forward(g, g.dtype)
     K.fill(_region_view(grad, region), 0)
     return grad
 
 
 def _region_grad(g, out, region, base_shape):
+    _no_create_graph("AsStridedBackward0")
     grad = K.fill(empty_like_shape(base_shape, g.dtype), 0)
     K.copy_into(_region_view(grad, region), g)
     return grad
@@ -633,7 +692,8 @@ def _check_no_overlap(dst, src, name):
 
 
 FILL = Op("FillBackward0", lambda x, value: K.fill(empty_like_shape(x._a.shape, x.dtype), value),
-          lambda g, out, value: g * 0, save_inputs=False)
+          lambda g, out, value: g * 0, save_inputs=False,
+          jvp=lambda op, tangents, out, x, value: K.fill(empty_like_shape(x._a.shape, x.dtype), 0))
 
 
 def fill_(x, value):
@@ -704,16 +764,37 @@ def _extreme_dim_backward(g, out, dims, keepdim, shape, indices):
 
 
 SUM = Op("SumBackward0", _sum_forward, lambda g, out, dims, keepdim, shape: _spread(g, dims, shape),
-         save_inputs=False)
-SUM_DIM = Op("SumBackward1", SUM.forward, *SUM.grads, save_inputs=False)
+         save_inputs=False, jvp=LINEAR_JVP)
+SUM_DIM = Op("SumBackward1", SUM.forward, *SUM.grads, save_inputs=False, jvp=LINEAR_JVP)
 MEAN = Op("MeanBackward0", _mean_forward,
           lambda g, out, dims, keepdim, shape: _spread(g / _count(shape, dims), dims, shape),
-          save_inputs=False)
-MEAN_DIM = Op("MeanBackward1", MEAN.forward, *MEAN.grads, save_inputs=False)
-MAX_ALL = Op("MaxBackward1", _reduce_forward(C.FG_MAX), _extreme_all_backward, save_output=True)
-MIN_ALL = Op("MinBackward1", _reduce_forward(C.FG_MIN), _extreme_all_backward, save_output=True)
-MAX_DIM = Op("MaxBackward0", _reduce_forward(C.FG_MAX), _extreme_dim_backward, save_inputs=False)
-MIN_DIM = Op("MinBackward0", _reduce_forward(C.FG_MIN), _extreme_dim_backward, save_inputs=False)
+          save_inputs=False, jvp=LINEAR_JVP)
+MEAN_DIM = Op("MeanBackward1", MEAN.forward, *MEAN.grads, save_inputs=False, jvp=LINEAR_JVP)
+
+
+def _extreme_all_jvp(op, tangents, out, x, **params):
+    """The tangent averaged over the extreme elements (the transpose of the backward rule)."""
+    hit = where(out != out, x != x, x == out)
+    return where(hit, tangents[0], 0.0).sum() / hit.sum()
+
+
+def _extreme_dim_jvp(op, tangents, out, x, dims, keepdim, shape, indices):
+    """The tangent at the index each extreme was taken from."""
+    if not dims:
+        return tangents[0]
+    ones = K.fill(empty_like_shape(out._a.shape, out.dtype), 1)
+    picked = _extreme_dim_backward(ones, out, dims, keepdim, shape, indices)  # 1 where taken
+    return sum(tangents[0] * picked, dims, keepdim)
+
+
+MAX_ALL = Op("MaxBackward1", _reduce_forward(C.FG_MAX), _extreme_all_backward, save_output=True,
+             jvp=_extreme_all_jvp)
+MIN_ALL = Op("MinBackward1", _reduce_forward(C.FG_MIN), _extreme_all_backward, save_output=True,
+             jvp=_extreme_all_jvp)
+MAX_DIM = Op("MaxBackward0", _reduce_forward(C.FG_MAX), _extreme_dim_backward, save_inputs=False,
+             jvp=_extreme_dim_jvp)
+MIN_DIM = Op("MinBackward0", _reduce_forward(C.FG_MIN), _extreme_dim_backward, save_inputs=False,
+             jvp=_extreme_dim_jvp)
 
 
 def _reduction_input(x, name, dtype):
@@ -807,7 +888,7 @@ def _cumsum_forward(x, dim):
 
 CUMSUM = Op("CumsumBackward0", _cumsum_forward,
             lambda g, out, dim: flip(cumsum(flip(g, dim), dim), dim) if g.ndim else g,
-            save_inputs=False)
+            save_inputs=False, jvp=LINEAR_JVP)
 
 
 def cumsum(x, dim=None, *, axis=None, dtype=None):
@@ -830,7 +911,13 @@ def _norm_backward(g, out, x, dims, keepdim):
     return where(out == 0, 0.0, x * (g / out))  # 0 at the origin, as torch
 
 
-NORM = Op("LinalgVectorNormBackward0", _norm_forward, _norm_backward, save_output=True)
+def _norm_jvp(op, tangents, out, x, dims, keepdim):
+    dot_xt = sum(x * tangents[0], dims, keepdim)
+    return where(out == 0, 0.0, dot_xt / out)
+
+
+NORM = Op("LinalgVectorNormBackward0", _norm_forward, _norm_backward, save_output=True,
+          jvp=_norm_jvp)
 
 
 def norm(x, p="fro", dim=None, keepdim=False):
@@ -894,13 +981,13 @@ def _mm_forward(a, b):
 
 
 DOT = Op("DotBackward0", _dot_forward, lambda g, out, a, b: g * b, lambda g, out, a, b: g * a,
-         needs=OTHER)
+         needs=OTHER, jvp=BILINEAR_JVP)
 MV = Op("MvBackward0", _mv_forward, lambda g, out, a, x: unsqueeze(g, 1) * x,
-        lambda g, out, a, x: mv(t(a), g), needs=OTHER)
+        lambda g, out, a, x: mv(t(a), g), needs=OTHER, jvp=BILINEAR_JVP)
 MM = Op("MmBackward0", _mm_forward, lambda g, out, a, b: mm(g, t(b)), lambda g, out, a, b: mm(t(a), g),
-        needs=OTHER)
+        needs=OTHER, jvp=BILINEAR_JVP)
 BMM = Op("BmmBackward0", _bmm_forward, lambda g, out, a, b: bmm(g, transpose(b, 1, 2)),
-         lambda g, out, a, b: bmm(transpose(a, 1, 2), g), needs=OTHER)
+         lambda g, out, a, b: bmm(transpose(a, 1, 2), g), needs=OTHER, jvp=BILINEAR_JVP)
 
 
 def dot(a, b):
@@ -996,8 +1083,10 @@ def _join_backward(g, out, dim, sizes, new_axis):
     return tuple(getitem(g, lead + (slice(s, s + n),)) for s, n in zip(starts, sizes))
 
 
-STACK = Op("StackBackward0", _join_forward, _join_backward, save_inputs=False, joint=True)
-CAT = Op("CatBackward0", _join_forward, _join_backward, save_inputs=False, joint=True)
+STACK = Op("StackBackward0", _join_forward, _join_backward, save_inputs=False, joint=True,
+           jvp=LINEAR_JVP)
+CAT = Op("CatBackward0", _join_forward, _join_backward, save_inputs=False, joint=True,
+         jvp=LINEAR_JVP)
 
 
 def _join(name, tensors, dim, new_axis):

@@ -21,7 +21,7 @@ class Size(tuple):
 
 class Tensor:
     __slots__ = ("_a", "_p", "dtype", "requires_grad", "grad", "_node", "_version", "_base",
-                 "__weakref__")
+                 "_tangent", "__weakref__")
     __array_priority__ = 1000  # numpy defers `ndarray op Tensor` to our reflected operators
 
     def __init__(self, array, dtype, version=None, base=None):
@@ -33,6 +33,7 @@ class Tensor:
         self._node = None          # the graph node that made this tensor (its grad_fn)
         self._version = version if version is not None else [0]  # shared by all views
         self._base = base          # the tensor whose memory this view shows (None if not a view)
+        self._tangent = None       # forward mode: (level, tangent) inside a dual_level
 
     # ---- memory ----------------------------------------------------------------------------
     @property
