@@ -214,6 +214,24 @@ def test_reduce(rng, name, dtype, axes, layout):
     assert_close(got, fn(a, axes or (0, 1, 2)), dtype)
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape", [(7, 5), (9, 131), (2050, 130)])
+def test_sum_over_rows(rng, dtype, shape):
+    """Sums over the outer axis of row-contiguous matrices take four rows per pass (and column
+    blocks per thread when large): every row count modulo 4, rows wider apart than their length."""
+    a = values(rng, (shape[0], shape[1] + 3), dtype)[:, 1:-2]
+    threads = fg.get_num_threads()
+    try:
+        results = []
+        for n in (1, 2):
+            fg.set_num_threads(n)
+            results.append(fg.sum(fgt(a), dim=0).numpy())
+    finally:
+        fg.set_num_threads(threads)
+    np.testing.assert_array_equal(results[0], results[1])
+    assert_close(fg.tensor(results[0]), ref.sum_(a, (0,))[0], dtype)
+
+
 @pytest.mark.parametrize("shape,axes", [((0,), (0,)), ((0, 3), (0,)), ((0, 3), (1,)), ((1,), (0,)),
                                         ((), ())])
 def test_sum_empty_and_single(shape, axes):
