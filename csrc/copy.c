@@ -43,9 +43,9 @@ int fg_copy(int out_dtype, int x_dtype, int ndim, const int64_t *shape, const in
     {                                                                                          \
         const T value = *(const T *)ctx;                                                       \
         if (s[0] == sizeof(T))                                                                 \
-            for (int64_t i = 0; i < n; i++) ((T *)p[0])[i] = value;                            \
+            for (int64_t i = 0; i < n; i++) STORE(T, p[0], i, sizeof(T), value);               \
         else                                                                                   \
-            for (int64_t i = 0; i < n; i++) *(T *)(p[0] + i * s[0]) = value;                   \
+            for (int64_t i = 0; i < n; i++) STORE(T, p[0], i, s[0], value);                    \
     }
 DEFINE_FILL(fill_bool, fg_bool)
 DEFINE_FILL(fill_i64, int64_t)

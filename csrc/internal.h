@@ -3,6 +3,7 @@
 #define FASTGRAD_INTERNAL_H
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "fastgrad.h"
 
 #define FG_MAX_DIMS 32
@@ -55,7 +56,19 @@ typedef uint8_t fg_bool; /* numpy's bool: one byte, 0 or 1 */
  * three operands: x of type TX, y and z of type T, out of type R. The loop body is inlined three
  * times: for contiguous operands, for a contiguous x with a broadcast scalar y, and for any
  * strides, so the common cases get constant strides the compiler vectorizes. */
-#define LOAD(TYPE, ptr, i, stride) (*(const TYPE *)((ptr) + (i) * (stride)))
+/* Element access through memcpy: numpy arrays may be unaligned (packed record fields), where a
+ * plain typed load is undefined behaviour; compilers turn these into ordinary loads and stores. */
+#define LOAD(TYPE, ptr, i, stride)                                                             \
+    __extension__({                                                                            \
+        TYPE v_;                                                                               \
+        memcpy(&v_, (ptr) + (i) * (stride), sizeof v_);                                        \
+        v_;                                                                                    \
+    })
+#define STORE(TYPE, ptr, i, stride, value)                                                     \
+    do {                                                                                       \
+        TYPE v_ = (value);                                                                     \
+        memcpy((ptr) + (i) * (stride), &v_, sizeof v_);                                        \
+    } while (0)
 
 #define ROW(NAME, ARITY, TX, T, R, EXPR)                                                       \
     static inline __attribute__((always_inline)) void NAME##_body(                              \
@@ -67,7 +80,7 @@ typedef uint8_t fg_bool; /* numpy's bool: one byte, 0 or 1 */
             T y = (ARITY) > 1 ? LOAD(T, yp, i, sy) : (T)0;                                     \
             T z = (ARITY) > 2 ? LOAD(T, zp, i, sz) : (T)0;                                     \
             (void)y; (void)z;                                                                  \
-            *(R *)(o + i * so) = (R)(EXPR);                                                    \
+            STORE(R, o, i, so, (R)(EXPR));                                                     \
         }                                                                                      \
     }                                                                                          \
     static void NAME(int64_t n, char **p, const int64_t *s, const void *ctx)                   \

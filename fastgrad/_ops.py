@@ -946,10 +946,13 @@ def _products_check(name, a, b, a_ndim, b_ndim):
 
 
 def _aligned(t):
-    """t, or a contiguous copy when its strides are not whole elements (numpy record fields);
-    the product kernels address elements."""
+    """t, or a contiguous copy when its data is not aligned or its strides are not whole
+    elements (numpy record fields): the product kernels address typed elements."""
+    a = t._a
     size = t.dtype.itemsize
-    return t if all(s % size == 0 for s in t._a.strides) else _cast_forward(t, t.dtype)
+    if a.flags.aligned and all(s % size == 0 for s in a.strides):
+        return t
+    return _cast_forward(t, t.dtype)
 
 
 def _dot_forward(a, b):

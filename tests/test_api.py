@@ -287,6 +287,19 @@ def test_thread_count_is_global():
     assert seen == [1]
 
 
+def test_unaligned_record_fields_are_read_and_written_correctly():
+    # a packed record puts the float64 field at byte offset 4 with a 12-byte stride
+    rec = np.zeros(6, dtype=np.dtype([("b", np.int32), ("a", np.float64)], align=False))
+    rec["a"] = np.arange(6.0)
+    a = fg.from_numpy(rec["a"])
+    assert not rec["a"].flags.aligned
+    assert (a * 2 + 1).tolist() == [1.0, 3.0, 5.0, 7.0, 9.0, 11.0]
+    assert a.sum().item() == 15.0
+    assert fg.mm(a.reshape(2, 3), a.reshape(3, 2)).tolist() == [[10.0, 13.0], [28.0, 40.0]]
+    a.fill_(7.0)
+    assert rec["a"].tolist() == [7.0] * 6 and rec["b"].tolist() == [0] * 6
+
+
 def test_products_of_record_fields():
     rec = np.zeros(4, dtype=[("a", np.float64), ("b", np.int32)])
     rec["a"] = [1.0, 2.0, 3.0, 4.0]
