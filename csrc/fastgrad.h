@@ -9,7 +9,8 @@
 #define FASTGRAD_H
 #include <stdint.h>
 
-enum fg_status { FG_OK = 0, FG_EDTYPE = 1, FG_EOP = 2, FG_EDIMS = 3, FG_ENOMEM = 4 };
+enum fg_status { FG_OK = 0, FG_EDTYPE = 1, FG_EOP = 2, FG_EDIMS = 3, FG_ENOMEM = 4,
+                 FG_EINDEX = 5 /* an index out of range; the function says which */ };
 
 enum fg_dtype { FG_BOOL = 0, FG_INT64 = 1, FG_FLOAT32 = 2, FG_FLOAT64 = 3 };
 
@@ -63,6 +64,58 @@ int fg_along_axis(int op, int dtype, int ndim, const int64_t *shape, const int64
  * cases. */
 int fg_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k, const int64_t *strides,
               char *c, const char *a, const char *b);
+
+/* Softmax and log-softmax of x along `axis`, the largest element of each row subtracted first
+ * so that no finite input overflows. Operands (rows of `strides`): out, x. The backward passes
+ * take the upstream gradient g and the forward's output y and compute, with sums along the
+ * axis, softmax's gx = y * (g - sum(g * y)) and log-softmax's gx = g - exp(y) * sum(g).
+ * Operands: gx, g, y. Floating dtypes only. */
+enum fg_softmax_op { FG_SOFTMAX, FG_LOG_SOFTMAX };
+int fg_softmax(int op, int dtype, int ndim, const int64_t *shape, const int64_t *strides,
+               int axis, char *out, const char *x);
+int fg_softmax_backward(int op, int dtype, int ndim, const int64_t *shape,
+                        const int64_t *strides, int axis, char *gx, const char *g, const char *y);
+
+/* Cross entropy of logits x, whose classes run along `axis`, against int64 class indices: at
+ * each position off the axis, loss = logsumexp(x) - x[target], or 0 where target ==
+ * ignore_index. Operands: loss, x, target; loss and target have stride 0 along the axis. The
+ * targets are checked before anything is written: FG_EINDEX with *info the first one outside
+ * [0, classes), else FG_OK with *info the number of targets not ignored. */
+int fg_cross_entropy(int dtype, int ndim, const int64_t *shape, const int64_t *strides, int axis,
+                     int64_t ignore_index, char *loss, const char *x, const char *target,
+                     int64_t *info);
+/* Its gradient: gx = (softmax(x) - onehot(target)) * g, with g the upstream gradient at each
+ * position (stride 0 along the axis, and everywhere for a reduced loss), divided by the number
+ * of targets not ignored when `mean`; 0 where target == ignore_index. Operands: gx, x, target,
+ * g. FG_EINDEX for a target out of range, as above. */
+int fg_cross_entropy_backward(int dtype, int ndim, const int64_t *shape, const int64_t *strides,
+                              int axis, int64_t ignore_index, int mean, char *gx, const char *x,
+                              const char *target, const char *g);
+
+/* Indexing along one axis `dim`, as torch.gather and Tensor.scatter_add_: for each position i of
+ * `shape` (the int64 index's shape), with j = i but j[dim] = index[i]:
+ *   fg_gather:  out[i] = x[j]
+ *   fg_scatter: out[j] = src[i] (FG_SCATTER_ASSIGN) or out[j] += src[i] (FG_SCATTER_ADD: in
+ *               index order, so repeated indices accumulate; bool adds as "or")
+ * `strides` holds the rows of out, x (src) and index; the indexed operand's row includes its
+ * stride along dim, where it has `size` elements. Every index must lie in [0, size): else
+ * nothing is written, *bad receives the first one (row-major) that does not, and FG_EINDEX is
+ * returned. Gathers and assignments take any dtype (they move bytes). */
+enum fg_scatter_op { FG_SCATTER_ASSIGN, FG_SCATTER_ADD };
+int fg_gather(int dtype, int ndim, const int64_t *shape, const int64_t *strides, int dim,
+              int64_t size, char *out, const char *x, const char *index, int64_t *bad);
+int fg_scatter(int op, int dtype, int ndim, const int64_t *shape, const int64_t *strides, int dim,
+               int64_t size, char *out, const char *src, const char *index, int64_t *bad);
+/* One step of turning several index tensors into one flat index (row-major over the indexed
+ * axes): out = out * size + (index < 0 ? index + size : index), out int64 and index int64 (rows
+ * of `strides`), every index in [-size, size) (else FG_EINDEX as above). */
+int fg_index_fold(int ndim, const int64_t *shape, const int64_t *strides, int64_t size,
+                  char *out, const char *index, int64_t *bad);
+/* The nonzero elements of x (any dtype), in row-major order: *count of them; unless out is NULL,
+ * their coordinates too, as a contiguous int64 (count, ndim) matrix (size it with a first call
+ * with out NULL). */
+int fg_nonzero(int dtype, int ndim, const int64_t *shape, const int64_t *strides, const char *x,
+               char *out, int64_t *count);
 
 /* The instruction-set level the kernels picked at load time: "avx512", "avx2" or "baseline". */
 const char *fg_isa(void);

@@ -17,8 +17,10 @@ from ._ops import (abs, add, argmax, argmin, bmm, cat, cos, cumsum, div, dot, eq
                    ge, gt, le, log, lt, matmul, max, maximum, mean, min, minimum, mm, mul, mv,
                    ne, neg, norm, permute, pow, relu, reshape, sigmoid, sign, sin, sqrt, squeeze,
                    stack, sub, sum, t, tanh, transpose, unsqueeze, where)
+from ._ops import log_softmax, softmax
+from ._ops import gather, index_select, nonzero, scatter_add
 from ._kernels import get_num_threads, isa, set_num_threads
-from . import autograd
+from . import autograd, func, nn, optim, viz
 
 float = float32  # noqa: A001
 double = float64

@@ -18,6 +18,13 @@ def is_grad_enabled():
     return grad_state.enabled
 
 
+def differentiable_rules():
+    """Whether backward rules must be built from differentiable ops rather than fused kernels:
+    while a backward records its own graph (create_graph), or while forward-mode tangents are
+    to flow through it (forward over reverse)."""
+    return grad_state.enabled or grad_state.fw_level is not None
+
+
 def _set_grad_enabled(mode):
     grad_state.enabled = bool(mode)
 
@@ -92,9 +99,9 @@ class Node:
         self.input_meta = meta
         self.params = params
         self.inputs = self._needed(op, inputs) if op.save_inputs else None
-        # The output is saved as a detached alias: the output holding its own node would be a
-        # reference cycle.
-        self.out = out.detach() if op.save_output else None
+        # The output is saved as a detached alias (the output holding its own node would be a
+        # reference cycle), with its forward-mode tangent if it has one.
+        self.out = _alias(out, out._tangent) if op.save_output else None
         self.versions = [t._version[0] if t is not None else 0 for t in self._saved_tensors()]
         self.freed = False
 
@@ -154,7 +161,7 @@ class Node:
             # create_graph: the rule's use of the output must lead back here. The output was
             # saved without its node (that would be a cycle); this alias lives only as long as
             # the rule's graph needs it.
-            out = Tensor(out._a, out.dtype, out._version)
+            out = _alias(out, out._tangent)
             out._node, out.requires_grad = self, True
         rules = self.op.grads
         if self.op.joint:
@@ -166,6 +173,13 @@ class Node:
         self.inputs = None
         self.out = None
         self.freed = True
+
+
+def _alias(t, tangent):
+    """t's memory and version counter outside any graph, keeping a forward-mode tangent."""
+    alias = Tensor(t._a, t.dtype, t._version)
+    alias._tangent = tangent
+    return alias
 
 
 def _graph_order(roots):
@@ -210,7 +224,7 @@ def _root_gradient(tensor, gradient):
         raise RuntimeError(
             f"Mismatch in shape: grad_output[0] has a shape of {gradient.shape} and "
             f"output[0] has a shape of {tensor.shape}.")
-    return gradient
+    return gradient if gradient.dtype is tensor.dtype else _ops.cast(gradient, tensor.dtype)
 
 
 def backward(tensors, gradients=None, retain_graph=None, create_graph=False):
@@ -246,7 +260,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError("One of the differentiated Tensors appears to not have been used "
                                "in the graph. Set allow_unused=True if this is the desired behavior.")
         if g is not None and not create_graph and g._node is not None:
-            g = g.detach()
+            g = _alias(g, g._tangent)
         result.append(g)
     return tuple(result)
 

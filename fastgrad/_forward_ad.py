@@ -80,6 +80,9 @@ def propagate(op, inputs, out, params):
     finally:
         grad_state.fw_level = level
     out._tangent = (level, tangent)
+    node = out._node
+    if node is not None and node.out is not None:  # the output the node saved carries it too
+        node.out._tangent = out._tangent
 
 
 # ---- rules derived from the op table ----------------------------------------------------------

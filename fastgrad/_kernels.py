@@ -2,6 +2,7 @@
 C function, and turns its status into an exception. No arithmetic happens here."""
 import math
 
+from . import _dtype
 from ._fastgrad_c import ffi, lib
 from ._tensor import empty_like_shape
 
@@ -12,6 +13,7 @@ _ERRORS = {
     lib.FG_EOP: (ValueError, "is not a known kernel"),
     lib.FG_EDIMS: (ValueError, "got an unsupported number of dimensions or unaligned strides"),
     lib.FG_ENOMEM: (MemoryError, "could not allocate its workspace"),
+    lib.FG_EINDEX: (IndexError, "got an index out of range"),
 }
 
 
@@ -155,6 +157,70 @@ def along_axis(code, x, axis, out_shape, out_dtype):
     return out
 
 
+def _axis_strides(t, shape, axis):
+    """t's byte strides over `shape`: as they are if t has every dimension, else with 0 along
+    `axis` (a loss, a target) or everywhere (a 0-d gradient of a reduced loss)."""
+    strides = t._a.strides
+    if len(strides) == len(shape):
+        return strides
+    if not strides:
+        return (0,) * len(shape)
+    return strides[:axis] + (0,) + strides[axis:]
+
+
+def _along_axis_args(x, axis, operands):
+    """(ndim, shape, strides) for the fused kernels along x's `axis`; a 0-d x is one row of
+    one element."""
+    shape = x._a.shape or (1,)
+    strides = []
+    for t in operands:
+        strides.extend(_axis_strides(t, shape, axis))
+    return len(shape), shape, strides
+
+
+_SOFTMAX_NAMES = {lib.FG_SOFTMAX: "softmax", lib.FG_LOG_SOFTMAX: "log_softmax"}
+
+
+def softmax(code, x, axis):
+    """softmax or log_softmax (code) of x along axis."""
+    out = empty_like_shape(x._a.shape, x.dtype)
+    _check(lib.fg_softmax(code, x.dtype.code, *_along_axis_args(x, axis, (out, x)), axis,
+                          out._ptr, x._ptr), _SOFTMAX_NAMES[code], x.dtype)
+    return out
+
+
+def softmax_backward(code, g, y, axis):
+    """The gradient of softmax or log_softmax (code) from its upstream g and its output y."""
+    gx = empty_like_shape(y._a.shape, y.dtype)
+    _check(lib.fg_softmax_backward(code, y.dtype.code, *_along_axis_args(y, axis, (gx, g, y)),
+                                   axis, gx._ptr, g._ptr, y._ptr),
+           _SOFTMAX_NAMES[code] + "_backward", y.dtype)
+    return gx
+
+
+def cross_entropy(x, target, axis, ignore_index):
+    """(the loss at each target, the number of targets not ignored): logsumexp(x) - x[target]
+    along x's class axis. Raises IndexError naming the first target out of range."""
+    loss = empty_like_shape(target._a.shape, x.dtype)
+    info = ffi.new("int64_t *")
+    status = lib.fg_cross_entropy(x.dtype.code, *_along_axis_args(x, axis, (loss, x, target)),
+                                  axis, ignore_index, loss._ptr, x._ptr, target._ptr, info)
+    if status == lib.FG_EINDEX:
+        raise IndexError(f"Target {info[0]} is out of bounds.")
+    _check(status, "cross_entropy", x.dtype)
+    return loss, info[0]
+
+
+def cross_entropy_backward(g, x, target, axis, ignore_index, mean):
+    """(softmax(x) - onehot(target)) * g, divided by the targets counted when `mean`."""
+    gx = empty_like_shape(x._a.shape, x.dtype)
+    args = _along_axis_args(x, axis, (gx, x, target, g))
+    _check(lib.fg_cross_entropy_backward(x.dtype.code, *args, axis, ignore_index, mean, gx._ptr,
+                                         x._ptr, target._ptr, g._ptr),
+           "cross_entropy_backward", x.dtype)
+    return gx
+
+
 def matmul(a, b, batch, m, n, k, out_shape, a_strides, b_strides):
     """(batched) a @ b where a's and b's (batch, row, col) byte strides are given."""
     out = empty_like_shape(out_shape, a.dtype)
@@ -163,6 +229,68 @@ def matmul(a, b, batch, m, n, k, out_shape, a_strides, b_strides):
     strides = list(a_strides) + list(b_strides) + list(c_strides)
     _check(lib.fg_matmul(a.dtype.code, batch, m, n, k, strides, out._ptr, a._ptr, b._ptr),
            "matmul", a.dtype)
+    return out
+
+
+def _check_index(status, bad, error, what, dtype):
+    """An index out of bounds raises error(the index); other statuses as _check does."""
+    if status == lib.FG_EINDEX and error is not None:
+        raise error(bad[0])
+    _check(status, what, dtype)
+
+
+def _rows_1d(*tensors):
+    """The byte strides of each operand, one row each; a 0-d operand is read as one element of
+    a 1-d array (the indexing kernels need an axis)."""
+    strides = []
+    for t in tensors:
+        strides.extend(t._a.strides or (0,))
+    return strides
+
+
+def gather(out, x, dim, index, error=None):
+    """out[i] = x[i with i[dim] = index[i]] over index's shape (out's); x and index have as many
+    dimensions (or are both at most 1-d)."""
+    shape = index._a.shape or (1,)
+    bad = ffi.new("int64_t *")
+    status = lib.fg_gather(x.dtype.code, len(shape), shape, _rows_1d(out, x, index), dim,
+                           x._a.shape[dim] if x._a.ndim else 1, out._ptr, x._ptr, index._ptr, bad)
+    _check_index(status, bad, error, "gather", x.dtype)
+    return out
+
+
+def scatter(code, out, dim, index, src, error=None):
+    """out[i with i[dim] = index[i]] = src[i] (FG_SCATTER_ASSIGN) or += src[i] (FG_SCATTER_ADD),
+    in place, over index's shape."""
+    shape = index._a.shape or (1,)
+    bad = ffi.new("int64_t *")
+    status = lib.fg_scatter(code, out.dtype.code, len(shape), shape, _rows_1d(out, src, index), dim,
+                            out._a.shape[dim] if out._a.ndim else 1, out._ptr, src._ptr,
+                            index._ptr, bad)
+    _check_index(status, bad, error, "scatter", out.dtype)
+    return out
+
+
+def index_fold(out, index, size, error):
+    """out = out * size + index (negative indices counted from the end), index broadcast to
+    out's shape: one indexed axis folded into out, a flat int64 index."""
+    shape = out._a.shape
+    strides = list(out._a.strides) + list(broadcast_strides(index._a, shape))
+    bad = ffi.new("int64_t *")
+    status = lib.fg_index_fold(len(shape), shape, strides, size, out._ptr, index._ptr, bad)
+    _check_index(status, bad, error, "index", index.dtype)
+    return out
+
+
+def nonzero(x):
+    """The coordinates of x's nonzero elements, row-major: an int64 (count, ndim) tensor."""
+    a = x._a
+    count = ffi.new("int64_t *")
+    _check(lib.fg_nonzero(x.dtype.code, a.ndim, a.shape, a.strides, x._ptr, NULL, count),
+           "nonzero", x.dtype)
+    out = empty_like_shape((count[0], a.ndim), _dtype.int64)
+    _check(lib.fg_nonzero(x.dtype.code, a.ndim, a.shape, a.strides, x._ptr, out._ptr, count),
+           "nonzero", x.dtype)
     return out
 
 

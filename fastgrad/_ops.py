@@ -3,15 +3,17 @@ gradient: `rule(g, out, *inputs, **params)` returns the gradient for that input 
 upstream gradient g. Rules are written in fastgrad's own ops, so they run on the C kernels too.
 The engine (_autograd) sums each gradient back to its input's shape; no rule repeats that."""
 import builtins
+import functools
 import itertools
 import math
 import numbers
+import warnings
 
 import numpy as np
 
-from . import _dtype, _forward_ad
+from . import _creation, _dtype, _forward_ad
 from . import _kernels as K
-from ._autograd import Node, grad_state, is_grad_enabled
+from ._autograd import Node, differentiable_rules, grad_state, is_grad_enabled
 from ._forward_ad import BILINEAR_JVP, ELEMENTWISE_JVP, LINEAR_JVP
 from ._fastgrad_c import lib as C
 from ._tensor import Tensor, empty_like_shape
@@ -54,7 +56,7 @@ def apply(op, *inputs, **params):
             if t.requires_grad:
                 record(op, inputs, out, params)
                 break
-    if grad_state.fw_level is not None:
+    if grad_state.fw_level is not None:  # after recording: a rule reading out reaches its node
         _forward_ad.propagate(op, inputs, out, params)
     return out
 
@@ -139,7 +141,7 @@ def _ew(code, out_dtype=None):
 def _fused(code, *xs):
     """A fused backward kernel (relu's mask, sigmoid from its output, ...). While a backward
     records its own graph (create_graph), the same from differentiable ops instead."""
-    if grad_state.enabled:
+    if differentiable_rules():
         return _COMPOSED[code](*xs)
     return K.elementwise(code, xs[-1].dtype, xs[-1].dtype, xs)
 
@@ -502,8 +504,8 @@ def _basic_key(x, key):
             out.append(k)
             dim += 1
         else:
-            raise IndexError(f"fastgrad supports indexing with ints, slices, None and ...; got "
-                             f"{type(k).__name__} (advanced indexing is not supported yet)")
+            raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or "
+                             f"byte Variables are valid indices (got {type(k).__name__})")
     if Ellipsis not in out:
         out.append(Ellipsis)  # so that numpy returns a view even when every axis is indexed
     return tuple(out)
@@ -528,20 +530,361 @@ INDEX_BACKWARD = Op("SliceBackwardBackward0", _index_backward_forward,
                     save_inputs=False, jvp=LINEAR_JVP)
 
 
-def getitem(x, key):
-    key = _basic_key(x, key)
+def _basic_view(x, key):
+    """x[key] for a key as _basic_key returns it: a view."""
     op = SELECT if any(isinstance(k, int) for k in key) else SLICE
     return apply(op, x, key=key, shape=x._a.shape)
 
 
+def getitem(x, key):
+    key = _index_tuple(key)
+    if not any(_is_advanced(k) for k in key):
+        return _basic_view(x, _basic_key(x, key))
+    v, index, plan = _advanced(x, key)
+    return apply(INDEX, v, index, **plan)
+
+
 def setitem(x, key, value):
-    """x[key] = value: an in-place copy into the view x[key]."""
+    """x[key] = value: an in-place copy into the view x[key]; for an advanced key, index_put_."""
     _check_number(value, "setitem")
-    target = getitem(x, key)
-    if isinstance(value, Tensor):
-        copy_(target, value)
+    key = _index_tuple(key)
+    if not any(_is_advanced(k) for k in key):
+        target = _basic_view(x, _basic_key(x, key))
+        if isinstance(value, Tensor):
+            copy_(target, value)
+        else:
+            fill_(target, value)
+        return
+    v, index, plan = _advanced(x, key)
+    src = _put_source(value, v.dtype, index, plan["shape"])
+    rows = _reshaped_array(v._a, plan["rows_shape"]) if plan["perm"] is None else None
+    if rows is None or _recording(v, src) or grad_state.fw_level is not None:
+        _inplace("index_put_", lambda v, src: apply(INDEX_PUT, v, index, src, **plan), v, src)
+        return
+    _check_writable(v, "index_put_")  # the fast path: written straight into v's memory
+    if np.may_share_memory(rows, src._a):
+        src = clone(src)
+    K.scatter(C.FG_SCATTER_ASSIGN, v._view(rows), plan["dim"], index, src)
+    v._version[0] += 1
+
+
+# ---- advanced indexing ------------------------------------------------------------------------
+# x[key] with lists, int64 or bool tensors in the key, as torch computes it: the key's ints,
+# slices and None make a view v; each index tensor then indexes one axis of v (a k-d mask, k
+# axes, through its nonzero coordinates). The index tensors broadcast to one shape B and fold
+# into one flat index into v's indexed axes; those axes are moved together (if they are not)
+# and merged into one, and a gather along it gives the result, whose B axes stand where the
+# indexed axes were, or first if they were apart (numpy's rule).
+
+_SEQUENCE_AS_TUPLE = (
+    "Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed "
+    "in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be "
+    "interpreted as tensor index, x[torch.tensor(seq)], which will result either in an error or "
+    "a different result")
+
+
+def _index_tuple(key):
+    """The key's entries, as torch reads them: a short list holding a sequence, slice, tensor,
+    None or ... stands for a tuple (numpy's old rule, which torch keeps with a warning)."""
+    if isinstance(key, tuple):
+        return key
+    if isinstance(key, list) and len(key) < 32 and any(
+            k is None or k is Ellipsis or isinstance(k, (slice, Tensor, list, tuple, range))
+            for k in key):
+        warnings.warn(_SEQUENCE_AS_TUPLE, UserWarning, stacklevel=4)
+        return tuple(key)
+    return (key,)
+
+
+def _is_advanced(k):
+    if isinstance(k, Tensor):
+        return k.ndim > 0 or k.dtype is not int64  # a 0-d int64 tensor is an int
+    return isinstance(k, (list, range, bool, np.bool_, np.ndarray))
+
+
+def _index_tensor(k):
+    """An advanced entry as an int64 or bool tensor; lists of numbers become int64, as torch."""
+    if not isinstance(k, Tensor):
+        a = np.asarray(k)
+        k = _creation.tensor(a, dtype=bool_ if a.dtype == np.bool_ else int64)
+    if k.dtype is not int64 and k.dtype is not bool_:
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    return k
+
+
+def _advanced(x, key):
+    """(v, index, plan): the view the key's basic entries make, the flat int64 index of the
+    INDEX and INDEX_PUT rows, and their parameters."""
+    basic, entries = [], []  # entries: (position in basic, True/False or an index tensor)
+    for k in key:
+        if isinstance(k, (bool, np.bool_)) or (
+                isinstance(k, Tensor) and k.ndim == 0 and k.dtype is bool_):
+            entries.append((len(basic), bool(k)))  # torch: a new axis of size 1, indexed
+            basic.append(None)                     # by [0] (True) or [] (False)
+        elif _is_advanced(k):
+            k = _index_tensor(k)
+            entries.append((len(basic), k))
+            basic.extend([slice(None)] * (k.ndim if k.dtype is bool_ else 1))
+        else:
+            basic.append(k)
+    basic = _basic_key(x, tuple(basic))
+    whole = x._a[basic].shape == x._a.shape and not any(k is None or isinstance(k, int)
+                                                          for k in basic)
+    v = x if whole else _basic_view(x, basic)  # only whole axes: torch indexes x itself
+    axes = _view_axes(basic, x.ndim)
+    indices = []  # (axis of v, int64 index tensor)
+    for position, k in entries:
+        axis = axes[position]
+        if isinstance(k, bool):
+            indices.append((axis, K.arange(int(k), 0, 1, int64)))
+        elif k.dtype is bool_:
+            _check_mask(v, axis, k)
+            coords = K.nonzero(k)._a
+            indices.extend((axis + j, Tensor(coords[:, j], int64)) for j in range(k.ndim))
+        else:
+            indices.append((axis, k))
+    return (v,) + _index_plan(v, indices)
+
+
+def _view_axes(key, ndim):
+    """The axis of x[key] (key as _basic_key returns it) at which each entry of key begins."""
+    n_indexing = builtins.sum(1 for k in key if k is not None and k is not Ellipsis)
+    axes, axis = [], 0
+    for k in key:
+        axes.append(axis)
+        axis += ndim - n_indexing if k is Ellipsis else 0 if isinstance(k, int) else 1
+    return axes
+
+
+def _check_mask(v, axis, mask):
+    shape = v._a.shape
+    for j, n in enumerate(mask._a.shape):
+        if n != shape[axis + j]:
+            raise IndexError(f"The shape of the mask {list(mask.shape)} at index {j} does not "
+                             f"match the shape of the indexed tensor {list(shape)} at index "
+                             f"{axis + j}")
+
+
+def _bounds_error(exc, dim, size):
+    """PyTorch's error for an index out of bounds of an axis of `size` elements."""
+    if size == 0:
+        return lambda i: exc("index is out of bounds for dimension with size 0")
+    return lambda i: exc(f"index {i} is out of bounds for dimension {dim} with size {size}")
+
+
+def _index_plan(v, indices):
+    shapes = [t._a.shape for _, t in indices]
+    try:
+        broadcast = functools.reduce(lambda a, b: K.broadcast_shape("index", a, b), shapes)
+    except RuntimeError:
+        raise IndexError(f"shape mismatch: indexing tensors could not be broadcast together "
+                         f"with shapes {', '.join(str(list(s)) for s in shapes)}") from None
+    flat = K.fill(empty_like_shape(broadcast, int64), 0)
+    shape = v._a.shape
+    for j, (axis, t) in enumerate(indices):  # torch numbers the indexed axes from 0
+        K.index_fold(flat, t, shape[axis], _bounds_error(IndexError, j, shape[axis]))
+    axes = [axis for axis, _ in indices]
+    if axes == list(range(axes[0], axes[0] + len(axes))):
+        perm, dim = None, axes[0]
+        lead, trail = shape[:dim], shape[dim + len(axes):]
     else:
-        fill_(target, value)
+        rest = [d for d in range(len(shape)) if d not in axes]
+        perm, dim = tuple(axes + rest), 0
+        lead, trail = (), tuple(shape[d] for d in rest)
+    n = flat._a.size
+    index = flat._a.reshape((1,) * len(lead) + (n,) + (1,) * len(trail))
+    index = Tensor(_broadcast_view(index, lead + (n,) + trail), int64)
+    rows_shape = lead + (math.prod(shape[d] for d in axes),) + trail
+    return index, dict(perm=perm, rows_shape=rows_shape, dim=dim, shape=lead + broadcast + trail,
+                       in_shape=shape)
+
+
+def _rows(x, perm, rows_shape):
+    """x with its indexed axes moved together (perm) and merged into one: rows_shape."""
+    return reshape(x if perm is None else permute(x, perm), rows_shape)
+
+
+def _unrows(rows, perm, in_shape):
+    """The inverse of _rows."""
+    if perm is None:
+        return reshape(rows, in_shape)
+    moved = reshape(rows, tuple(in_shape[d] for d in perm))
+    return permute(moved, tuple(np.argsort(perm).tolist()))
+
+
+def _zeros(shape, dtype):
+    return K.fill(empty_like_shape(shape, dtype), 0)
+
+
+def _index_forward(x, index, perm, rows_shape, dim, shape, in_shape):
+    out = _gather_forward(_rows(x.detach(), perm, rows_shape), index, dim)
+    return Tensor(out._a.reshape(shape), x.dtype)
+
+
+def _index_backward(g, out, x, index, perm, rows_shape, dim, shape, in_shape):
+    rows = scatter_add(_zeros(rows_shape, g.dtype), dim, index, reshape(g, index._a.shape))
+    return _unrows(rows, perm, in_shape)
+
+
+def _index_put_forward(x, index, src, perm, rows_shape, dim, shape, in_shape):
+    rows = _rows(x.detach(), perm, rows_shape)
+    if np.may_share_memory(rows._a, x._a):
+        rows = clone(rows)
+    K.scatter(C.FG_SCATTER_ASSIGN, rows, dim, index, src)
+    return Tensor(_unrows(rows, perm, in_shape)._a, x.dtype)
+
+
+def _put_source(value, dtype, index, shape):
+    """index_put_'s value as the src of the scatter: of dtype, broadcast to the result's shape
+    (leading 1s dropped first, as torch), laid out as index."""
+    if not isinstance(value, Tensor):
+        value = scalar_tensor(value, dtype)
+    elif value.dtype is not dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{_TYPE_NAMES[dtype]} for the destination and "
+                           f"{_TYPE_NAMES[value.dtype]} for the source.")
+    vshape = value._a.shape
+    while vshape and vshape[0] == 1:
+        vshape = vshape[1:]
+    try:
+        if K.broadcast_shape("index_put_", vshape, shape) != shape:
+            raise RuntimeError
+    except RuntimeError:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot be "
+                           f"broadcast to indexing result of shape {list(shape)}") from None
+    return reshape(expand(reshape(value, vshape), shape), index._a.shape)
+
+
+_TYPE_NAMES = {float32: "Float", float64: "Double", int64: "Long", bool_: "Bool"}
+
+INDEX = Op("IndexBackward0", _index_forward, _index_backward, None, needs=((1,), ()),
+           jvp=LINEAR_JVP)
+# x with src written at index: x's gradient is g with zeros there, src's is g at index.
+INDEX_PUT = Op("IndexPutBackward0", _index_put_forward,
+               lambda g, out, x, index, src, **plan: apply(
+                   INDEX_PUT, g, index, _zeros(index._a.shape, g.dtype), **plan),
+               None,
+               lambda g, out, x, index, src, **plan: reshape(apply(INDEX, g, index, **plan),
+                                                             index._a.shape),
+               needs=((1,), (), (1,)), jvp=LINEAR_JVP)
+
+
+# ---- gather, scatter_add, index_select --------------------------------------------------------
+def _gather_forward(x, index, dim, error=None):
+    return K.gather(empty_like_shape(index._a.shape, x.dtype), x, dim, index, error)
+
+
+def _gather_op(name, error):
+    """A row that gathers x along dim at index (shaped as x but for dim): gather's, and
+    index_select's with its index spread over x's other axes. Only their errors differ."""
+    return Op(name, lambda x, index, dim, shape: _gather_forward(x, index, dim, error(x, dim)),
+              lambda g, out, x, index, dim, shape: scatter_add(_zeros(shape, g.dtype), dim,
+                                                               index, g),
+              None, needs=((1,), ()), jvp=LINEAR_JVP)
+
+
+def _axis_size(x, dim):
+    return x._a.shape[dim] if x.ndim else 1
+
+
+def _index_select_error(x, dim):
+    """index_select's errors, which depend on the axis in PyTorch (its kernels for dim 1)."""
+    if dim == 1:
+        return lambda i: RuntimeError(f"INDICES element is out of DATA bounds, id={i} "
+                                      f"axis_dim={x._a.shape[1]}")
+    return lambda i: IndexError("index out of range in self")
+
+
+GATHER = _gather_op("GatherBackward0",
+                    lambda x, dim: _bounds_error(RuntimeError, dim, _axis_size(x, dim)))
+INDEX_SELECT = _gather_op("IndexSelectBackward0", _index_select_error)
+
+
+def _scatter_add_forward(x, index, src, dim):
+    out = _cast_forward(x, x.dtype)
+    return K.scatter(C.FG_SCATTER_ADD, out, dim, index, src,
+                     _bounds_error(RuntimeError, dim, _axis_size(x, dim)))
+
+
+SCATTER_ADD = Op("ScatterAddBackward0", _scatter_add_forward, lambda g, out, x, index, src, dim: g,
+                 None, lambda g, out, x, index, src, dim: gather(g, dim, index),
+                 needs=((), (), (1,)), jvp=LINEAR_JVP)
+
+
+def _check_index_tensor(name, index, message):
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.dtype is not int64:
+        raise RuntimeError(f"{name}(): {message}")
+
+
+def _check_along(x, dim, index, src=None):
+    """gather's and scatter_add's shape rules: index has x's dimensions (src's too), and is no
+    larger than x on every other axis (than src on every axis)."""
+    n = x.ndim
+    if index.ndim != n and not (index.ndim <= 1 and n <= 1):
+        raise RuntimeError(f"Index tensor must have the same number of dimensions as "
+                           f"{'self' if src is not None else 'input'} tensor")
+    if src is not None and src.ndim != index.ndim and not (index.ndim <= 1 and src.ndim <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+    if index.ndim != n:
+        return
+    larger = [d for d, (i, s) in enumerate(zip(index._a.shape, x._a.shape)) if i > s and d != dim]
+    if src is None and larger:
+        raise RuntimeError(f"Size does not match at dimension {larger[0]} expected index "
+                           f"{list(index.shape)} to be no larger than self {list(x.shape)} apart "
+                           f"from dimension {dim}")
+    if src is not None and (larger or any(i > s for i, s in zip(index._a.shape, src._a.shape))):
+        raise RuntimeError(f"Expected index {list(index.shape)} to be no larger than self "
+                           f"{list(x.shape)} apart from dimension {dim} and to be no larger "
+                           f"size than src {list(src.shape)}")
+
+
+def gather(x, dim, index):
+    dim = normalize_dim(dim, x.ndim, "gather")
+    _check_index_tensor("gather", index, "Expected dtype int32/int64 for index")
+    _check_along(x, dim, index)
+    return apply(GATHER, x, index, dim=dim, shape=x._a.shape)
+
+
+def scatter_add(x, dim, index, src):
+    dim = normalize_dim(dim, x.ndim, "scatter_add")
+    _check_index_tensor("scatter", index, "Expected dtype int32/int64 for index")
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_add(): argument 'src' (position 3) must be Tensor, not "
+                        f"{type(src).__name__}")
+    if src.dtype is not x.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    _check_along(x, dim, index, src)
+    if src._a.shape != index._a.shape and src.ndim == index.ndim:
+        src = getitem(src, tuple(slice(0, n) for n in index._a.shape))  # the part it reads
+    return apply(SCATTER_ADD, x, index, src, dim=dim)
+
+
+def scatter_add_(x, dim, index, src):
+    return _inplace("scatter_add_", lambda x, src: scatter_add(x, dim, index, src), x, src)
+
+
+def index_select(x, dim, index):
+    dim = normalize_dim(dim, x.ndim, "index_select")
+    _check_index_tensor("index_select", index, "Expected dtype int32 or int64 for index")
+    if index.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if x.ndim == 0 and index._a.size != 1:
+        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got "
+                           f"{index._a.size} value(s)")
+    shape = x._a.shape
+    if x.ndim == 0:
+        return apply(INDEX_SELECT, x, Tensor(index._a.reshape(()), int64), dim=dim, shape=shape)
+    n = index._a.size
+    # index laid along dim and repeated (stride 0) over x's other axes: a gather's index
+    spread = index._a.reshape((1,) * dim + (n,) + (1,) * (x.ndim - dim - 1))
+    spread = Tensor(_broadcast_view(spread, shape[:dim] + (n,) + shape[dim + 1:]), int64)
+    return apply(INDEX_SELECT, x, spread, dim=dim, shape=shape)
+
+
+def nonzero(x):
+    return K.nonzero(x)
 
 
 # ---- in place ---------------------------------------------------------------------------------
@@ -617,9 +960,9 @@ def _region_view(t, region):
 
 
 def _no_create_graph(name):
-    if grad_state.enabled:
-        raise NotImplementedError(f"create_graph=True through {name} (an in-place write into a "
-                                  f"view) is not supported yet")
+    if differentiable_rules():
+        raise NotImplementedError(f"create_graph=True or forward mode through {name} (an in-place "
+                                  f"write into a view) is not supported yet")
 
 
 def _copy_slices_base_grad(g, out, region):
@@ -723,7 +1066,7 @@ def _keepdim_shape(shape, dims):
 def _spread(g, dims, shape):
     """g, the gradient of a reduction over dims, laid back over the reduced input's shape."""
     kept = _keepdim_shape(shape, dims)
-    if grad_state.enabled or not g._a.flags.c_contiguous:  # differentiable (create_graph)
+    if differentiable_rules() or not g._a.flags.c_contiguous:
         return expand(reshape(g, kept), shape)
     spread = Tensor(_broadcast_view(g._a.reshape(kept), shape), g.dtype)  # the same, cheaply
     spread._p = g._p
@@ -1072,7 +1415,7 @@ def _join_forward(*xs, dim, sizes, new_axis):
     out = empty_like_shape(tuple(shape), xs[0].dtype)
     start = 0
     for x, n in zip(xs, sizes):
-        part = (slice(None),) * dim + ((start if new_axis else slice(start, start + n)),)
+        part = (slice(None),) * dim + ((start if new_axis else slice(start, start + n)), Ellipsis)
         K.copy_into(out._view(out._a[part]), x)
         start += n
     return out
@@ -1118,3 +1461,117 @@ def stack(tensors, dim=0):
 
 def cat(tensors, dim=0):
     return _join("cat", tensors, dim, False)
+
+
+# ---- fused activations and losses -------------------------------------------------------------
+# softmax, log_softmax and cross entropy run fused C kernels (csrc/nn.c) both ways; while a
+# backward records its own graph (create_graph), their rules use differentiable ops instead.
+# The kernels read g as the forward's dtype: an upstream gradient may come in another (a cast's
+# rule passes its g through unchanged).
+def _softmax_backward(g, out, dim):
+    """out * (g - sum(g * out)) along dim. The Jacobian is symmetric, so this is the JVP too."""
+    if differentiable_rules():
+        return out * (g - sum(g * out, dim, True))
+    return K.softmax_backward(C.FG_SOFTMAX, cast(g, out.dtype), out, dim)
+
+
+def _log_softmax_backward(g, out, dim):
+    if differentiable_rules():
+        return g - exp(out) * sum(g, dim, True)
+    return K.softmax_backward(C.FG_LOG_SOFTMAX, cast(g, out.dtype), out, dim)
+
+
+SOFTMAX = Op("SoftmaxBackward0", lambda x, dim: K.softmax(C.FG_SOFTMAX, x, dim), _softmax_backward,
+             save_inputs=False, save_output=True,
+             jvp=lambda op, tangents, out, x, dim: _softmax_backward(tangents[0], out, dim))
+LOG_SOFTMAX = Op("LogSoftmaxBackward0", lambda x, dim: K.softmax(C.FG_LOG_SOFTMAX, x, dim),
+                 _log_softmax_backward, save_inputs=False, save_output=True,
+                 jvp=lambda op, tangents, out, x, dim: tangents[0] - sum(exp(out) * tangents[0], dim, True))
+
+
+def _softmax(op, name, x, dim, dtype):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}")
+    if dtype is not None:
+        x = cast(x, _dtype.to_dtype(dtype))
+    if not x.dtype.is_floating_point:
+        raise NotImplementedError(f"{name}(): not implemented for dtype {x.dtype!r}")
+    return apply(op, x, dim=normalize_dim(dim, x.ndim, name))
+
+
+def softmax(x, dim, dtype=None):
+    return _softmax(SOFTMAX, "softmax", x, dim, dtype)
+
+
+def log_softmax(x, dim, dtype=None):
+    return _softmax(LOG_SOFTMAX, "log_softmax", x, dim, dtype)
+
+
+def _reduce_loss(loss, reduction, count):
+    """The per-element losses as reduction ("mean", "sum" or "none") asks: the mean divides by
+    count (an int or a 0-d tensor)."""
+    if reduction == "none":
+        return loss
+    total = sum(loss)
+    return total / count if reduction == "mean" else total
+
+
+def _nll_forward(x, target, axis, reduction, ignore_index):
+    loss, counted = K.cross_entropy(x, target, axis, ignore_index)
+    return _reduce_loss(loss, reduction, counted)
+
+
+def _nll_slope(x, target, axis, ignore_index):
+    """From differentiable ops: softmax(x) - onehot(target), each position's loss's derivative
+    along the class axis, and where the target counts (is not ignore_index)."""
+    t = unsqueeze(target, axis)
+    classes = K.arange(x._a.shape[axis], 0, 1, int64)
+    classes = reshape(classes, (-1,) + (1,) * (x.ndim - axis - 1))
+    return softmax(x, axis) - cast(eq(classes, t), x.dtype), ne(t, ignore_index)
+
+
+def _nll_backward(g, out, x, target, axis, reduction, ignore_index):
+    if not differentiable_rules():
+        return K.cross_entropy_backward(cast(g, x.dtype), x, target, axis, ignore_index,
+                                        reduction == "mean")
+    slope, counts = _nll_slope(x, target, axis, ignore_index)
+    if reduction == "none":
+        g = unsqueeze(g, axis)
+    elif reduction == "mean":
+        g = g / sum(counts)
+    return where(counts, slope * g, 0.0)  # where, not a product: g may be inf (nothing counted)
+
+
+def _nll_jvp(op, tangents, out, x, target, axis, reduction, ignore_index):
+    slope, counts = _nll_slope(x, target, axis, ignore_index)
+    per_position = sum(where(counts, slope * tangents[0], 0.0), axis)
+    return _reduce_loss(per_position, reduction, sum(counts))
+
+
+# cross_entropy as one node: log-softmax and the negative log likelihood fused. torch names the
+# node after the likelihood, NllLoss2DBackward0 for inputs of more than two dimensions.
+NLL_LOSS = Op("NllLossBackward0", _nll_forward, _nll_backward, None, needs=((0, 1), ()),
+              jvp=_nll_jvp)
+NLL_LOSS_2D = Op("NllLoss2DBackward0", _nll_forward, _nll_backward, None, needs=((0, 1), ()),
+                 jvp=_nll_jvp)
+
+
+def _mse_forward(x, y, reduction):
+    d = K.elementwise(C.FG_SUB, x.dtype, x.dtype, (x, y))
+    return _reduce_loss(K.elementwise(C.FG_MUL, x.dtype, x.dtype, (d, d)), reduction, d._a.size)
+
+
+def _mse_backward(g, out, x, y, reduction):
+    d = x - y
+    return d * (g * 2 / d._a.size if reduction == "mean" else g * 2)
+
+
+def _mse_jvp(op, tangents, out, x, y, reduction):
+    tx, ty = tangents
+    dt = -ty if tx is None else tx if ty is None else tx - ty
+    d = x - y
+    return _reduce_loss(2 * d * dt, reduction, d._a.size)
+
+
+MSE_LOSS = Op("MseLossBackward0", _mse_forward, _mse_backward,
+              lambda g, out, x, y, reduction: -_mse_backward(g, out, x, y, reduction), jvp=_mse_jvp)

@@ -279,6 +279,21 @@ class Tensor:
     def __setitem__(self, key, value):
         _ops.setitem(self, key, value)
 
+    def index_select(self, dim, index):
+        return _ops.index_select(self, dim, index)
+
+    def gather(self, dim, index):
+        return _ops.gather(self, dim, index)
+
+    def scatter_add(self, dim, index, src):
+        return _ops.scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim, index, src):
+        return _ops.scatter_add_(self, dim, index, src)
+
+    def nonzero(self):
+        return _ops.nonzero(self)
+
     # ---- arithmetic ------------------------------------------------------------------------
     def __add__(self, other): return _ops.add(self, other)
     def __radd__(self, other): return _ops.add(other, self)
@@ -306,8 +321,8 @@ class Tensor:
     def __imul__(self, other): return _ops.mul_(self, other)
     def __itruediv__(self, other): return _ops.div_(self, other)
 
-    def add(self, other): return _ops.add(self, other)
-    def sub(self, other): return _ops.sub(self, other)
+    def add(self, other, *, alpha=1): return _ops.add(self, _scaled(other, alpha))
+    def sub(self, other, *, alpha=1): return _ops.sub(self, _scaled(other, alpha))
     def mul(self, other): return _ops.mul(self, other)
     def div(self, other): return _ops.div(self, other)
     def pow(self, other): return _ops.pow(self, other)
@@ -335,15 +350,28 @@ class Tensor:
     def tanh(self): return _ops.tanh(self)
     def sigmoid(self): return _ops.sigmoid(self)
     def relu(self): return _ops.relu(self)
+    def softmax(self, dim, dtype=None): return _ops.softmax(self, dim, dtype)
+    def log_softmax(self, dim, dtype=None): return _ops.log_softmax(self, dim, dtype)
 
     # ---- in place --------------------------------------------------------------------------
-    def add_(self, other): return _ops.add_(self, other)
-    def sub_(self, other): return _ops.sub_(self, other)
+    def add_(self, other, *, alpha=1): return _ops.add_(self, _scaled(other, alpha))
+    def sub_(self, other, *, alpha=1): return _ops.sub_(self, _scaled(other, alpha))
     def mul_(self, other): return _ops.mul_(self, other)
     def div_(self, other): return _ops.div_(self, other)
     def copy_(self, src): return _ops.copy_(self, src)
     def zero_(self): return _ops.fill_(self, 0)
     def fill_(self, value): return _ops.fill_(self, value)
+
+    # self + value * t1 * t2 and self + value * t1 / t2, multiplied in torch's order
+    def addcmul_(self, t1, t2, *, value=1): return _ops.add_(self, _ops.mul(_scaled(t1, value), t2))
+    def addcdiv_(self, t1, t2, *, value=1): return _ops.add_(self, _ops.div(_scaled(t1, value), t2))
+
+    def lerp_(self, end, weight):
+        """self + weight * (end - self), for a number weight, in torch's two forms (the second
+        is exact at weight 1)."""
+        if abs(weight) < 0.5:
+            return _ops.add_(self, _ops.mul(_ops.sub(end, self), weight))
+        return _ops.copy_(self, _ops.sub(end, _ops.mul(_ops.sub(end, self), 1 - weight)))
 
     # ---- reductions ------------------------------------------------------------------------
     def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
@@ -369,6 +397,13 @@ class Tensor:
 
     def norm(self, p="fro", dim=None, keepdim=False):
         return _ops.norm(self, p, dim, keepdim)
+
+
+def _scaled(other, alpha):
+    """alpha * other, for the `alpha=` and `value=` arguments of add, sub, addcmul_, ..."""
+    if alpha == 1:
+        return other
+    return _ops.mul(other, alpha) if isinstance(other, Tensor) else other * alpha
 
 
 def empty_like_shape(shape, dtype):

@@ -166,3 +166,102 @@ def bmm(a, b):
 def copy(x, out_dtype):
     convert = {np.bool_: bool, np.int64: int, np.float32: float, np.float64: float}[np.dtype(out_dtype).type]
     return elementwise(lambda v: convert(v) if out_dtype != np.bool_ else v != 0, x, out_dtype=out_dtype)
+
+
+# ---- softmax, log-softmax and cross entropy along one axis ----------------------------------
+def along_axis(fn, axis, *arrays):
+    """out = fn(row of each array) for every row along `axis` (arrays of one shape)."""
+    moved = [np.moveaxis(a, axis, -1) for a in arrays]
+    out = np.empty(moved[0].shape, arrays[0].dtype)
+    for o in np.ndindex(*moved[0].shape[:-1]) if moved[0].shape[-1] else ():
+        out[o] = fn(*([_scalar(v) for v in m[o]] for m in moved))
+    return np.moveaxis(out, -1, axis)
+
+
+def softmax_row(row):
+    top = max(row)  # exp(v - top) <= 1: the same values, without overflow
+    exps = [math.exp(v - top) for v in row]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+def log_softmax_row(row):
+    top = max(row)
+    log_total = math.log(sum(math.exp(v - top) for v in row))
+    return [v - top - log_total for v in row]
+
+
+def softmax_backward_row(g, y):
+    dot = sum(a * b for a, b in zip(g, y))
+    return [b * (a - dot) for a, b in zip(g, y)]
+
+
+def log_softmax_backward_row(g, y):
+    total = sum(g)
+    return [a - math.exp(b) * total for a, b in zip(g, y)]
+
+
+def cross_entropy(x, target, axis, ignore_index):
+    """-log_softmax(x)[target] at each position off the class axis; 0 where ignored."""
+    moved = np.moveaxis(x, axis, -1)
+    out = np.empty(target.shape, x.dtype)
+    for o in np.ndindex(*target.shape):
+        t = int(target[o])
+        out[o] = 0.0 if t == ignore_index else -log_softmax_row([_scalar(v) for v in moved[o]])[t]
+    return out
+
+
+def cross_entropy_backward(g, x, target, axis, ignore_index, scale):
+    """(softmax(x) - onehot(target)) * g * scale along the class axis; 0 where ignored."""
+    moved = np.moveaxis(x, axis, -1)
+    out = np.empty(moved.shape, x.dtype)
+    g = np.broadcast_to(g, target.shape)
+    for o in np.ndindex(*target.shape):
+        t = int(target[o])
+        probs = softmax_row([_scalar(v) for v in moved[o]])
+        out[o] = [0.0 if t == ignore_index else (p - (j == t)) * _scalar(g[o]) * scale
+                  for j, p in enumerate(probs)]
+    return np.moveaxis(out, -1, axis)
+
+
+# ---- indexing ---------------------------------------------------------------------------------
+def _along(i, dim, j):
+    return i[:dim] + (int(j),) + i[dim + 1:]
+
+
+def gather(x, dim, index):
+    """out[i] = x[i with i[dim] = index[i]]."""
+    out = np.empty(index.shape, x.dtype)
+    for i in np.ndindex(*index.shape):
+        out[i] = x[_along(i, dim, index[i])]
+    return out
+
+
+def scatter(out, dim, index, src, accumulate):
+    """out[i with i[dim] = index[i]] = src[i] (or += src[i]), in index order, on a copy of out."""
+    out = out.copy()
+    for i in np.ndindex(*index.shape):
+        j = _along(i, dim, index[i])
+        out[j] = (out[j] + src[i] if out.dtype != np.bool_ else out[j] or src[i]) if accumulate else src[i]
+    return out
+
+
+def flat_index(indices, sizes):
+    """The row-major position, in an array of shape `sizes`, of each broadcast tuple of indices
+    (negative ones counted from the end)."""
+    shape = np.broadcast_shapes(*(i.shape for i in indices))
+    views = [np.broadcast_to(i, shape) for i in indices]
+    out = np.empty(shape, np.int64)
+    for o in np.ndindex(*shape):
+        acc = 0
+        for v, n in zip(views, sizes):
+            j = int(v[o])
+            acc = acc * n + (j + n if j < 0 else j)
+        out[o] = acc
+    return out
+
+
+def nonzero(x):
+    """The coordinates of x's nonzero elements, row-major, as a (count, ndim) int64 array."""
+    rows = [idx for idx in np.ndindex(*x.shape) if x[idx] != 0]
+    return np.array(rows, np.int64).reshape(len(rows), x.ndim)

@@ -305,3 +305,57 @@ def test_products_of_record_fields():
     rec["a"] = [1.0, 2.0, 3.0, 4.0]
     a = fg.from_numpy(rec["a"])
     assert fg.dot(a, a).item() == 30.0
+
+
+# ---- fastgrad.nn.functional errors ------------------------------------------------------------
+def test_nn_functional_errors_name_the_op_and_shapes():
+    import fastgrad.nn.functional as F
+    x = fg.zeros(3, 5)
+    with pytest.raises(IndexError, match=r"^Target 7 is out of bounds\.$"):
+        F.cross_entropy(x, fg.tensor([1, 7, 9]))
+    with pytest.raises(ValueError, match=r"batch_size \(3\) to match target batch_size \(2\)\. "
+                                         r"\(input of shape \(3, 5\), target of shape \(2,\)\)"):
+        F.cross_entropy(x, fg.tensor([1, 0]))
+    with pytest.raises(RuntimeError, match=r"Expected target size \[2, 3\], got \[2, 4\] \(input "
+                                           r"of shape \(2, 5, 3\), target of shape \(2, 4\)\)"):
+        F.cross_entropy(fg.zeros(2, 5, 3), fg.zeros(2, 4, dtype=fg.int64))
+    with pytest.raises(ValueError, match=r"0-d"):
+        F.cross_entropy(fg.tensor(1.0), fg.tensor(0))
+    with pytest.raises(RuntimeError, match=r"target dtype to be torch.int64.*torch.bool"):
+        F.cross_entropy(x, fg.tensor([True, False, True]))
+    with pytest.raises(NotImplementedError, match="class probabilities"):
+        F.cross_entropy(x, fg.zeros(3, 5))
+    with pytest.raises(NotImplementedError, match="weight"):
+        F.cross_entropy(x, fg.tensor([1, 0, 2]), weight=fg.ones(5))
+    with pytest.raises(NotImplementedError, match="not implemented for dtype torch.int64"):
+        F.cross_entropy(fg.zeros(3, 5, dtype=fg.int64), fg.tensor([1, 0, 2]))
+    with pytest.raises(TypeError, match=r"cross_entropy\(\): argument 'target' must be Tensor"):
+        F.cross_entropy(x, [1, 0, 2])
+    with pytest.raises(NotImplementedError, match=r"softmax\(\): not implemented for dtype torch.int64"):
+        fg.softmax(fg.tensor([1, 2]), 0)
+    with pytest.raises(IndexError, match=r"log_softmax\(\): Dimension out of range \(expected to "
+                                         r"be in range of \[-2, 1\], but got 2\)"):
+        x.log_softmax(2)
+    with pytest.raises(NotImplementedError, match=r"mse_loss\(\): not implemented for dtype torch.int64"):
+        F.mse_loss(fg.tensor([1, 2]), fg.tensor([1, 2]))
+    with pytest.raises(RuntimeError, match=r"mse_loss: .*\(shapes \(3, 5\) and \(4, 5\)\)"), \
+            pytest.warns(UserWarning, match=r"target size \(torch.Size\(\[4, 5\]\)\)"):
+        F.mse_loss(x, fg.zeros(4, 5))
+    with pytest.raises(ValueError, match="^sum_all is not a valid value for reduction$"):
+        F.mse_loss(x, x, reduction="sum_all")
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        F.relu(fg.zeros(3, requires_grad=True), inplace=True)
+
+
+def test_nn_functional_is_reachable_as_in_torch():
+    import fastgrad.nn.functional as F
+    x = fg.tensor([[1.0, 2.0], [3.0, 5.0]])
+    assert F.softmax(x, 1).tolist() == fg.softmax(x, 1).tolist() == x.softmax(1).tolist()
+    assert F.log_softmax(x, 0).tolist() == fg.log_softmax(x, 0).tolist() == x.log_softmax(0).tolist()
+    assert F.relu(x - 2).tolist() == fg.relu(x - 2).tolist() and F.sigmoid(x).tolist() == fg.sigmoid(x).tolist()
+    assert fg.nn.functional is F
+
+
+def test_stack_of_0d_tensors():
+    x = fg.tensor(2.0)
+    assert fg.stack([x * x, x + 1]).tolist() == [4.0, 3.0]

@@ -334,3 +334,9 @@ def test_grad_accumulation_into_overlapping_or_broadcast_grads():
     y.grad = fg.zeros(1).expand(3)
     with pytest.raises(RuntimeError, match="single memory location"):
         (y * fg.tensor([1.0, 2.0, 3.0])).sum().backward()
+
+
+def test_root_gradient_of_another_dtype_is_cast():
+    x = fg.tensor([1.0, -1.0, 2.0], requires_grad=True)
+    x.relu().backward(fg.tensor([1.0, 1.0, 1.0], dtype=fg.float64))
+    assert x.grad.dtype is fg.float32 and x.grad.tolist() == [1.0, 0.0, 1.0]

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import fastgrad as fg
+import fastgrad.nn.functional as F
 from gradcheck import gradcheck
 
 R = np.random.default_rng(1)
@@ -168,3 +169,59 @@ def test_norm_at_origin_has_zero_gradient():
     x = fg.zeros(3, requires_grad=True)
     x.norm().backward()
     assert x.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+# ---- fused activations and losses (fastgrad.nn.functional) -----------------------------------
+TARGET = fg.tensor([2, 0, 4])            # classes of 3 rows of 5 logits
+TARGET_3D = fg.tensor([[1, 0], [3, 3]])  # (N, d1) classes of logits (N, C, d1) = (2, 4, 2)
+IGNORED = fg.tensor([2, -100, 4])        # the middle row counts for nothing
+NN = [
+    ("softmax dim 1", lambda x: F.softmax(x, dim=1), arr(3, 4)),
+    ("softmax dim 0", lambda x: F.softmax(x, dim=0), arr(3, 4)),
+    ("softmax 3-D middle", lambda x: x.softmax(1), arr(2, 3, 4)),
+    ("softmax transposed", lambda x: fg.softmax(x.T, -1), arr(3, 4)),
+    ("softmax 0-d", lambda x: F.softmax(x, 0) * x, arr()),
+    ("log_softmax dim 1", lambda x: F.log_softmax(x, dim=1), arr(3, 4)),
+    ("log_softmax dim 0", lambda x: F.log_softmax(x, dim=0), arr(3, 4)),
+    ("log_softmax 3-D last", lambda x: x.log_softmax(-1), arr(2, 3, 4)),
+    ("log_softmax large", lambda x: F.log_softmax(x * 300, dim=1), arr(3, 4)),
+    ("cross_entropy mean", lambda x: F.cross_entropy(x, TARGET), arr(3, 5)),
+    ("cross_entropy sum", lambda x: F.cross_entropy(x, TARGET, reduction="sum"), arr(3, 5)),
+    ("cross_entropy none", lambda x: F.cross_entropy(x, TARGET, reduction="none"), arr(3, 5)),
+    ("cross_entropy transposed", lambda x: F.cross_entropy(x.T, TARGET), arr(5, 3)),
+    ("cross_entropy ignored", lambda x: F.cross_entropy(x, IGNORED), arr(3, 5)),
+    ("cross_entropy unbatched", lambda x: F.cross_entropy(x, fg.tensor(3)), arr(5)),
+    ("cross_entropy 3-D", lambda x: F.cross_entropy(x, TARGET_3D), arr(2, 4, 2)),
+    ("cross_entropy 3-D none", lambda x: F.cross_entropy(x, TARGET_3D, reduction="none"), arr(2, 4, 2)),
+    ("relu", F.relu, away_from_zero(3, 4)),
+    ("sigmoid", F.sigmoid, arr(3, 4)),
+]
+
+
+@pytest.mark.parametrize("name,fn,x", NN, ids=[u[0] for u in NN])
+def test_nn_functional(name, fn, x):
+    gradcheck(fn, x)
+
+
+MSE = [("mean", "mean", arr(3, 4), arr(3, 4)), ("sum", "sum", arr(3, 4), arr(3, 4)),
+       ("none", "none", arr(3, 4), arr(3, 4)), ("broadcast", "mean", arr(3, 4), arr(4))]
+
+
+@pytest.mark.parametrize("name,reduction,a,b", MSE, ids=[m[0] for m in MSE])
+def test_mse_loss(name, reduction, a, b, recwarn):
+    gradcheck(lambda x, y: F.mse_loss(x, y, reduction=reduction), a, b)
+
+
+@pytest.mark.parametrize("name,fn,x", NN[:-2], ids=[u[0] for u in NN[:-2]])
+def test_composed_rules_equal_the_fused_kernels(name, fn, x):
+    """While a backward records its graph (create_graph) the rules use differentiable ops in
+    place of the fused kernels: the same gradients."""
+    grads = []
+    for create_graph in (False, True):
+        t = fg.tensor(x, requires_grad=True)
+        out = fn(t)
+        v = fg.tensor(np.random.default_rng(3).uniform(0.5, 1.5, tuple(out.shape)))
+        (g,) = fg.autograd.grad(out, t, v, create_graph=create_graph)
+        assert g.requires_grad is create_graph
+        grads.append(g.detach().numpy())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12, atol=1e-14)

@@ -422,3 +422,227 @@ def test_gradient_through_a_threaded_broadcast_sum():
     x = fg.ones(2, 1, requires_grad=True)
     (x * fg.ones(2, 300000)).sum().backward()
     assert x.grad.tolist() == [[300000.0], [300000.0]]
+
+
+# ---- softmax, log-softmax and cross entropy (csrc/nn.c) -----------------------------------------
+SOFTMAX_CODES = {"softmax": lib.FG_SOFTMAX, "log_softmax": lib.FG_LOG_SOFTMAX}
+SOFTMAX_ROWS = {"softmax": ref.softmax_row, "log_softmax": ref.log_softmax_row}
+SOFTMAX_BACKWARD_ROWS = {"softmax": ref.softmax_backward_row,
+                         "log_softmax": ref.log_softmax_backward_row}
+AXIS_CASES = [((7,), 0), ((3, 4), 0), ((3, 4), 1), ((2, 3, 5), 0), ((2, 3, 5), 1), ((2, 3, 5), 2),
+              ((1, 1), 1), ((0, 3), 1), ((3, 0), 1)]
+
+
+def laid_out_any(a, layout):
+    """laid_out, leaving 0-d arrays 0-d."""
+    return a if a.ndim == 0 else laid_out(a, layout)
+
+
+@pytest.mark.parametrize("name", sorted(SOFTMAX_CODES))
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape,axis", AXIS_CASES, ids=str)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_softmax(rng, name, dtype, shape, axis, layout):
+    a = laid_out(values(rng, shape, dtype, -5, 5), layout)
+    got = K.softmax(SOFTMAX_CODES[name], fgt(a), axis)
+    assert_close(got, ref.along_axis(SOFTMAX_ROWS[name], axis, a), dtype)
+
+
+@pytest.mark.parametrize("name", sorted(SOFTMAX_CODES))
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape,axis", AXIS_CASES, ids=str)
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "sliced"])
+def test_softmax_backward(rng, name, dtype, shape, axis, layout):
+    y = ref.along_axis(SOFTMAX_ROWS[name], axis, values(rng, shape, dtype, -5, 5))
+    y = laid_out(np.ascontiguousarray(y), layout)
+    g = laid_out(values(rng, shape, dtype), "reversed")
+    got = K.softmax_backward(SOFTMAX_CODES[name], fgt(g), fgt(y), axis)
+    assert_close(got, ref.along_axis(SOFTMAX_BACKWARD_ROWS[name], axis, g, y), dtype)
+
+
+@pytest.mark.parametrize("name", sorted(SOFTMAX_CODES))
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_softmax_of_a_scalar(name, dtype):
+    got = K.softmax(SOFTMAX_CODES[name], fgt(np.array(2.5, dtype)), 0)
+    assert_close(got, np.array(ref.along_axis(SOFTMAX_ROWS[name], 0, np.array([2.5], dtype))[0]), dtype)
+
+
+CE_CASES = [((4, 5), 1), ((5,), 0), ((2, 4, 3), 1), ((2, 3, 2, 2), 1), ((3, 1), 1), ((0, 3), 1)]
+
+
+def class_targets(rng, shape, axis, ignore_index=-100):
+    """Random class indices, one per position off the class axis, every third one ignored."""
+    target = np.asarray(rng.integers(0, shape[axis], shape[:axis] + shape[axis + 1:]), np.int64)
+    target.reshape(-1)[::3] = ignore_index
+    return target
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape,axis", CE_CASES, ids=str)
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "reversed"])
+def test_cross_entropy(rng, dtype, shape, axis, layout):
+    x = laid_out(values(rng, shape, dtype, -5, 5), layout)
+    target = class_targets(rng, shape, axis)
+    loss, counted = K.cross_entropy(fgt(x), fgt(laid_out_any(target, layout)), axis, -100)
+    assert_close(loss, ref.cross_entropy(x, target, axis, -100), dtype)
+    assert counted == int((target != -100).sum())
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape,axis", CE_CASES, ids=str)
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "reversed"])
+@pytest.mark.parametrize("mean", [False, True])
+@pytest.mark.parametrize("reduced", [False, True])
+def test_cross_entropy_backward(rng, dtype, shape, axis, layout, mean, reduced):
+    """The upstream gradient per position (reduction "none") or one for all (a reduced loss)."""
+    x = laid_out(values(rng, shape, dtype, -5, 5), layout)
+    target = class_targets(rng, shape, axis, ignore_index=1)
+    g = values(rng, () if reduced else target.shape, dtype)
+    got = K.cross_entropy_backward(fgt(laid_out_any(g, "reversed")), fgt(x), fgt(target), axis, 1, mean)
+    counted = int((target != 1).sum())
+    scale = 1 / counted if mean and counted else 1
+    assert_close(got, ref.cross_entropy_backward(g, x, target, axis, 1, scale), dtype)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_logits_of_a_thousand_stay_finite(dtype):
+    x = np.array([[1000, -1000, 0], [-1000, -1000, -1000], [1000, 1000, -1000]], dtype)
+    target = np.array([1, 0, 2], np.int64)
+    for name in SOFTMAX_CODES:
+        got = K.softmax(SOFTMAX_CODES[name], fgt(x), 1)
+        assert np.isfinite(got.numpy()).all()
+        assert_close(got, ref.along_axis(SOFTMAX_ROWS[name], 1, x), dtype)
+    loss, _ = K.cross_entropy(fgt(x), fgt(target), 1, -100)
+    assert_close(loss, ref.cross_entropy(x, target, 1, -100), dtype)
+    grad = K.cross_entropy_backward(fgt(np.array(1.0, dtype)), fgt(x), fgt(target), 1, -100, True)
+    assert np.isfinite(grad.numpy()).all()
+    assert_close(grad, ref.cross_entropy_backward(np.array(1.0), x, target, 1, -100, 1 / 3), dtype)
+
+
+def test_nan_logits_propagate():
+    x = np.array([[np.nan, 1.0], [0.0, 1.0]])
+    got = K.softmax(lib.FG_SOFTMAX, fgt(x), 1).numpy()
+    assert np.isnan(got[0]).all() and np.isfinite(got[1]).all()
+
+
+def test_cross_entropy_checks_every_target_before_writing(rng):
+    """The first target out of range, in order, is reported, and the loss is left untouched."""
+    from fastgrad._fastgrad_c import ffi
+    x = values(rng, (4, 3), np.float64)
+    target = np.array([1, 7, -1, 2], np.int64)
+    loss = np.full(4, 123.0)
+    info = ffi.new("int64_t *")
+    strides = [8, 0] + list(x.strides) + [8, 0]
+    status = lib.fg_cross_entropy(lib.FG_FLOAT64, 2, [4, 3], strides, 1, -100, fgt(loss)._ptr,
+                                  fgt(x)._ptr, fgt(target)._ptr, info)
+    assert (status, info[0]) == (lib.FG_EINDEX, 7)
+    assert (loss == 123.0).all()
+    with pytest.raises(IndexError, match=r"^Target -1 is out of bounds\.$"):
+        K.cross_entropy(fgt(x), fgt(np.array([0, -1, 9, 0])), 1, -100)
+    with pytest.raises(IndexError):
+        K.cross_entropy_backward(fgt(np.array(1.0)), fgt(x), fgt(target), 1, -100, False)
+
+
+@pytest.mark.parametrize("shape", [(70000, 3), (40, 2000), (3, 50, 600)])
+def test_fused_kernels_agree_across_thread_counts(rng, shape):
+    """Enough work for threads to split the rows (many short ones, or few long ones): each row
+    is computed alike on any thread."""
+    x = values(rng, shape, np.float64)
+    target = class_targets(rng, x.shape, 1)
+    g = values(rng, target.shape, np.float64)
+    threads = fg.get_num_threads()
+    results = []
+    try:
+        for n in (1, 2):
+            fg.set_num_threads(n)
+            results.append([K.softmax(lib.FG_SOFTMAX, fgt(x), 1).numpy(),
+                            K.cross_entropy(fgt(x), fgt(target), 1, -100)[0].numpy(),
+                            K.cross_entropy_backward(fgt(g), fgt(x), fgt(target), 1, -100, True).numpy()])
+    finally:
+        fg.set_num_threads(threads)
+    for one, two in zip(*results):
+        np.testing.assert_array_equal(one, two)
+    rows = slice(0, 50)  # a sample of rows against the loops
+    assert_close(results[0][1][rows], ref.cross_entropy(x[rows], target[rows], 1, -100), np.float64)
+
+
+# ---- indexing: gather, scatter, flat indices, nonzero -------------------------------------------
+ALL_DTYPES = FLOATS + [np.int64, np.bool_]
+ALONG = [((4,), 0, (6,)), ((3, 4), 1, (3, 5)), ((3, 4), 0, (2, 4)), ((2, 3, 4), 1, (2, 5, 3)),
+         ((2, 3, 4), 2, (1, 2, 4)), ((3, 0), 0, (2, 0))]
+
+
+def _index(rng, shape, size, layout):
+    return laid_out(rng.integers(0, size, shape).astype(np.int64), layout)
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+@pytest.mark.parametrize("x_shape,dim,index_shape", ALONG)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_gather(rng, dtype, x_shape, dim, index_shape, layout):
+    x = laid_out(values(rng, x_shape, dtype), layout)
+    index = _index(rng, index_shape, max(x_shape[dim], 1), layout)
+    out = fg.empty(index_shape, dtype=fg.tensor(x).dtype)
+    K.gather(out, fgt(x), dim, fgt(index))
+    assert_close(out, ref.gather(x, dim, index), dtype)
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+@pytest.mark.parametrize("code", ["FG_SCATTER_ADD", "FG_SCATTER_ASSIGN"])
+@pytest.mark.parametrize("x_shape,dim,index_shape", ALONG)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_scatter(rng, dtype, code, x_shape, dim, index_shape, layout):
+    index_shape = tuple(min(i, x) if d != dim else i for d, (i, x) in enumerate(zip(index_shape, x_shape)))
+    out = values(rng, x_shape, dtype)
+    src = laid_out(values(rng, index_shape, dtype), layout)
+    index = _index(rng, index_shape, max(x_shape[dim], 1), layout)  # repeats: they accumulate
+    want = ref.scatter(out, dim, index, src, code == "FG_SCATTER_ADD")
+    target = laid_out(out.copy(), layout)
+    K.scatter(getattr(lib, code), fgt(target), dim, fgt(index), fgt(src))
+    assert_close(target, want, dtype)
+
+
+@pytest.mark.parametrize("kernel", ["gather", "scatter"])
+@pytest.mark.parametrize("bad", [3, -1, 100])
+def test_index_out_of_bounds_writes_nothing(kernel, bad):
+    x = np.arange(6.0).reshape(2, 3)
+    index = np.array([[0, 1], [bad, 2]])
+    out = np.full((2, 2) if kernel == "gather" else (2, 3), -7.0)
+    with pytest.raises(IndexError, match=f"^bad {bad}$"):
+        if kernel == "gather":
+            K.gather(fgt(out), fgt(x), 1, fgt(index), lambda i: IndexError(f"bad {i}"))
+        else:
+            K.scatter(lib.FG_SCATTER_ADD, fgt(out), 1, fgt(index), fgt(x[:, :2]),
+                      lambda i: IndexError(f"bad {i}"))
+    assert (out == -7.0).all()
+
+
+@pytest.mark.parametrize("shapes,sizes", [([(4,)], [5]), ([(3, 1), (4,)], [3, 4]),
+                                          ([(2, 3), (3,), ()], [2, 5, 3]), ([(0,), (1,)], [2, 2])])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_index_fold(rng, shapes, sizes, layout):
+    indices = [laid_out(rng.integers(-n, n, s).astype(np.int64), layout) for s, n in zip(shapes, sizes)]
+    shape = np.broadcast_shapes(*shapes)
+    out = fg.zeros(shape, dtype=fg.int64)
+    for index, n in zip(indices, sizes):
+        K.index_fold(out, fgt(index), n, None)
+    assert_close(out, ref.flat_index(indices, sizes), np.int64)
+
+
+def test_index_fold_rejects_out_of_bounds_first_in_order():
+    out = fg.zeros(4, dtype=fg.int64)
+    with pytest.raises(IndexError, match="^bad 5$"):
+        K.index_fold(out, fgt(np.array([0, 5, -4, 7])), 4, lambda i: IndexError(f"bad {i}"))
+    assert out.tolist() == [0, 0, 0, 0]
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+@pytest.mark.parametrize("shape", [(), (0,), (7,), (3, 4), (2, 1, 5), (2, 0, 3)])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_nonzero(rng, dtype, shape, layout):
+    x = values(rng, shape, dtype, -1, 1)
+    if np.dtype(dtype).kind == "f":
+        x = np.where(rng.random(shape) < 0.4, 0, x).astype(dtype)
+    x = laid_out(x, layout)
+    assert_close(K.nonzero(fgt(x)), ref.nonzero(x), np.int64)
+

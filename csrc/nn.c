@@ -1,0 +1,291 @@
+/* Softmax, log-softmax and cross entropy along one axis of a strided tensor, and their backward
+ * passes: the fused kernels of fastgrad.nn.functional. Each row's largest element is subtracted
+ * before exponentiating, so no finite input overflows; sums of exponentials are doubles. */
+#include <math.h>
+#include <stdint.h>
+#include "internal.h"
+
+/* A kernel visits every position off the axis (fg_iterate over the other dimensions) and, at
+ * each, walks the k elements along the axis. Operands without the axis (a loss, a target, the
+ * upstream gradient of a loss) have stride 0 along it. */
+typedef struct {
+    int64_t k;                  /* the axis's length */
+    int64_t s[FG_MAX_OPERANDS]; /* each operand's byte stride along the axis */
+    int64_t ignore_index;       /* cross entropy: positions with this target count for nothing */
+    double scale;               /* cross entropy's gradient: 1, or 1 / the targets counted */
+} axis_walk;
+
+#define AT(T, ptr, j, stride) (*(T *)((ptr) + (j) * (stride)))
+
+#define F32_FN(name) name##f
+#define F64_FN(name) name
+
+/* Per dtype T, with F picking the C math function of that type. */
+#define DEFINE_NN(SFX, T, F)                                                                   \
+    /* the largest element of a row of k >= 1 (NaN if any is, as torch) */                     \
+    static inline T row_max_##SFX(const char *x, int64_t k, int64_t sx)                        \
+    {                                                                                          \
+        T m = LOAD(T, x, 0, sx);                                                               \
+        for (int64_t j = 1; j < k; j++) m = MAX_OF(m, LOAD(T, x, j, sx));                      \
+        return m;                                                                              \
+    }                                                                                          \
+    /* the sum of exp(x - max) over the row; each term is also written to e unless e is NULL */ \
+    static inline double row_exp_sum_##SFX(const char *x, int64_t k, int64_t sx, T max, char *e, \
+                                           int64_t se)                                         \
+    {                                                                                          \
+        double total = 0;                                                                      \
+        for (int64_t j = 0; j < k; j++) {                                                      \
+            T v = F(exp)(LOAD(T, x, j, sx) - max);                                             \
+            if (e) AT(T, e, j, se) = v;                                                        \
+            total += v;                                                                        \
+        }                                                                                      \
+        return total;                                                                          \
+    }                                                                                          \
+    /* operands: out, x */                                                                     \
+    static void softmax_##SFX(int64_t n, char **p, const int64_t *s, const void *ctx)          \
+    {                                                                                          \
+        const axis_walk *w = ctx;                                                              \
+        for (int64_t i = 0; i < n && w->k; i++) {                                              \
+            char *out = p[0] + i * s[0];                                                       \
+            const char *x = p[1] + i * s[1];                                                   \
+            T max = row_max_##SFX(x, w->k, w->s[1]);                                           \
+            T inv = (T)(1 / row_exp_sum_##SFX(x, w->k, w->s[1], max, out, w->s[0]));           \
+            for (int64_t j = 0; j < w->k; j++) AT(T, out, j, w->s[0]) *= inv;                  \
+        }                                                                                      \
+    }                                                                                          \
+    /* operands: out, x. (x - max) - log(sum): max + log(sum) would round away log's bits */   \
+    static void log_softmax_##SFX(int64_t n, char **p, const int64_t *s, const void *ctx)      \
+    {                                                                                          \
+        const axis_walk *w = ctx;                                                              \
+        for (int64_t i = 0; i < n && w->k; i++) {                                              \
+            char *out = p[0] + i * s[0];                                                       \
+            const char *x = p[1] + i * s[1];                                                   \
+            T max = row_max_##SFX(x, w->k, w->s[1]);                                           \
+            T lse = (T)log(row_exp_sum_##SFX(x, w->k, w->s[1], max, NULL, 0));                 \
+            for (int64_t j = 0; j < w->k; j++)                                                 \
+                AT(T, out, j, w->s[0]) = (LOAD(T, x, j, w->s[1]) - max) - lse;                 \
+        }                                                                                      \
+    }                                                                                          \
+    /* operands: gx, g, y = softmax's output; gx = y * (g - sum(g * y)) */                     \
+    static void softmax_backward_##SFX(int64_t n, char **p, const int64_t *s, const void *ctx) \
+    {                                                                                          \
+        const axis_walk *w = ctx;                                                              \
+        for (int64_t i = 0; i < n; i++) {                                                      \
+            char *gx = p[0] + i * s[0];                                                        \
+            const char *g = p[1] + i * s[1], *y = p[2] + i * s[2];                             \
+            double dot = 0;                                                                    \
+            for (int64_t j = 0; j < w->k; j++)                                                 \
+                dot += (double)LOAD(T, g, j, w->s[1]) * LOAD(T, y, j, w->s[2]);                \
+            for (int64_t j = 0; j < w->k; j++)                                                 \
+                AT(T, gx, j, w->s[0]) =                                                        \
+                    LOAD(T, y, j, w->s[2]) * (LOAD(T, g, j, w->s[1]) - (T)dot);                \
+        }                                                                                      \
+    }                                                                                          \
+    /* operands: gx, g, y = log-softmax's output; gx = g - exp(y) * sum(g) */                  \
+    static void log_softmax_backward_##SFX(int64_t n, char **p, const int64_t *s,              \
+                                           const void *ctx)                                    \
+    {                                                                                          \
+        const axis_walk *w = ctx;                                                              \
+        for (int64_t i = 0; i < n; i++) {                                                      \
+            char *gx = p[0] + i * s[0];                                                        \
+            const char *g = p[1] + i * s[1], *y = p[2] + i * s[2];                             \
+            double total = 0;                                                                  \
+            for (int64_t j = 0; j < w->k; j++) total += LOAD(T, g, j, w->s[1]);                \
+            for (int64_t j = 0; j < w->k; j++)                                                 \
+                AT(T, gx, j, w->s[0]) =                                                        \
+                    LOAD(T, g, j, w->s[1]) - F(exp)(LOAD(T, y, j, w->s[2])) * (T)total;        \
+        }                                                                                      \
+    }                                                                                          \
+    /* operands: loss, x, target (checked); loss = log(sum(exp(x - max))) - (x[target] - max) */ \
+    static void cross_entropy_##SFX(int64_t n, char **p, const int64_t *s, const void *ctx)    \
+    {                                                                                          \
+        const axis_walk *w = ctx;                                                              \
+        for (int64_t i = 0; i < n; i++) {                                                      \
+            T *loss = (T *)(p[0] + i * s[0]);                                                  \
+            const char *x = p[1] + i * s[1];                                                   \
+            int64_t t = LOAD(int64_t, p[2], i, s[2]);                                          \
+            if (t == w->ignore_index) {                                                        \
+                *loss = 0;                                                                     \
+                continue;                                                                      \
+            }                                                                                  \
+            T max = row_max_##SFX(x, w->k, w->s[1]);                                           \
+            double total = row_exp_sum_##SFX(x, w->k, w->s[1], max, NULL, 0);                  \
+            *loss = (T)(log(total) - (double)(LOAD(T, x, t, w->s[1]) - max));                  \
+        }                                                                                      \
+    }                                                                                          \
+    /* operands: gx, x, target (checked), g; gx = (softmax(x) - onehot(target)) * g * scale */ \
+    static void cross_entropy_backward_##SFX(int64_t n, char **p, const int64_t *s,            \
+                                             const void *ctx)                                  \
+    {                                                                                          \
+        const axis_walk *w = ctx;                                                              \
+        for (int64_t i = 0; i < n; i++) {                                                      \
+            char *gx = p[0] + i * s[0];                                                        \
+            const char *x = p[1] + i * s[1];                                                   \
+            int64_t t = LOAD(int64_t, p[2], i, s[2]);                                          \
+            if (t == w->ignore_index) {                                                        \
+                for (int64_t j = 0; j < w->k; j++) AT(T, gx, j, w->s[0]) = 0;                  \
+                continue;                                                                      \
+            }                                                                                  \
+            double g = LOAD(T, p[3], i, s[3]) * w->scale;                                      \
+            T max = row_max_##SFX(x, w->k, w->s[1]);                                           \
+            T factor = (T)(g / row_exp_sum_##SFX(x, w->k, w->s[1], max, gx, w->s[0]));         \
+            for (int64_t j = 0; j < w->k; j++) AT(T, gx, j, w->s[0]) *= factor;                \
+            AT(T, gx, t, w->s[0]) -= (T)g;                                                     \
+        }                                                                                      \
+    }
+DEFINE_NN(f32, float, F32_FN)
+DEFINE_NN(f64, double, F64_FN)
+
+/* [op][dtype]: the floating dtypes only. */
+static const fg_row_fn softmax_rows[2][4] = {
+    [FG_SOFTMAX] = {NULL, NULL, softmax_f32, softmax_f64},
+    [FG_LOG_SOFTMAX] = {NULL, NULL, log_softmax_f32, log_softmax_f64},
+};
+static const fg_row_fn softmax_backward_rows[2][4] = {
+    [FG_SOFTMAX] = {NULL, NULL, softmax_backward_f32, softmax_backward_f64},
+    [FG_LOG_SOFTMAX] = {NULL, NULL, log_softmax_backward_f32, log_softmax_backward_f64},
+};
+static const fg_row_fn cross_entropy_rows[2][4] = { /* [0]: the loss, [1]: its gradient */
+    {NULL, NULL, cross_entropy_f32, cross_entropy_f64},
+    {NULL, NULL, cross_entropy_backward_f32, cross_entropy_backward_f64},
+};
+
+/* Splits nops rows of ndim strides into each operand's stride along `axis` (in w) and the
+ * geometry of the other dimensions (in g). */
+static int split_axis(int nops, int ndim, const int64_t *shape, const int64_t *strides, int axis,
+                      fg_geometry *g, axis_walk *w)
+{
+    if (ndim < 1 || ndim > FG_MAX_DIMS || axis < 0 || axis >= ndim) return FG_EDIMS;
+    int64_t other_shape[FG_MAX_DIMS], other_strides[FG_MAX_OPERANDS * FG_MAX_DIMS];
+    int m = ndim - 1;
+    for (int d = 0, i = 0; d < ndim; d++) {
+        if (d == axis) continue;
+        other_shape[i] = shape[d];
+        for (int op = 0; op < nops; op++) other_strides[op * m + i] = strides[op * ndim + d];
+        i++;
+    }
+    w->k = shape[axis];
+    for (int op = 0; op < nops; op++) w->s[op] = strides[op * ndim + axis];
+    return fg_geometry_init(g, nops, m, other_shape, other_strides);
+}
+
+/* Runs row at every position of g, threads splitting its outermost dimension when the
+ * elements (positions times the axis's length) pay for them: fg_iterate would count positions
+ * only, and a position here is a whole row of work. */
+static void iterate_rows(const fg_geometry *g, char **ptrs, fg_row_fn row, const axis_walk *w)
+{
+#ifdef _OPENMP
+    int64_t n = g->shape[0];
+    int threads = fg_threads();
+    if (threads > 1 && n > 1 && fg_geometry_numel(g) * w->k >= FG_PARALLEL_MIN) {
+#pragma omp parallel for num_threads(threads)
+        for (int t = 0; t < threads; t++) {
+            int64_t lo = n * t / threads, hi = n * (t + 1) / threads;
+            fg_geometry part = *g;
+            char *p[FG_MAX_OPERANDS];
+            part.shape[0] = hi - lo;
+            for (int op = 0; op < g->nops; op++) p[op] = ptrs[op] + lo * g->strides[op][0];
+            if (hi > lo) fg_iterate(&part, p, row, w, 0);
+        }
+        return;
+    }
+#endif
+    fg_iterate(g, ptrs, row, w, 0);
+}
+
+/* Runs row at every position off the axis; positions are independent, so threads may split
+ * them. */
+static int run_along_axis(fg_row_fn row, int nops, int ndim, const int64_t *shape,
+                          const int64_t *strides, int axis, char **ptrs, axis_walk *w)
+{
+    fg_geometry g;
+    int status = split_axis(nops, ndim, shape, strides, axis, &g, w);
+    if (status != FG_OK) return status;
+    iterate_rows(&g, ptrs, row, w);
+    return FG_OK;
+}
+
+int fg_softmax(int op, int dtype, int ndim, const int64_t *shape, const int64_t *strides,
+               int axis, char *out, const char *x)
+{
+    if (op != FG_SOFTMAX && op != FG_LOG_SOFTMAX) return FG_EOP;
+    if (!FG_VALID_DTYPE(dtype) || !softmax_rows[op][dtype]) return FG_EDTYPE;
+    char *ptrs[2] = {out, (char *)x};
+    axis_walk w = {0};
+    return run_along_axis(softmax_rows[op][dtype], 2, ndim, shape, strides, axis, ptrs, &w);
+}
+
+int fg_softmax_backward(int op, int dtype, int ndim, const int64_t *shape,
+                        const int64_t *strides, int axis, char *gx, const char *g, const char *y)
+{
+    if (op != FG_SOFTMAX && op != FG_LOG_SOFTMAX) return FG_EOP;
+    if (!FG_VALID_DTYPE(dtype) || !softmax_backward_rows[op][dtype]) return FG_EDTYPE;
+    char *ptrs[3] = {gx, (char *)g, (char *)y};
+    axis_walk w = {0};
+    return run_along_axis(softmax_backward_rows[op][dtype], 3, ndim, shape, strides, axis, ptrs,
+                          &w);
+}
+
+/* ---- cross entropy: every target is checked before a kernel reads x at it. */
+typedef struct {
+    int64_t classes, ignore_index;
+    int64_t counted, bad; /* targets not ignored; the first out of range */
+    int found;            /* whether there is one */
+} target_check;
+
+static void check_targets_row(int64_t n, char **p, const int64_t *s, const void *ctx)
+{
+    target_check *c = (target_check *)ctx; /* the check's own result: const for fg_iterate only */
+    for (int64_t i = 0; i < n && !c->found; i++) {
+        int64_t t = LOAD(int64_t, p[0], i, s[0]);
+        if (t == c->ignore_index) continue;
+        if (t < 0 || t >= c->classes) {
+            c->found = 1;
+            c->bad = t;
+        }
+        c->counted++;
+    }
+}
+
+/* Checks the targets (operand 2 of `strides`) in order, on one thread, so the first bad one is
+ * the one reported: FG_EINDEX with *info that target, else FG_OK with *info the targets
+ * counted. */
+static int check_targets(int ndim, const int64_t *shape, const int64_t *strides, int axis,
+                         int64_t ignore_index, const char *target, int64_t *info)
+{
+    fg_geometry g;
+    axis_walk w;
+    int status = split_axis(1, ndim, shape, strides + 2 * ndim, axis, &g, &w);
+    if (status != FG_OK) return status;
+    target_check c = {shape[axis], ignore_index, 0, 0, 0};
+    char *ptrs[1] = {(char *)target};
+    fg_iterate(&g, ptrs, check_targets_row, &c, 0);
+    *info = c.found ? c.bad : c.counted;
+    return c.found ? FG_EINDEX : FG_OK;
+}
+
+int fg_cross_entropy(int dtype, int ndim, const int64_t *shape, const int64_t *strides, int axis,
+                     int64_t ignore_index, char *loss, const char *x, const char *target,
+                     int64_t *info)
+{
+    if (dtype != FG_FLOAT32 && dtype != FG_FLOAT64) return FG_EDTYPE;
+    int status = check_targets(ndim, shape, strides, axis, ignore_index, target, info);
+    if (status != FG_OK) return status;
+    char *ptrs[3] = {loss, (char *)x, (char *)target};
+    axis_walk w = {.ignore_index = ignore_index};
+    return run_along_axis(cross_entropy_rows[0][dtype], 3, ndim, shape, strides, axis, ptrs, &w);
+}
+
+int fg_cross_entropy_backward(int dtype, int ndim, const int64_t *shape, const int64_t *strides,
+                              int axis, int64_t ignore_index, int mean, char *gx, const char *x,
+                              const char *target, const char *g)
+{
+    if (dtype != FG_FLOAT32 && dtype != FG_FLOAT64) return FG_EDTYPE;
+    int64_t counted;
+    int status = check_targets(ndim, shape, strides, axis, ignore_index, target, &counted);
+    if (status != FG_OK) return status;
+    char *ptrs[4] = {gx, (char *)x, (char *)target, (char *)g};
+    /* with nothing counted every row is ignored and the scale goes unused */
+    axis_walk w = {.ignore_index = ignore_index, .scale = mean ? 1.0 / counted : 1.0};
+    return run_along_axis(cross_entropy_rows[1][dtype], 4, ndim, shape, strides, axis, ptrs, &w);
+}

@@ -1,0 +1,185 @@
+"""User-defined ops, as torch.autograd.Function: a subclass gives a static `forward(ctx, *args)`
+and `backward(ctx, *grad_outputs)` (and, for forward mode, `jvp(ctx, *tangents)`), and
+`MyFn.apply(*args)` runs it. Each subclass gets one row of the op table (an `Op`) whose joint
+gradient rule calls its backward, so the engine treats it like any built-in op: `_ops.apply`
+runs the forward and records the node, and under create_graph the backward's own fastgrad ops
+record a graph, so a differentiable backward gives second derivatives."""
+import weakref
+
+from . import _creation
+from ._autograd import grad_state, no_grad
+from ._ops import Op, apply
+from ._tensor import Tensor
+
+_FREED = ("Trying to backward through the graph a second time (or directly access saved tensors "
+          "after they have already been freed). Saved intermediate values of the graph are freed "
+          "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+          "backward through the graph a second time.")
+
+
+class FunctionCtx:
+    """The `ctx` that forward fills and backward reads; forward may also set attributes of its
+    own on it (`ctx.scale = 2`)."""
+
+    def __init__(self, name, args):
+        self._name = name
+        self._args = args  # until forward has run
+        self._shapes = tuple(a._a.shape if isinstance(a, Tensor) else None for a in args)
+        self.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        self._saved = ()
+        self._versions = ()
+        self._outputs_saved = ()  # positions in _saved of the output, kept as a detached alias
+        self._non_differentiable = ()
+        self._node = None  # a weak reference to the output's node, once recorded
+
+    def save_for_backward(self, *tensors):
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(f"save_for_backward can only save tensors, but argument {i} is "
+                                f"of type {type(t).__name__}")
+        self._saved = tensors
+        self._versions = tuple(t._version[0] if t is not None else 0 for t in tensors)
+
+    def mark_non_differentiable(self, *tensors):
+        self._non_differentiable = tensors
+
+    def _recorded(self, out):
+        """The output now has its node. A saved output would hold that node, which holds this
+        ctx: a reference cycle. It is kept as a detached alias instead, re-attached to the node
+        by saved_tensors while a backward records a graph (as Node.apply does)."""
+        self._node = weakref.ref(out._node)
+        self._outputs_saved = tuple(i for i, t in enumerate(self._saved) if t is out)
+        self._saved = tuple(t.detach() if t is out else t for t in self._saved)
+
+    @property
+    def saved_tensors(self):
+        node = self._node() if self._node is not None else None
+        if node is not None and node.freed:
+            raise RuntimeError(_FREED)
+        for t, v in zip(self._saved, self._versions):
+            if t is not None and t._version[0] != v:
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: [{t.dtype!r} {list(t.shape)}] is at version "
+                    f"{t._version[0]}; expected version {v} instead ({self._name}).")
+        if not (self._outputs_saved and node is not None and grad_state.enabled):
+            return self._saved
+        saved = list(self._saved)
+        for i in self._outputs_saved:
+            out = saved[i] = Tensor(saved[i]._a, saved[i].dtype, saved[i]._version)
+            out._node, out.requires_grad = node, True
+        return tuple(saved)
+
+
+class Function:
+    """Base class of user-defined differentiable ops (see the module docstring). New-style
+    subclasses may instead define `forward(*args)` and `setup_context(ctx, inputs, output)`."""
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError("You must implement the forward function for custom "
+                                  "autograd.Function.")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError("setup_context is not implemented.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for "
+                                  "your custom autograd.Function to use it with backward mode AD.")
+
+    @classmethod
+    def apply(cls, *args):
+        op = cls.__dict__.get("_op") or _make_op(cls)
+        ctx = FunctionCtx(op.grad_fn_name, args)
+        out = apply(op, *(a for a in args if isinstance(a, Tensor)), ctx=ctx)
+        if out._node is not None:
+            if any(out is t for t in ctx._non_differentiable):
+                out._node, out.requires_grad = None, False
+            else:
+                ctx._recorded(out)
+        return out
+
+
+def _make_op(cls):
+    """cls's row of the op table, made on its first apply."""
+    name = cls.__name__ + "Backward"
+
+    def forward(*tensors, ctx):
+        args, ctx._args = ctx._args, None
+        level, grad_state.fw_level = grad_state.fw_level, None  # jvp gives the tangent
+        try:
+            with no_grad():
+                if cls.setup_context is Function.setup_context:
+                    out = cls.forward(ctx, *args)
+                else:
+                    out = cls.forward(*args)
+                    cls.setup_context(ctx, args, out)
+        finally:
+            grad_state.fw_level = level
+        return _checked_output(name, out, tensors)
+
+    def backward(grad, out, *, ctx):
+        return _checked_grads(name, cls.backward(ctx, grad), ctx._shapes)
+
+    def jvp(op, tangents, out, *tensors, ctx):
+        if getattr(cls, "jvp", None) is None:
+            raise NotImplementedError("You must implement the jvp function for custom "
+                                      "autograd.Function to use it with forward mode AD.")
+        # As PyTorch: a tensor argument without a tangent gets zeros.
+        pairs = iter(zip(tensors, tangents))
+        full = [None if shape is None else _zeros_if_none(*next(pairs)) for shape in ctx._shapes]
+        return cls.jvp(ctx, *full)
+
+    cls._op = Op(name, forward, backward, save_inputs=False, joint=True, jvp=jvp)
+    return cls._op
+
+
+def _zeros_if_none(x, tangent):
+    if tangent is None and x.dtype.is_floating_point:
+        return _creation.zeros_like(x)
+    return tangent
+
+
+def _checked_output(name, out, inputs):
+    if isinstance(out, (tuple, list)):
+        raise NotImplementedError(
+            f"{name}: forward returned {len(out)} outputs; fastgrad's autograd.Function "
+            f"supports one output tensor so far")
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}: forward must return a Tensor, got {type(out).__name__}")
+    # An input returned as it is becomes a new tensor over the same memory, so that the
+    # output's node does not replace the input's.
+    return out.detach() if any(out is t for t in inputs) else out
+
+
+def _checked_grads(name, grads, shapes):
+    """backward's gradients for the tensor arguments, checked as PyTorch checks them."""
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    n = len(shapes)
+    if len(grads) > n and all(g is None for g in grads[n:]):
+        grads = grads[:n]
+    if len(grads) != n:
+        raise RuntimeError(f"function {name} returned an incorrect number of gradients "
+                           f"(expected {n}, got {len(grads)})")
+    result = []
+    for i, (g, shape) in enumerate(zip(grads, shapes)):
+        if shape is None:
+            if g is not None:
+                raise RuntimeError(f"function {name} returned a gradient different than None at "
+                                   f"position {i + 1}, but the corresponding forward input was "
+                                   f"not a Variable")
+            continue
+        if g is not None and not (isinstance(g, Tensor) and _expandable(shape, g._a.shape)):
+            got = list(g.shape) if isinstance(g, Tensor) else type(g).__name__
+            raise RuntimeError(f"Function {name} returned an invalid gradient at index {i} - "
+                               f"got {got} but expected shape compatible with {list(shape)}")
+        result.append(g)
+    return result
+
+
+def _expandable(shape, to):
+    """Whether `shape` broadcasts to `to`: the engine sums such a gradient back to `shape`."""
+    lead = len(to) - len(shape)
+    return lead >= 0 and all(s in (1, n) for s, n in zip(shape, to[lead:]))
