@@ -5,26 +5,6 @@
 #include "internal.h"
 
 /* ---- index checks ---------------------------------------------------------------------------- */
-typedef struct {
-    int64_t lo, hi;  /* valid indices: lo <= i < hi */
-    int64_t *bad;    /* receives the first invalid index */
-    int *found;      /* set once one is found */
-} check_ctx;
-
-static void check_row(int64_t n, char **p, const int64_t *s, const void *ctx)
-{
-    const check_ctx *c = ctx;
-    if (*c->found) return;
-    for (int64_t i = 0; i < n; i++) {
-        int64_t v = *(const int64_t *)(p[0] + i * s[0]);
-        if (v < c->lo || v >= c->hi) {
-            *c->bad = v;
-            *c->found = 1;
-            return;
-        }
-    }
-}
-
 /* FG_OK if every index (an int64 operand of `shape` with byte strides `strides`) is in
  * [lo, hi); else FG_EINDEX with the first offender, in row-major order, in *bad. */
 static int check_indices(int ndim, const int64_t *shape, const int64_t *strides,
@@ -33,11 +13,7 @@ static int check_indices(int ndim, const int64_t *shape, const int64_t *strides,
     fg_geometry g;
     int status = fg_geometry_init(&g, 1, ndim, shape, strides);
     if (status != FG_OK) return status;
-    int found = 0;
-    check_ctx c = {lo, hi, bad, &found};
-    char *ptr = (char *)index;
-    fg_iterate(&g, &ptr, check_row, &c, 0);
-    return found ? FG_EINDEX : FG_OK;
+    return fg_check_indices(&g, index, lo, hi, NULL, bad, NULL);
 }
 
 /* ---- gather and scatter ---------------------------------------------------------------------- */
@@ -53,6 +29,21 @@ static int along_geometry(fg_geometry *g, int ndim, const int64_t *shape, const 
     *dim_stride = rows[indexed * ndim + dim];
     rows[indexed * ndim + dim] = 0;
     return fg_geometry_init(g, 3, ndim, shape, rows);
+}
+
+/* A gather (indexed 1: x) or scatter (indexed 0: the output): checks every index (ptrs[2]) is
+ * in [0, size), then runs row with the stride along dim as its ctx. Only gathers use threads: a
+ * scatter's indices may repeat. */
+static int run_indexed(fg_row_fn row, int indexed, int ndim, const int64_t *shape,
+                       const int64_t *strides, int dim, int64_t size, char **ptrs, int64_t *bad)
+{
+    fg_geometry g;
+    int64_t dim_stride;
+    int status = along_geometry(&g, ndim, shape, strides, dim, indexed, &dim_stride);
+    if (status == FG_OK) status = check_indices(ndim, shape, strides + 2 * ndim, ptrs[2], 0, size, bad);
+    if (status != FG_OK) return status;
+    fg_iterate(&g, ptrs, row, &dim_stride, indexed == 1);
+    return FG_OK;
 }
 
 /* Operands: p[0] the output, p[1] gather's x or scatter's src, p[2] the index. Gathers and
@@ -107,14 +98,8 @@ int fg_gather(int dtype, int ndim, const int64_t *shape, const int64_t *strides,
 {
     fg_row_fn row = by_size(dtype, gather_1, gather_4, gather_8);
     if (row == NULL) return FG_EDTYPE;
-    fg_geometry g;
-    int64_t dim_stride;
-    int status = along_geometry(&g, ndim, shape, strides, dim, 1, &dim_stride);
-    if (status == FG_OK) status = check_indices(ndim, shape, strides + 2 * ndim, index, 0, size, bad);
-    if (status != FG_OK) return status;
     char *ptrs[3] = {out, (char *)x, (char *)index};
-    fg_iterate(&g, ptrs, row, &dim_stride, 1);
-    return FG_OK;
+    return run_indexed(row, 1, ndim, shape, strides, dim, size, ptrs, bad);
 }
 
 int fg_scatter(int op, int dtype, int ndim, const int64_t *shape, const int64_t *strides, int dim,
@@ -128,14 +113,8 @@ int fg_scatter(int op, int dtype, int ndim, const int64_t *shape, const int64_t 
     case FG_SCATTER_ADD: row = adds[dtype]; break;
     default: return FG_EOP;
     }
-    fg_geometry g;
-    int64_t dim_stride;
-    int status = along_geometry(&g, ndim, shape, strides, dim, 0, &dim_stride);
-    if (status == FG_OK) status = check_indices(ndim, shape, strides + 2 * ndim, index, 0, size, bad);
-    if (status != FG_OK) return status;
     char *ptrs[3] = {out, (char *)src, (char *)index};
-    fg_iterate(&g, ptrs, row, &dim_stride, 0); /* serial: indices may repeat */
-    return FG_OK;
+    return run_indexed(row, 0, ndim, shape, strides, dim, size, ptrs, bad);
 }
 
 /* ---- flat indices ---------------------------------------------------------------------------- */

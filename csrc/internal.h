@@ -27,6 +27,18 @@ int fg_geometry_init(fg_geometry *g, int nops, int ndim, const int64_t *shape,
                      const int64_t *strides);
 int64_t fg_geometry_numel(const fg_geometry *g);
 
+/* For kernels that walk along one axis at every position off it: the geometry of the other
+ * dimensions into g, and each operand's stride along `axis` into axis_strides[op]. FG_EDIMS if
+ * ndim (at least 1) or axis is out of range. */
+int fg_geometry_off_axis(fg_geometry *g, int nops, int ndim, const int64_t *shape,
+                         const int64_t *strides, int axis, int64_t *axis_strides);
+
+/* Checks the int64 indices of g's one operand in row-major order: FG_OK if each is in [lo, hi)
+ * or equals *ignore (unless ignore is NULL), else FG_EINDEX with the first offender in *bad.
+ * *counted, unless NULL, receives how many were not ignored. */
+int fg_check_indices(const fg_geometry *g, const char *index, int64_t lo, int64_t hi,
+                     const int64_t *ignore, int64_t *bad, int64_t *counted);
+
 /* Calls row() over every element of g in row-major order. Elements must be independent when
  * parallel is set: the index space is then split across threads. */
 void fg_iterate(const fg_geometry *g, char **ptrs, fg_row_fn row, const void *ctx, int parallel);

@@ -59,6 +59,57 @@ int64_t fg_geometry_numel(const fg_geometry *g)
     return n;
 }
 
+int fg_geometry_off_axis(fg_geometry *g, int nops, int ndim, const int64_t *shape,
+                         const int64_t *strides, int axis, int64_t *axis_strides)
+{
+    if (ndim < 1 || ndim > FG_MAX_DIMS || axis < 0 || axis >= ndim || nops < 1 ||
+        nops > FG_MAX_OPERANDS)
+        return FG_EDIMS;
+    int64_t other_shape[FG_MAX_DIMS], other_strides[FG_MAX_OPERANDS * FG_MAX_DIMS];
+    int m = ndim - 1;
+    for (int d = 0, i = 0; d < ndim; d++) {
+        if (d == axis) continue;
+        other_shape[i] = shape[d];
+        for (int op = 0; op < nops; op++) other_strides[op * m + i] = strides[op * ndim + d];
+        i++;
+    }
+    for (int op = 0; op < nops; op++) axis_strides[op] = strides[op * ndim + axis];
+    return fg_geometry_init(g, nops, m, other_shape, other_strides);
+}
+
+typedef struct {
+    int64_t lo, hi;         /* valid indices: lo <= i < hi */
+    const int64_t *ignore;  /* NULL, or an index let through unchecked and uncounted */
+    int64_t counted, bad;   /* indices not ignored; the first invalid one */
+    int found;              /* whether there is one */
+} index_check;
+
+static void check_row(int64_t n, char **p, const int64_t *s, const void *ctx)
+{
+    index_check *c = (index_check *)ctx; /* the check's own result: const for fg_iterate only */
+    for (int64_t i = 0; i < n && !c->found; i++) {
+        int64_t v = LOAD(int64_t, p[0], i, s[0]);
+        if (c->ignore && v == *c->ignore) continue;
+        if (v < c->lo || v >= c->hi) {
+            c->found = 1;
+            c->bad = v;
+        }
+        c->counted++;
+    }
+}
+
+/* One thread, so the first offender found is the first in row-major order. */
+int fg_check_indices(const fg_geometry *g, const char *index, int64_t lo, int64_t hi,
+                     const int64_t *ignore, int64_t *bad, int64_t *counted)
+{
+    index_check c = {lo, hi, ignore, 0, 0, 0};
+    char *ptr = (char *)index;
+    fg_iterate(g, &ptr, check_row, &c, 0);
+    if (counted) *counted = c.counted;
+    if (c.found) *bad = c.bad;
+    return c.found ? FG_EINDEX : FG_OK;
+}
+
 /* Visits the flat row-major index range [start, end), one (partial) innermost row at a time. */
 static void walk(const fg_geometry *g, char **base, int64_t start, int64_t end, fg_row_fn row,
                  const void *ctx)

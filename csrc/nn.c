@@ -11,6 +11,7 @@
 typedef struct {
     int64_t k;                  /* the axis's length */
     int64_t s[FG_MAX_OPERANDS]; /* each operand's byte stride along the axis */
+    int log;                    /* softmax: write log-probabilities (log-softmax) */
     int64_t ignore_index;       /* cross entropy: positions with this target count for nothing */
     double scale;               /* cross entropy's gradient: 1, or 1 / the targets counted */
 } axis_walk;
@@ -41,7 +42,8 @@ typedef struct {
         }                                                                                      \
         return total;                                                                          \
     }                                                                                          \
-    /* operands: out, x */                                                                     \
+    /* operands: out, x. Log-softmax is (x - max) - log(sum): max + log(sum) would round away \
+     * log's bits */                                                                           \
     static void softmax_##SFX(int64_t n, char **p, const int64_t *s, const void *ctx)          \
     {                                                                                          \
         const axis_walk *w = ctx;                                                              \
@@ -49,21 +51,14 @@ typedef struct {
             char *out = p[0] + i * s[0];                                                       \
             const char *x = p[1] + i * s[1];                                                   \
             T max = row_max_##SFX(x, w->k, w->s[1]);                                           \
-            T inv = (T)(1 / row_exp_sum_##SFX(x, w->k, w->s[1], max, out, w->s[0]));           \
-            for (int64_t j = 0; j < w->k; j++) AT(T, out, j, w->s[0]) *= inv;                  \
-        }                                                                                      \
-    }                                                                                          \
-    /* operands: out, x. (x - max) - log(sum): max + log(sum) would round away log's bits */   \
-    static void log_softmax_##SFX(int64_t n, char **p, const int64_t *s, const void *ctx)      \
-    {                                                                                          \
-        const axis_walk *w = ctx;                                                              \
-        for (int64_t i = 0; i < n && w->k; i++) {                                              \
-            char *out = p[0] + i * s[0];                                                       \
-            const char *x = p[1] + i * s[1];                                                   \
-            T max = row_max_##SFX(x, w->k, w->s[1]);                                           \
-            T lse = (T)log(row_exp_sum_##SFX(x, w->k, w->s[1], max, NULL, 0));                 \
-            for (int64_t j = 0; j < w->k; j++)                                                 \
-                AT(T, out, j, w->s[0]) = (LOAD(T, x, j, w->s[1]) - max) - lse;                 \
+            if (w->log) {                                                                      \
+                T lse = (T)log(row_exp_sum_##SFX(x, w->k, w->s[1], max, NULL, 0));             \
+                for (int64_t j = 0; j < w->k; j++)                                             \
+                    AT(T, out, j, w->s[0]) = (LOAD(T, x, j, w->s[1]) - max) - lse;             \
+            } else {                                                                           \
+                T inv = (T)(1 / row_exp_sum_##SFX(x, w->k, w->s[1], max, out, w->s[0]));       \
+                for (int64_t j = 0; j < w->k; j++) AT(T, out, j, w->s[0]) *= inv;              \
+            }                                                                                  \
         }                                                                                      \
     }                                                                                          \
     /* operands: gx, g, y = softmax's output; gx = y * (g - sum(g * y)) */                     \
@@ -136,11 +131,8 @@ typedef struct {
 DEFINE_NN(f32, float, F32_FN)
 DEFINE_NN(f64, double, F64_FN)
 
-/* [op][dtype]: the floating dtypes only. */
-static const fg_row_fn softmax_rows[2][4] = {
-    [FG_SOFTMAX] = {NULL, NULL, softmax_f32, softmax_f64},
-    [FG_LOG_SOFTMAX] = {NULL, NULL, log_softmax_f32, log_softmax_f64},
-};
+/* [dtype] or [op][dtype]: the floating dtypes only. */
+static const fg_row_fn softmax_rows[4] = {NULL, NULL, softmax_f32, softmax_f64};
 static const fg_row_fn softmax_backward_rows[2][4] = {
     [FG_SOFTMAX] = {NULL, NULL, softmax_backward_f32, softmax_backward_f64},
     [FG_LOG_SOFTMAX] = {NULL, NULL, log_softmax_backward_f32, log_softmax_backward_f64},
@@ -149,25 +141,6 @@ static const fg_row_fn cross_entropy_rows[2][4] = { /* [0]: the loss, [1]: its g
     {NULL, NULL, cross_entropy_f32, cross_entropy_f64},
     {NULL, NULL, cross_entropy_backward_f32, cross_entropy_backward_f64},
 };
-
-/* Splits nops rows of ndim strides into each operand's stride along `axis` (in w) and the
- * geometry of the other dimensions (in g). */
-static int split_axis(int nops, int ndim, const int64_t *shape, const int64_t *strides, int axis,
-                      fg_geometry *g, axis_walk *w)
-{
-    if (ndim < 1 || ndim > FG_MAX_DIMS || axis < 0 || axis >= ndim) return FG_EDIMS;
-    int64_t other_shape[FG_MAX_DIMS], other_strides[FG_MAX_OPERANDS * FG_MAX_DIMS];
-    int m = ndim - 1;
-    for (int d = 0, i = 0; d < ndim; d++) {
-        if (d == axis) continue;
-        other_shape[i] = shape[d];
-        for (int op = 0; op < nops; op++) other_strides[op * m + i] = strides[op * ndim + d];
-        i++;
-    }
-    w->k = shape[axis];
-    for (int op = 0; op < nops; op++) w->s[op] = strides[op * ndim + axis];
-    return fg_geometry_init(g, nops, m, other_shape, other_strides);
-}
 
 /* Runs row at every position of g, threads splitting its outermost dimension when the
  * elements (positions times the axis's length) pay for them: fg_iterate would count positions
@@ -199,8 +172,9 @@ static int run_along_axis(fg_row_fn row, int nops, int ndim, const int64_t *shap
                           const int64_t *strides, int axis, char **ptrs, axis_walk *w)
 {
     fg_geometry g;
-    int status = split_axis(nops, ndim, shape, strides, axis, &g, w);
+    int status = fg_geometry_off_axis(&g, nops, ndim, shape, strides, axis, w->s);
     if (status != FG_OK) return status;
+    w->k = shape[axis];
     iterate_rows(&g, ptrs, row, w);
     return FG_OK;
 }
@@ -209,10 +183,10 @@ int fg_softmax(int op, int dtype, int ndim, const int64_t *shape, const int64_t 
                int axis, char *out, const char *x)
 {
     if (op != FG_SOFTMAX && op != FG_LOG_SOFTMAX) return FG_EOP;
-    if (!FG_VALID_DTYPE(dtype) || !softmax_rows[op][dtype]) return FG_EDTYPE;
+    if (!FG_VALID_DTYPE(dtype) || !softmax_rows[dtype]) return FG_EDTYPE;
     char *ptrs[2] = {out, (char *)x};
-    axis_walk w = {0};
-    return run_along_axis(softmax_rows[op][dtype], 2, ndim, shape, strides, axis, ptrs, &w);
+    axis_walk w = {.log = op == FG_LOG_SOFTMAX};
+    return run_along_axis(softmax_rows[dtype], 2, ndim, shape, strides, axis, ptrs, &w);
 }
 
 int fg_softmax_backward(int op, int dtype, int ndim, const int64_t *shape,
@@ -227,41 +201,20 @@ int fg_softmax_backward(int op, int dtype, int ndim, const int64_t *shape,
 }
 
 /* ---- cross entropy: every target is checked before a kernel reads x at it. */
-typedef struct {
-    int64_t classes, ignore_index;
-    int64_t counted, bad; /* targets not ignored; the first out of range */
-    int found;            /* whether there is one */
-} target_check;
-
-static void check_targets_row(int64_t n, char **p, const int64_t *s, const void *ctx)
-{
-    target_check *c = (target_check *)ctx; /* the check's own result: const for fg_iterate only */
-    for (int64_t i = 0; i < n && !c->found; i++) {
-        int64_t t = LOAD(int64_t, p[0], i, s[0]);
-        if (t == c->ignore_index) continue;
-        if (t < 0 || t >= c->classes) {
-            c->found = 1;
-            c->bad = t;
-        }
-        c->counted++;
-    }
-}
-
-/* Checks the targets (operand 2 of `strides`) in order, on one thread, so the first bad one is
- * the one reported: FG_EINDEX with *info that target, else FG_OK with *info the targets
- * counted. */
+/* The targets are operand 2 of `strides`, with stride 0 along the axis: each is checked once,
+ * at its position off the axis. FG_EINDEX with *info the first bad target, else FG_OK with
+ * *info the targets counted. */
 static int check_targets(int ndim, const int64_t *shape, const int64_t *strides, int axis,
                          int64_t ignore_index, const char *target, int64_t *info)
 {
     fg_geometry g;
-    axis_walk w;
-    int status = split_axis(1, ndim, shape, strides + 2 * ndim, axis, &g, &w);
+    int64_t along;
+    int status = fg_geometry_off_axis(&g, 1, ndim, shape, strides + 2 * ndim, axis, &along);
     if (status != FG_OK) return status;
-    target_check c = {shape[axis], ignore_index, 0, 0, 0};
-    char *ptrs[1] = {(char *)target};
-    fg_iterate(&g, ptrs, check_targets_row, &c, 0);
-    *info = c.found ? c.bad : c.counted;
-    return c.found ? FG_EINDEX : FG_OK;
+    int64_t counted;
+    status = fg_check_indices(&g, target, 0, shape[axis], &ignore_index, info, &counted);
+    if (status == FG_OK) *info = counted;
+    return status;
 }
 
 int fg_cross_entropy(int dtype, int ndim, const int64_t *shape, const int64_t *strides, int axis,

@@ -345,25 +345,12 @@ int fg_along_axis(int op, int dtype, int ndim, const int64_t *shape, const int64
 {
     if (op < FG_ARGMAX || op > FG_CUMSUM) return FG_EOP;
     if (!FG_VALID_DTYPE(dtype) || !axis_rows[op][dtype]) return FG_EDTYPE;
-    if (ndim < 1 || ndim > FG_MAX_DIMS || axis < 0 || axis >= ndim) return FG_EDIMS;
-    axis_walk w = {shape[axis], strides[axis], strides[ndim + axis]};
-    if (w.k == 0) return FG_OK;
-    int64_t other_shape[FG_MAX_DIMS], other_strides[2 * FG_MAX_DIMS];
-    int m = 0;
-    for (int d = 0; d < ndim; d++) {
-        if (d == axis) continue;
-        other_shape[m] = shape[d];
-        m++;
-    }
-    for (int d = 0, i = 0; d < ndim; d++) {
-        if (d == axis) continue;
-        other_strides[i] = strides[d];
-        other_strides[m + i] = strides[ndim + d];
-        i++;
-    }
     fg_geometry g;
-    int status = fg_geometry_init(&g, 2, m, other_shape, other_strides);
+    int64_t along[2];
+    int status = fg_geometry_off_axis(&g, 2, ndim, shape, strides, axis, along);
     if (status != FG_OK) return status;
+    axis_walk w = {shape[axis], along[0], along[1]};
+    if (w.k == 0) return FG_OK;
     char *ptrs[2] = {out, (char *)x};
     fg_iterate(&g, ptrs, axis_rows[op][dtype], &w, 1);
     return FG_OK;
