@@ -53,8 +53,8 @@ static int run_indexed(fg_row_fn row, int indexed, int ndim, const int64_t *shap
     {                                                                                          \
         const int64_t sd = *(const int64_t *)ctx;                                              \
         for (int64_t i = 0; i < n; i++) {                                                      \
-            int64_t j = *(const int64_t *)(p[2] + i * s[2]);                                   \
-            *(T *)(p[0] + i * s[0]) = *(const T *)(p[1] + i * s[1] + j * sd);                  \
+            int64_t j = LOAD(int64_t, p[2], i, s[2]);                                          \
+            STORE(T, p[0], i, s[0], LOAD(T, p[1] + j * sd, i, s[1]));                          \
         }                                                                                      \
     }
 #define DEFINE_SCATTER(NAME, T, COMBINE)                                                       \
@@ -62,10 +62,9 @@ static int run_indexed(fg_row_fn row, int indexed, int ndim, const int64_t *shap
     {                                                                                          \
         const int64_t sd = *(const int64_t *)ctx;                                              \
         for (int64_t i = 0; i < n; i++) {                                                      \
-            int64_t j = *(const int64_t *)(p[2] + i * s[2]);                                   \
-            T *o = (T *)(p[0] + i * s[0] + j * sd);                                            \
-            T v = *(const T *)(p[1] + i * s[1]);                                               \
-            *o = COMBINE(*o, v);                                                               \
+            int64_t j = LOAD(int64_t, p[2], i, s[2]);                                          \
+            char *o = p[0] + j * sd;                                                           \
+            STORE(T, o, i, s[0], COMBINE(LOAD(T, o, i, s[0]), LOAD(T, p[1], i, s[1])));        \
         }                                                                                      \
     }
 #define ASSIGN(o, v) (v)
@@ -122,9 +121,8 @@ static void fold_row(int64_t n, char **p, const int64_t *s, const void *ctx)
 {
     const int64_t size = *(const int64_t *)ctx;
     for (int64_t i = 0; i < n; i++) {
-        int64_t v = *(const int64_t *)(p[1] + i * s[1]);
-        int64_t *o = (int64_t *)(p[0] + i * s[0]);
-        *o = *o * size + (v < 0 ? v + size : v);
+        int64_t v = LOAD(int64_t, p[1], i, s[1]);
+        STORE(int64_t, p[0], i, s[0], LOAD(int64_t, p[0], i, s[0]) * size + (v < 0 ? v + size : v));
     }
 }
 
@@ -156,7 +154,7 @@ typedef struct {
     {                                                                                          \
         const nonzero_ctx *c = ctx;                                                            \
         for (int64_t i = 0; i < n; i++, (*c->pos)++) {                                         \
-            if (*(const T *)(p[0] + i * s[0]) == 0) continue;                                  \
+            if (LOAD(T, p[0], i, s[0]) == 0) continue;                                         \
             if (c->out != NULL) {                                                              \
                 int64_t *coords = c->out + *c->count * c->ndim, rem = *c->pos;                 \
                 for (int d = c->ndim - 1; d >= 0; d--) {                                       \

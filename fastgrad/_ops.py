@@ -562,9 +562,9 @@ def setitem(x, key, value):
         _inplace("index_put_", lambda v, src: apply(INDEX_PUT, v, index, src, **plan), v, src)
         return
     _check_writable(v, "index_put_")  # the fast path: written straight into v's memory
-    if np.may_share_memory(rows, src._a):
-        src = clone(src)
-    K.scatter(C.FG_SCATTER_ASSIGN, v._view(rows), plan["dim"], index, src)
+    target = v._view(rows)
+    _check_no_overlap(target, src, "index_put_")
+    K.scatter(C.FG_SCATTER_ASSIGN, target, plan["dim"], index, src)
     v._version[0] += 1
 
 
@@ -599,7 +599,7 @@ def _index_tuple(key):
 def _is_advanced(k):
     if isinstance(k, Tensor):
         return k.ndim > 0 or k.dtype is not int64  # a 0-d int64 tensor is an int
-    return isinstance(k, (list, range, bool, np.bool_, np.ndarray))
+    return isinstance(k, (list, tuple, range, bool, np.bool_, np.ndarray))  # a tuple inside a key
 
 
 def _index_tensor(k):
@@ -721,7 +721,7 @@ def _index_forward(x, index, perm, rows_shape, dim, shape, in_shape):
     return Tensor(out._a.reshape(shape), x.dtype)
 
 
-def _index_backward(g, out, x, index, perm, rows_shape, dim, shape, in_shape):
+def _advanced_index_backward(g, out, x, index, perm, rows_shape, dim, shape, in_shape):
     rows = scatter_add(_zeros(rows_shape, g.dtype), dim, index, reshape(g, index._a.shape))
     return _unrows(rows, perm, in_shape)
 
@@ -757,7 +757,7 @@ def _put_source(value, dtype, index, shape):
 
 _TYPE_NAMES = {float32: "Float", float64: "Double", int64: "Long", bool_: "Bool"}
 
-INDEX = Op("IndexBackward0", _index_forward, _index_backward, None, needs=((1,), ()),
+INDEX = Op("IndexBackward0", _index_forward, _advanced_index_backward, None, needs=((1,), ()),
            jvp=LINEAR_JVP)
 # x with src written at index: x's gradient is g with zeros there, src's is g at index.
 INDEX_PUT = Op("IndexPutBackward0", _index_put_forward,
@@ -827,14 +827,14 @@ def _check_along(x, dim, index, src=None):
                            f"{'self' if src is not None else 'input'} tensor")
     if src is not None and src.ndim != index.ndim and not (index.ndim <= 1 and src.ndim <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
-    if index.ndim != n:
-        return
-    larger = [d for d, (i, s) in enumerate(zip(index._a.shape, x._a.shape)) if i > s and d != dim]
+    # a 0-d tensor counts as one element along its one permitted dimension
+    index_shape, x_shape = index._a.shape or (1,), x._a.shape or (1,)
+    larger = [d for d, (i, s) in enumerate(zip(index_shape, x_shape)) if i > s and d != dim]
     if src is None and larger:
         raise RuntimeError(f"Size does not match at dimension {larger[0]} expected index "
                            f"{list(index.shape)} to be no larger than self {list(x.shape)} apart "
                            f"from dimension {dim}")
-    if src is not None and (larger or any(i > s for i, s in zip(index._a.shape, src._a.shape))):
+    if src is not None and (larger or any(i > s for i, s in zip(index_shape, src._a.shape or (1,)))):
         raise RuntimeError(f"Expected index {list(index.shape)} to be no larger than self "
                            f"{list(x.shape)} apart from dimension {dim} and to be no larger "
                            f"size than src {list(src.shape)}")
@@ -929,6 +929,10 @@ def _inplace(name, out_of_place, x, other):
     if _dtype.category(result.dtype) > _dtype.category(x.dtype):
         raise RuntimeError(f"{name}(): result type {result.dtype!r} can't be cast to the desired "
                            f"output type {x.dtype!r}")
+    if x._base is not None and (_forward_ad.tangent_of(result) is not None or
+                                _forward_ad.tangent_of(x._base) is not None):
+        raise NotImplementedError(f"{name}(): forward mode through an in-place write into a view "
+                                  f"is not supported yet (the base's tangent would go stale)")
     if recording and result._node is not None:
         result._node.snapshot(x)  # the write below must not change what the node saved of x
     K.copy_into(x, result)
@@ -1017,7 +1021,7 @@ def div_(x, other): return _inplace("div_", div, x, other)
 def copy_(x, src):
     if not isinstance(src, Tensor):
         return fill_(x, src)
-    if not _recording(x, src):  # the fast path: one strided copy
+    if not _recording(x, src) and grad_state.fw_level is None:  # the fast path: one strided copy
         _check_writable(x, "copy_")
         _check_no_overlap(x, src, "copy_")
         K.copy_into(x, src)
@@ -1042,7 +1046,7 @@ FILL = Op("FillBackward0", lambda x, value: K.fill(empty_like_shape(x._a.shape, 
 def fill_(x, value):
     if isinstance(value, Tensor):
         value = value.item()
-    if _recording(x, None):
+    if _recording(x, None) or grad_state.fw_level is not None:  # a graph or tangents to update
         return _inplace("fill_", lambda x, v: apply(FILL, x, value=v), x, value)
     _check_writable(x, "fill_")
     K.fill(x, value)

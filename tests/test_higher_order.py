@@ -224,3 +224,13 @@ def test_inplace_op_carries_the_tangent():
         y = d * 1
         y.mul_(d)
         assert fwad.unpack_dual(y).tangent.tolist() == [2.0, 4.0]
+
+
+def test_forward_mode_write_into_a_view_raises_instead_of_a_stale_tangent():
+    with fwad.dual_level():
+        z = fwad.make_dual(fg.zeros(3, 4, dtype=fg.float64), fg.ones(3, 4, dtype=fg.float64)) * 1
+        for write in (lambda: z.__setitem__(([0, 1], 0), 7.0), lambda: z.__setitem__((slice(None), 0), 7.0)):
+            with pytest.raises(NotImplementedError, match="in-place write into a view"):
+                write()
+        z.fill_(2.0)  # the whole tensor: its tangent becomes zero, as torch's
+        assert fwad.unpack_dual(z).tangent.abs().sum().item() == 0.0

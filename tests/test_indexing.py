@@ -241,3 +241,37 @@ def test_list_of_lists_is_a_tuple_with_torchs_warning():
     with pytest.warns(UserWarning, match="non-tuple sequence for multidimensional indexing"):
         y = x[[[0, 1], [2, 0]]]
     assert y.tolist() == [2.0, 3.0]
+
+
+def test_scatter_add_checks_sizes_of_0d_operands():
+    """index no larger than src, a 0-d tensor counting as one element: never read past src."""
+    with pytest.raises(RuntimeError, match=r"no larger size than src \[2\]"):
+        fg.tensor(2.0).scatter_add(0, fg.tensor([0, 0, 0]), fg.tensor([5.0, 6.0, 100.0])[:2])
+    with pytest.raises(RuntimeError, match=r"no larger size than src \[\]"):
+        fg.zeros(3).scatter_add(0, fg.tensor([0, 0]), fg.tensor(5.0))
+    assert fg.tensor(2.0).scatter_add(0, fg.tensor([0]), fg.tensor([5.0])).item() == 7.0
+
+
+def test_tuple_inside_a_key_is_an_index_list():
+    x = fg.arange(12.0).reshape(3, 4)
+    assert x[:, (0, 2)].tolist() == [[0.0, 2.0], [4.0, 6.0], [8.0, 10.0]]
+    x[:, (0, 2)] = 0.0
+    assert x[0].tolist() == [0.0, 1.0, 0.0, 3.0]
+
+
+def test_index_put_from_an_overlapping_source_raises():
+    x = fg.arange(5.0)
+    with pytest.raises(RuntimeError, match="refer to a single memory location"):
+        x[[0, 1]] = x[1:3]
+    assert x.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
+def test_unaligned_index_and_data():
+    rec = np.zeros(3, dtype=[("a", "u1"), ("i", "<i8"), ("f", "<f8")])
+    rec["i"], rec["f"] = [2, 0, 1], [1.0, 2.0, 3.0]
+    idx, x = fg.from_numpy(rec["i"]), fg.from_numpy(rec["f"])
+    assert x.gather(0, idx).tolist() == [3.0, 1.0, 2.0]
+    assert fg.arange(3.0)[idx].tolist() == [2.0, 0.0, 1.0]
+    assert x.nonzero().flatten().tolist() == [0, 1, 2]
+    x[fg.tensor([0])] = 9.0
+    assert rec["f"].tolist() == [9.0, 2.0, 3.0] and rec["i"].tolist() == [2, 0, 1]

@@ -248,3 +248,10 @@ def test_losses_match_torch(reduction):
         f.sum().backward()
         t.sum().backward()
         np.testing.assert_allclose(fa.grad.numpy(), ta.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_loss_modules_take_torchs_options():
+    logits, target = fg.tensor([[1.0, 2.0], [0.5, 0.1]]), fg.tensor([0, 1])
+    loss = fg.nn.CrossEntropyLoss(ignore_index=1)(logits, target)
+    assert loss.item() == pytest.approx(fg.nn.functional.cross_entropy(logits[:1], target[:1]).item())
+    assert fg.nn.MSELoss(reduction="sum")(fg.ones(2), fg.zeros(2)).item() == 2.0

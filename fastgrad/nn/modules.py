@@ -252,20 +252,32 @@ class Sequential(Module):
 
 
 class _Loss(Module):
-    def __init__(self, reduction="mean"):
+    """A loss module: its constructor's options (torch's) are passed on to the function."""
+
+    def __init__(self, **options):
         super().__init__()
-        self.reduction = reduction
+        self.reduction = options.pop("reduction")
+        self._options = options
+
+    def forward(self, input, target):
+        return self._function(input, target, reduction=self.reduction, **self._options)
 
 
 class MSELoss(_Loss):
     """The mean (or sum, or none: reduction=) of the squared differences."""
 
-    def forward(self, input, target):
-        return F.mse_loss(input, target, reduction=self.reduction)
+    _function = staticmethod(F.mse_loss)
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average=size_average, reduce=reduce, reduction=reduction)
 
 
 class CrossEntropyLoss(_Loss):
     """Cross-entropy of logits (N, C) against int64 class indices (N,)."""
 
-    def forward(self, input, target):
-        return F.cross_entropy(input, target, reduction=self.reduction)
+    _function = staticmethod(F.cross_entropy)
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean", label_smoothing=0.0):
+        super().__init__(weight=weight, size_average=size_average, ignore_index=ignore_index,
+                         reduce=reduce, reduction=reduction, label_smoothing=label_smoothing)
