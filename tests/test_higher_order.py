@@ -234,3 +234,8 @@ def test_forward_mode_write_into_a_view_raises_instead_of_a_stale_tangent():
                 write()
         z.fill_(2.0)  # the whole tensor: its tangent becomes zero, as torch's
         assert fwad.unpack_dual(z).tangent.abs().sum().item() == 0.0
+
+
+def test_forward_ad_imports_as_in_torch():
+    import fastgrad.autograd.forward_ad as fw
+    assert fw.dual_level is fwad.dual_level and fw.make_dual is fwad.make_dual
