@@ -139,17 +139,8 @@ class Node:
 
     def _check_saved(self):
         if self.freed and (self.op.save_inputs or self.op.save_output):
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved "
-                "tensors after they have already been freed). Saved intermediate values of the "
-                "graph are freed when you call .backward() or autograd.grad(). Specify "
-                "retain_graph=True if you need to backward through the graph a second time.")
-        for t, v in zip(self._saved_tensors(), self.versions):
-            if t is not None and t._version[0] != v:
-                raise RuntimeError(
-                    f"one of the variables needed for gradient computation has been modified by "
-                    f"an inplace operation: [{t.dtype!r} {list(t.shape)}] is at version "
-                    f"{t._version[0]}; expected version {v} instead ({self.op.grad_fn_name}).")
+            raise RuntimeError(FREED_GRAPH)
+        check_versions(self._saved_tensors(), self.versions, self.op.grad_fn_name)
 
     def apply(self, grad):
         """The gradient for each input (None where no gradient is needed)."""
@@ -158,11 +149,7 @@ class Node:
         inputs = self.inputs or ()
         out = self.out
         if out is not None and grad_state.enabled:
-            # create_graph: the rule's use of the output must lead back here. The output was
-            # saved without its node (that would be a cycle); this alias lives only as long as
-            # the rule's graph needs it.
-            out = _alias(out, out._tangent)
-            out._node, out.requires_grad = self, True
+            out = attached(out, self)
         rules = self.op.grads
         if self.op.joint:
             return rules[0](grad, out, *inputs, **self.params)
@@ -173,6 +160,33 @@ class Node:
         self.inputs = None
         self.out = None
         self.freed = True
+
+
+FREED_GRAPH = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you "
+    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time.")
+
+
+def check_versions(saved, versions, name):
+    """Raises if a saved tensor was changed in place since it was saved (its version moved)."""
+    for t, v in zip(saved, versions):
+        if t is not None and t._version[0] != v:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{t.dtype!r} {list(t.shape)}] is at version {t._version[0]}; "
+                f"expected version {v} instead ({name}).")
+
+
+def attached(out, node):
+    """A saved output, re-attached to the node that made it, for a rule that records a graph
+    (create_graph): the rule's use of the output must lead back to the node. Outputs are saved
+    without their node (that would be a cycle); this alias lives only as long as the rule's graph
+    needs it."""
+    alias = _alias(out, out._tangent)
+    alias._node, alias.requires_grad = node, True
+    return alias
 
 
 def _alias(t, tangent):

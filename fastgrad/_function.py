@@ -7,15 +7,9 @@ record a graph, so a differentiable backward gives second derivatives."""
 import weakref
 
 from . import _creation
-from ._autograd import grad_state, no_grad
+from ._autograd import FREED_GRAPH, attached, check_versions, grad_state, no_grad
 from ._ops import Op, apply
 from ._tensor import Tensor
-
-_FREED = ("Trying to backward through the graph a second time (or directly access saved tensors "
-          "after they have already been freed). Saved intermediate values of the graph are freed "
-          "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
-          "backward through the graph a second time.")
-
 
 class FunctionCtx:
     """The `ctx` that forward fills and backward reads; forward may also set attributes of its
@@ -55,20 +49,12 @@ class FunctionCtx:
     def saved_tensors(self):
         node = self._node() if self._node is not None else None
         if node is not None and node.freed:
-            raise RuntimeError(_FREED)
-        for t, v in zip(self._saved, self._versions):
-            if t is not None and t._version[0] != v:
-                raise RuntimeError(
-                    f"one of the variables needed for gradient computation has been modified by "
-                    f"an inplace operation: [{t.dtype!r} {list(t.shape)}] is at version "
-                    f"{t._version[0]}; expected version {v} instead ({self._name}).")
+            raise RuntimeError(FREED_GRAPH)
+        check_versions(self._saved, self._versions, self._name)
         if not (self._outputs_saved and node is not None and grad_state.enabled):
             return self._saved
-        saved = list(self._saved)
-        for i in self._outputs_saved:
-            out = saved[i] = Tensor(saved[i]._a, saved[i].dtype, saved[i]._version)
-            out._node, out.requires_grad = node, True
-        return tuple(saved)
+        return tuple(attached(t, node) if i in self._outputs_saved else t
+                     for i, t in enumerate(self._saved))
 
 
 class Function:
