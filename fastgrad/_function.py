@@ -1,14 +1,15 @@
 """User-defined ops, as torch.autograd.Function: a subclass gives a static `forward(ctx, *args)`
 and `backward(ctx, *grad_outputs)` (and, for forward mode, `jvp(ctx, *tangents)`), and
 `MyFn.apply(*args)` runs it. Each subclass gets one row of the op table (an `Op`) whose joint
-gradient rule calls its backward, so the engine treats it like any built-in op: `_ops.apply`
-runs the forward and records the node, and under create_graph the backward's own fastgrad ops
+gradient rule calls its backward, so the engine treats it like any built-in op: apply runs the
+forward and records a node per output, and under create_graph the backward's own fastgrad ops
 record a graph, so a differentiable backward gives second derivatives."""
 import weakref
 
-from . import _creation
+from . import _creation, _forward_ad
 from ._autograd import FREED_GRAPH, attached, check_versions, grad_state, no_grad
-from ._ops import Op, apply
+from ._forward_ad import tangent_of
+from ._ops import Op, record
 from ._tensor import Tensor
 
 class FunctionCtx:
@@ -22,9 +23,10 @@ class FunctionCtx:
         self.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         self._saved = ()
         self._versions = ()
-        self._outputs_saved = ()  # positions in _saved of the output, kept as a detached alias
+        self._outputs_saved = {}  # position in _saved of an output -> weak reference to its node
         self._non_differentiable = ()
-        self._node = None  # a weak reference to the output's node, once recorded
+        self._nodes = ()  # weak references to the outputs' nodes, once recorded
+        self._outputs = ()  # (shape, dtype) of each output, for the zeros of unused ones
 
     def save_for_backward(self, *tensors):
         for i, t in enumerate(tensors):
@@ -37,23 +39,26 @@ class FunctionCtx:
     def mark_non_differentiable(self, *tensors):
         self._non_differentiable = tensors
 
-    def _recorded(self, out):
-        """The output now has its node. A saved output would hold that node, which holds this
-        ctx: a reference cycle. It is kept as a detached alias instead, re-attached to the node
-        by saved_tensors while a backward records a graph (as Node.apply does)."""
-        self._node = weakref.ref(out._node)
-        self._outputs_saved = tuple(i for i, t in enumerate(self._saved) if t is out)
-        self._saved = tuple(t.detach() if t is out else t for t in self._saved)
+    def _recorded(self, outs):
+        """The outputs now have their nodes. A saved output would hold its node, which holds
+        this ctx: a reference cycle. It is kept as a detached alias instead, re-attached to its
+        node by saved_tensors while a backward records a graph (as Node.apply does)."""
+        nodes = {id(out): weakref.ref(out._node) for out in outs if out._node is not None}
+        self._nodes = tuple(nodes.values())
+        self._outputs_saved = {i: nodes[id(t)] for i, t in enumerate(self._saved)
+                               if t is not None and id(t) in nodes}
+        self._saved = tuple(t.detach() if i in self._outputs_saved else t
+                            for i, t in enumerate(self._saved))
 
     @property
     def saved_tensors(self):
-        node = self._node() if self._node is not None else None
-        if node is not None and node.freed:
+        # freed once every output's node has run its backward without retain_graph
+        if self._nodes and all(ref() is None or ref().freed for ref in self._nodes):
             raise RuntimeError(FREED_GRAPH)
         check_versions(self._saved, self._versions, self._name)
-        if not (self._outputs_saved and node is not None and grad_state.enabled):
+        if not (self._outputs_saved and grad_state.enabled):
             return self._saved
-        return tuple(attached(t, node) if i in self._outputs_saved else t
+        return tuple(attached(t, self._outputs_saved[i]()) if i in self._outputs_saved else t
                      for i, t in enumerate(self._saved))
 
 
@@ -77,15 +82,26 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
+        """Runs forward; records one graph node per differentiable output, each of whose
+        backward calls cls.backward with zeros for the other outputs' gradients (backward is
+        linear in them, so the engine's sum over the nodes is the gradient)."""
         op = cls.__dict__.get("_op") or _make_op(cls)
         ctx = FunctionCtx(op.grad_fn_name, args)
-        out = apply(op, *(a for a in args if isinstance(a, Tensor)), ctx=ctx)
-        if out._node is not None:
-            if any(out is t for t in ctx._non_differentiable):
-                out._node, out.requires_grad = None, False
-            else:
-                ctx._recorded(out)
-        return out
+        tensors = tuple(a for a in args if isinstance(a, Tensor))
+        result = op.forward(*tensors, ctx=ctx)
+        outs = result if isinstance(result, tuple) else (result,)
+        ctx._outputs = tuple((out._a.shape, out.dtype) for out in outs)
+        if grad_state.enabled and any(t.requires_grad for t in tensors):
+            for i, out in enumerate(outs):
+                if out.dtype.is_floating_point and not any(out is t for t in ctx._non_differentiable):
+                    record(op, tensors, out, {"ctx": ctx, "output": i})
+            ctx._recorded(outs)
+        if grad_state.fw_level is not None:
+            if len(outs) > 1 and any(tangent_of(t) is not None for t in tensors):
+                raise NotImplementedError(f"{op.grad_fn_name}: forward mode through a Function "
+                                          f"with several outputs is not supported yet")
+            _forward_ad.propagate(op, tensors, outs[0], {"ctx": ctx, "output": 0})
+        return result
 
 
 def _make_op(cls):
@@ -106,10 +122,12 @@ def _make_op(cls):
             grad_state.fw_level = level
         return _checked_output(name, out, tensors)
 
-    def backward(grad, out, *, ctx):
-        return _checked_grads(name, cls.backward(ctx, grad), ctx._shapes)
+    def backward(grad, out, *, ctx, output):
+        grads = [grad if i == output else _creation.zeros(shape, dtype=dtype)
+                 for i, (shape, dtype) in enumerate(ctx._outputs)]
+        return _checked_grads(name, cls.backward(ctx, *grads), ctx._shapes)
 
-    def jvp(op, tangents, out, *tensors, ctx):
+    def jvp(op, tangents, out, *tensors, ctx, output):
         if getattr(cls, "jvp", None) is None:
             raise NotImplementedError("You must implement the jvp function for custom "
                                       "autograd.Function to use it with forward mode AD.")
@@ -129,14 +147,12 @@ def _zeros_if_none(x, tangent):
 
 
 def _checked_output(name, out, inputs):
+    """forward's output: a tensor or a tuple of tensors. An input returned as it is becomes a
+    new tensor over the same memory, so that the output's node does not replace the input's."""
     if isinstance(out, (tuple, list)):
-        raise NotImplementedError(
-            f"{name}: forward returned {len(out)} outputs; fastgrad's autograd.Function "
-            f"supports one output tensor so far")
+        return tuple(_checked_output(name, o, inputs) for o in out)
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}: forward must return a Tensor, got {type(out).__name__}")
-    # An input returned as it is becomes a new tensor over the same memory, so that the
-    # output's node does not replace the input's.
     return out.detach() if any(out is t for t in inputs) else out
 
 

@@ -269,14 +269,65 @@ def test_extra_none_gradients_and_broadcast_gradients_are_accepted():
     assert x.grad.tolist() == [6.0] * 4
 
 
-def test_multiple_outputs_are_not_supported_yet():
-    class Split(Function):
+def split_function(L):
+    """Two outputs, one of them saved for backward; its backward reads both gradients."""
+
+    class SplitExp(L.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, w):
+            e = x.exp()
+            ctx.save_for_backward(e, w)
+            return e * w, x * 3
+
+        @staticmethod
+        def backward(ctx, g_scaled, g_tripled):
+            e, w = ctx.saved_tensors
+            return g_scaled * e * w + 3 * g_tripled, (g_scaled * e).sum()
+
+    return SplitExp
+
+
+@pytest.mark.parametrize("uses", ["both", "first", "second"])
+def test_several_outputs(uses):
+    results = []
+    for L in (fg, torch) if torch is not None else (fg,):
+        x, w = leaf(L), L.tensor(0.5, dtype=L.float64, requires_grad=True)
+        a, b = split_function(L).apply(x, w)
+        loss = {"both": lambda: (a * b).sum(), "first": lambda: a.sum(), "second": lambda: (b * b).sum()}[uses]()
+        loss.backward()
+        results.append((a.tolist(), b.tolist(), x.grad.tolist(), None if w.grad is None else w.grad.item()))
+    e = np.exp(X)
+    expected_x = {"both": 1.5 * e * np.array(X) + 1.5 * e,
+                  "first": 0.5 * e, "second": 18 * np.array(X)}[uses]
+    np.testing.assert_allclose(results[0][2], expected_x, rtol=1e-12)
+    for theirs in results[1:]:
+        np.testing.assert_allclose(results[0][2], theirs[2], rtol=1e-12)
+        assert results[0][3] == pytest.approx(theirs[3], rel=1e-12)
+
+
+def test_several_outputs_second_derivative_and_freed_graph():
+    class ExpAndDouble(Function):
         @staticmethod
         def forward(ctx, x):
-            return x * 2, x * 3
+            y = x.exp()
+            ctx.save_for_backward(y)  # a saved output: differentiable again under create_graph
+            return y, x * 2
 
-    with pytest.raises(NotImplementedError, match="forward returned 2 outputs"):
-        Split.apply(leaf(fg))
+        @staticmethod
+        def backward(ctx, gy, gz):
+            (y,) = ctx.saved_tensors
+            return gy * y + 2 * gz
+
+    x = leaf(fg)
+    y, z = ExpAndDouble.apply(x)
+    (gx,) = fg.autograd.grad(y.sum() + z.sum(), x, create_graph=True)  # e^x + 2
+    (ggx,) = fg.autograd.grad(gx.sum(), x)
+    np.testing.assert_allclose(ggx.numpy(), np.exp(X), rtol=1e-12)
+    w = fg.tensor(0.5, dtype=fg.float64, requires_grad=True)
+    a, b = split_function(fg).apply(x, w)
+    (a.sum() + b.sum()).backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        (a.sum() + b.sum()).backward()
 
 
 @needs_torch
