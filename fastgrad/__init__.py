@@ -10,9 +10,9 @@ from ._dtype import bool_ as bool  # noqa: A001  (torch.bool)
 from ._dtype import dtype, float32, float64, int64
 from ._tensor import Size, Tensor
 from ._autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from ._creation import (arange, as_tensor, empty, empty_like, from_numpy, full, full_like,
-                        manual_seed, normal, ones, ones_like, rand, randn, tensor, zeros,
-                        zeros_like)
+from ._creation import (arange, as_tensor, empty, empty_like, from_dlpack, from_numpy, full,
+                        full_like, manual_seed, normal, ones, ones_like, rand, randn, tensor,
+                        zeros, zeros_like)
 from ._ops import (abs, add, argmax, argmin, bmm, cat, cos, cumsum, div, dot, eq, exp, flatten,
                    ge, gt, le, log, lt, matmul, max, maximum, mean, min, minimum, mm, mul, mv,
                    ne, neg, norm, permute, pow, relu, reshape, sigmoid, sign, sin, sqrt, squeeze,

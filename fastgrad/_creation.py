@@ -64,6 +64,17 @@ def from_numpy(array):
     return Tensor(array, _dtype.from_numpy_dtype(array.dtype, "from_numpy"))
 
 
+def from_dlpack(obj):
+    """A tensor sharing the memory of any object with __dlpack__ (numpy arrays, torch tensors,
+    fastgrad tensors), as torch.from_dlpack."""
+    try:
+        array = np.from_dlpack(obj)
+    except (TypeError, AttributeError) as e:
+        raise TypeError(f"from_dlpack(): expected an object with __dlpack__, got "
+                        f"{type(obj).__name__} ({e})") from None
+    return from_numpy(array)
+
+
 def _size(size):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]

@@ -148,6 +148,18 @@ class Tensor:
                                "Use tensor.detach().numpy() instead.")
         return self._a
 
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """The DLPack capsule of this tensor's memory (numpy's export), for np.from_dlpack,
+        torch.from_dlpack and fastgrad.from_dlpack: they share the memory."""
+        if self.requires_grad:
+            raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
+        kwargs = {k: v for k, v in (("max_version", max_version), ("dl_device", dl_device),
+                                    ("copy", copy)) if v is not None}
+        return self._a.__dlpack__(stream=stream, **kwargs)
+
+    def __dlpack_device__(self):
+        return self._a.__dlpack_device__()  # (kDLCPU, 0)
+
     def __array__(self, dtype=None, copy=None):
         a = self.numpy()
         if dtype is not None and np.dtype(dtype) != a.dtype:
