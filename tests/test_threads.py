@@ -75,11 +75,49 @@ def test_two_threads_training_at_once_match_training_alone():
         np.testing.assert_array_equal(b1, b2)
 
 
+def count_until(event):
+    steps = 0
+    while not event.is_set():
+        steps += 1
+    return steps
+
+
+def test_python_runs_while_a_kernel_computes():
+    """While one thread is inside a long C call, another thread's Python keeps running for most
+    of it: the GIL is released around kernel calls. (Were it held, the other thread would only
+    run in the interpreter's 5 ms switch intervals.)"""
+    a = fg.randn(1280, 1280, dtype=fg.float64)
+    timer = threading.Event()
+    threading.Timer(0.05, timer.set).start()
+    rate = count_until(timer) / 0.05  # loop steps per second on this machine, now
+    threads = fg.get_num_threads()
+    fg.set_num_threads(1)
+    started, finished = threading.Event(), threading.Event()
+    duration = []
+
+    def multiply():
+        started.set()
+        start = time.perf_counter()
+        a @ a  # one C call
+        duration.append(time.perf_counter() - start)
+        finished.set()
+
+    try:
+        worker = threading.Thread(target=multiply)
+        worker.start()
+        started.wait(10)
+        steps = count_until(finished)
+        worker.join()
+    finally:
+        fg.set_num_threads(threads)
+    assert steps / rate > 0.25 * duration[0], (steps, rate, duration)
+
+
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two cores")
-def test_kernels_release_the_gil():
+def test_two_threads_of_products_beat_serial():
     """Two threads each multiplying matrices (one OpenMP thread each) finish well before the
-    same work done one after the other: the GIL is released around the C calls. Best of three
-    tries, with a generous margin, because the machine may be busy."""
+    same work done one after the other. Best of five tries, with a generous margin, because
+    the machine may be busy."""
     a = fg.randn(384, 384)
     threads = fg.get_num_threads()
     fg.set_num_threads(1)
@@ -89,7 +127,7 @@ def test_kernels_release_the_gil():
                 a @ a
 
         ratios = []
-        for _ in range(3):
+        for _ in range(5):
             start = time.perf_counter()
             work()
             work()
@@ -97,8 +135,8 @@ def test_kernels_release_the_gil():
             start = time.perf_counter()
             run_in_threads(work, work)
             ratios.append((time.perf_counter() - start) / serial)
-            if ratios[-1] < 0.8:
+            if ratios[-1] < 0.85:
                 break
     finally:
         fg.set_num_threads(threads)
-    assert min(ratios) < 0.8, ratios
+    assert min(ratios) < 0.85, ratios
