@@ -257,8 +257,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     `inputs`, returned as a tuple instead of accumulated into .grad, as torch.autograd.grad.
     Inputs may be leaves or intermediate tensors of the graph."""
     outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
-    single = isinstance(inputs, Tensor)
-    inputs = (inputs,) if single else tuple(inputs)
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     if isinstance(grad_outputs, Tensor):
         grad_outputs = (grad_outputs,)
     for t in inputs:

@@ -60,19 +60,25 @@ def test_non_differentiable_inputs_are_passed_through():
     assert gradcheck(lambda x, c, k: (x * c) ** k, (x, c, 2))
 
 
-class WrongExp(Function):
-    """exp with a gradient twice too large."""
+def exp_function(L, factor):
+    """exp as a Function of library L whose gradient is `factor` times the true one."""
 
-    @staticmethod
-    def forward(ctx, x):
-        y = x.exp()
-        ctx.save_for_backward(y)
-        return y
+    class Exp(L.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.save_for_backward(y)
+            return y
 
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return 2 * g * y
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved_tensors
+            return factor * g * y
+
+    return Exp
+
+
+WrongExp = exp_function(fg, 2)  # a gradient twice too large
 
 
 def test_wrong_gradient_raises_with_the_entries():
@@ -162,23 +168,9 @@ def test_input_errors_and_warnings():
 @pytest.mark.skipif(torch is None, reason="needs PyTorch")
 def test_agrees_with_torch_gradcheck():
     """The same Function, written for both libraries, passes or fails in both."""
-    def make(L, factor):
-        class Exp(L.autograd.Function):
-            @staticmethod
-            def forward(ctx, x):
-                y = x.exp()
-                ctx.save_for_backward(y)
-                return y
-
-            @staticmethod
-            def backward(ctx, g):
-                (y,) = ctx.saved_tensors
-                return factor * g * y
-        return Exp
-
     for factor, expected in ((1.0, True), (2.0, False)):
-        ours = gradcheck(make(fg, factor).apply, leaf(X), raise_exception=False)
-        theirs = torch.autograd.gradcheck(make(torch, factor).apply,
+        ours = gradcheck(exp_function(fg, factor).apply, leaf(X), raise_exception=False)
+        theirs = torch.autograd.gradcheck(exp_function(torch, factor).apply,
                                           torch.tensor(X, dtype=torch.float64, requires_grad=True),
                                           raise_exception=False)
         assert ours is theirs is expected
