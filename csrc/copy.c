@@ -66,6 +66,7 @@ int fg_fill(int dtype, int ndim, const int64_t *shape, const int64_t *strides, c
 
 int fg_arange(int dtype, int64_t n, char *out, const void *start, const void *step)
 {
+    if (fg_check_sizes(1, 1, &n, (const int64_t[]){8})) return FG_ESIZE;
     if (dtype == FG_INT64) {
         int64_t s = *(const int64_t *)start, d = *(const int64_t *)step;
         for (int64_t i = 0; i < n; i++) ((int64_t *)out)[i] = s + i * d;

@@ -6,7 +6,7 @@
 #include "internal.h"
 
 /* ---- the ops, each once. x, y, z are the operands; results are converted to the out type. */
-#define ABS_OF(x) ((x) < 0 ? -(x) : (x) > 0 ? (x) : (x) * 0) /* |-0.| is 0., NaN stays NaN */
+#define ABS_OF(x) ((x) <= 0 ? 0 - (x) : (x)) /* 0 - -0. is 0. (-(-0.) is not); NaN stays NaN */
 #define SIGN_OF(x) (((x) > 0) - ((x) < 0)) /* 0 for 0 and NaN, as torch */
 
 static inline int64_t int_pow(int64_t base, int64_t exp)
@@ -43,7 +43,9 @@ static inline int64_t int_pow(int64_t base, int64_t exp)
     X(FG_SUB, 2, T, T, T, x - y)                                     \
     X(FG_MUL, 2, T, T, T, x * y)
 
-/* Ops of floating types only; the C math functions are picked per type by FLOAT_FN. */
+/* Ops of floating types only; the C math functions are picked per type by FLOAT_FN. The
+ * backward rules are torch's: relu's passes g at a NaN x, abs's is g * sign(x) (NaN for a NaN
+ * or inf g at 0). */
 #define FLOAT_OPS(X, T, F)                                           \
     X(FG_EXP, 1, T, T, T, F(exp)(x))                                 \
     X(FG_LOG, 1, T, T, T, F(log)(x))                                 \
@@ -54,8 +56,8 @@ static inline int64_t int_pow(int64_t base, int64_t exp)
     X(FG_SIGMOID, 1, T, T, T, (T)1 / ((T)1 + F(exp)(-x)))            \
     X(FG_DIV, 2, T, T, T, x / y)                                     \
     X(FG_POW, 2, T, T, T, F(pow)(x, y))                              \
-    X(FG_RELU_BACKWARD, 2, T, T, T, y > 0 ? x : 0)                   \
-    X(FG_ABS_BACKWARD, 2, T, T, T, y > 0 ? x : y < 0 ? -x : 0)       \
+    X(FG_RELU_BACKWARD, 2, T, T, T, y <= 0 ? 0 : x)                  \
+    X(FG_ABS_BACKWARD, 2, T, T, T, x * (T)SIGN_OF(y))                \
     X(FG_SIGMOID_BACKWARD, 2, T, T, T, x * y * ((T)1 - y))           \
     X(FG_TANH_BACKWARD, 2, T, T, T, x * ((T)1 - y * y))              \
     X(FG_MAX_BACKWARD, 3, T, T, T, y < z ? 0 : y == z ? x * (T)0.5 : x)

@@ -10,7 +10,8 @@
 #include <stdint.h>
 
 enum fg_status { FG_OK = 0, FG_EDTYPE = 1, FG_EOP = 2, FG_EDIMS = 3, FG_ENOMEM = 4,
-                 FG_EINDEX = 5 /* an index out of range; the function says which */ };
+                 FG_EINDEX = 5, /* an index out of range; the function says which */
+                 FG_ESIZE = 6   /* a negative size, or an element or byte count beyond int64 */ };
 
 enum fg_dtype { FG_BOOL = 0, FG_INT64 = 1, FG_FLOAT32 = 2, FG_FLOAT64 = 3 };
 
@@ -51,7 +52,7 @@ int fg_arange(int dtype, int64_t n, char *out, const void *start, const void *st
  * keepdims shape (1 on reduced axes); x is strided. Sums are float-accurate (pairwise). */
 enum fg_reduce_op { FG_SUM, FG_MAX, FG_MIN };
 int fg_reduce(int op, int dtype, int ndim, const int64_t *shape, const int64_t *x_strides,
-              int64_t reduce_mask, char *out, const char *x);
+              uint64_t reduce_mask, char *out, const char *x);
 
 /* Scans along one axis: argmax/argmin (out is int64 with size 1 on `axis`) and cumsum. */
 enum fg_axis_op { FG_ARGMAX, FG_ARGMIN, FG_CUMSUM };

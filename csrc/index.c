@@ -18,16 +18,17 @@ static int check_indices(int ndim, const int64_t *shape, const int64_t *strides,
 
 /* ---- gather and scatter ---------------------------------------------------------------------- */
 /* The geometry of a gather or scatter: operands (out, other, index) over index's shape, the
- * indexed operand's (row `indexed`) stride along `dim` taken out of the iteration: the index
- * supplies that coordinate. */
+ * indexed operand's (row `indexed`) stride along `dim`, where it has `size` elements, taken out
+ * of the iteration: the index supplies that coordinate. */
 static int along_geometry(fg_geometry *g, int ndim, const int64_t *shape, const int64_t *strides,
-                          int dim, int indexed, int64_t *dim_stride)
+                          int dim, int64_t size, int indexed, int64_t *dim_stride)
 {
     if (ndim < 1 || ndim > FG_MAX_DIMS || dim < 0 || dim >= ndim) return FG_EDIMS;
     int64_t rows[3 * FG_MAX_DIMS];
     memcpy(rows, strides, sizeof(int64_t) * 3 * ndim);
     *dim_stride = rows[indexed * ndim + dim];
     rows[indexed * ndim + dim] = 0;
+    if (fg_check_sizes(1, 1, &size, dim_stride)) return FG_ESIZE; /* the indexed axis */
     return fg_geometry_init(g, 3, ndim, shape, rows);
 }
 
@@ -39,7 +40,7 @@ static int run_indexed(fg_row_fn row, int indexed, int ndim, const int64_t *shap
 {
     fg_geometry g;
     int64_t dim_stride;
-    int status = along_geometry(&g, ndim, shape, strides, dim, indexed, &dim_stride);
+    int status = along_geometry(&g, ndim, shape, strides, dim, size, indexed, &dim_stride);
     if (status == FG_OK) status = check_indices(ndim, shape, strides + 2 * ndim, ptrs[2], 0, size, bad);
     if (status != FG_OK) return status;
     fg_iterate(&g, ptrs, row, &dim_stride, indexed == 1);

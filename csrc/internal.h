@@ -6,7 +6,7 @@
 #include <string.h>
 #include "fastgrad.h"
 
-#define FG_MAX_DIMS 32
+#define FG_MAX_DIMS 64 /* numpy's limit */
 #define FG_MAX_OPERANDS 4
 /* Below this many elements a parallel region costs more than it saves. */
 #define FG_PARALLEL_MIN 65536
@@ -22,10 +22,17 @@ typedef struct {
 
 /* Copies a shape and per-operand strides ([op][dim], bytes) into g, dropping size-1 axes and
  * merging axes that are contiguous with each other in every operand. Returns FG_EDIMS if ndim
- * is out of range. */
+ * is out of range, FG_ESIZE as fg_check_sizes. */
 int fg_geometry_init(fg_geometry *g, int nops, int ndim, const int64_t *shape,
                      const int64_t *strides);
 int64_t fg_geometry_numel(const fg_geometry *g);
+
+/* FG_ESIZE unless every shape[d] >= 0 and the element count and each of the nops operands' byte
+ * extents (sum of |stride| * (shape - 1), strides as in fg_geometry_init) fit in int64: the
+ * check behind every size computation the kernels make from their arguments. */
+int fg_check_sizes(int nops, int ndim, const int64_t *shape, const int64_t *strides);
+/* malloc(count * size), the product overflow-checked: NULL when it overflows or fails. */
+void *fg_alloc(int64_t count, int64_t size);
 
 /* For kernels that walk along one axis at every position off it: the geometry of the other
  * dimensions into g, and each operand's stride along `axis` into axis_strides[op]. FG_EDIMS if

@@ -1,4 +1,5 @@
 /* The strided N-d iterator every elementwise, copy and reduction kernel runs on. */
+#include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -16,11 +17,41 @@ int fg_dtype_size(int dtype)
     }
 }
 
+int fg_check_sizes(int nops, int ndim, const int64_t *shape, const int64_t *strides)
+{
+    int64_t numel = 1;
+    int empty = 0;
+    for (int d = 0; d < ndim; d++) { /* zero-length axes skipped: the count of any sub-shape fits */
+        if (shape[d] < 0) return FG_ESIZE;
+        empty |= shape[d] == 0;
+        if (shape[d] && __builtin_mul_overflow(numel, shape[d], &numel)) return FG_ESIZE;
+    }
+    for (int op = 0; op < nops && !empty; op++) { /* empty: no element is ever addressed */
+        int64_t extent = 0, step;
+        for (int d = 0; d < ndim; d++) {
+            int64_t stride = strides[op * ndim + d];
+            if (stride == INT64_MIN || __builtin_mul_overflow(stride < 0 ? -stride : stride,
+                                                              shape[d] - 1, &step) ||
+                __builtin_add_overflow(extent, step, &extent))
+                return FG_ESIZE;
+        }
+    }
+    return FG_OK;
+}
+
+void *fg_alloc(int64_t count, int64_t size)
+{
+    int64_t bytes;
+    if (count < 0 || size < 0 || __builtin_mul_overflow(count, size, &bytes)) return NULL;
+    return malloc(bytes ? (size_t)bytes : 1); /* malloc(0) may return NULL */
+}
+
 int fg_geometry_init(fg_geometry *g, int nops, int ndim, const int64_t *shape,
                      const int64_t *strides)
 {
     if (ndim < 0 || ndim > FG_MAX_DIMS || nops < 1 || nops > FG_MAX_OPERANDS)
         return FG_EDIMS;
+    if (fg_check_sizes(nops, ndim, shape, strides)) return FG_ESIZE;
     g->nops = nops;
     g->ndim = 0;
     for (int d = 0; d < ndim; d++) {
@@ -65,6 +96,7 @@ int fg_geometry_off_axis(fg_geometry *g, int nops, int ndim, const int64_t *shap
     if (ndim < 1 || ndim > FG_MAX_DIMS || axis < 0 || axis >= ndim || nops < 1 ||
         nops > FG_MAX_OPERANDS)
         return FG_EDIMS;
+    if (fg_check_sizes(nops, ndim, shape, strides)) return FG_ESIZE; /* the axis too */
     int64_t other_shape[FG_MAX_DIMS], other_strides[FG_MAX_OPERANDS * FG_MAX_DIMS];
     int m = ndim - 1;
     for (int d = 0, i = 0; d < ndim; d++) {

@@ -106,7 +106,7 @@ typedef struct { int64_t batch, row, col; } strides3; /* in elements */
     {                                                                                          \
         if (m == 0 || n == 0) return FG_OK;                                                    \
         if (n == 1 && sb.row != 1) { /* gemv wants a contiguous vector */                      \
-            T *bc = malloc(sizeof(T) * (k > 0 ? k : 1));                                       \
+            T *bc = fg_alloc(k, sizeof(T));                                                    \
             if (!bc) return FG_ENOMEM;                                                         \
             for (int64_t p = 0; p < k; p++) bc[p] = b[p * sb.row];                             \
             int status = gemv_##SUFFIX(m, k, a, sa, bc, c, sc.row);                            \
@@ -137,6 +137,10 @@ int fg_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k, const i
               char *c, const char *a, const char *b)
 {
     if (dtype != FG_FLOAT32 && dtype != FG_FLOAT64) return FG_EDTYPE;
+    const int64_t a_shape[3] = {batch, m, k}, b_shape[3] = {batch, k, n}, c_shape[3] = {batch, m, n};
+    if (fg_check_sizes(1, 3, a_shape, strides) || fg_check_sizes(1, 3, b_shape, strides + 3) ||
+        fg_check_sizes(1, 3, c_shape, strides + 6))
+        return FG_ESIZE;
     int64_t size = fg_dtype_size(dtype);
     strides3 sa, sb, sc;
     if (to_elements(strides, size, &sa) || to_elements(strides + 3, size, &sb) ||

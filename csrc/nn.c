@@ -117,15 +117,13 @@ typedef struct {
             char *gx = p[0] + i * s[0];                                                        \
             const char *x = p[1] + i * s[1];                                                   \
             int64_t t = LOAD(int64_t, p[2], i, s[2]);                                          \
-            if (t == w->ignore_index) {                                                        \
-                for (int64_t j = 0; j < w->k; j++) AT(T, gx, j, w->s[0]) = 0;                  \
-                continue;                                                                      \
-            }                                                                                  \
-            double g = LOAD(T, p[3], i, s[3]) * w->scale;                                      \
+            /* an ignored row gets softmax(x) * 0: 0, or NaN where its softmax is, as torch */ \
+            int ignored = t == w->ignore_index;                                                \
+            double g = ignored ? 0 : LOAD(T, p[3], i, s[3]) * w->scale;                        \
             T max = row_max_##SFX(x, w->k, w->s[1]);                                           \
             T factor = (T)(g / row_exp_sum_##SFX(x, w->k, w->s[1], max, gx, w->s[0]));         \
             for (int64_t j = 0; j < w->k; j++) AT(T, gx, j, w->s[0]) *= factor;                \
-            AT(T, gx, t, w->s[0]) -= (T)g;                                                     \
+            if (!ignored) AT(T, gx, t, w->s[0]) -= (T)g;                                       \
         }                                                                                      \
     }
 DEFINE_NN(f32, float, F32_FN)

@@ -150,8 +150,8 @@ static int reduce_parallel(const fg_geometry *g, fg_row_fn row, fg_row_fn fold, 
         if (g->strides[0][d] != 0 && (kept < 0 || g->shape[d] > g->shape[kept])) kept = d;
     int own_outputs = kept >= 0 && g->shape[kept] >= 64 * threads;
     int axis = own_outputs ? kept : 0;
-    size_t bytes = (size_t)n_out * acc_size;
-    char *private = own_outputs ? NULL : malloc(threads * bytes + 1);
+    size_t bytes = (size_t)n_out * acc_size; /* checked by fg_reduce */
+    char *private = own_outputs ? NULL : fg_alloc(threads, (int64_t)bytes);
     if (!own_outputs && !private) return FG_ENOMEM;
     /* every copy starts from the identities, also those of threads OpenMP does not grant */
     for (int t = 0; !own_outputs && t < threads; t++) memcpy(private + t * bytes, acc, bytes);
@@ -184,16 +184,15 @@ static int reduce_parallel(const fg_geometry *g, fg_row_fn row, fg_row_fn fold, 
                                double *acc)                                                    \
     {                                                                                          \
         int64_t r = 0;                                                                         \
+        const int64_t s = sizeof(T);                                                           \
         for (; r + 4 <= rows; r += 4) {                                                        \
-            const T *p0 = (const T *)(x + r * rs), *p1 = (const T *)(x + (r + 1) * rs);        \
-            const T *p2 = (const T *)(x + (r + 2) * rs), *p3 = (const T *)(x + (r + 3) * rs);  \
+            const char *p0 = x + r * rs, *p1 = p0 + rs, *p2 = p1 + rs, *p3 = p2 + rs;           \
             for (int64_t i = 0; i < cols; i++)                                                 \
-                acc[i] += ((double)p0[i] + p1[i]) + ((double)p2[i] + p3[i]);                   \
+                acc[i] += ((double)LOAD(T, p0, i, s) + LOAD(T, p1, i, s)) +                    \
+                          ((double)LOAD(T, p2, i, s) + LOAD(T, p3, i, s));                     \
         }                                                                                      \
-        for (; r < rows; r++) {                                                                \
-            const T *p = (const T *)(x + r * rs);                                              \
-            for (int64_t i = 0; i < cols; i++) acc[i] += p[i];                                 \
-        }                                                                                      \
+        for (; r < rows; r++)                                                                  \
+            for (int64_t i = 0; i < cols; i++) acc[i] += LOAD(T, x + r * rs, i, s);            \
     }
 DEFINE_SUM_ROWS(sum_rows_f32, float)
 DEFINE_SUM_ROWS(sum_rows_f64, double)
@@ -249,21 +248,26 @@ static int reduce_geometry(const fg_geometry *g, int op, int dtype, char *acc, c
 }
 
 int fg_reduce(int op, int dtype, int ndim, const int64_t *shape, const int64_t *x_strides,
-              int64_t reduce_mask, char *out, const char *x)
+              uint64_t reduce_mask, char *out, const char *x)
 {
     if (op < FG_SUM || op > FG_MIN) return FG_EOP;
     if (!FG_VALID_DTYPE(dtype) || !reduce_rows[op][dtype]) return FG_EDTYPE;
     if (ndim < 0 || ndim > FG_MAX_DIMS) return FG_EDIMS;
+    if (fg_check_sizes(1, ndim, shape, x_strides)) return FG_ESIZE;
     int wide = op == FG_SUM && dtype == FG_FLOAT32; /* accumulates in a double scratch */
     int64_t acc_size = wide ? (int64_t)sizeof(double) : fg_dtype_size(dtype);
     /* the accumulator is contiguous in the keepdims shape; reduced axes get stride 0 */
-    int64_t acc_strides[FG_MAX_DIMS], n_out = 1;
+    int64_t acc_strides[FG_MAX_DIMS], n_out = 1, step = acc_size;
+    for (int d = 0; d < ndim; d++)
+        if (!((reduce_mask >> d) & 1)) n_out *= shape[d]; /* within the count checked above */
+    if (__builtin_mul_overflow(n_out, acc_size, &step)) return FG_ESIZE;
+    step = acc_size;
     for (int d = ndim - 1; d >= 0; d--) {
         int reduced = (reduce_mask >> d) & 1;
-        acc_strides[d] = reduced ? 0 : n_out * acc_size;
-        if (!reduced) n_out *= shape[d];
+        acc_strides[d] = reduced ? 0 : step;
+        if (!reduced) step *= shape[d];
     }
-    char *acc = wide ? malloc(n_out * sizeof(double) + 1) : out;
+    char *acc = wide ? fg_alloc(n_out, sizeof(double)) : out;
     if (!acc) return FG_ENOMEM;
     init_identity(op, dtype, acc, n_out);
 
@@ -276,7 +280,7 @@ int fg_reduce(int op, int dtype, int ndim, const int64_t *shape, const int64_t *
         sorted_strides[ndim + i] = x_strides[order[i]];
     }
     fg_geometry g;
-    fg_geometry_init(&g, 2, ndim, sorted_shape, sorted_strides); /* ndim checked above */
+    fg_geometry_init(&g, 2, ndim, sorted_shape, sorted_strides); /* sizes checked above */
     int status = reduce_geometry(&g, op, dtype, acc, x, n_out, acc_size);
     if (wide && status == FG_OK) {
         for (int64_t i = 0; i < n_out; i++) ((float *)out)[i] = (float)((double *)acc)[i];

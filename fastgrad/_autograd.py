@@ -222,8 +222,6 @@ def _sum_to(grad, shape):
 
 
 def _root_gradient(tensor, gradient):
-    from . import _creation
-
     if not tensor.requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     if gradient is None:
@@ -233,7 +231,8 @@ def _root_gradient(tensor, gradient):
                 f"of shape {tuple(tensor.shape)} needs a `gradient` of that shape)")
         return K.fill(empty_like_shape(tensor._a.shape, tensor.dtype), 1)
     if not isinstance(gradient, Tensor):
-        gradient = _creation.tensor(gradient, dtype=tensor.dtype)
+        raise TypeError(f"backward(): gradients can be either Tensors or None, but got "
+                        f"{type(gradient).__name__}")
     if gradient._a.shape != tensor._a.shape:
         raise RuntimeError(
             f"Mismatch in shape: grad_output[0] has a shape of {gradient.shape} and "
@@ -345,6 +344,10 @@ def _accumulate(leaf_grads, root_gradients, create_graph):
     """Adds each leaf's gradient into its .grad. A gradient that may share memory with another
     tensor (a caller's `gradient`, one passed through to two leaves, a view) is copied, so
     that `x.grad.zero_()` never touches anything else."""
+    if not create_graph:  # every in-place target checked before the first is written
+        for leaf, _ in leaf_grads.values():
+            if leaf.grad is not None:
+                _ops._check_writable(leaf.grad, "backward (accumulating into .grad)")
     stored = set(root_gradients)
     for leaf, g in leaf_grads.values():
         if leaf.grad is None:

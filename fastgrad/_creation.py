@@ -31,6 +31,9 @@ def _as_array(data):
         array = np.asarray(data)
     except ValueError as e:  # ragged nested lists
         raise ValueError(f"tensor(): expected a rectangular nested list of numbers ({e})") from None
+    if array.dtype == object and all(isinstance(v, numbers.Integral) for v in array.flat):
+        raise OverflowError(f"tensor(): an integer of {type(data).__name__} data does not fit "
+                            f"in int64")
     if array.dtype == object or array.dtype.kind not in "biuf":
         raise TypeError(f"tensor(): could not convert data of type {type(data).__name__} "
                         f"(numpy dtype {array.dtype}) to a tensor of numbers")

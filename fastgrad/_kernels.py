@@ -14,6 +14,7 @@ _ERRORS = {
     lib.FG_EDIMS: (ValueError, "got an unsupported number of dimensions or unaligned strides"),
     lib.FG_ENOMEM: (MemoryError, "could not allocate its workspace"),
     lib.FG_EINDEX: (IndexError, "got an index out of range"),
+    lib.FG_ESIZE: (ValueError, "got a negative size or an element or byte count beyond int64"),
 }
 
 
@@ -103,12 +104,15 @@ def copy_into(out, x):
     return out
 
 
-def _element(dtype, value):
+def _element(dtype, value, what):
     """A Python number as one C element of dtype (floats into int64 truncate, as torch)."""
     if dtype.is_floating_point:
         value = float(value)
     elif dtype.code == lib.FG_INT64:
-        value = int(value) if math.isfinite(value) else -(2 ** 63)
+        if not math.isfinite(value):
+            raise RuntimeError(f"{what}(): value {value} cannot be converted to type int64_t "
+                               f"without overflow")
+        value = int(value)
     else:
         value = bool(value)
     return ffi.new(dtype.ctype + " *", value)
@@ -116,7 +120,7 @@ def _element(dtype, value):
 
 def fill(out, value):
     a = out._a
-    _check(lib.fg_fill(out.dtype.code, a.ndim, a.shape, a.strides, out._ptr, _element(out.dtype, value)),
+    _check(lib.fg_fill(out.dtype.code, a.ndim, a.shape, a.strides, out._ptr, _element(out.dtype, value, "fill_")),
            "fill_", out.dtype)
     return out
 
@@ -206,7 +210,8 @@ def cross_entropy(x, target, axis, ignore_index):
     status = lib.fg_cross_entropy(x.dtype.code, *_along_axis_args(x, axis, (loss, x, target)),
                                   axis, ignore_index, loss._ptr, x._ptr, target._ptr, info)
     if status == lib.FG_EINDEX:
-        raise IndexError(f"Target {info[0]} is out of bounds.")
+        raise IndexError(f"cross_entropy(): Target {info[0]} is out of bounds (input of shape "
+                         f"{x._a.shape}, {x._a.shape[axis]} classes along dimension {axis}).")
     _check(status, "cross_entropy", x.dtype)
     return loss, info[0]
 
@@ -301,6 +306,8 @@ def isa():
 
 
 def set_num_threads(n):
+    if int(n) < 1:
+        raise RuntimeError(f"set_num_threads expects a positive integer (got {n})")
     lib.fg_set_num_threads(int(n))
 
 

@@ -112,7 +112,8 @@ def scalar_tensor(value, dtype):
     if t is None:
         if len(_SCALARS) > 1024:
             _SCALARS.clear()
-        t = _SCALARS[key] = Tensor(np.array(value, dtype.np), dtype)
+        with np.errstate(over="ignore"):  # 1e300 as float32 is inf, silently, as in torch
+            t = _SCALARS[key] = Tensor(np.array(value, dtype.np), dtype)
         t._a.flags.writeable = False  # shared: in-place ops on it must fail
     return t
 
@@ -147,7 +148,7 @@ def _fused(code, *xs):
 
 
 _COMPOSED = {
-    C.FG_RELU_BACKWARD: lambda g, x: where(x > 0, g, 0.0),
+    C.FG_RELU_BACKWARD: lambda g, x: where(x <= 0, 0.0, g),  # NaN passes g, as torch
     C.FG_ABS_BACKWARD: lambda g, x: g * sign(x),
     C.FG_SIGMOID_BACKWARD: lambda g, y: g * y * (1 - y),
     C.FG_TANH_BACKWARD: lambda g, y: g * (1 - y * y),
@@ -159,7 +160,8 @@ NEG = Op("NegBackward0", _ew(C.FG_NEG), lambda g, out: -g, save_inputs=False,
          jvp=ELEMENTWISE_JVP)
 ABS = Op("AbsBackward0", _ew(C.FG_ABS), lambda g, out, x: _fused(C.FG_ABS_BACKWARD, g, x),
          jvp=ELEMENTWISE_JVP)
-SIGN = Op("SignBackward0", _ew(C.FG_SIGN), lambda g, out: g * 0, save_inputs=False,
+SIGN = Op("SignBackward0", _ew(C.FG_SIGN), lambda g, out: _zeros(g._a.shape, g.dtype),
+          save_inputs=False,  # zeros, not g * 0: a NaN or inf in g stops here, as in torch
           jvp=ELEMENTWISE_JVP)
 EXP = Op("ExpBackward0", _ew(C.FG_EXP), lambda g, out: g * out, save_inputs=False, save_output=True,
          jvp=ELEMENTWISE_JVP)
@@ -192,7 +194,8 @@ DIV = Op("DivBackward0", _ew(C.FG_DIV), lambda g, out, a, b: g / b,
          jvp=ELEMENTWISE_JVP)
 POW = Op("PowBackward1", _ew(C.FG_POW),
          lambda g, out, a, b: where(b == 0, 0.0, g * b * a ** (b - 1)),
-         lambda g, out, a, b: where(a == 0, 0.0, g * out * log(a)), save_output=True,
+         # 0 ** b is flat in b where b >= 0; for b < 0 it is inf * log(0), as torch
+         lambda g, out, a, b: g * where((a == 0) * (b >= 0), 0.0, out * log(a)), save_output=True,
          jvp=ELEMENTWISE_JVP)
 MAXIMUM = Op("MaximumBackward0", _ew(C.FG_MAXIMUM),
              lambda g, out, a, b: _fused(C.FG_MAX_BACKWARD, g, a, b),
@@ -275,6 +278,11 @@ def ge(a, b): return _binary(COMPARISONS["ge"], "ge", a, b)
 def pow(a, b):
     if isinstance(b, numbers.Number) and isinstance(a, Tensor) and a.dtype.is_floating_point:
         return _binary(POW_SCALAR, "pow", a, b)
+    _check_number(a, "pow")
+    _check_number(b, "pow")
+    if _dtype.result_type(a, b) is int64 and (bool(lt(b, 0).sum().item()) if isinstance(b, Tensor)
+                                             else b < 0):
+        raise RuntimeError("pow(): Integers to negative integer powers are not allowed.")
     return _binary(POW, "pow", a, b)
 
 
@@ -317,6 +325,9 @@ def clone(x):
 
 
 def set_requires_grad(x, flag):
+    if not isinstance(flag, bool):
+        raise TypeError(f"requires_grad_(): argument 'requires_grad' must be bool, not "
+                        f"{type(flag).__name__}")
     if flag and not x.dtype.is_floating_point:
         raise RuntimeError(f"only Tensors of floating point dtype can require gradients "
                            f"(got {x.dtype!r})")
@@ -789,10 +800,12 @@ def _axis_size(x, dim):
 
 def _index_select_error(x, dim):
     """index_select's errors, which depend on the axis in PyTorch (its kernels for dim 1)."""
+    size = _axis_size(x, dim)
     if dim == 1:
-        return lambda i: RuntimeError(f"INDICES element is out of DATA bounds, id={i} "
-                                      f"axis_dim={x._a.shape[1]}")
-    return lambda i: IndexError("index out of range in self")
+        return lambda i: RuntimeError(f"index_select(): INDICES element is out of DATA bounds, "
+                                      f"id={i} axis_dim={size}")
+    return lambda i: IndexError(f"index_select(): index out of range in self (index {i}, "
+                                f"dimension {dim} of size {size})")
 
 
 GATHER = _gather_op("GatherBackward0",
@@ -908,8 +921,10 @@ def _recording(x, other):
 
 
 def _check_not_leaf(x, name):
+    """Refuses in-place writes into a leaf that requires grad, or into a view of one or that is
+    one itself (requires_grad_ called on the view)."""
     root = x._base if x._base is not None else x
-    if root.requires_grad and root._node is None:
+    if any(t.requires_grad and t._node is None for t in (x, root)):
         what = "a view of a leaf Variable" if root is not x else "a leaf Variable"
         raise RuntimeError(f"{name}(): {what} that requires grad is being used in an in-place "
                            f"operation.")
@@ -1039,7 +1054,7 @@ def _check_no_overlap(dst, src, name):
 
 
 FILL = Op("FillBackward0", lambda x, value: K.fill(empty_like_shape(x._a.shape, x.dtype), value),
-          lambda g, out, value: g * 0, save_inputs=False,
+          lambda g, out, value: _zeros(g._a.shape, g.dtype), save_inputs=False,
           jvp=lambda op, tangents, out, x, value: K.fill(empty_like_shape(x._a.shape, x.dtype), 0))
 
 
@@ -1211,12 +1226,16 @@ def _arg_along(code, x, dim, keepdim):
 
 def _arg_extreme(name, code, x, dim, keepdim, axis, keepdims):
     dim, keepdim = _pick(dim, axis, keepdim, keepdims)
-    if x._a.size == 0:
-        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
     if dim is None:
+        if x._a.size == 0:  # an IndexError here, a RuntimeError for max(): as torch
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for "
+                             f"input.numel() == 0.")
         flat = _arg_along(code, reshape(x.detach(), (-1,)), 0, False)
         return reshape(flat, (1,) * x.ndim) if keepdim else flat
-    return _arg_along(code, x, normalize_dim(dim, x.ndim, name), keepdim)
+    d = normalize_dim(dim, x.ndim, name)
+    if x.ndim and x._a.shape[d] == 0:  # an empty tensor reduces along its non-empty axes
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    return _arg_along(code, x, d, keepdim)
 
 
 def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -1395,7 +1414,11 @@ def matmul(a, b):
     if k != k2:
         raise RuntimeError(f"matmul(): shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
                            f"multiplied ({m}x{k} and {k2}x{n})")
-    batch = K.broadcast_shape("matmul", a2._a.shape[:-2], b2._a.shape[:-2])
+    try:
+        batch = K.broadcast_shape("matmul", a2._a.shape[:-2], b2._a.shape[:-2])
+    except RuntimeError as e:
+        raise RuntimeError(f"matmul(): the batch dimensions of shapes {tuple(a.shape)} and "
+                           f"{tuple(b.shape)} do not broadcast ({e})") from None
     out_shape = batch + ((m,) if na > 1 else ()) + ((n,) if nb > 1 else ())
     if len(batch) <= 1:
         a3 = a2 if a2.ndim == 3 else unsqueeze(a2, 0)
@@ -1443,11 +1466,20 @@ def _join(name, tensors, dim, new_axis):
     tensors = tuple(tensors)
     if not tensors:
         raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+    for i, x in enumerate(tensors):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name}(): expected Tensor as element {i} in argument 0, but got "
+                            f"{type(x).__name__}")
     dtype = _dtype.result_type(*tensors)
     tensors = tuple(as_dtype(x, dtype) for x in tensors)
     first = tensors[0]._a.shape
+    if not new_axis:  # torch's legacy rule: a 1-d empty tensor joins any others, as nothing
+        first = next((x._a.shape for x in tensors if x._a.shape != (0,)), first)
     ndim = len(first) + new_axis
     dim = normalize_dim(dim, ndim, name)
+    if not new_axis:
+        nothing = first[:dim] + (0,) + first[dim + 1:]
+        tensors = tuple(reshape(x, nothing) if x._a.shape == (0,) else x for x in tensors)
     for x in tensors:
         shape = x._a.shape
         same = shape == first if new_axis else (
@@ -1543,7 +1575,9 @@ def _nll_backward(g, out, x, target, axis, reduction, ignore_index):
         g = unsqueeze(g, axis)
     elif reduction == "mean":
         g = g / sum(counts)
-    return where(counts, slope * g, 0.0)  # where, not a product: g may be inf (nothing counted)
+    # where, not a product: g may be inf (nothing counted); an ignored position gets slope * 0,
+    # NaN where its softmax is, as torch and the kernel
+    return where(counts, slope * g, slope * 0)
 
 
 def _nll_jvp(op, tangents, out, x, target, axis, reduction, ignore_index):

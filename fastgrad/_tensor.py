@@ -20,7 +20,7 @@ class Size(tuple):
 
 
 class Tensor:
-    __slots__ = ("_a", "_p", "dtype", "requires_grad", "grad", "_node", "_version", "_base",
+    __slots__ = ("_a", "_p", "dtype", "requires_grad", "_grad", "_node", "_version", "_base",
                  "_tangent", "__weakref__")
     __array_priority__ = 1000  # numpy defers `ndarray op Tensor` to our reflected operators
 
@@ -29,7 +29,7 @@ class Tensor:
         self._p = None             # the C pointer to its first element, made once on first use
         self.dtype = dtype
         self.requires_grad = False
-        self.grad = None
+        self._grad = None          # .grad: checked when assigned
         self._node = None          # the graph node that made this tensor (its grad_fn)
         self._version = version if version is not None else [0]  # shared by all views
         self._base = base          # the tensor whose memory this view shows (None if not a view)
@@ -113,6 +113,29 @@ class Tensor:
         return _ops.transpose(self, -2, -1)
 
     # ---- autograd --------------------------------------------------------------------------
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        """Refuses what backward could not accumulate into, as torch: a .grad is a tensor of
+        this one's shape and dtype, or None."""
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}")
+            if value._a.shape != self._a.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size "
+                                   f"'{list(value._a.shape)}' to a tensor of size "
+                                   f"'{list(self._a.shape)}'. Please ensure that the gradient "
+                                   f"and the tensor are the same size")
+            if value.dtype is not self.dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype {value.dtype} to "
+                                   f"a tensor with dtype {self.dtype}. Please ensure that the "
+                                   f"gradient and the tensor have the same dtype")
+        self._grad = value
+
     def requires_grad_(self, requires_grad=True):
         _ops.set_requires_grad(self, requires_grad)
         return self

@@ -160,19 +160,6 @@ def test_stack_cat_where():
         fg.stack([a, fg.ones(3)])
 
 
-def test_product_errors_name_op_and_shapes():
-    with pytest.raises(RuntimeError, match=r"mm\(\).*\(2x3 and 4x5\)"):
-        fg.mm(fg.ones(2, 3), fg.ones(4, 5))
-    with pytest.raises(RuntimeError, match=r"mv\(\).*\(3, 4\).*\(5,\)"):
-        fg.mv(fg.ones(3, 4), fg.ones(5))
-    with pytest.raises(RuntimeError, match=r"dot\(\).*\(3,\).*\(4,\)"):
-        fg.dot(fg.ones(3), fg.ones(4))
-    with pytest.raises(RuntimeError, match=r"matmul\(\).*\(2, 3, 4\).*\(5, 6\)"):
-        fg.matmul(fg.ones(2, 3, 4), fg.ones(5, 6))
-    with pytest.raises(RuntimeError, match=r"add: the size of tensor a \(3\) must match.*\(3,\) and \(4,\)"):
-        fg.ones(3) + fg.ones(4)
-
-
 def test_threads_setting():
     n = fg.get_num_threads()
     fg.set_num_threads(1)
@@ -203,15 +190,6 @@ def test_dtype_and_size_print_as_torch():
     assert repr(fg.float32) == "torch.float32" and repr(fg.int64) == "torch.int64"
     assert repr(fg.zeros(2, 3).shape) == "torch.Size([2, 3])"
     assert fg.float is fg.float32 and fg.double is fg.float64 and fg.long is fg.int64
-
-
-@pytest.mark.parametrize("bad,error", [
-    ([[1, 2], [3]], ValueError), (["a"], TypeError), ([object()], TypeError),
-    (np.array([1], np.int32), TypeError),
-])
-def test_bad_data_raises(bad, error):
-    with pytest.raises(error):
-        fg.tensor(bad)
 
 
 def test_assignment_errors_as_torch():
@@ -311,7 +289,7 @@ def test_products_of_record_fields():
 def test_nn_functional_errors_name_the_op_and_shapes():
     import fastgrad.nn.functional as F
     x = fg.zeros(3, 5)
-    with pytest.raises(IndexError, match=r"^Target 7 is out of bounds\.$"):
+    with pytest.raises(IndexError, match=r"^cross_entropy\(\): Target 7 is out of bounds "):
         F.cross_entropy(x, fg.tensor([1, 7, 9]))
     with pytest.raises(ValueError, match=r"batch_size \(3\) to match target batch_size \(2\)\. "
                                          r"\(input of shape \(3, 5\), target of shape \(2,\)\)"):
@@ -359,3 +337,11 @@ def test_nn_functional_is_reachable_as_in_torch():
 def test_stack_of_0d_tensors():
     x = fg.tensor(2.0)
     assert fg.stack([x * x, x + 1]).tolist() == [4.0, 3.0]
+
+
+def test_numbers_beyond_float32_become_inf_without_a_warning():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert (fg.ones(2) * 1e300).tolist() == [float("inf")] * 2
+        assert (fg.ones(1, dtype=fg.int64) * -1e300).tolist() == [float("-inf")]

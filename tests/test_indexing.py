@@ -188,8 +188,10 @@ ERRORS = [
      "Size does not match at dimension 0 expected index [4, 1] to be no larger than self [3, 4] "
      "apart from dimension 1"),
     (lambda x: x.gather(1, fg.tensor([[0.0]])), RuntimeError, "gather(): Expected dtype int32/int64 for index"),
-    (lambda x: x.index_select(0, idx([3])), IndexError, "index out of range in self"),
-    (lambda x: x.index_select(1, idx([7])), RuntimeError, "INDICES element is out of DATA bounds, id=7 axis_dim=4"),
+    (lambda x: x.index_select(0, idx([3])), IndexError,
+     "index_select(): index out of range in self (index 3, dimension 0 of size 3)"),
+    (lambda x: x.index_select(1, idx([7])), RuntimeError,
+     "index_select(): INDICES element is out of DATA bounds, id=7 axis_dim=4"),
     (lambda x: x.index_select(1, idx([[1]])), IndexError, "index_select(): Index is supposed to be a vector"),
     (lambda x: x.scatter_add(0, idx([[3]]), x), RuntimeError, "index 3 is out of bounds for dimension 0 with size 3"),
     (lambda x: x.scatter_add(0, idx([[0, 1]]), x[:1, :1]), RuntimeError,

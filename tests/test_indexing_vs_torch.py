@@ -58,7 +58,7 @@ def same_error(fn_f, fn_t):
         fn_t()
     with pytest.raises(type(expected.value)) as got:
         fn_f()
-    assert str(got.value) == str(expected.value)
+    assert str(expected.value) in str(got.value)  # ours may add the op and the sizes around it
 
 
 @pytest.fixture(autouse=True)

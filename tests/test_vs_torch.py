@@ -1013,7 +1013,7 @@ def test_cross_entropy_errors_match_torch():
             nnf(torch).cross_entropy(t_x, torch.tensor(target))
         with pytest.raises(want.type) as got:
             nnf(fg).cross_entropy(f_x, fg.tensor(target))
-        assert str(got.value).startswith(str(want.value))
+        assert str(want.value).rstrip(".") in str(got.value)  # ours adds the op and the shapes
     for reduction in ("avg", "mean "):
         with pytest.raises(ValueError, match=f"^{reduction} is not a valid value for reduction$"):
             nnf(fg).cross_entropy(fg.zeros(2, 3), fg.tensor([0, 1]), reduction=reduction)
