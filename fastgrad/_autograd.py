@@ -185,7 +185,7 @@ def attached(out, node):
     without their node (that would be a cycle); this alias lives only as long as the rule's graph
     needs it."""
     alias = _alias(out, out._tangent)
-    alias._node, alias.requires_grad = node, True
+    alias._node, alias._requires_grad = node, True
     return alias
 
 

@@ -64,7 +64,7 @@ def apply(op, *inputs, **params):
 def record(op, inputs, out, params):
     """Makes `out` the output of a new node of `op` (whose values are already in `out`)."""
     out._node = Node(op, inputs, out, params)
-    out.requires_grad = True
+    out._requires_grad = True
 
 
 # ---- arguments --------------------------------------------------------------------------------
@@ -333,7 +333,7 @@ def set_requires_grad(x, flag):
                            f"(got {x.dtype!r})")
     if not flag and x._node is not None:
         raise RuntimeError("you can only change requires_grad flags of leaf variables.")
-    x.requires_grad = bool(flag)
+    x._requires_grad = flag
 
 
 # ---- views: new shapes and strides over the same memory ----------------------------------------
@@ -907,7 +907,7 @@ def nonzero(x):
 
 def _check_writable(x, name):
     a = x._a
-    if any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
+    if 0 in a.strides and any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
         raise RuntimeError(f"{name}(): unsupported operation: more than one element of the "
                            f"written-to tensor refers to a single memory location. Please clone() "
                            f"the tensor before performing the operation.")
@@ -956,7 +956,7 @@ def _inplace(name, out_of_place, x, other):
     if recording:
         if x._base is None:
             x._node = result._node
-            x.requires_grad = True
+            x._requires_grad = True
         else:
             _rebase_view(x, result)
     return x

@@ -20,7 +20,7 @@ class Size(tuple):
 
 
 class Tensor:
-    __slots__ = ("_a", "_p", "dtype", "requires_grad", "_grad", "_node", "_version", "_base",
+    __slots__ = ("_a", "_p", "dtype", "_requires_grad", "_grad", "_node", "_version", "_base",
                  "_tangent", "__weakref__")
     __array_priority__ = 1000  # numpy defers `ndarray op Tensor` to our reflected operators
 
@@ -28,7 +28,7 @@ class Tensor:
         self._a = array            # numpy ndarray: owns or views the memory; never computes
         self._p = None             # the C pointer to its first element, made once on first use
         self.dtype = dtype
-        self.requires_grad = False
+        self._requires_grad = False  # .requires_grad: checked when assigned
         self._grad = None          # .grad: checked when assigned
         self._node = None          # the graph node that made this tensor (its grad_fn)
         self._version = version if version is not None else [0]  # shared by all views
@@ -113,6 +113,17 @@ class Tensor:
         return _ops.transpose(self, -2, -1)
 
     # ---- autograd --------------------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        """As torch: only a leaf's flag may be set, to a bool, True only for floating dtypes."""
+        if self._node is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables.")
+        _ops.set_requires_grad(self, flag)
+
     @property
     def grad(self):
         return self._grad

@@ -152,6 +152,12 @@ CASES = [
     # gradients
     ("requires_grad on int64", RuntimeError, r"only Tensors of floating point dtype can require "
      r"gradients \(got torch.int64\)", lambda: (ints(1, 2),), lambda a: a.requires_grad_()),
+    ("requires_grad = True on int64", RuntimeError, r"only Tensors of floating point dtype can "
+     r"require gradients", lambda: (ints(1, 2),), lambda a: setattr(a, "requires_grad", True)),
+    ("requires_grad = 1", TypeError, r"must be bool, not int", lambda: (fg.ones(2),),
+     lambda a: setattr(a, "requires_grad", 1)),
+    ("requires_grad of a non-leaf", RuntimeError, r"only change requires_grad flags of leaf",
+     lambda: (leaf(2),), lambda a: setattr(a * 2, "requires_grad", False)),
     ("backward gradient shape", RuntimeError, r"grad_output\[0\] has a shape of torch.Size\(\[4\]\) "
      r"and output\[0\] has a shape of torch.Size\(\[3\]\)",
      lambda: (leaf(3), fg.ones(4)), lambda a, g: (a * 2).backward(g)),
