@@ -43,8 +43,8 @@ BINARY = {
     "mul": lambda x, y: x * y,
     "div": lambda x, y: x / y,
     "pow": lambda x, y: x ** y,
-    "maximum": lambda x, y: x if x > y else y,
-    "minimum": lambda x, y: x if x < y else y,
+    "maximum": lambda x, y: x if x > y or x != x else y,  # a NaN wins, as torch
+    "minimum": lambda x, y: x if x < y or x != x else y,
 }
 
 COMPARISONS = {
@@ -61,7 +61,7 @@ BACKWARD = {  # (upstream gradient g, saved value(s)) -> input gradient
     "abs_backward": lambda g, x: g * _sign(x) if x != 0 else 0.0,
     "sigmoid_backward": lambda g, y: g * y * (1 - y),
     "tanh_backward": lambda g, y: g * (1 - y * y),
-    "max_backward": lambda g, a, b: g if a > b else g / 2 if a == b else 0.0,
+    "max_backward": lambda g, a, b: 0.0 if a < b else g / 2 if a == b else g,  # NaN: g
 }
 
 
@@ -96,22 +96,26 @@ def sum_(x, axes):
 
 
 def max_(x, axes):
-    return reduce(lambda acc, v: v if v > acc else acc, -math.inf, x, axes, x.dtype)
+    """The largest element; NaN if any is (torch propagates NaN)."""
+    return reduce(lambda acc, v: v if v > acc or v != v else acc, -math.inf, x, axes, x.dtype)
 
 
 def min_(x, axes):
-    return reduce(lambda acc, v: v if v < acc else acc, math.inf, x, axes, x.dtype)
+    return reduce(lambda acc, v: v if v < acc or v != v else acc, math.inf, x, axes, x.dtype)
 
 
 def arg_along(x, axis, better):
-    """Index of the first extreme element along `axis` (kept as size 1)."""
+    """Index of the first extreme element along `axis` (kept as size 1); of the first NaN if
+    there is one (torch's rule)."""
     moved = np.moveaxis(x, axis, -1)
     out = np.empty(moved.shape[:-1], np.int64)
     for o in np.ndindex(*moved.shape[:-1]):
         row = [_scalar(v) for v in moved[o]]
         best = 0
         for j in range(1, len(row)):
-            if better(row[j], row[best]):
+            if row[best] != row[best]:
+                break
+            if better(row[j], row[best]) or row[j] != row[j]:
                 best = j
         out[o] = best
     return np.expand_dims(out, axis)
@@ -265,3 +269,121 @@ def nonzero(x):
     """The coordinates of x's nonzero elements, row-major, as a (count, ndim) int64 array."""
     rows = [idx for idx in np.ndindex(*x.shape) if x[idx] != 0]
     return np.array(rows, np.int64).reshape(len(rows), x.ndim)
+
+
+# ---- more loops: the rest of the kernels and the ops built on them ---------------------------
+def mean_(x, axes):
+    """sum over `axes` / their element count (NaN for no elements, as 0/0 in torch)."""
+    count = 1
+    for d in axes:
+        count *= x.shape[d]
+    return elementwise(lambda s: s / count if count else math.nan, sum_(x, axes), out_dtype=x.dtype)
+
+
+def arange(n, start, step, out_dtype):
+    """out[i] = start + i * step: exact for int64, in double then rounded for floats."""
+    out = np.empty(n, out_dtype)
+    for i in range(n):
+        out[i] = start + i * step
+    return out
+
+
+def int_pow(x, y):
+    """x ** y for int64 x and y >= 0, wrapping around as int64 does."""
+    r = 1
+    for _ in range(y):
+        r = (r * x + 2 ** 63) % 2 ** 64 - 2 ** 63
+    return r
+
+
+def index_select(x, dim, index):
+    """out[..., j, ...] = x[..., index[j], ...] along dim (x 0-d: index has one element)."""
+    if x.ndim == 0:
+        return x.copy()
+    shape = x.shape[:dim] + (index.shape[0] if index.ndim else 1,) + x.shape[dim + 1:]
+    flat = [int(v) for v in index.reshape(-1)]
+    out = np.empty(shape, x.dtype)
+    for i in np.ndindex(*shape):
+        out[i] = x[_along(i, dim, flat[i[dim]])]
+    return out
+
+
+def _advanced_positions(shape, indices):
+    """For x of `shape` indexed by `indices` (one entry per axis: None for a whole axis, else
+    an int64 array; the arrays broadcast together), each (result position, source position)
+    in the result's row-major order. Negative indices count from the end."""
+    axes, b_shape, lead, trail = _advanced_layout(shape, indices)
+    views = [np.broadcast_to(indices[d], b_shape) for d in axes]
+    nb = len(b_shape)
+    for o in np.ndindex(*advanced_shape(shape, indices)):
+        b = o[len(lead):len(lead) + nb]
+        src = [0] * len(shape)
+        for d, i in zip(lead, o[:len(lead)]):
+            src[d] = i
+        for d, i in zip(trail, o[len(lead) + nb:]):
+            src[d] = i
+        for d, v in zip(axes, views):
+            j = int(v[b])
+            src[d] = j + shape[d] if j < 0 else j
+        yield o, tuple(src)
+
+
+def _advanced_layout(shape, indices):
+    """(indexed axes, their broadcast shape, the whole axes before and after it in the result).
+    The broadcast axes stand where the indexed axes were if those are adjacent, else first
+    (numpy's and torch's rule)."""
+    axes = [d for d, k in enumerate(indices) if k is not None]
+    b_shape = np.broadcast_shapes(*(indices[d].shape for d in axes))
+    rest = [d for d in range(len(shape)) if d not in axes]
+    adjacent = axes == list(range(axes[0], axes[0] + len(axes)))
+    lead = [d for d in rest if adjacent and d < axes[0]]
+    trail = [d for d in rest if d not in lead]
+    return axes, b_shape, lead, trail
+
+
+def advanced_index(x, indices):
+    """x[indices] for one entry per axis of x: None (the whole axis) or an int64 array."""
+    out = np.empty(advanced_shape(x.shape, indices), x.dtype)
+    for o, src in _advanced_positions(x.shape, indices):
+        out[o] = x[src]
+    return out
+
+
+def advanced_shape(shape, indices):
+    """The shape of x[indices] (see _advanced_positions)."""
+    axes, b_shape, lead, trail = _advanced_layout(shape, indices)
+    return tuple(shape[d] for d in lead) + b_shape + tuple(shape[d] for d in trail)
+
+
+def index_put(x, indices, value):
+    """A copy of x with x[indices] = value (value broadcast to the result's shape), written in
+    row-major order of the result."""
+    out = x.copy()
+    value = np.broadcast_to(value, advanced_shape(x.shape, indices))
+    for o, src in _advanced_positions(x.shape, indices):
+        out[src] = value[o]
+    return out
+
+
+def mask_to_indices(mask):
+    """A k-d bool mask as k int64 index arrays: the coordinates of its True elements."""
+    coords = nonzero(mask)
+    return [np.array([int(coords[r, j]) for r in range(coords.shape[0])], np.int64)
+            for j in range(mask.ndim)]
+
+
+def write_through(view, value):
+    """view[...] = value (broadcast), one element at a time; view is a view of some base."""
+    value = np.broadcast_to(value, view.shape)
+    for idx in np.ndindex(*view.shape):
+        view[idx] = value[idx]
+
+
+def convert(v, out_dtype):
+    """One Python number as an element of out_dtype: floats into int64 truncate toward 0."""
+    kind = np.dtype(out_dtype).kind
+    if kind == "b":
+        return v != 0
+    if kind == "i":
+        return int(v)
+    return float(v)
