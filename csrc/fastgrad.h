@@ -22,8 +22,8 @@ enum fg_op {
     FG_NEG, FG_ABS, FG_SIGN, FG_EXP, FG_LOG, FG_SQRT, FG_SIN, FG_COS, FG_TANH, FG_SIGMOID, FG_RELU,
     FG_ADD, FG_SUB, FG_MUL, FG_DIV, FG_POW, FG_MAXIMUM, FG_MINIMUM,
     FG_EQ, FG_NE, FG_LT, FG_LE, FG_GT, FG_GE,
-    FG_RELU_BACKWARD,    /* x * (y > 0): y is relu's input (the mask)            */
-    FG_ABS_BACKWARD,     /* x * sign(y): y is abs's input; 0 at 0                */
+    FG_RELU_BACKWARD,    /* y <= 0 ? 0 : x: y is relu's input; x passes at NaN   */
+    FG_ABS_BACKWARD,     /* x * sign(y): y is abs's input; x * 0 at 0            */
     FG_SIGMOID_BACKWARD, /* x * y * (1 - y): y is sigmoid's output               */
     FG_TANH_BACKWARD,    /* x * (1 - y * y): y is tanh's output                  */
     FG_MAX_BACKWARD,     /* x * (y < z ? 0 : y == z ? 0.5 : 1): ties share, NaN wins, as torch */
@@ -87,8 +87,8 @@ int fg_cross_entropy(int dtype, int ndim, const int64_t *shape, const int64_t *s
                      int64_t *info);
 /* Its gradient: gx = (softmax(x) - onehot(target)) * g, with g the upstream gradient at each
  * position (stride 0 along the axis, and everywhere for a reduced loss), divided by the number
- * of targets not ignored when `mean`; 0 where target == ignore_index. Operands: gx, x, target,
- * g. FG_EINDEX for a target out of range, as above. */
+ * of targets not ignored when `mean`; softmax(x) * 0 where target == ignore_index (0, or NaN
+ * where the softmax is, as torch). Operands: gx, x, target, g. FG_EINDEX for a target out of range, as above. */
 int fg_cross_entropy_backward(int dtype, int ndim, const int64_t *shape, const int64_t *strides,
                               int axis, int64_t ignore_index, int mean, char *gx, const char *x,
                               const char *target, const char *g);

@@ -36,7 +36,7 @@ void *fg_alloc(int64_t count, int64_t size);
 
 /* For kernels that walk along one axis at every position off it: the geometry of the other
  * dimensions into g, and each operand's stride along `axis` into axis_strides[op]. FG_EDIMS if
- * ndim (at least 1) or axis is out of range. */
+ * ndim (at least 1) or axis is out of range, FG_ESIZE as fg_check_sizes (the axis included). */
 int fg_geometry_off_axis(fg_geometry *g, int nops, int ndim, const int64_t *shape,
                          const int64_t *strides, int axis, int64_t *axis_strides);
 

@@ -65,6 +65,7 @@ typedef struct {
     static void softmax_backward_##SFX(int64_t n, char **p, const int64_t *s, const void *ctx) \
     {                                                                                          \
         const axis_walk *w = ctx;                                                              \
+        if (w->k == 0) return; /* no classes, so every target was ignored: nothing to write */ \
         for (int64_t i = 0; i < n; i++) {                                                      \
             char *gx = p[0] + i * s[0];                                                        \
             const char *g = p[1] + i * s[1], *y = p[2] + i * s[2];                             \
@@ -81,6 +82,7 @@ typedef struct {
                                            const void *ctx)                                    \
     {                                                                                          \
         const axis_walk *w = ctx;                                                              \
+        if (w->k == 0) return; /* no classes, so every target was ignored: nothing to write */ \
         for (int64_t i = 0; i < n; i++) {                                                      \
             char *gx = p[0] + i * s[0];                                                        \
             const char *g = p[1] + i * s[1], *y = p[2] + i * s[2];                             \
@@ -113,6 +115,7 @@ typedef struct {
                                              const void *ctx)                                  \
     {                                                                                          \
         const axis_walk *w = ctx;                                                              \
+        if (w->k == 0) return; /* no classes, so every target was ignored: nothing to write */ \
         for (int64_t i = 0; i < n; i++) {                                                      \
             char *gx = p[0] + i * s[0];                                                        \
             const char *x = p[1] + i * s[1];                                                   \

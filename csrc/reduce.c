@@ -56,8 +56,8 @@ DEFINE_PAIRWISE(pairwise_i64, int64_t)
             ROW_TOTAL(acc, p[1], n, s[1]);                                                     \
             *out = acc;                                                                        \
         } else if (s[0] == sizeof(ACC) && s[1] == sizeof(T)) {                                 \
-            const T *x = (const T *)p[1];                                                      \
-            for (int64_t i = 0; i < n; i++) out[i] = COMBINE(out[i], (ACC)x[i]);               \
+            for (int64_t i = 0; i < n; i++)                                                    \
+                out[i] = COMBINE(out[i], (ACC)LOAD(T, p[1], i, sizeof(T)));                    \
         } else {                                                                               \
             for (int64_t i = 0; i < n; i++) {                                                  \
                 ACC *o = (ACC *)(p[0] + i * s[0]);                                             \
@@ -257,11 +257,10 @@ int fg_reduce(int op, int dtype, int ndim, const int64_t *shape, const int64_t *
     int wide = op == FG_SUM && dtype == FG_FLOAT32; /* accumulates in a double scratch */
     int64_t acc_size = wide ? (int64_t)sizeof(double) : fg_dtype_size(dtype);
     /* the accumulator is contiguous in the keepdims shape; reduced axes get stride 0 */
-    int64_t acc_strides[FG_MAX_DIMS], n_out = 1, step = acc_size;
+    int64_t acc_strides[FG_MAX_DIMS], n_out = 1, acc_bytes, step = acc_size;
     for (int d = 0; d < ndim; d++)
         if (!((reduce_mask >> d) & 1)) n_out *= shape[d]; /* within the count checked above */
-    if (__builtin_mul_overflow(n_out, acc_size, &step)) return FG_ESIZE;
-    step = acc_size;
+    if (__builtin_mul_overflow(n_out, acc_size, &acc_bytes)) return FG_ESIZE;
     for (int d = ndim - 1; d >= 0; d--) {
         int reduced = (reduce_mask >> d) & 1;
         acc_strides[d] = reduced ? 0 : step;

@@ -196,8 +196,10 @@ def _alias(t, tangent):
     return alias
 
 
-def _graph_order(roots):
-    """Consumer counts of every node reachable from the roots, found without recursion."""
+def _graph_order(roots, check_grads):
+    """Consumer counts of every node reachable from the roots, found without recursion. With
+    check_grads, also checks that each leaf's .grad can take an in-place addition: before any
+    node runs, so that a refusal frees nothing and writes no gradient."""
     consumers = dict.fromkeys(roots, 0)
     stack = list(roots)
     while stack:
@@ -209,7 +211,18 @@ def _graph_order(roots):
                 else:
                     consumers[parent] = 1
                     stack.append(parent)
+            elif check_grads and parent is not None:
+                _check_grad_writable(parent)
     return consumers
+
+
+def _check_grad_writable(leaf):
+    if leaf._grad is not None:
+        try:
+            _ops._check_writable(leaf._grad, "add_")
+        except RuntimeError as e:
+            raise RuntimeError(f"backward(): cannot accumulate into the .grad of a leaf of shape "
+                               f"{tuple(leaf._a.shape)}: {e}") from None
 
 
 def _sum_to(grad, shape):
@@ -246,7 +259,7 @@ def backward(tensors, gradients=None, retain_graph=None, create_graph=False):
     if isinstance(tensors, Tensor):
         tensors, gradients = (tensors,), (gradients,)
     roots = _roots(tensors, gradients)
-    leaf_grads, _ = _propagate(roots, retain_graph, create_graph, frozenset())
+    leaf_grads, _ = _propagate(roots, retain_graph, create_graph, frozenset(), not create_graph)
     _accumulate(leaf_grads, {id(g) for _, g in roots}, create_graph)
 
 
@@ -264,7 +277,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     roots = _roots(outputs, grad_outputs)
     wanted = frozenset(t._node for t in inputs if t._node is not None)
-    leaf_grads, node_grads = _propagate(roots, retain_graph, create_graph, wanted)
+    leaf_grads, node_grads = _propagate(roots, retain_graph, create_graph, wanted, False)
     result = []
     for t in inputs:
         g = node_grads.get(t._node) if t._node is not None else leaf_grads.get(id(t), (t, None))[1]
@@ -285,9 +298,10 @@ def _roots(tensors, gradients):
     return [(t, _root_gradient(t, g)) for t, g in zip(tensors, gradients)]
 
 
-def _propagate(roots, retain_graph, create_graph, wanted):
+def _propagate(roots, retain_graph, create_graph, wanted, check_grads):
     """Runs the graph backwards from `roots` ((tensor, gradient) pairs). Returns the leaves'
-    gradients ({id: (leaf, grad)}) and the total gradients of the `wanted` nodes' outputs."""
+    gradients ({id: (leaf, grad)}) and the total gradients of the `wanted` nodes' outputs.
+    check_grads: the leaves' .grad will be added into in place (see _graph_order)."""
     retain_graph = create_graph if retain_graph is None else retain_graph
     recording = grad_state.enabled
     grad_state.enabled = create_graph  # the rules record a graph only for create_graph
@@ -295,11 +309,13 @@ def _propagate(roots, retain_graph, create_graph, wanted):
         grads, leaf_grads, node_grads = {}, {}, {}
         for t, g in roots:
             if t._node is None:  # backward() on a leaf
+                if check_grads:
+                    _check_grad_writable(t)
                 _add_leaf_grad(leaf_grads, t, g)
             else:
                 grads[t._node] = grads[t._node] + g if t._node in grads else g
         if grads:
-            _run(grads, leaf_grads, retain_graph, wanted, node_grads)
+            _run(grads, leaf_grads, retain_graph, wanted, node_grads, check_grads)
         return leaf_grads, node_grads
     finally:
         grad_state.enabled = recording
@@ -310,10 +326,10 @@ def _add_leaf_grad(leaf_grads, leaf, g):
     leaf_grads[id(leaf)] = (leaf, g if previous is None else previous[1] + g)
 
 
-def _run(grads, leaf_grads, retain_graph, wanted, node_grads):
+def _run(grads, leaf_grads, retain_graph, wanted, node_grads, check_grads):
     """Propagates `grads` (gradients of root nodes) through the graph, in an order where each
     node comes after every node that consumes its output."""
-    consumers = _graph_order(grads)
+    consumers = _graph_order(grads, check_grads)
     ready = [node for node in grads if consumers[node] == 0]
     while ready:
         node = ready.pop()
@@ -344,10 +360,6 @@ def _accumulate(leaf_grads, root_gradients, create_graph):
     """Adds each leaf's gradient into its .grad. A gradient that may share memory with another
     tensor (a caller's `gradient`, one passed through to two leaves, a view) is copied, so
     that `x.grad.zero_()` never touches anything else."""
-    if not create_graph:  # every in-place target checked before the first is written
-        for leaf, _ in leaf_grads.values():
-            if leaf.grad is not None:
-                _ops._check_writable(leaf.grad, "backward (accumulating into .grad)")
     stored = set(root_gradients)
     for leaf, g in leaf_grads.values():
         if leaf.grad is None:

@@ -24,25 +24,34 @@ def _infer_dtype(data, array):
                     f"(expected numbers, booleans or nested lists of them)")
 
 
-def _as_array(data):
+def _as_array(data, dtype):
     if isinstance(data, Tensor):
         return data._a
     try:
         array = np.asarray(data)
     except ValueError as e:  # ragged nested lists
         raise ValueError(f"tensor(): expected a rectangular nested list of numbers ({e})") from None
-    if array.dtype == object and all(isinstance(v, numbers.Integral) for v in array.flat):
-        raise OverflowError(f"tensor(): an integer of {type(data).__name__} data does not fit "
-                            f"in int64")
+    if (not isinstance(data, np.ndarray) and array.dtype.kind in "Ou" and
+            all(isinstance(v, numbers.Real) for v in array.flat)):
+        array = _beyond_int64(data, array, dtype)
     if array.dtype == object or array.dtype.kind not in "biuf":
         raise TypeError(f"tensor(): could not convert data of type {type(data).__name__} "
                         f"(numpy dtype {array.dtype}) to a tensor of numbers")
     return array
 
 
+def _beyond_int64(data, array, dtype):
+    """Python numbers with integers beyond int64, which numpy keeps as uint64 or objects: floats,
+    as in torch, when a float is among them or a floating dtype is asked for; else too big."""
+    if (dtype is not None and _dtype.to_dtype(dtype).is_floating_point) or any(
+            isinstance(v, float) for v in array.flat):
+        return np.asarray(data, dtype=np.float64)
+    raise OverflowError(f"tensor(): an integer of {type(data).__name__} data does not fit in int64")
+
+
 def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new tensor holding a copy of `data` (a number, nested lists, a numpy array, a tensor)."""
-    array = _as_array(data)
+    array = _as_array(data, dtype)
     source = Tensor(array, _dtype.from_numpy_dtype(array.dtype, "tensor"))
     if dtype is not None:
         dtype = _dtype.to_dtype(dtype)

@@ -7,6 +7,7 @@ from ._fastgrad_c import ffi, lib
 from ._tensor import empty_like_shape
 
 NULL = ffi.NULL
+FLOAT32_MAX = 3.4028234663852886e38
 
 _ERRORS = {
     lib.FG_EDTYPE: (TypeError, "is not implemented for dtype {dtype}"),
@@ -108,8 +109,11 @@ def _element(dtype, value, what):
     """A Python number as one C element of dtype (floats into int64 truncate, as torch)."""
     if dtype.is_floating_point:
         value = float(value)
+        if dtype.code == lib.FG_FLOAT32 and math.isfinite(value) and abs(value) > FLOAT32_MAX:
+            raise RuntimeError(f"{what}(): value {value} cannot be converted to type float "
+                               f"without overflow")
     elif dtype.code == lib.FG_INT64:
-        if not math.isfinite(value):
+        if not math.isfinite(value) or not -2**63 <= int(value) < 2**63:
             raise RuntimeError(f"{what}(): value {value} cannot be converted to type int64_t "
                                f"without overflow")
         value = int(value)

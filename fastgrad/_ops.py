@@ -278,10 +278,8 @@ def ge(a, b): return _binary(COMPARISONS["ge"], "ge", a, b)
 def pow(a, b):
     if isinstance(b, numbers.Number) and isinstance(a, Tensor) and a.dtype.is_floating_point:
         return _binary(POW_SCALAR, "pow", a, b)
-    _check_number(a, "pow")
-    _check_number(b, "pow")
-    if _dtype.result_type(a, b) is int64 and (bool(lt(b, 0).sum().item()) if isinstance(b, Tensor)
-                                             else b < 0):
+    if (type(b) is int and b < 0 and isinstance(a, Tensor) and a.dtype is int64):
+        # torch refuses only this form; negative tensor exponents give int_pow's 0 (or +-1)
         raise RuntimeError("pow(): Integers to negative integer powers are not allowed.")
     return _binary(POW, "pow", a, b)
 
@@ -333,6 +331,8 @@ def set_requires_grad(x, flag):
                            f"(got {x.dtype!r})")
     if not flag and x._node is not None:
         raise RuntimeError("you can only change requires_grad flags of leaf variables.")
+    if flag and x._base is not None and not x._base.requires_grad:
+        x._base = None  # the view becomes the base its own views are views of, as in torch
     x._requires_grad = flag
 
 
@@ -457,6 +457,8 @@ def expand(x, size):
     if any(n not in (1, s) for n, s in zip(shape, size[lead:])):
         raise RuntimeError(f"expand: the expanded size of the tensor must match the existing size "
                            f"at non-singleton dimensions (shape {tuple(shape)} to {size})")
+    if math.prod(size) * x._a.itemsize >= 2**63:  # numpy's limit, for views as well
+        raise ValueError(f"expand: a tensor of shape {size} would span 2**63 bytes or more")
     return apply(EXPAND, x, size=size)
 
 
@@ -906,6 +908,8 @@ def nonzero(x):
 # x takes over the result's node; if x is a view, its base does, through a CopySlices node.
 
 def _check_writable(x, name):
+    """Refuses in-place writes into overlapping or read-only memory, and, in grad mode, into a
+    leaf that requires grad or a view of one."""
     a = x._a
     if 0 in a.strides and any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
         raise RuntimeError(f"{name}(): unsupported operation: more than one element of the "
@@ -913,6 +917,8 @@ def _check_writable(x, name):
                            f"the tensor before performing the operation.")
     if not a.flags.writeable:
         raise RuntimeError(f"{name}(): the tensor's memory is read-only (a read-only numpy array)")
+    if is_grad_enabled():
+        _check_not_leaf(x, name)
 
 
 def _recording(x, other):
@@ -921,10 +927,10 @@ def _recording(x, other):
 
 
 def _check_not_leaf(x, name):
-    """Refuses in-place writes into a leaf that requires grad, or into a view of one or that is
-    one itself (requires_grad_ called on the view)."""
+    """Refuses in-place writes, in grad mode, into a leaf that requires grad or into a view of
+    one (made with or without grad mode)."""
     root = x._base if x._base is not None else x
-    if any(t.requires_grad and t._node is None for t in (x, root)):
+    if root.requires_grad and root._node is None:
         what = "a view of a leaf Variable" if root is not x else "a leaf Variable"
         raise RuntimeError(f"{name}(): {what} that requires grad is being used in an in-place "
                            f"operation.")
@@ -935,8 +941,6 @@ def _inplace(name, out_of_place, x, other):
     _check_number(other, name)
     _check_writable(x, name)
     recording = _recording(x, other)
-    if recording:
-        _check_not_leaf(x, name)
     result = out_of_place(x, other)
     if result._a.shape != x._a.shape:
         raise RuntimeError(f"{name}(): output with shape {list(x.shape)} doesn't match the "

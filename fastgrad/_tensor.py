@@ -454,7 +454,11 @@ def _scaled(other, alpha):
 
 def empty_like_shape(shape, dtype):
     """A new contiguous tensor of `shape` and `dtype`, its memory uninitialized."""
-    t = Tensor(np.empty(shape, dtype.np), dtype)
+    try:
+        t = Tensor(np.empty(shape, dtype.np), dtype)
+    except (ValueError, MemoryError) as e:  # numpy's words, with the shape said our way
+        kind = MemoryError if isinstance(e, MemoryError) else ValueError
+        raise kind(f"cannot make a tensor of shape {tuple(shape)} and dtype {dtype!r}: {e}") from None
     t._p = ffi.from_buffer("char[]", t._a)
     return t
 

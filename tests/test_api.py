@@ -345,3 +345,17 @@ def test_numbers_beyond_float32_become_inf_without_a_warning():
         warnings.simplefilter("error")
         assert (fg.ones(2) * 1e300).tolist() == [float("inf")] * 2
         assert (fg.ones(1, dtype=fg.int64) * -1e300).tolist() == [float("-inf")]
+
+
+def test_integer_powers_with_negative_tensor_exponents_give_torch_s_values():
+    """torch refuses only int_tensor ** negative Python int; tensor exponents compute."""
+    assert (fg.tensor([2, 3, 1, -1]) ** fg.tensor([1, -1, -2, -3])).tolist() == [2, 0, 1, -1]
+    assert (2 ** fg.tensor([-1, 2])).tolist() == [0, 4]
+
+
+def test_integers_beyond_int64_make_floats_where_torch_does():
+    assert fg.tensor([1.0, 2**70]).tolist() == [1.0, float(2**70)]
+    for big in (2**63, 2**70):
+        t = fg.tensor([big], dtype=fg.float64)
+        assert t.dtype is fg.float64 and t.tolist() == [float(big)]
+    assert fg.tensor([[1, 2**64]], dtype=fg.float32).tolist() == [[1.0, float(2**64)]]

@@ -1,7 +1,8 @@
 """Every instruction-set level of the matrix-product kernel, on this one machine: the
 FASTGRAD_ISA environment variable caps the level picked at load time, so each level runs in a
 subprocess of its own. (test_kernels.py checks the default level against for-loop products;
-here numpy in float64 is the oracle, to keep three subprocesses quick.)"""
+here numpy in float64 is the oracle, to keep three subprocesses quick.) NaN and infinities too.
+"""
 import os
 import subprocess
 import sys
@@ -26,6 +27,12 @@ for dtype in (np.float32, np.float64):
                      (np.asfortranarray(a), np.asfortranarray(b))]:
             got = fg.mm(fg.from_numpy(x), fg.from_numpy(y)).numpy()
             np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+# NaN and 0 * inf reach every output they touch: no kernel skips a zero
+a = rng.uniform(-1, 1, (130, 600))
+b = rng.uniform(-1, 1, (600, 40))
+a[5, 7], a[9, :], b[:, 3], b[11, 13] = np.nan, 0.0, 0.0, np.inf
+got = np.isnan(fg.mm(fg.tensor(a), fg.tensor(b)).numpy())
+assert (got == np.isnan((a[:, :, None] * b[None, :, :]).sum(1))).all(), np.argwhere(got)
 print(fg.isa())
 """
 

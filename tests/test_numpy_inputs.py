@@ -22,6 +22,13 @@ def _read_only(a):
     return a
 
 
+def _record_field(a):
+    """`a` as a field of a packed record array: strides not a multiple of the element size."""
+    records = np.zeros(a.shape, np.dtype([("tag", np.uint8), ("value", a.dtype)]))
+    records["value"] = a
+    return records["value"]
+
+
 LAYOUTS = {
     "C": lambda a: a.copy(),
     "Fortran": np.asfortranarray,
@@ -32,6 +39,7 @@ LAYOUTS = {
     "read-only": _read_only,
     "broadcast": lambda a: np.broadcast_to(a[:1], a.shape),  # stride 0, read-only
     "read-only reversed view": lambda a: _read_only(np.ascontiguousarray(a[::-1]))[::-1],
+    "record field": _record_field,
 }
 
 OPS = {
@@ -43,6 +51,9 @@ OPS = {
     "sum 0": lambda x: x.sum(0),
     "mean 1": lambda x: x.mean(1, keepdim=True),
     "max 1": lambda x: x.max(1)[0],
+    "max 0": lambda x: x.max(0)[0],
+    "min 0": lambda x: x.min(0)[0],
+    "argmax 0": lambda x: x.gather(0, x.argmax(0, keepdim=True)),
     "cumsum": lambda x: x.cumsum(1),
     "mm": lambda x: x @ x.t(),
     "mm other side": lambda x: x.t() @ x,
@@ -61,6 +72,10 @@ OPS = {
 }
 
 
+INTEGER_OPS = ["add", "mul self", "sum", "sum 0", "max 1", "max 0", "min 0", "argmax 0", "cumsum",
+               "index", "slice", "reshape", "gather", "where", "cat"]
+
+
 @pytest.fixture(scope="module")
 def values():
     return np.random.default_rng(5).standard_normal((4, 6))
@@ -70,22 +85,58 @@ def values():
 @pytest.mark.parametrize("layout", list(LAYOUTS))
 @pytest.mark.parametrize("op", list(OPS))
 def test_every_layout_computes_as_its_contiguous_copy_and_is_never_written(values, layout, op, dtype):
-    array = LAYOUTS[layout](values.astype(dtype))
-    before, flags = array.copy(), (array.flags.writeable, array.strides)
+    assert_as_contiguous_copy(LAYOUTS[layout](values.astype(dtype)), OPS[op])
 
+
+def assert_as_contiguous_copy(array, op):
+    """op on `array` gives the value and gradient it gives on a contiguous copy, and leaves
+    the array (data, flags, strides) as it was."""
+    before, flags = array.copy(), (array.flags.writeable, array.strides)
     x = fg.from_numpy(array).requires_grad_()
-    out = OPS[op](x)
+    out = op(x)
     out.backward(fg.ones_like(out))
     reference = fg.from_numpy(np.ascontiguousarray(array)).requires_grad_()
-    expected = OPS[op](reference)
+    expected = op(reference)
     expected.backward(fg.ones_like(expected))
-
-    tolerance = 1e-6 if dtype == np.float64 else 2e-6  # sums may add in another order
+    tolerance = 1e-6 if array.dtype == np.float64 else 3e-6  # sums may add in another order
     np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=tolerance,
                                atol=tolerance)
     np.testing.assert_allclose(x.grad.numpy(), reference.grad.numpy(), rtol=tolerance,
                                atol=tolerance)
     assert np.array_equal(array, before) and (array.flags.writeable, array.strides) == flags
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize("op", INTEGER_OPS)
+def test_every_layout_of_integers_computes_as_its_contiguous_copy(values, layout, op):
+    array = LAYOUTS[layout]((values * 10).astype(np.int64))
+    before = array.copy()
+    got = OPS[op](fg.from_numpy(array))
+    assert got.tolist() == OPS[op](fg.from_numpy(np.ascontiguousarray(array))).tolist()
+    assert np.array_equal(array, before)
+
+
+THREE_D = {
+    "C": lambda a: a.copy(),
+    "reversed": lambda a: np.ascontiguousarray(a[::-1, :, ::-1])[::-1, :, ::-1],
+    "axes permuted": lambda a: np.ascontiguousarray(a.transpose(2, 0, 1)).transpose(1, 2, 0),
+    "stepped": lambda a: np.repeat(a, 2, 1)[:, ::2],
+    "unaligned": _unaligned,
+    "record field": _record_field,
+}
+THREE_D_OPS = {
+    "sum 1": lambda x: x.sum(1), "max 0": lambda x: x.max(0)[0], "min 2": lambda x: x.min(2)[0],
+    "softmax 1": lambda x: x.softmax(1), "exp": lambda x: x.exp(), "cumsum 0": lambda x: x.cumsum(0),
+    "bmm": lambda x: x @ x.transpose(1, 2), "mean 0 2": lambda x: x.mean((0, 2)),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", list(THREE_D))
+@pytest.mark.parametrize("op", list(THREE_D_OPS))
+def test_three_dimensional_layouts_compute_as_their_contiguous_copies(layout, op, dtype):
+    array = THREE_D[layout](np.random.default_rng(7).standard_normal((3, 5, 4)).astype(dtype))
+    assert_as_contiguous_copy(array, THREE_D_OPS[op])
 
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))
@@ -125,9 +176,21 @@ def test_gradients_into_a_read_only_grad_raise_and_write_no_gradient(order):
     x.grad = fg.from_numpy(_read_only(np.zeros(3, np.float32)))
     y.grad = fg.ones(3)
     loss = (x * 2 + y).sum() if order == "read-only first" else (y + x * 2).sum()
-    with pytest.raises(RuntimeError, match=r"backward \(accumulating into .grad\).*read-only"):
+    with pytest.raises(RuntimeError, match=r"backward\(\): cannot accumulate into the .grad of "
+                                           r"a leaf of shape \(3,\): add_\(\).*read-only"):
         loss.backward()
     assert x.grad.tolist() == [0.0, 0.0, 0.0] and y.grad.tolist() == [1.0, 1.0, 1.0]
+    x.grad = None  # the refusal came before the graph ran: it is still there
+    loss.backward()
+    assert x.grad.tolist() == [2.0] * 3 and y.grad.tolist() == [2.0] * 3
+
+
+def test_backward_on_a_leaf_with_a_read_only_grad_raises_and_keeps_it():
+    x = fg.ones(3, requires_grad=True)
+    x.grad = fg.from_numpy(_read_only(np.zeros(3, np.float32)))
+    with pytest.raises(RuntimeError, match="read-only"):
+        x.backward(fg.ones(3))
+    assert x.grad.tolist() == [0.0] * 3
 
 
 def test_arrays_of_numpy_s_64_dimensions_work():
