@@ -211,8 +211,10 @@ def _graph_order(roots, check_grads):
                 else:
                     consumers[parent] = 1
                     stack.append(parent)
-            elif check_grads and parent is not None:
-                _check_grad_writable(parent)
+            elif check_grads and parent is not None and parent._grad is not None:
+                a = parent._grad._a  # the common case, a plain writable .grad, checked inline
+                if 0 in a.strides or not a.flags.writeable:
+                    _check_grad_writable(parent)
     return consumers
 
 
