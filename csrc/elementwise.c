@@ -4,6 +4,10 @@
 #include <math.h>
 #include <stdint.h>
 #include "internal.h"
+#include "vecmath.h"
+
+#define F32_FN(name) FG_F32_##name
+#define F64_FN(name) FG_F64_##name
 
 /* ---- the ops, each once. x, y, z are the operands; results are converted to the out type. */
 #define ABS_OF(x) ((x) <= 0 ? 0 - (x) : (x)) /* 0 - -0. is 0. (-(-0.) is not); NaN stays NaN */
@@ -43,7 +47,7 @@ static inline int64_t int_pow(int64_t base, int64_t exp)
     X(FG_SUB, 2, T, T, T, x - y)                                     \
     X(FG_MUL, 2, T, T, T, x * y)
 
-/* Ops of floating types only; the C math functions are picked per type by FLOAT_FN. The
+/* Ops of floating types only; the math functions are picked per type by F (vecmath.h). The
  * backward rules are torch's: relu's passes g at a NaN x, abs's is g * sign(x) (NaN for a NaN
  * or inf g at 0). */
 #define FLOAT_OPS(X, T, F)                                           \
@@ -62,8 +66,6 @@ static inline int64_t int_pow(int64_t base, int64_t exp)
     X(FG_TANH_BACKWARD, 2, T, T, T, x * ((T)1 - y * y))              \
     X(FG_MAX_BACKWARD, 3, T, T, T, y < z ? 0 : y == z ? x * (T)0.5 : x)
 
-#define F32_FN(name) name##f
-#define F64_FN(name) name
 
 /* Row functions named op_dtype, e.g. FG_ADD_f32. */
 #define DEFINE_F32(OP, ARITY, TX, T, R, EXPR) ROW(OP##_f32, ARITY, TX, T, R, EXPR)

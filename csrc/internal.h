@@ -102,7 +102,7 @@ typedef uint8_t fg_bool; /* numpy's bool: one byte, 0 or 1 */
             STORE(R, o, i, so, (R)(EXPR));                                                     \
         }                                                                                      \
     }                                                                                          \
-    static void NAME(int64_t n, char **p, const int64_t *s, const void *ctx)                   \
+    FG_CLONES static void NAME(int64_t n, char **p, const int64_t *s, const void *ctx)         \
     {                                                                                          \
         (void)ctx;                                                                             \
         const int64_t so = sizeof(R), sx = sizeof(TX), st = sizeof(T);                         \
