@@ -674,3 +674,33 @@ def test_float32_exp_and_tanh_round_as_libm_does(name, exact, lo, hi):
     assert (ulps == 0).mean() > 0.9999
     assert np.array_equal(np.signbit(got[want == 0]), np.signbit(want[want == 0]))
     assert np.isnan(getattr(fg.tensor(np.float32([np.nan])), name)().item())
+
+
+@pytest.mark.parametrize("log", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,dim", [((300, 7), 0), ((5, 300), 1), ((3, 40, 270), 1),
+                                        ((3, 40, 270), 0), ((600, 3), 0), ((2, 700), 1)])
+def test_softmax_along_every_kind_of_axis_matches_float64(shape, dim, dtype, log):
+    """Rows along a contiguous axis (chunks through the vectorized exp), positions side by side
+    along a strided one (several chunks of them at once), with NaN and infinities placed in
+    some rows."""
+    x = np.random.default_rng(3).uniform(-30, 30, shape).astype(dtype)
+    rows = np.moveaxis(x, dim, -1)  # a view: writes reach x
+    row = lambda r: np.unravel_index(r, rows.shape[:-1])  # noqa: E731
+    rows[row(0)][0] = np.nan
+    rows[row(1)][2] = np.inf
+    rows[row(rows[..., 0].size - 1)][:] = -np.inf
+    with np.errstate(invalid="ignore"):
+        want = np.moveaxis(ref_softmax(np.moveaxis(x.astype(np.float64), dim, -1), log), -1, dim)
+    t = fg.from_numpy(x)
+    got = (fg.nn.functional.log_softmax(t, dim) if log else t.softmax(dim)).numpy()
+    tol = dict(rtol=2e-6, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got, want.astype(dtype), equal_nan=True, **tol)
+
+
+def ref_softmax(x, log):
+    """Softmax over the last axis in float64, rows with NaN NaN and rows of -inf NaN, as torch."""
+    m = x.max(-1, keepdims=True)
+    e = np.exp(x - m)
+    s = e.sum(-1, keepdims=True)
+    return (x - m) - np.log(s) if log else e / s
