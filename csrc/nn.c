@@ -25,7 +25,7 @@ typedef struct {
 #define F64_FN(name) name
 #define VEC_F32_FN(name) FG_F32_##name
 #define VEC_F64_FN(name) FG_F64_##name
-#define LANES 16   /* partial results kept apart, as one vector */
+#define LANES 16   /* partial results kept apart, which the compiler keeps in vectors */
 #define CHUNK 256  /* elements per pass of the chunked loops: of a row, or positions side by side */
 /* Row helpers inline into their callers, so that each FG_CLONES variant gets its own vectors. */
 #define ALWAYS_INLINE __attribute__((always_inline))
@@ -62,7 +62,7 @@ typedef struct {
         for (int64_t j = 1; j < k; j++) m = MAX_OF(m, LOAD(T, x, j, sx));                      \
         return m;                                                                              \
     }                                                                                          \
-    /* e[j] = exp(x[j] - max) and their sum, for a contiguous row: three plain loops the       \
+    /* e[j] = exp(x[j] - max) and their sum, for a contiguous row: plain loops the           \
      * compiler vectorizes (vecmath.h's exp, then LANES partial sums). */                      \
     static inline ALWAYS_INLINE double exp_sum_contiguous_##SFX(const char *x, int64_t k, T max, \
                                                                 T *e)                          \

@@ -1,9 +1,10 @@
 /* The math functions of the elementwise kernels, per type: FG_F32_exp is fg_expf, FG_F64_exp
  * libm's exp. float's exp and tanh are our own: computed in double without branches, so the
  * compiler vectorizes the loops that call them (libm's expf and tanhf are scalar calls; called
- * one at a time, libm's are the faster), and correctly rounded but for rare near-ties (a
- * degree-10 polynomial: relative error below 3e-13 in double, against float's half ulp of
- * 6e-8). */
+ * one at a time, libm's are the faster). Checked over all 2^32 floats against correctly rounded
+ * values: never more than 1 ulp off; exp is off for 36 inputs (near-ties: the degree-10
+ * polynomial's relative error is below 3e-13), tanh for 66, all with 2^-12 <= |x| < 2^-10,
+ * where e^2x - 1 cancels. */
 #ifndef FASTGRAD_VECMATH_H
 #define FASTGRAD_VECMATH_H
 #include <math.h>
@@ -52,8 +53,8 @@ static inline float fg_expf(float x)
     return x == x ? e : x;
 }
 
-/* tanh = (e^2x - 1) / (e^2x + 1), in double, so the subtraction costs float nothing; x itself
- * below 2^-12 (tanh x = x(1 - x^2/3 ...)), +-1 beyond 10. NaN stays NaN. */
+/* tanh = (e^2x - 1) / (e^2x + 1) in double, whose spare bits absorb most of the cancellation
+ * in e^2x - 1; x itself below 2^-12 (tanh x = x(1 - x^2/3 ...)), +-1 beyond 10. NaN stays NaN. */
 static inline float fg_tanhf(float x)
 {
     double e = fg_exp_bounded(2.0 * fg_clampf(x, -10.0f, 10.0f));
