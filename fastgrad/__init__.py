@@ -6,8 +6,34 @@
     y.backward()
     x.grad          # tensor([ 0.,  4.,  8., 12.])
 """
+import os as _os
+
+
+def _missing_extension(error):
+    """Why the compiled kernels did not load, and what to do: most often Python found this source
+    folder (the current directory comes first on sys.path) before the installed package."""
+    here = _os.path.dirname(_os.path.abspath(__file__))
+    root = _os.path.dirname(here)
+    if _os.path.exists(_os.path.join(root, "pyproject.toml")) and _os.path.isdir(
+            _os.path.join(root, "csrc")):
+        return (f"fastgrad is being imported from its source folder {here}, which has no compiled "
+                f"C extension: Python puts the current directory first on sys.path, so this "
+                f"folder hides an installed fastgrad. Run Python from another directory, or use "
+                f"the installed commands (`fastgrad-bench`, `pytest`); to work on fastgrad "
+                f"itself, install it in place as README.md's 'Developing' section shows "
+                f"(pip install -e .).")
+    return (f"fastgrad's compiled C extension (fastgrad._fastgrad_c) could not be loaded "
+            f"({error}); reinstall fastgrad, e.g. pip install --force-reinstall fastgrad")
+
+
+try:
+    from . import _fastgrad_c  # noqa: F401  (the C kernels, which every module below uses)
+except ImportError as _error:
+    raise ImportError(_missing_extension(_error)) from None
+
 from ._dtype import bool_ as bool  # noqa: A001  (torch.bool)
 from ._dtype import dtype, float32, float64, int64
+from ._device import device
 from ._tensor import Size, Tensor
 from ._autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._creation import (arange, as_tensor, empty, empty_like, from_dlpack, from_numpy, full,
@@ -20,7 +46,7 @@ from ._ops import (abs, add, argmax, argmin, bmm, cat, cos, cumsum, div, dot, eq
 from ._ops import log_softmax, softmax
 from ._ops import gather, index_select, nonzero, scatter_add
 from ._kernels import get_num_threads, isa, set_num_threads
-from . import autograd, func, nn, optim, viz
+from . import accelerator, autograd, backends, cuda, func, nn, optim, viz
 
 float = float32  # noqa: A001
 double = float64

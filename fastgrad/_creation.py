@@ -5,7 +5,7 @@ import numbers
 
 import numpy as np
 
-from . import _dtype
+from . import _device, _dtype
 from . import _kernels as K
 from ._tensor import Tensor, empty_like_shape
 
@@ -51,6 +51,7 @@ def _beyond_int64(data, array, dtype):
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new tensor holding a copy of `data` (a number, nested lists, a numpy array, a tensor)."""
+    _device.check(device)
     array = _as_array(data, dtype)
     source = Tensor(array, _dtype.from_numpy_dtype(array.dtype, "tensor"))
     if dtype is not None:
@@ -63,7 +64,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     return out.requires_grad_(True) if requires_grad else out
 
 
-def as_tensor(data, dtype=None):
+def as_tensor(data, dtype=None, device=None):
+    _device.check(device)
     if isinstance(data, Tensor) and (dtype is None or _dtype.to_dtype(dtype) is data.dtype):
         return data
     return tensor(data, dtype)
@@ -103,42 +105,48 @@ def _finish(out, requires_grad):
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device=None):
+    _device.check(device)
     dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.scalar_dtype(fill_value)
     out = K.fill(empty_like_shape(_size((size,) if isinstance(size, int) else size), dtype), fill_value)
     return _finish(out, requires_grad)
 
 
 def zeros(*size_args, size=None, dtype=None, requires_grad=False, device=None):
+    _device.check(device)
     return full(_size(size_args if size is None else (size,)), 0.0, dtype or _dtype.default_float, requires_grad)
 
 
 def ones(*size_args, size=None, dtype=None, requires_grad=False, device=None):
+    _device.check(device)
     return full(_size(size_args if size is None else (size,)), 1.0, dtype or _dtype.default_float, requires_grad)
 
 
 def empty(*size_args, size=None, dtype=None, requires_grad=False, device=None):
+    _device.check(device)
     return _finish(empty_like_shape(_size(size_args if size is None else (size,)), _dtype.to_dtype(dtype or _dtype.default_float)),
                    requires_grad)
 
 
-def full_like(x, fill_value, dtype=None, requires_grad=False):
-    return full(x.shape, fill_value, dtype or x.dtype, requires_grad)
+def full_like(x, fill_value, dtype=None, requires_grad=False, device=None):
+    return full(x.shape, fill_value, dtype or x.dtype, requires_grad, device)
 
 
-def zeros_like(x, dtype=None, requires_grad=False):
-    return full_like(x, 0, dtype, requires_grad)
+def zeros_like(x, dtype=None, requires_grad=False, device=None):
+    return full_like(x, 0, dtype, requires_grad, device)
 
 
-def ones_like(x, dtype=None, requires_grad=False):
-    return full_like(x, 1, dtype, requires_grad)
+def ones_like(x, dtype=None, requires_grad=False, device=None):
+    return full_like(x, 1, dtype, requires_grad, device)
 
 
-def empty_like(x, dtype=None, requires_grad=False):
+def empty_like(x, dtype=None, requires_grad=False, device=None):
+    _device.check(device)
     return _finish(empty_like_shape(x._a.shape, _dtype.to_dtype(dtype or x.dtype)), requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
     """Values from start (inclusive) to end (exclusive) by step; int64 unless any bound is a float."""
+    _device.check(device)
     if end is None:
         start, end = 0, start
     bounds = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -176,22 +184,26 @@ def _random(make, size, dtype, requires_grad):
 
 
 def randn(*size_args, size=None, dtype=None, requires_grad=False, generator=None, device=None):
+    _device.check(device)
     """Standard normal samples."""
     return _random(lambda s, d: _generator.standard_normal(s, dtype=d),
                    size_args if size is None else (size,), dtype, requires_grad)
 
 
 def rand(*size_args, size=None, dtype=None, requires_grad=False, generator=None, device=None):
+    _device.check(device)
     """Uniform samples from [0, 1)."""
     return _random(lambda s, d: _generator.random(s, dtype=d),
                    size_args if size is None else (size,), dtype, requires_grad)
 
 
-def normal(mean=0.0, std=1.0, size=None, dtype=None, requires_grad=False, generator=None):
+def normal(mean=0.0, std=1.0, size=None, dtype=None, requires_grad=False, generator=None,
+           device=None):
     """Normal samples with the given mean and standard deviation (numbers) and size."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         raise NotImplementedError("normal(): tensor mean/std are not supported yet; pass numbers")
     if size is None:
         raise TypeError("normal(): pass size= with number mean and std")
+    _device.check(device)
     return _random(lambda s, d: _generator.normal(mean, std, s).astype(d, copy=False),
                    (size,) if isinstance(size, int) else size, dtype, requires_grad)

@@ -2,7 +2,7 @@
 autograd state. Every method that computes delegates to _ops, where the op table lives."""
 import numpy as np
 
-from . import _dtype
+from . import _device, _dtype
 from ._fastgrad_c import ffi
 
 
@@ -98,7 +98,13 @@ class Tensor:
 
     @property
     def device(self):
-        return "cpu"
+        return _device.cpu
+
+    is_cuda = False
+    is_cpu = True
+
+    def get_device(self):
+        return -1  # torch's index for the CPU
 
     @property
     def data(self):
@@ -249,11 +255,13 @@ class Tensor:
         memo[id(self)] = out
         return out
 
-    # ---- dtype conversion ------------------------------------------------------------------
-    def to(self, dtype=None, *args, **kwargs):
-        if isinstance(dtype, str):  # .to("cpu")
-            dtype = kwargs.get("dtype", args[0] if args else None)
-        return self if dtype is None else _ops.cast(self, _dtype.to_dtype(dtype))
+    # ---- dtype and device conversion ---------------------------------------------------------
+    def to(self, *args, **kwargs):
+        """to(dtype), to(device, dtype), to(other): this tensor in that dtype on the CPU; itself
+        when nothing changes, unless copy=True."""
+        dtype, copy = _to_arguments(self, args, kwargs)
+        out = self if dtype is None else _ops.cast(self, _dtype.to_dtype(dtype))
+        return _ops.clone(out) if copy and out is self else out
 
     def type(self, dtype=None):
         if dtype is None:
@@ -275,6 +283,9 @@ class Tensor:
 
     def cpu(self):
         return self
+
+    def cuda(self, device=None, non_blocking=False):
+        _device.check("cuda" if device is None else device)
 
     def clone(self):
         return _ops.clone(self)
@@ -450,6 +461,30 @@ def _scaled(other, alpha):
     if alpha == 1:
         return other
     return _ops.mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+
+
+def _to_arguments(x, args, kwargs):
+    """Tensor.to's three forms, as torch parses them: (dtype, non_blocking, copy),
+    (device, dtype, non_blocking, copy) and (other, non_blocking, copy). Returns (dtype or None,
+    copy) after checking the device."""
+    known = ("device", "dtype", "non_blocking", "copy", "memory_format")
+    unexpected = [k for k in kwargs if k not in known]
+    if unexpected:
+        raise TypeError(f"to() got an unexpected keyword argument '{unexpected[0]}'")
+    args = list(args)
+    device, dtype = kwargs.get("device"), kwargs.get("dtype")
+    if args and isinstance(args[0], Tensor):
+        other = args.pop(0)
+        device, dtype = other.device, other.dtype
+    elif args and isinstance(args[0], (str, int, _device.device)) and not isinstance(args[0], bool):
+        device = args.pop(0)
+    if args and not isinstance(args[0], bool):
+        dtype = args.pop(0)
+    if len(args) > 2:
+        raise TypeError(f"to() takes at most 4 positional arguments ({len(args) + 2} given)")
+    _device.check(device)
+    copy = args[1] if len(args) == 2 else kwargs.get("copy", False)
+    return dtype, copy
 
 
 def empty_like_shape(shape, dtype):

@@ -1,6 +1,14 @@
 """Shared fixtures: the kernel-versus-loop speedups are collected here and printed in
-pytest's summary. Tests assert only a generous floor on them (the machine is shared)."""
+pytest's summary; the tests check the kernel's result against the loop's and assert nothing
+about time (the machine is shared)."""
+import os
+import sys
 import time
+
+# `python -m pytest` in the repository root puts the root first on sys.path, where the source
+# folder fastgrad/ (no compiled module) would hide the installed package: test the installed one.
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _ROOT]
 
 import numpy as np
 import pytest
@@ -17,17 +25,21 @@ def _best_time(fn, repeat):
     return best
 
 
+def _as_array(result):
+    return np.asarray(result.numpy() if hasattr(result, "numpy") else result, dtype=np.float64)
+
+
 @pytest.fixture
 def speedup():
-    """speedup(name, loop_fn, kernel_fn, floor) times both, records the ratio, asserts the floor."""
-    def measure(name, loop_fn, kernel_fn, floor=2.0):
-        kernel_fn()  # warm up
+    """speedup(name, loop_fn, kernel_fn) checks that both compute the same values, times them
+    and records the ratio for the summary."""
+    def measure(name, loop_fn, kernel_fn):
+        want, got = _as_array(loop_fn()), _as_array(kernel_fn())
+        scale = max(1.0, float(np.abs(want).max(initial=0.0)))
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * scale, err_msg=name)
         loop = _best_time(loop_fn, 2)
         kernel = _best_time(kernel_fn, 5)
-        ratio = loop / kernel
-        SPEEDUPS.append((name, loop, kernel, ratio))
-        assert ratio > floor, f"{name}: kernel only {ratio:.1f}x faster than its for-loop"
-        return ratio
+        SPEEDUPS.append((name, loop, kernel, loop / kernel))
     return measure
 
 

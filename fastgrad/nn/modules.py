@@ -4,7 +4,7 @@ losses are small Modules over fastgrad's ops and fastgrad.nn.functional."""
 import collections
 import math
 
-from .. import _ops
+from .. import _device, _ops
 from .._autograd import no_grad
 from .._creation import empty, rand
 from .._tensor import Tensor
@@ -161,6 +161,25 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         zero_grads(self.parameters(), set_to_none)
+
+    # ---- devices -----------------------------------------------------------------------------
+    def to(self, *args, **kwargs):
+        """model.to(device): parameters live on the CPU, so the CPU returns the module itself and
+        other devices raise as on a CPU-only torch. Changing the parameters' dtype is not
+        supported yet."""
+        device = kwargs.pop("device", args[0] if args else None)
+        if kwargs.get("dtype") is not None or not isinstance(device, (str, int, _device.device,
+                                                                     type(None))):
+            raise NotImplementedError("Module.to(): changing the parameters' dtype is not "
+                                      "supported yet; only a device (the CPU)")
+        _device.check(device)
+        return self
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None):
+        _device.check("cuda" if device is None else device)
 
     # ---- printing ----------------------------------------------------------------------------
     def extra_repr(self):
