@@ -1,4 +1,4 @@
-"""Linear regression from scratch, as in the notes: tensors that require grad, a squared loss,
+"""Linear regression from scratch: tensors that require grad, a squared loss,
 backward(), a hand-written minibatch SGD step under no_grad() and grad.zero_().
 
     python examples/linear_regression.py

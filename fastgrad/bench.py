@@ -1,10 +1,9 @@
-"""The speed comparison: `python -m fastgrad.bench` (or `fastgrad-bench`).
+"""The speed comparison: `fastgrad-bench` (or `python -m fastgrad.bench` outside the source tree).
 
 For elementwise ops, sums, dot, mv and mm, forward and forward plus backward, it times a plain
 Python for-loop version (on sizes where the loop ends in seconds), fastgrad, numpy and, when
 installed, torch, and prints one table; then the project's speed targets, each as a ratio of
-medians. Timings are interleaved (one call of each implementation in turn, round after round)
-so a noisy machine slows every column alike.
+medians.
 """
 import argparse
 import json
@@ -17,15 +16,19 @@ import numpy as np
 
 import fastgrad as fg
 
-try:
-    import torch
-except ImportError:
-    torch = None
+torch = threadpoolctl = None  # optional, imported by main() after its first line of output
 
-try:
-    import threadpoolctl
-except ImportError:
-    threadpoolctl = None
+
+def _import_optional():
+    global torch, threadpoolctl
+    try:
+        import torch
+    except ImportError:
+        pass
+    try:
+        import threadpoolctl
+    except ImportError:
+        pass
 
 
 # ---- plain-Python for-loop versions, straight from the definitions -----------------------------
@@ -55,14 +58,19 @@ def loop_sum(x):
 
 
 # ---- the cases ---------------------------------------------------------------------------------
-class Case:
-    """One piece of work at one size: a callable per implementation, and how much work it is
-    (flops or bytes) so the table can show a rate."""
+PARALLEL_ELEMENTS = 1_000_000  # from about here on, the libraries split work across threads
 
-    def __init__(self, family, size, impls, work, unit, threads=None):
+
+class Case:
+    """One piece of work at one size: a callable per implementation, how much work it is
+    (flops or bytes, for the rate), and whether it runs on several threads (then each timed
+    block waits for the previous library's idle threads to stop spinning)."""
+
+    def __init__(self, family, size, impls, work, unit, threads=None, parallel=False):
         self.family, self.size, self.impls = family, size, impls
         self.work, self.unit, self.threads = work, unit, threads
-        self.medians = {}
+        self.pause = PAUSE if parallel and threads != 1 else 0.0
+        self.rounds = {}  # implementation -> the median time of each round's block
 
     @property
     def name(self):
@@ -89,7 +97,7 @@ def binary_case(name, fn, n, rng, loop_max, threads=None):
     if n <= loop_max:
         al, bl = a.tolist(), b.tolist()
         impls["loop"] = lambda: [fn(x, y) for x, y in zip(al, bl)]
-    return Case(name, n, impls, 12.0 * n, "GB/s", threads)
+    return Case(name, n, impls, 12.0 * n, "GB/s", threads, n >= PARALLEL_ELEMENTS)
 
 
 def unary_case(name, fn, n, rng, loop_max, loop_fn, threads=None):
@@ -98,7 +106,7 @@ def unary_case(name, fn, n, rng, loop_max, loop_fn, threads=None):
     if n <= loop_max:
         al = a.tolist()
         impls["loop"] = lambda: [loop_fn(x) for x in al]
-    return Case(name, n, impls, 8.0 * n, "GB/s", threads)
+    return Case(name, n, impls, 8.0 * n, "GB/s", threads, n >= PARALLEL_ELEMENTS)
 
 
 def lib_of(x):
@@ -118,7 +126,7 @@ def sum_case(n, rng, loop_max, axis=None, threads=None):
         al = a.tolist()
         impls["loop"] = lambda: loop_sum(al)
     name = "sum" if axis is None else f"sum(axis={axis}) n x"
-    return Case(name, n, impls, 4.0 * a.size, "GB/s", threads)
+    return Case(name, n, impls, 4.0 * a.size, "GB/s", threads, a.size >= PARALLEL_ELEMENTS)
 
 
 def product_case(name, n, rng, loop_max, dtype=np.float32, threads=None, layout="A B"):
@@ -136,7 +144,8 @@ def product_case(name, n, rng, loop_max, dtype=np.float32, threads=None, layout=
     label = name if layout == "A B" else f"mm {layout}"
     if dtype != np.float32:
         label += " f64"
-    return Case(label, n, impls, flops, "GFLOP/s", threads)
+    return Case(label, n, impls, flops, "GFLOP/s", threads, a.size >= PARALLEL_ELEMENTS or
+                (name == "mm" and n >= 128))
 
 
 def backward_case(name, n, rng, threads=None):
@@ -160,7 +169,8 @@ def backward_case(name, n, rng, threads=None):
             out.backward(g if out.ndim else None)
         impls[lib] = step
     unit = "GFLOP/s" if name == "mm" else "GB/s"
-    return Case(f"{name} fwd+bwd", n, impls, work, unit, threads)
+    parallel = n >= 128 if name == "mm" else n >= PARALLEL_ELEMENTS
+    return Case(f"{name} fwd+bwd", n, impls, work, unit, threads, parallel)
 
 
 def small_graph_case():
@@ -198,7 +208,7 @@ def mlp_case(threads=None):
                     p.grad = None
         impls[lib.__name__] = step
     flops = 3 * 2.0 * 256 * (784 * 256 + 256 * 10)
-    return Case("MLP 784-256-10 step", 256, impls, flops, "GFLOP/s", threads)
+    return Case("MLP 784-256-10 step", 256, impls, flops, "GFLOP/s", threads, parallel=True)
 
 
 LOOP_MAX = 100_000  # the largest size the plain loops run at (seconds, not minutes)
@@ -230,7 +240,7 @@ def _exp(x):
 
 
 def target_cases(quick):
-    """The speed targets of issue 3, as (description, case, mine, other, goal, kind)."""
+    """The project's speed targets, as (description, case, mine, other, goal)."""
     rng = np.random.default_rng(1)
     n = 512 if quick else 1024
     t = []
@@ -276,34 +286,48 @@ def set_threads(n):
     return restore
 
 
-SETTLE = 0.15  # seconds of untimed calls that open each turn: longer than OpenBLAS's
-               # threads spin after a call, and enough for the cores to be awake and clocked up
+PAUSE = 0.3       # seconds of sleep before each block of a multi-threaded case: OpenBLAS's and
+                  # OpenMP's idle workers spin for a while after a call and would take a core
+                  # from the next library (measured: mm n=1024 on 2 threads 10.6 ms alone,
+                  # 19-26 ms right after numpy's)
+WARM = 0.01       # seconds of untimed calls that open each block: caches, clocks, thread pools
+BLOCK = 0.02      # seconds of timed calls in a block (at least MIN_CALLS, at most MAX_CALLS)
+MIN_CALLS, MAX_CALLS = 3, 50
+MIN_ROUNDS, MAX_ROUNDS = 3, 100
+NOISY = 0.25      # a spread (max - min) / median above this makes a row noisy
 
 
-def interleaved_medians(impls, budget):
-    """Each implementation in turn, round after round, until the time budget is spent; returns
-    each one's median seconds. A turn opens with untimed calls for SETTLE seconds, because the
-    worker threads of the previous library (OpenMP, OpenBLAS) keep spinning for a while after
-    its call and would take a core from the next one; then come the timed calls (at least 3,
-    up to 50 ms)."""
-    times = {name: [] for name in impls}
+def _calls_for(fn, seconds, least):
+    """Calls fn until `seconds` have passed and at least `least` times; returns each call's time."""
+    times = []
+    end = time.perf_counter() + seconds
+    while len(times) < least or (len(times) < MAX_CALLS and time.perf_counter() < end):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def time_rounds(impls, budget, pause):
+    """Round after round until the time budget is spent (at least MIN_ROUNDS), each
+    implementation in turn times one block: a pause (multi-threaded cases), untimed warm-up
+    calls, then timed calls. Returns each implementation's list of block medians (one per
+    round); interleaving makes a noisy machine slow every column alike."""
+    rounds = {name: [] for name in impls}
     deadline = time.perf_counter() + budget
-    rounds = 0
-    while rounds < 2 or (time.perf_counter() < deadline and rounds < 100):
+    while len(next(iter(rounds.values()))) < MIN_ROUNDS or (
+            time.perf_counter() < deadline and len(next(iter(rounds.values()))) < MAX_ROUNDS):
         for name, fn in impls.items():
-            settled = time.perf_counter() + SETTLE
-            fn()
-            while time.perf_counter() < settled:
-                fn()
-            turn_end = time.perf_counter() + 0.05
-            calls = 0
-            while calls < 3 or (calls < 50 and time.perf_counter() < turn_end):
-                start = time.perf_counter()
-                fn()
-                times[name].append(time.perf_counter() - start)
-                calls += 1
-        rounds += 1
-    return {name: statistics.median(ts) for name, ts in times.items()}
+            time.sleep(pause)
+            _calls_for(fn, WARM, 1)
+            rounds[name].append(statistics.median(_calls_for(fn, BLOCK, MIN_CALLS)))
+    return rounds
+
+
+def estimated_seconds(cases, budget):
+    """What measuring these cases will take, from the budget and the pauses (the timed calls
+    themselves are mostly within the budget)."""
+    return sum(max(budget, MIN_ROUNDS * len(c.impls) * (c.pause + WARM + BLOCK)) for c in cases)
 
 
 def measure(cases, budget, progress):
@@ -311,62 +335,156 @@ def measure(cases, budget, progress):
         progress(i, len(cases), case.name)
         restore = set_threads(case.threads)
         try:
-            case.medians = interleaved_medians(case.impls, budget)
+            case.rounds = time_rounds(case.impls, budget, case.pause)
         finally:
             restore()
     progress(len(cases), len(cases), "done")
 
 
-def progress_bar(done, total, label):
-    width = 30
-    filled = int(width * done / max(total, 1))
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label[:40]:<40}")
-    if done == total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
+class Progress:
+    """A one-line progress bar on stderr with the time spent and the time left."""
+
+    def __init__(self, seconds):
+        self.start, self.seconds = time.perf_counter(), seconds
+
+    def __call__(self, done, total, label):
+        spent = time.perf_counter() - self.start
+        left = max(0.0, self.seconds - spent)
+        width = 30
+        filled = int(width * done / max(total, 1))
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
+                         f"{spent:4.0f} s, ~{left:3.0f} s left  {label[:36]:<36}")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+# ---- statistics of the rounds ------------------------------------------------------------------
+def median(case, lib):
+    r = case.rounds.get(lib)
+    return statistics.median(r) if r else None
+
+
+def quartiles(values):
+    """The lower quartile, median and upper quartile of the rounds: the middle half of them lies
+    between the first and the last, whatever one disturbed round did."""
+    return statistics.quantiles(values, n=4, method="inclusive")
+
+
+def spread(values):
+    """How far apart the rounds are: the middle half's width relative to the median."""
+    low, mid, high = quartiles(values)
+    return (high - low) / mid
+
+
+def ratios(case, other, mine):
+    """other's time / mine's, round by round (the two were timed back to back in each round)."""
+    return [o / m for o, m in zip(case.rounds[other], case.rounds[mine])]
+
+
+def row_spread(case):
+    return max(spread(r) for r in case.rounds.values())
 
 
 # ---- reporting ---------------------------------------------------------------------------------
+COLUMNS = """\
+columns of the comparison:
+  work       the operation and its size (elements, or n for n x n matrices); "fwd+bwd" is
+             the forward pass and backward() with a fixed upstream gradient
+  loop       a plain-Python for-loop version (only on sizes where it ends in seconds)
+  fastgrad, numpy, torch
+             median time of one call (medians of the rounds, each round a block of calls)
+  rate       fastgrad's throughput: bytes read and written, or floating-point operations
+  vs X       X's time / fastgrad's, the median over the rounds (each round times both, one
+             after the other): above 1, fastgrad is faster; "~1x": the rounds disagree on
+             which is faster (a noisy row)
+  spread     how far the rounds are apart: the width of their middle half (upper minus lower
+             quartile) over the median, for the library whose rounds differ most; above 25%
+             the row says "noisy" and claims no win or loss
+columns of the targets:
+  target     a speed goal of the project
+  against    the library it is measured against (numpy, torch, or fastgrad's own A B)
+  fastgrad, other
+             the median times of the two
+  ratio      other's time / fastgrad's, the median over the rounds (above 1: fastgrad is faster)
+  rounds     the middle half of the rounds' ratios (lower to upper quartile)
+  goal       the ratio the project aims for
+  met        yes / NO, or "unclear" when the middle half of the rounds lies on both sides of
+             the goal and is wider than 25% of the ratio"""
+
+HOW_TIMED = """\
+Every implementation is timed in turn, round after round (at least 3 rounds): each block opens
+with untimed calls, and on multi-threaded work with a 0.3 s pause, so that no library pays for
+the idle threads of the one before it."""
+
+
 def _t(s):
     if s is None:
         return "-"
     return f"{s * 1e3:.2f}ms" if s >= 1e-3 else f"{s * 1e6:.1f}us"
 
 
-def _ratio(other, mine):
-    return "-" if other is None or mine is None else f"{other / mine:.2f}x"
+def _vs(case, other):
+    if median(case, other) is None or median(case, "fastgrad") is None:
+        return "-"
+    low, mid, high = quartiles(ratios(case, other, "fastgrad"))
+    if row_spread(case) > NOISY and low < 1 < high:
+        return "~1x"
+    return f"{mid:.2f}x"
 
 
 def format_table(cases):
-    header = (f"{'work':<28}{'loop':>10}{'fastgrad':>11}{'numpy':>11}{'torch':>11}{'rate':>16}"
-              f"{'vs loop':>10}{'vs numpy':>9}{'vs torch':>9}")
+    header = (f"{'work':<26}{'loop':>10}{'fastgrad':>11}{'numpy':>11}{'torch':>11}{'rate':>15}"
+              f"{'vs loop':>9}{'vs numpy':>9}{'vs torch':>9}{'spread':>8}")
     lines = [header, "-" * len(header)]
     for c in cases:
-        m = c.medians
-        mine = m.get("fastgrad")
+        mine = median(c, "fastgrad")
         rate = f"{c.work / mine / 1e9:.1f} {c.unit}" if mine and c.work else "-"
-        lines.append(f"{c.name:<28}{_t(m.get('loop')):>10}{_t(mine):>11}{_t(m.get('numpy')):>11}"
-                     f"{_t(m.get('torch')):>11}{rate:>16}{_ratio(m.get('loop'), mine):>10}"
-                     f"{_ratio(m.get('numpy'), mine):>9}{_ratio(m.get('torch'), mine):>9}")
-    lines.append("vs X: X's median time / fastgrad's (above 1: fastgrad is faster)")
+        noisy = row_spread(c)
+        lines.append(f"{c.name:<26}{_t(median(c, 'loop')):>10}{_t(mine):>11}"
+                     f"{_t(median(c, 'numpy')):>11}{_t(median(c, 'torch')):>11}{rate:>15}"
+                     f"{_vs(c, 'loop'):>9}{_vs(c, 'numpy'):>9}{_vs(c, 'torch'):>9}"
+                     f"{noisy:>7.0%}" + ("  noisy" if noisy > NOISY else ""))
     return "\n".join(lines)
+
+
+def verdict(case, mine, other, goal):
+    low, mid, high = quartiles(ratios(case, other, mine))
+    if (high - low) / mid > NOISY and low < goal <= high:
+        return "unclear"
+    return "yes" if mid >= goal else "NO"
 
 
 def format_targets(targets):
-    lines = [f"{'target':<42}{'fastgrad':>11}{'other':>11}{'speed ratio':>13}{'goal':>8}  met",
-             "-" * 90]
+    header = (f"{'target':<40}{'against':>9}{'fastgrad':>11}{'other':>11}{'ratio':>8}"
+              f"{'rounds':>14}{'goal':>7}  met")
+    lines = [header, "-" * len(header)]
     for desc, case, mine, other, goal in targets:
-        m = case.medians
-        if other not in m:
-            lines.append(f"{desc:<42}{_t(m.get(mine)):>11}{'-':>11}{'-':>13}{goal:>7.2f}x  "
-                         f"({other} not installed)")
+        if other not in case.rounds:
+            lines.append(f"{desc:<40}{other:>9}{_t(median(case, mine)):>11}{'-':>11}{'-':>8}"
+                         f"{'-':>14}{goal:>6.2f}x  ({other} is not installed)")
             continue
-        ratio = m[other] / m[mine]
-        lines.append(f"{desc:<42}{_t(m[mine]):>11}{_t(m[other]):>11}{ratio:>12.2f}x{goal:>7.2f}x"
-                     f"  {'yes' if ratio >= goal else 'NO'}")
-    lines.append("speed ratio: the other's median time / fastgrad's; 'other' is named in each "
-                 "target (numpy, torch, or fastgrad's own A B)")
+        low, mid, high = quartiles(ratios(case, other, mine))
+        lines.append(f"{desc:<40}{other.split()[0]:>9}{_t(median(case, mine)):>11}"
+                     f"{_t(median(case, other)):>11}"
+                     f"{mid:>7.2f}x"
+                     f"{f'{low:.2f}-{high:.2f}x':>14}{goal:>6.2f}x  "
+                     f"{verdict(case, mine, other, goal)}")
     return "\n".join(lines)
+
+
+INSTALL_EXTRAS = 'pip install "fastgrad[bench]"'
+
+
+def missing_note():
+    """What an optional package would add, and the command that installs it."""
+    missing = [name for name, mod in (("torch", torch), ("threadpoolctl", threadpoolctl))
+               if mod is None]
+    if not missing:
+        return ""
+    return (f"not installed: {' and '.join(missing)} (the torch columns and targets show '-'"
+            f" without torch; threadpoolctl names numpy's BLAS kernel). {INSTALL_EXTRAS} adds "
+            f"torch, threadpoolctl and matplotlib.")
 
 
 def environment():
@@ -380,8 +498,6 @@ def environment():
             if info.get("internal_api") in ("openblas", "mkl", "blis"):
                 lines.append(f"numpy's BLAS: {info['internal_api']} {info.get('version')}, kernel "
                              f"{info.get('architecture')}, {info.get('num_threads')} thread(s)")
-    else:
-        lines.append("numpy's BLAS kernel: unknown (pip install threadpoolctl to report it)")
     for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         if os.environ.get(var):
             lines.append(f"warning: {var}={os.environ[var]} forces numpy onto an older OpenBLAS "
@@ -392,79 +508,125 @@ def environment():
 def to_json(cases, targets):
     def case_dict(c):
         return {"name": c.name, "family": c.family, "size": c.size, "threads": c.threads,
-                "work": c.work, "unit": c.unit, "median_seconds": c.medians}
+                "work": c.work, "unit": c.unit, "round_median_seconds": c.rounds,
+                "median_seconds": {lib: median(c, lib) for lib in c.rounds}}
     return {"environment": environment(), "cases": [case_dict(c) for c in cases],
             "targets": [{"target": d, "mine": mine, "other": other, "goal": goal,
-                         "ratio": (c.medians[other] / c.medians[mine]) if other in c.medians else None,
+                         "ratio": quartiles(ratios(c, other, mine))[1] if other in c.rounds else None,
                          "case": case_dict(c)} for d, c, mine, other, goal in targets]}
 
 
-def plot(cases, path):
+def plot(cases, path, plt):
+    """Time against size, one panel per kind of work, in a grid of up to four columns."""
+    families = {}
+    for c in cases:
+        families.setdefault(c.family, []).append(c)
+    cols = min(4, len(families))
+    rows = -(-len(families) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
+    for ax in axes.flat[len(families):]:
+        ax.set_visible(False)
+    for ax, (family, group) in zip(axes.flat, families.items()):
+        for lib, color in (("loop", "tab:gray"), ("fastgrad", "tab:orange"),
+                           ("numpy", "tab:blue"), ("torch", "tab:red")):
+            points = [(c.size, median(c, lib)) for c in group if lib in c.rounds]
+            if points:
+                ax.loglog(*zip(*points), marker="o", label=lib, color=color)
+        ax.set_title(family)
+        ax.set_xlabel("size (elements, or n of n x n)")
+        ax.set_ylabel("seconds per call (median)")
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(fontsize="small")
+    fig.suptitle(f"fastgrad {fg.__version__} speed comparison ({fg.isa()}, "
+                 f"{fg.get_num_threads()} threads)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def _matplotlib_or_exit(parser):
+    """--plot needs matplotlib: checked before any timing, not after minutes of it."""
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        sys.exit("--plot needs matplotlib: pip install matplotlib (or pip install 'fastgrad[plot]')")
-    families = {}
-    for c in cases:
-        families.setdefault(c.family, []).append(c)
-    fig, axes = plt.subplots(1, len(families), figsize=(4 * len(families), 3.5), squeeze=False)
-    for ax, (family, group) in zip(axes[0], families.items()):
-        for lib in ("loop", "fastgrad", "numpy", "torch"):
-            points = [(c.size, c.medians[lib]) for c in group if lib in c.medians]
-            if points:
-                ax.loglog(*zip(*points), marker="o", label=lib)
-        ax.set_title(family)
-        ax.set_xlabel("size")
-        ax.set_ylabel("seconds (median)")
-        ax.legend(fontsize="small")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+        parser.error(f"--plot needs matplotlib: pip install matplotlib (or {INSTALL_EXTRAS})")
+    return plt
 
 
 def _rerun_with_bounded_openmp_spinning(argv):
     """OpenMP runtimes (fastgrad's, and torch's own copy) busy-wait for a long while after a
     parallel region; on a 2-core machine shared with other work, a waiting runtime takes the
-    core the next call needs and an interleaved timing jumps to a scheduler tick (8 ms).
-    Passive waiting instead makes every small parallel region pay a thread wake-up. So the
-    bench restarts itself with the spinning bounded (GOMP_SPINCOUNT=100000, a fraction of a
-    millisecond: back-to-back calls stay hot), unless the caller set either variable; it is
-    read when a runtime loads, before this code runs."""
+    core the next call needs. Passive waiting instead makes every small parallel region pay a
+    thread wake-up. So the bench restarts itself with the spinning bounded
+    (GOMP_SPINCOUNT=100000, a fraction of a millisecond: back-to-back calls stay hot), unless
+    the caller set either variable; it is read when a runtime loads, before this code runs.
+    The new process gets this one's sys.path, so it imports the same fastgrad (`python -m`
+    would put the working directory first, which in a source checkout is the source folder)."""
     if "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ:
         return
     os.environ["GOMP_SPINCOUNT"] = "100000"
     args = sys.argv[1:] if argv is None else list(argv)
-    os.execv(sys.executable, [sys.executable, "-m", "fastgrad.bench", *args])
+    code = f"import sys; sys.path[:] = {sys.path!r}; from fastgrad.bench import main; main()"
+    os.execv(sys.executable, [sys.executable, "-c", code, *args])
+
+
+def parse_arguments(argv):
+    parser = argparse.ArgumentParser(
+        prog="fastgrad-bench", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=f"{HOW_TIMED}\n\n{COLUMNS}\n\nOptional packages: {INSTALL_EXTRAS} adds torch "
+               f"(its columns), threadpoolctl (names numpy's BLAS) and matplotlib (--plot).")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer rounds "
+                        "(about a minute instead of three)")
+    parser.add_argument("--threads", type=int, help="threads for fastgrad, torch and numpy's BLAS")
+    parser.add_argument("--json", metavar="FILE", help="also write every round's timing to FILE")
+    parser.add_argument("--plot", metavar="FILE.png", help="draw time against size into FILE.png "
+                        "(needs matplotlib)")
+    parser.add_argument("--no-targets", action="store_true", help="skip the targets section")
+    args = parser.parse_args(argv)
+    plt = _matplotlib_or_exit(parser) if args.plot else None
+    return args, plt
+
+
+def _about(seconds):
+    return f"about {seconds:.0f} s" if seconds < 90 else f"about {seconds / 60:.0f} minutes"
 
 
 def main(argv=None):
     _rerun_with_bounded_openmp_spinning(argv)
-    parser = argparse.ArgumentParser(prog="fastgrad-bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller sizes: under a minute")
-    parser.add_argument("--threads", type=int, help="threads for fastgrad, torch and numpy's BLAS")
-    parser.add_argument("--json", metavar="FILE", help="also write every timing to FILE as JSON")
-    parser.add_argument("--plot", metavar="FILE.png", help="plot time against size (needs matplotlib)")
-    parser.add_argument("--no-targets", action="store_true", help="skip the targets section")
-    args = parser.parse_args(argv)
+    args, plt = parse_arguments(argv)
+    print("fastgrad-bench: importing torch (if installed) and making the data...", flush=True)
+    _import_optional()
     restore = set_threads(args.threads)
-    print(environment(), flush=True)
     budget = 0.25 if args.quick else 1.0
     cases = all_cases(args.quick)
-    measure(cases, budget, progress_bar)
-    print(format_table(cases))
     targets = [] if args.no_targets else target_cases(args.quick)
+    for _, case, mine, other, _ in targets:  # time only the two being compared
+        case.impls = {k: v for k, v in case.impls.items() if k in (mine, other)}
+    seconds = estimated_seconds(cases, budget) + estimated_seconds([t[1] for t in targets], 2 * budget)
+    print(environment())
+    print(f"timing {len(cases)} comparisons and {len(targets)} targets, {_about(seconds)} "
+          f"(--help explains every column)", flush=True)
+    progress = Progress(seconds)
+    measure(cases, budget, progress)
+    measure([t[1] for t in targets], 2 * budget, progress)
+    print(format_table(cases))
     if targets:
-        for _, case, mine, other, _ in targets:  # time only the two being compared
-            case.impls = {k: v for k, v in case.impls.items() if k in (mine, other)}
-        measure([t[1] for t in targets], budget * 2, progress_bar)
         print()
         print(format_targets(targets))
+    print()
+    print(COLUMNS)
+    note = missing_note()
+    if note:
+        print(note)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(to_json(cases, targets), f, indent=1)
+        print(f"timings written to {args.json}")
     if args.plot:
-        plot(cases, args.plot)
+        plot(cases, args.plot, plt)
+        print(f"plot written to {args.plot}")
     restore()
 
 

@@ -190,10 +190,11 @@ def jacobian(f, x, layout="numerator", mode="reverse"):
         vector (m,)    (m,)  | (m,)    (m, n) | (n, m)           (m, n, k) | (n, k, m)
         matrix (m, l)  (m, l) | (m, l) (m, l, n) | (n, m, l)     (m, l, n, k) | (n, k, m, l)
 
-    The notes read a scalar-by-vector derivative as a row vector (1 x n) in numerator layout
-    and a column (n x 1) in denominator layout; tensors keep just the (n,). For a matrix by a
-    matrix the notes write x's axes transposed, (m, l, k, n); here x keeps its own axis order,
-    as in torch.autograd.functional.jacobian (transpose the last two axes for the notes' form).
+    Matrix-calculus texts read a scalar-by-vector derivative as a row vector (1 x n) in
+    numerator layout and a column (n x 1) in denominator layout; tensors keep just the (n,).
+    For a matrix by a matrix such texts often write x's axes transposed, (m, l, k, n); here x
+    keeps its own axis order, as in torch.autograd.functional.jacobian (transpose the last two
+    axes for that form).
 
     mode="reverse" builds it from vector-Jacobian products (one per element of f(x), jacrev);
     mode="forward" from Jacobian-vector products (one per element of x, jacfwd). Both give the

@@ -1,5 +1,6 @@
-"""Every example in the seed notes (../shared/seeds), run with `import fastgrad as torch`, with the
-result the notes print."""
+"""The examples of an introductory course on tensors, linear algebra, calculus and autograd (the
+project's seed material), run with `import fastgrad as torch`, with the results the course
+prints."""
 import fastgrad as torch
 
 
@@ -214,7 +215,7 @@ def test_backprop_steps_and_zeroing():
 
 
 def test_vectorization_headline(speedup):
-    """The notes' experiment: the same matrix product as a for-loop and vectorized."""
+    """The course's experiment: the same matrix product as a for-loop and vectorized."""
     A = torch.randn(64, 64)
     B = torch.randn(64, 64)
 
@@ -227,4 +228,4 @@ def test_vectorization_headline(speedup):
                     C[i][j] += a[i][k] * b[k][j]
         return C
 
-    speedup("notes' matmul 64x64: loop vs torch.mm", loop, lambda: torch.mm(A, B))
+    speedup("matmul 64x64: for-loop vs torch.mm", loop, lambda: torch.mm(A, B))

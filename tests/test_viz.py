@@ -16,7 +16,7 @@ def parse(dot):
     return labels, edges
 
 
-def test_dot_of_the_notes_example():
+def test_dot_of_the_autograd_example():
     x = fg.arange(4.0, requires_grad=True)
     y = 2 * fg.dot(x, x)
     dot = viz.to_dot(y)
