@@ -578,7 +578,7 @@ def parse_arguments(argv):
         epilog=f"{HOW_TIMED}\n\n{COLUMNS}\n\nOptional packages: {INSTALL_EXTRAS} adds torch "
                f"(its columns), threadpoolctl (names numpy's BLAS) and matplotlib (--plot).")
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer rounds "
-                        "(about a minute instead of three)")
+                        "(under a minute instead of about a minute and a half)")
     parser.add_argument("--threads", type=int, help="threads for fastgrad, torch and numpy's BLAS")
     parser.add_argument("--json", metavar="FILE", help="also write every round's timing to FILE")
     parser.add_argument("--plot", metavar="FILE.png", help="draw time against size into FILE.png "
