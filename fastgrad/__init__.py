@@ -33,7 +33,7 @@ except ImportError as _error:
 
 from ._dtype import bool_ as bool  # noqa: A001  (torch.bool)
 from ._dtype import dtype, float32, float64, int64
-from ._device import device
+from ._device import device, get_default_device, set_default_device
 from ._tensor import Size, Tensor
 from ._autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._creation import (arange, as_tensor, empty, empty_like, from_dlpack, from_numpy, full,
@@ -46,13 +46,13 @@ from ._ops import (abs, add, argmax, argmin, bmm, cat, cos, cumsum, div, dot, eq
 from ._ops import log_softmax, softmax
 from ._ops import gather, index_select, nonzero, scatter_add
 from ._kernels import get_num_threads, isa, set_num_threads
-from . import accelerator, autograd, backends, cuda, func, nn, optim, viz
+from . import accelerator, autograd, backends, cuda, func, nn, optim, version, viz
 
 float = float32  # noqa: A001
 double = float64
 long = int64
 
-__version__ = "0.1.0"
+from .version import __version__
 
 
 def clone(x):

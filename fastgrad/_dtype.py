@@ -43,11 +43,12 @@ def from_numpy_dtype(np_dtype, where="tensor"):
 
 
 def to_dtype(d):
-    """Accepts a fastgrad dtype, a numpy dtype or a Python type (float, int, bool)."""
+    """Accepts a fastgrad dtype, a numpy dtype or a Python type (float, int, bool), which mean
+    float64, int64 and bool as in torch."""
     if isinstance(d, dtype):
         return d
     if d is float:
-        return default_float
+        return float64
     if d is int:
         return int64
     if d is bool:

@@ -259,8 +259,8 @@ class Tensor:
     def to(self, *args, **kwargs):
         """to(dtype), to(device, dtype), to(other): this tensor in that dtype on the CPU; itself
         when nothing changes, unless copy=True."""
-        dtype, copy = _to_arguments(self, args, kwargs)
-        out = self if dtype is None else _ops.cast(self, _dtype.to_dtype(dtype))
+        _, dtype, copy = to_arguments(args, kwargs)
+        out = self if dtype is None else _ops.cast(self, dtype)
         return _ops.clone(out) if copy and out is self else out
 
     def type(self, dtype=None):
@@ -285,7 +285,7 @@ class Tensor:
         return self
 
     def cuda(self, device=None, non_blocking=False):
-        _device.check("cuda" if device is None else device)
+        _device.check_cuda(device)
 
     def clone(self):
         return _ops.clone(self)
@@ -463,28 +463,71 @@ def _scaled(other, alpha):
     return _ops.mul(other, alpha) if isinstance(other, Tensor) else other * alpha
 
 
-def _to_arguments(x, args, kwargs):
-    """Tensor.to's three forms, as torch parses them: (dtype, non_blocking, copy),
-    (device, dtype, non_blocking, copy) and (other, non_blocking, copy). Returns (dtype or None,
-    copy) after checking the device."""
-    known = ("device", "dtype", "non_blocking", "copy", "memory_format")
-    unexpected = [k for k in kwargs if k not in known]
-    if unexpected:
-        raise TypeError(f"to() got an unexpected keyword argument '{unexpected[0]}'")
-    args = list(args)
-    device, dtype = kwargs.get("device"), kwargs.get("dtype")
-    if args and isinstance(args[0], Tensor):
-        other = args.pop(0)
-        device, dtype = other.device, other.dtype
-    elif args and isinstance(args[0], (str, int, _device.device)) and not isinstance(args[0], bool):
-        device = args.pop(0)
-    if args and not isinstance(args[0], bool):
-        dtype = args.pop(0)
-    if len(args) > 2:
-        raise TypeError(f"to() takes at most 4 positional arguments ({len(args) + 2} given)")
-    _device.check(device)
-    copy = args[1] if len(args) == 2 else kwargs.get("copy", False)
-    return dtype, copy
+def _is_device(v):
+    return v is None or isinstance(v, (str, _device.device)) or (
+        isinstance(v, int) and not isinstance(v, bool))
+
+
+def _is_dtype(v):
+    return isinstance(v, _dtype.dtype) or any(v is t for t in (float, int, bool))
+
+
+# Tensor.to's (and Module.to's) three signatures, as torch lists them: (name, accepts) each.
+_TO_SIGNATURES = (
+    (("device", _is_device), ("dtype", lambda v: v is None or _is_dtype(v))),
+    (("dtype", _is_dtype),),
+    (("tensor", lambda v: isinstance(v, Tensor)),),
+)
+_TO_FLAGS = (("non_blocking", lambda v: isinstance(v, bool)),
+             ("copy", lambda v: isinstance(v, bool)))
+_TO_HELP = """ * (torch.device device = None, torch.dtype dtype = None, bool non_blocking = False, bool copy = False, *, torch.memory_format memory_format = None)
+ * (torch.dtype dtype, bool non_blocking = False, bool copy = False, *, torch.memory_format memory_format = None)
+ * (Tensor tensor, bool non_blocking = False, bool copy = False, *, torch.memory_format memory_format = None)"""
+
+
+def _bind(signature, args, kwargs):
+    """The arguments bound to one signature's names, or None if they do not fit it."""
+    params = signature + _TO_FLAGS
+    if len(args) > len(params):
+        return None
+    bound = {name: value for (name, _), value in zip(params, args)}
+    for name, value in kwargs.items():
+        if name in bound or (name not in dict(params) and name != "memory_format"):
+            return None
+        bound[name] = value
+    accepts = dict(params)
+    if not all(name == "memory_format" or accepts[name](v) for name, v in bound.items()):
+        return None
+    return bound if signature[0][0] in bound or signature[0][0] == "device" else None
+
+
+def _type_name(v):
+    if isinstance(v, Tensor):
+        return "Tensor"
+    if isinstance(v, (_dtype.dtype, _device.device)):
+        return f"torch.{type(v).__name__}"
+    return type(v).__name__
+
+
+def to_arguments(args, kwargs):
+    """Tensor.to's and Module.to's arguments, parsed as torch parses them: (device, dtype,
+    copy), the dtype a fastgrad dtype or None; the device is checked, so anything but the CPU
+    raises as in a CPU-only torch."""
+    for signature in _TO_SIGNATURES:
+        bound = _bind(signature, args, kwargs)
+        if bound is not None:
+            break
+    else:
+        got = ", ".join([_type_name(a) for a in args] +
+                        [f"{k}={_type_name(v)}" for k, v in kwargs.items()])
+        raise TypeError(f"to() received an invalid combination of arguments - got ({got}), but "
+                        f"expected one of:\n{_TO_HELP}\n")
+    other = bound.get("tensor")
+    device = other.device if other is not None else bound.get("device")
+    dtype = other.dtype if other is not None else bound.get("dtype")
+    if device is not None:
+        _device.check(device)
+    return device, None if dtype is None else _dtype.to_dtype(dtype), bound.get("copy", False)
 
 
 def empty_like_shape(shape, dtype):

@@ -1,5 +1,6 @@
 """torch.accelerator on a machine without one: `device = torch.accelerator.current_accelerator()
 .type if torch.accelerator.is_available() else "cpu"` picks the CPU, as in PyTorch's tutorials."""
+from ._device import NO_ACCELERATOR
 
 
 def is_available():
@@ -12,3 +13,10 @@ def device_count():
 
 def current_accelerator(check_available=False):
     return None
+
+
+def _none_available(*args, **kwargs):
+    raise RuntimeError(NO_ACCELERATOR)
+
+
+current_device_index = set_device_index = synchronize = _none_available

@@ -71,7 +71,54 @@ SAME_AS_TORCH = {
     "module to cpu": lambda lib, x: isinstance(lib.nn.Linear(2, 3).to("cpu"), lib.nn.Linear),
     "module to cuda": lambda lib, x: lib.nn.Linear(2, 3).to("cuda"),
     "module cuda()": lambda lib, x: lib.nn.Linear(2, 3).cuda(),
+    "module to cpu and same dtype": lambda lib, x: isinstance(
+        lib.nn.Linear(2, 3).to("cpu", lib.float32), lib.nn.Linear),
+    "module to same dtype": lambda lib, x: isinstance(lib.nn.Linear(2, 3).to(lib.float32),
+                                                      lib.nn.Linear),
+    "module to int dtype": lambda lib, x: lib.nn.Linear(2, 3).to(lib.int64),
+    "module to dtype and device keyword": lambda lib, x: lib.nn.Linear(2, 3).to(lib.float64,
+                                                                                device="cpu"),
+    "module cuda(cpu)": lambda lib, x: lib.nn.Linear(2, 3).cuda("cpu"),
+    # Tensor.to's argument forms
+    "to python float": lambda lib, x: x.to(float),
+    "to python int keyword": lambda lib, x: x.to(dtype=int),
+    "to None device and dtype": lambda lib, x: x.to(None, lib.float64),
+    "to non_blocking and copy": lambda lib, x: x.to(lib.float32, False, True) is x,
+    "to two dtypes": lambda lib, x: x.to(lib.float64, lib.float32),
+    "to device twice": lambda lib, x: x.to("cpu", device="cpu"),
+    "to other and dtype": lambda lib, x: x.to(x, dtype=lib.float64),
+    "to too many": lambda lib, x: x.to(lib.float64, True, True, True),
+    "to int flag": lambda lib, x: x.to(lib.float64, 1),
+    "to negative index": lambda lib, x: x.to(-1),
+    "cuda(cpu)": lambda lib, x: x.cuda("cpu"),
+    "tensor of python float dtype": lambda lib, x: lib.tensor([1, 2], dtype=float),
+    "zeros of python int dtype": lambda lib, x: lib.zeros(2, dtype=int),
+    # torch.device's constructor
+    "device with spaces": lambda lib, x: lib.device(" cpu"),
+    "device empty": lambda lib, x: lib.device(""),
+    "device index twice": lambda lib, x: lib.device("cuda:1", 2),
+    "device float index": lambda lib, x: lib.device("cuda", 1.0),
+    "device bool index": lambda lib, x: lib.device("cuda", True),
+    "device huge index": lambda lib, x: lib.device("cuda:99999999999"),
+    "device negative int": lambda lib, x: lib.device(-1),
+    "device as context": lambda lib, x: _in_context(lib, "cpu"),
+    "cuda device as context": lambda lib, x: _in_context(lib, "cuda"),
+    "default device": lambda lib, x: lib.get_default_device(),
+    # the rest of torch.cuda and torch.accelerator that portable programs call
+    "cuda empty_cache": lambda lib, x: lib.cuda.empty_cache(),
+    "cuda memory_allocated": lambda lib, x: lib.cuda.memory_allocated(),
+    "cuda is_initialized": lambda lib, x: lib.cuda.is_initialized(),
+    "cuda current_device": lambda lib, x: lib.cuda.current_device(),
+    "cuda get_device_name": lambda lib, x: lib.cuda.get_device_name(0),
+    "cuda synchronize": lambda lib, x: lib.cuda.synchronize(),
+    "version cuda": lambda lib, x: lib.version.cuda,
+    "accelerator device index": lambda lib, x: lib.accelerator.current_device_index(),
 }
+
+
+def _in_context(lib, name):
+    with lib.device(name):
+        return lib.ones(2)
 
 
 @pytest.mark.parametrize("case", SAME_AS_TORCH)
@@ -97,6 +144,21 @@ def test_devices_hash_and_pickle_by_value():
     assert pickle.loads(pickle.dumps(fg.device("cuda", 1))) == fg.device("cuda:1")
     with pytest.raises(AttributeError):
         fg.device("cpu").type = "cuda"
+
+
+def test_a_default_device_other_than_the_cpu_refuses_new_tensors():
+    """As in a CPU-only torch, set_default_device('cuda') is accepted and tensors made after it
+    raise; the CPU again makes them."""
+    x = fg.ones(1)
+    try:
+        fg.set_default_device("cuda")
+        assert fg.get_default_device() == fg.device("cuda")
+        with pytest.raises(AssertionError, match="Torch not compiled with CUDA enabled"):
+            fg.zeros(2)
+        assert x.to(fg.float64).dtype is fg.float64  # .to() keeps the tensor's device
+    finally:
+        fg.set_default_device(None)
+    assert fg.zeros(2).device == fg.device("cpu")
 
 
 def test_other_known_devices_are_not_available():

@@ -7,7 +7,7 @@ import math
 from .. import _device, _ops
 from .._autograd import no_grad
 from .._creation import empty, rand
-from .._tensor import Tensor
+from .._tensor import Tensor, to_arguments
 from ..optim import zero_grads
 from . import functional as F
 
@@ -164,22 +164,23 @@ class Module:
 
     # ---- devices -----------------------------------------------------------------------------
     def to(self, *args, **kwargs):
-        """model.to(device): parameters live on the CPU, so the CPU returns the module itself and
-        other devices raise as on a CPU-only torch. Changing the parameters' dtype is not
-        supported yet."""
-        device = kwargs.pop("device", args[0] if args else None)
-        if kwargs.get("dtype") is not None or not isinstance(device, (str, int, _device.device,
-                                                                     type(None))):
+        """model.to(device, dtype) as torch's: the parameters live on the CPU, so the CPU (or no
+        device) returns the module itself and other devices raise as on a CPU-only torch.
+        Changing the parameters' dtype is not supported yet."""
+        _, dtype, _ = to_arguments(args, kwargs)
+        if dtype is not None and not dtype.is_floating_point:
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but "
+                            f"got desired dtype={dtype!r}")
+        if dtype is not None and any(p.dtype is not dtype for p in self.parameters()):
             raise NotImplementedError("Module.to(): changing the parameters' dtype is not "
-                                      "supported yet; only a device (the CPU)")
-        _device.check(device)
+                                      "supported yet")
         return self
 
     def cpu(self):
         return self
 
     def cuda(self, device=None):
-        _device.check("cuda" if device is None else device)
+        _device.check_cuda(device)
 
     # ---- printing ----------------------------------------------------------------------------
     def extra_repr(self):
