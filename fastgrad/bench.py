@@ -324,21 +324,23 @@ def time_rounds(impls, budget, pause):
     return rounds
 
 
-def estimated_seconds(cases, budget):
-    """What measuring these cases will take, from the budget and the pauses (the timed calls
-    themselves are mostly within the budget)."""
-    return sum(max(budget, MIN_ROUNDS * len(c.impls) * (c.pause + WARM + BLOCK)) for c in cases)
+def estimated_seconds(work):
+    """What measuring these (case, budget) pairs will take, from the budgets and the pauses
+    (the timed calls themselves are mostly within the budget)."""
+    return sum(max(budget, MIN_ROUNDS * len(c.impls) * (c.pause + WARM + BLOCK))
+               for c, budget in work)
 
 
-def measure(cases, budget, progress):
-    for i, case in enumerate(cases):
-        progress(i, len(cases), case.name)
+def measure(work, progress):
+    """Times each case of the (case, budget) pairs, reporting progress before each."""
+    for i, (case, budget) in enumerate(work):
+        progress(i, len(work), case.name)
         restore = set_threads(case.threads)
         try:
             case.rounds = time_rounds(case.impls, budget, case.pause)
         finally:
             restore()
-    progress(len(cases), len(cases), "done")
+    progress(len(work), len(work), "done")
 
 
 class Progress:
@@ -604,13 +606,13 @@ def main(argv=None):
     targets = [] if args.no_targets else target_cases(args.quick)
     for _, case, mine, other, _ in targets:  # time only the two being compared
         case.impls = {k: v for k, v in case.impls.items() if k in (mine, other)}
-    seconds = estimated_seconds(cases, budget) + estimated_seconds([t[1] for t in targets], 2 * budget)
+    work = [(c, budget) for c in cases] + [(t[1], 2 * budget) for t in targets]
+    seconds = estimated_seconds(work)
     print(environment())
     print(f"timing {len(cases)} comparisons and {len(targets)} targets, {_about(seconds)} "
           f"(--help explains every column)", flush=True)
     progress = Progress(seconds)
-    measure(cases, budget, progress)
-    measure([t[1] for t in targets], 2 * budget, progress)
+    measure(work, progress)
     print(format_table(cases))
     if targets:
         print()

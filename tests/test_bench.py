@@ -103,5 +103,5 @@ def test_a_missing_optional_package_says_how_to_add_it(monkeypatch, missing):
 def test_the_estimate_covers_pauses_and_budget():
     quiet = bench.Case("a", 1, {"x": None, "y": None}, 1.0, "")
     busy = bench.Case("b", 1, {"x": None, "y": None}, 1.0, "", parallel=True)
-    assert bench.estimated_seconds([quiet], 1.0) == 1.0
-    assert bench.estimated_seconds([busy], 0.1) >= bench.MIN_ROUNDS * 2 * bench.PAUSE
+    assert bench.estimated_seconds([(quiet, 1.0)]) == 1.0
+    assert bench.estimated_seconds([(busy, 0.1)]) >= bench.MIN_ROUNDS * 2 * bench.PAUSE
