@@ -39,12 +39,12 @@ from ._autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._creation import (arange, as_tensor, empty, empty_like, from_dlpack, from_numpy, full,
                         full_like, manual_seed, normal, ones, ones_like, rand, randn, tensor,
                         zeros, zeros_like)
-from ._ops import (abs, add, argmax, argmin, bmm, cat, cos, cumsum, div, dot, eq, exp, flatten,
+from .ops import (abs, add, argmax, argmin, bmm, cat, cos, cumsum, div, dot, eq, exp, flatten,
                    ge, gt, le, log, lt, matmul, max, maximum, mean, min, minimum, mm, mul, mv,
                    ne, neg, norm, permute, pow, relu, reshape, sigmoid, sign, sin, sqrt, squeeze,
                    stack, sub, sum, t, tanh, transpose, unsqueeze, where)
-from ._ops import log_softmax, softmax
-from ._ops import gather, index_select, nonzero, scatter_add
+from .ops import log_softmax, softmax
+from .ops import gather, index_select, nonzero, scatter_add
 from ._kernels import get_num_threads, isa, set_num_threads
 from . import accelerator, autograd, backends, cuda, func, nn, optim, version, viz
 

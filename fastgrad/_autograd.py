@@ -1,10 +1,17 @@
-"""Reverse-mode autograd: the graph node each op leaves behind, the grad mode switch, and the
-engine that walks the graph backwards."""
+"""Reverse-mode autograd: the graph node each op leaves behind, the grad mode switch (and the
+forward-mode level), and the engine that walks the graph backwards. It sits below the op
+tables (fastgrad.ops): the gradient arithmetic it does itself (sums of gradients, casts,
+clones) goes through the Tensor's methods, and accumulation into .grad through one kernel."""
 import functools
 import threading
 
+import numpy as np
+
 from . import _kernels as K
+from ._fastgrad_c import lib as C
+from ._shape import sum_to_axes
 from ._tensor import Tensor, empty_like_shape
+
 
 class _GradState(threading.local):
     enabled = True    # each thread starts recording; the class attribute makes reads cheap
@@ -122,7 +129,7 @@ class Node:
     def snapshot(self, x):
         """Saves a copy of x in place of x itself, before x is overwritten in place."""
         if self.inputs is not None and any(t is x for t in self.inputs):
-            copy = _ops.clone(x.detach())
+            copy = x.detach().clone()
             self.inputs = tuple(copy if t is x else t for t in self.inputs)
             self.versions = [0 if t is copy else v
                              for t, v in zip(self._saved_tensors(), self.versions)]
@@ -221,7 +228,7 @@ def _graph_order(roots, check_grads):
 def _check_grad_writable(leaf):
     if leaf._grad is not None:
         try:
-            _ops._check_writable(leaf._grad, "add_")
+            check_writable(leaf._grad, "add_")
         except RuntimeError as e:
             raise RuntimeError(f"backward(): cannot accumulate into the .grad of a leaf of shape "
                                f"{tuple(leaf._a.shape)}: {e}") from None
@@ -230,9 +237,7 @@ def _check_grad_writable(leaf):
 def _sum_to(grad, shape):
     """Undoes broadcasting: sums grad over the axes along which `shape` was broadcast. This is
     the only place in fastgrad that does so."""
-    lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and grad._a.shape[lead + i] != 1)
+    axes = sum_to_axes(grad._a.shape, shape)
     return grad.sum(dim=axes, keepdim=True).reshape(shape) if axes else grad.reshape(shape)
 
 
@@ -252,7 +257,7 @@ def _root_gradient(tensor, gradient):
         raise RuntimeError(
             f"Mismatch in shape: grad_output[0] has a shape of {gradient.shape} and "
             f"output[0] has a shape of {tensor.shape}.")
-    return gradient if gradient.dtype is tensor.dtype else _ops.cast(gradient, tensor.dtype)
+    return gradient if gradient.dtype is tensor.dtype else gradient.to(tensor.dtype)
 
 
 def backward(tensors, gradients=None, retain_graph=None, create_graph=False):
@@ -347,7 +352,7 @@ def _run(grads, leaf_grads, retain_graph, wanted, node_grads, check_grads):
             if g._a.shape != shape:
                 g = _sum_to(g, shape)
             if g.dtype is not dtype:
-                g = _ops.cast(g, dtype)
+                g = g.to(dtype)
             if type(parent) is Node:
                 previous = grads.get(parent)
                 grads[parent] = g if previous is None else previous + g
@@ -366,13 +371,54 @@ def _accumulate(leaf_grads, root_gradients, create_graph):
     for leaf, g in leaf_grads.values():
         if leaf.grad is None:
             if not create_graph and (id(g) in stored or g._a.base is not None or g._node is not None):
-                g = _ops.clone(g.detach())
+                g = g.detach().clone()
             stored.add(id(g))
             leaf.grad = g
         elif create_graph:
             leaf.grad = leaf.grad + g
         else:
-            _ops.accumulate_(leaf.grad, g)
+            _accumulate_into(leaf.grad, g)
 
 
-from . import _ops  # noqa: E402  (the op table imports this module)
+
+def _accumulate_into(grad, g):
+    """grad += g for a .grad outside any graph: one kernel call when nothing overlaps."""
+    a = grad._a
+    if (a.flags.writeable and g.dtype is grad.dtype and g._a.shape == a.shape and all(a.strides)
+            and not np.may_share_memory(a, g._a)):
+        K.elementwise(C.FG_ADD, grad.dtype, grad.dtype, (grad, g), out=grad)
+        grad._version[0] += 1
+    else:
+        grad.add_(g)
+
+
+# ---- rules on leaves and in-place writes, which the engine checks too -------------------------
+def set_requires_grad(x, flag):
+    if not isinstance(flag, bool):
+        raise TypeError(f"requires_grad_(): argument 'requires_grad' must be bool, not "
+                        f"{type(flag).__name__}")
+    if flag and not x.dtype.is_floating_point:
+        raise RuntimeError(f"only Tensors of floating point dtype can require gradients "
+                           f"(got {x.dtype!r})")
+    if not flag and x._node is not None:
+        raise RuntimeError("you can only change requires_grad flags of leaf variables.")
+    if flag and x._base is not None and not x._base.requires_grad:
+        x._base = None  # the view becomes the base its own views are views of, as in torch
+    x._requires_grad = flag
+
+
+def check_writable(x, name):
+    """Refuses in-place writes into overlapping or read-only memory, and, in grad mode, into a
+    leaf that requires grad or a view of one (made with or without grad mode)."""
+    a = x._a
+    if 0 in a.strides and any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
+        raise RuntimeError(f"{name}(): unsupported operation: more than one element of the "
+                           f"written-to tensor refers to a single memory location. Please clone() "
+                           f"the tensor before performing the operation.")
+    if not a.flags.writeable:
+        raise RuntimeError(f"{name}(): the tensor's memory is read-only (a read-only numpy array)")
+    root = x._base if x._base is not None else x
+    if is_grad_enabled() and root.requires_grad and root._node is None:
+        what = "a view of a leaf Variable" if root is not x else "a leaf Variable"
+        raise RuntimeError(f"{name}(): {what} that requires grad is being used in an in-place "
+                           f"operation.")

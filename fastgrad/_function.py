@@ -6,10 +6,10 @@ forward and records a node per output, and under create_graph the backward's own
 record a graph, so a differentiable backward gives second derivatives."""
 import weakref
 
-from . import _creation, _forward_ad
+from . import _creation
 from ._autograd import FREED_GRAPH, attached, check_versions, grad_state, no_grad
 from ._forward_ad import tangent_of
-from ._ops import Op, record
+from .ops._core import Op, propagate, record
 from ._tensor import Tensor
 
 class FunctionCtx:
@@ -100,7 +100,7 @@ class Function:
             if len(outs) > 1 and any(tangent_of(t) is not None for t in tensors):
                 raise NotImplementedError(f"{op.grad_fn_name}: forward mode through a Function "
                                           f"with several outputs is not supported yet")
-            _forward_ad.propagate(op, tensors, outs[0], {"ctx": ctx, "output": 0})
+            propagate(op, tensors, outs[0], {"ctx": ctx, "output": 0})
         return result
 
 

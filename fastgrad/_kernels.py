@@ -4,6 +4,7 @@ import math
 
 from . import _dtype
 from ._fastgrad_c import ffi, lib
+from ._shape import broadcast_shape, broadcast_strides
 from ._tensor import empty_like_shape
 
 NULL = ffi.NULL
@@ -27,34 +28,6 @@ def _raise(status, what, dtype):
 def _check(status, what, dtype):
     if status:
         _raise(status, what, dtype)
-
-
-def broadcast_shape(what, a, b):
-    """numpy's broadcasting of two shapes, with PyTorch's error message."""
-    if a == b:
-        return a
-    n = max(len(a), len(b))
-    a1 = (1,) * (n - len(a)) + tuple(a)
-    b1 = (1,) * (n - len(b)) + tuple(b)
-    out = []
-    for i, (x, y) in enumerate(zip(a1, b1)):
-        if x != y and x != 1 and y != 1:
-            raise RuntimeError(
-                f"{what}: the size of tensor a ({x}) must match the size of tensor b ({y}) at "
-                f"non-singleton dimension {i} (shapes {tuple(a)} and {tuple(b)})"
-            )
-        out.append(y if x == 1 else x)
-    return tuple(out)
-
-
-def broadcast_strides(array, shape):
-    """Byte strides that read `array` as if broadcast to `shape` (0 where it repeats)."""
-    if array.shape == shape:
-        return array.strides
-    pad = len(shape) - array.ndim
-    return (0,) * pad + tuple(
-        0 if n == 1 else s for n, s in zip(array.shape, array.strides)
-    )
 
 
 def elementwise(code, dtype, out_dtype, inputs, out=None):

@@ -1,8 +1,9 @@
 """The Tensor: a numpy array that owns (or views) the memory, a cached C pointer to it, and the
-autograd state. Every method that computes delegates to _ops, where the op table lives."""
+autograd state. Every method that computes delegates to fastgrad.ops (imported last, as _ops),
+where the op tables live."""
 import numpy as np
 
-from . import _device, _dtype
+from . import _device, _dtype, _shape
 from ._fastgrad_c import ffi
 
 
@@ -61,7 +62,7 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._a.shape)
-        return self._a.shape[_ops.normalize_dim(dim, self.ndim, "size")]
+        return self._a.shape[_shape.normalize_dim(dim, self.ndim, "size")]
 
     @property
     def ndim(self):
@@ -80,7 +81,7 @@ class Tensor:
 
     def stride(self, dim=None):
         strides = tuple(s // self.dtype.itemsize for s in self._a.strides)
-        return strides if dim is None else strides[_ops.normalize_dim(dim, self.ndim, "stride")]
+        return strides if dim is None else strides[_shape.normalize_dim(dim, self.ndim, "stride")]
 
     def is_contiguous(self):
         return self._a.flags.c_contiguous
@@ -128,7 +129,7 @@ class Tensor:
         """As torch: only a leaf's flag may be set, to a bool, True only for floating dtypes."""
         if self._node is not None:
             raise RuntimeError("you can only change requires_grad flags of leaf variables.")
-        _ops.set_requires_grad(self, flag)
+        _autograd.set_requires_grad(self, flag)
 
     @property
     def grad(self):
@@ -154,7 +155,7 @@ class Tensor:
         self._grad = value
 
     def requires_grad_(self, requires_grad=True):
-        _ops.set_requires_grad(self, requires_grad)
+        _autograd.set_requires_grad(self, requires_grad)
         return self
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
@@ -295,10 +296,10 @@ class Tensor:
 
     # ---- shape ops -------------------------------------------------------------------------
     def reshape(self, *shape):
-        return _ops.reshape(self, _ops.shape_arg(shape))
+        return _ops.reshape(self, _shape.shape_arg(shape))
 
     def view(self, *shape):
-        return _ops.view(self, _ops.shape_arg(shape))
+        return _ops.view(self, _shape.shape_arg(shape))
 
     def view_as(self, other):
         return _ops.view(self, other.shape)
@@ -307,7 +308,7 @@ class Tensor:
         return _ops.reshape(self, other.shape)
 
     def expand(self, *shape):
-        return _ops.expand(self, _ops.shape_arg(shape))
+        return _ops.expand(self, _shape.shape_arg(shape))
 
     def expand_as(self, other):
         return _ops.expand(self, other.shape)
@@ -319,7 +320,7 @@ class Tensor:
         return _ops.t(self)
 
     def permute(self, *dims):
-        return _ops.permute(self, _ops.shape_arg(dims))
+        return _ops.permute(self, _shape.shape_arg(dims))
 
     def unsqueeze(self, dim):
         return _ops.unsqueeze(self, dim)
@@ -541,4 +542,5 @@ def empty_like_shape(shape, dtype):
     return t
 
 
-from . import _autograd, _creation, _format, _ops  # noqa: E402  (these import Tensor)
+from . import _autograd, _creation, _format  # noqa: E402  (these import Tensor)
+from . import ops as _ops  # noqa: E402  (the method table: every op imports Tensor)

@@ -18,7 +18,7 @@ from . import _creation
 from ._autograd import enable_grad
 from ._autograd import grad as _autograd_grad
 from ._forward_ad import dual_level, make_dual, unpack_dual
-from ._ops import stack
+from .ops import stack
 from ._tensor import Tensor
 
 __all__ = ["grad", "grad_and_value", "hessian", "jacfwd", "jacobian", "jacrev", "jvp", "vjp"]

@@ -26,6 +26,9 @@ CASES = {
     "sum": (lambda L, x: (x * x).sum(dim=1), [(3, 4)]),
     "composite": (lambda L, w, x: L.sigmoid(L.mv(w, L.tanh(x))).sum() * x, [(2, 3), (3,)]),
     "scalar_in": (lambda L, x: L.exp(x * L.ones(3, dtype=L.float64).cumsum(0)), [()]),
+    # fused backward kernels, differentiated again (hessian: forward over reverse)
+    "activations": (lambda L, x: L.relu(x) * L.abs(x) + L.maximum(x, x * x - 1) * x, [(5,)]),
+    "softmax": (lambda L, x: L.softmax(x, 1) * L.log_softmax(x * x, 0), [(3, 4)]),
 }
 
 

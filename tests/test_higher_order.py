@@ -54,6 +54,10 @@ CASES = {
     "matmul_batched": (lambda L, a, b: L.matmul(a * a, b), [(2, 3, 4), (4, 2)]),
     "cat_stack": (lambda L, a, b: L.stack([L.cat([a * a, b], 0), L.cat([b, a], 0)], 1),
                   [(2, 3), (2, 3)]),
+    "softmax": (lambda L, x: L.softmax(x * x, 1) * x, [(3, 4)]),
+    "log_softmax": (lambda L, x: L.log_softmax(x * x, 0) * x, [(3, 4)]),
+    "cross_entropy": (lambda L, x: L.nn.functional.cross_entropy(x * x, L.tensor([0, 3, 1])) * x,
+                      [(3, 4)]),
 }
 
 

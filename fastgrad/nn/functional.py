@@ -1,19 +1,98 @@
-"""torch.nn.functional: activations and losses. softmax, log_softmax and cross_entropy run fused,
-numerically stable C kernels (csrc/nn.c) forward and backward; their op rows are in _ops."""
+"""torch.nn.functional: activations and losses. The loss rows open the module: cross_entropy is
+one node (log-softmax and the negative log likelihood fused in csrc/nn.c, forward and backward),
+mse_loss another; while a backward records its own graph (create_graph), their rules use
+differentiable ops instead. softmax and log_softmax are fastgrad.ops.softmax's."""
 import warnings
 
-from .. import _dtype, _ops
+from .. import _dtype, ops
 from .. import _kernels as K
-from .._ops import sigmoid
+from .._autograd import differentiable_rules
+from .._fastgrad_c import lib as C
+from .._shape import broadcast_shape
 from .._tensor import Tensor
+from ..ops import (as_dtype, cast, eq, ne, reshape, sigmoid, softmax as _softmax_op, sum,
+                   unsqueeze, where)
+from ..ops._core import Op, apply
+from ..ops.inplace import apply_in_place
 
 __all__ = ["cross_entropy", "log_softmax", "mse_loss", "relu", "sigmoid", "softmax"]
 
 
+def _reduce_loss(loss, reduction, count):
+    """The per-element losses as reduction ("mean", "sum" or "none") asks: the mean divides by
+    count (an int or a 0-d tensor)."""
+    if reduction == "none":
+        return loss
+    total = sum(loss)
+    return total / count if reduction == "mean" else total
+
+
+def _nll_forward(x, target, axis, reduction, ignore_index):
+    loss, counted = K.cross_entropy(x, target, axis, ignore_index)
+    return _reduce_loss(loss, reduction, counted)
+
+
+def _nll_slope(x, target, axis, ignore_index):
+    """From differentiable ops: softmax(x) - onehot(target), each position's loss's derivative
+    along the class axis, and where the target counts (is not ignore_index)."""
+    t = unsqueeze(target, axis)
+    classes = K.arange(x._a.shape[axis], 0, 1, _dtype.int64)
+    classes = reshape(classes, (-1,) + (1,) * (x.ndim - axis - 1))
+    return _softmax_op(x, axis) - cast(eq(classes, t), x.dtype), ne(t, ignore_index)
+
+
+def _nll_backward(g, out, x, target, axis, reduction, ignore_index):
+    if not differentiable_rules():
+        return K.cross_entropy_backward(cast(g, x.dtype), x, target, axis, ignore_index,
+                                        reduction == "mean")
+    slope, counts = _nll_slope(x, target, axis, ignore_index)
+    if reduction == "none":
+        g = unsqueeze(g, axis)
+    elif reduction == "mean":
+        g = g / sum(counts)
+    # where, not a product: g may be inf (nothing counted); an ignored position gets slope * 0,
+    # NaN where its softmax is, as torch and the kernel
+    return where(counts, slope * g, slope * 0)
+
+
+def _nll_jvp(op, tangents, out, x, target, axis, reduction, ignore_index):
+    slope, counts = _nll_slope(x, target, axis, ignore_index)
+    per_position = sum(where(counts, slope * tangents[0], 0.0), axis)
+    return _reduce_loss(per_position, reduction, sum(counts))
+
+
+def _mse_forward(x, y, reduction):
+    d = K.elementwise(C.FG_SUB, x.dtype, x.dtype, (x, y))
+    return _reduce_loss(K.elementwise(C.FG_MUL, x.dtype, x.dtype, (d, d)), reduction, d._a.size)
+
+
+def _mse_backward(g, out, x, y, reduction):
+    d = x - y
+    return d * (g * 2 / d._a.size if reduction == "mean" else g * 2)
+
+
+def _mse_jvp(op, tangents, out, x, y, reduction):
+    tx, ty = tangents
+    dt = -ty if tx is None else tx if ty is None else tx - ty
+    d = x - y
+    return _reduce_loss(2 * d * dt, reduction, d._a.size)
+
+
+# ---- the table ---------------------------------------------------------------------------------
+# cross_entropy as one node: log-softmax and the negative log likelihood fused. torch names the
+# node after the likelihood, NllLoss2DBackward0 for inputs of more than two dimensions.
+NLL_LOSS = Op("NllLossBackward0", _nll_forward, _nll_backward, None, needs=((0, 1), ()),
+              jvp=_nll_jvp)
+NLL_LOSS_2D = NLL_LOSS.renamed("NllLoss2DBackward0")
+MSE_LOSS = Op("MseLossBackward0", _mse_forward, _mse_backward,
+              lambda g, out, x, y, reduction: -_mse_backward(g, out, x, y, reduction), jvp=_mse_jvp)
+
+
+# ---- the functions -----------------------------------------------------------------------------
 def relu(input, inplace=False):
     if inplace:
-        return _ops._inplace("relu_", lambda x, unused: _ops.relu(x), input, 0)
-    return _ops.relu(input)
+        return apply_in_place("relu_", lambda x, unused: ops.relu(x), input, 0)
+    return ops.relu(input)
 
 
 def _implicit_dim(name, ndim, stacklevel):
@@ -26,13 +105,13 @@ def _implicit_dim(name, ndim, stacklevel):
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     if dim is None:
         dim = _implicit_dim("softmax", input.ndim, _stacklevel)
-    return _ops.softmax(input, dim, dtype)
+    return ops.softmax(input, dim, dtype)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     if dim is None:
         dim = _implicit_dim("log_softmax", input.ndim, _stacklevel)
-    return _ops.log_softmax(input, dim, dtype)
+    return ops.log_softmax(input, dim, dtype)
 
 
 def _reduction(reduction, size_average, reduce):
@@ -87,11 +166,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     reduction = _reduction(reduction, size_average, reduce)
     _check_tensors("cross_entropy", input, target)
     axis = _check_class_target(input, target)
-    op = _ops.NLL_LOSS_2D if input.ndim > 2 else _ops.NLL_LOSS
-    loss = _ops.apply(op, input, target, axis=axis, reduction=reduction,
+    op = NLL_LOSS_2D if input.ndim > 2 else NLL_LOSS
+    loss = apply(op, input, target, axis=axis, reduction=reduction,
                       ignore_index=int(ignore_index))
     if reduction == "none" and input.ndim not in (1, 2, 4):
-        loss = _ops.view(loss, loss.shape)  # torch computes these as 4-d and views the result
+        loss = ops.view(loss, loss.shape)  # torch computes these as 4-d and views the result
     return loss
 
 
@@ -105,9 +184,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "
                       f"({input.shape}). This will likely lead to incorrect results due to "
                       f"broadcasting. Please ensure they have the same size.", stacklevel=2)
-        K.broadcast_shape("mse_loss", tuple(input.shape), tuple(target.shape))
+        broadcast_shape("mse_loss", tuple(input.shape), tuple(target.shape))
     dtype = _dtype.result_type(input, target)
     if not dtype.is_floating_point:
         raise NotImplementedError(f"mse_loss(): not implemented for dtype {dtype!r}")
-    return _ops.apply(_ops.MSE_LOSS, _ops.as_dtype(input, dtype), _ops.as_dtype(target, dtype),
-                      reduction=reduction)
+    return apply(MSE_LOSS, as_dtype(input, dtype), as_dtype(target, dtype), reduction=reduction)

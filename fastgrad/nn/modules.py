@@ -4,7 +4,7 @@ losses are small Modules over fastgrad's ops and fastgrad.nn.functional."""
 import collections
 import math
 
-from .. import _device, _ops
+from .. import _device, ops
 from .._autograd import no_grad
 from .._creation import empty, rand
 from .._tensor import Tensor, to_arguments
@@ -31,7 +31,7 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
     def __deepcopy__(self, memo):
-        out = memo[id(self)] = Parameter(_ops.clone(self.detach()), self.requires_grad)
+        out = memo[id(self)] = Parameter(ops.clone(self.detach()), self.requires_grad)
         return out
 
 
@@ -216,7 +216,7 @@ class Linear(Module):
             self.register_parameter("bias", None)
 
     def forward(self, x):
-        y = _ops.matmul(x, self.weight.t())
+        y = ops.matmul(x, self.weight.t())
         return y if self.bias is None else y + self.bias
 
     def extra_repr(self):
@@ -226,17 +226,17 @@ class Linear(Module):
 
 class ReLU(Module):
     def forward(self, x):
-        return _ops.relu(x)
+        return ops.relu(x)
 
 
 class Sigmoid(Module):
     def forward(self, x):
-        return _ops.sigmoid(x)
+        return ops.sigmoid(x)
 
 
 class Tanh(Module):
     def forward(self, x):
-        return _ops.tanh(x)
+        return ops.tanh(x)
 
 
 class Sequential(Module):

@@ -1,0 +1,17 @@
+"""The op tables. Each module opens with its rows (the kernel that computes an op, the gradient
+rule of each input, the forward-mode rule, what the rules save), then the public functions that
+check PyTorch's arguments and apply the rows. _core holds the row type and `apply`.
+
+    _core <- elementwise <- views <- inplace <- indexing <- joining
+                          \\- reductions, linalg, softmax (on elementwise and views)
+"""
+from .elementwise import (abs, add, as_dtype, cast, clone, cos, div, eq, exp, ge, gt, le, log,
+                          lt, maximum, minimum, mul, ne, neg, pow, relu, sigmoid, sign, sin, sqrt,
+                          sub, tanh, where)
+from .views import expand, flatten, flip, permute, reshape, squeeze, t, transpose, unsqueeze, view
+from .inplace import add_, copy_, div_, fill_, mul_, sub_
+from .indexing import gather, getitem, index_select, nonzero, scatter_add, scatter_add_, setitem
+from .joining import cat, stack
+from .reductions import argmax, argmin, cumsum, max, mean, min, norm, sum
+from .linalg import bmm, dot, matmul, mm, mv
+from .softmax import log_softmax, softmax

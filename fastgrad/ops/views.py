@@ -1,0 +1,145 @@
+"""Views: new shapes and strides over the same memory (numpy makes the strided view; no data
+moves). Each row's gradient rule undoes its view on the upstream gradient; the forward-mode
+rule applies the view to the tangent."""
+import math
+
+import numpy as np
+
+from .._shape import (broadcast_shape, broadcast_strides, infer_shape, normalize_dim,
+                      normalize_dims)
+from ._core import LINEAR_JVP, Op, apply
+from .elementwise import clone
+
+
+def _view_op(name, make_view, grad_rule, same_start=True):
+    """A view op. `same_start`: the view begins where x does, so it reuses x's C pointer."""
+    def forward(x, **params):
+        view = x._view(make_view(x._a, **params))
+        if same_start:
+            view._p = x._p
+        return view
+    return Op(name, forward, grad_rule, save_inputs=False, jvp=LINEAR_JVP)
+
+
+def _back_to_shape(g, out, in_shape, **unused):
+    return g.reshape(in_shape)
+
+
+def reshaped_array(a, shape):
+    """A view of `a` with `shape`, or None when a's strides do not allow one."""
+    if a.flags.c_contiguous:
+        return a.reshape(shape)
+    try:
+        return np.reshape(a, shape, copy=False)
+    except ValueError:
+        return None
+
+
+def _reshape_view(a, shape, in_shape):
+    return reshaped_array(a, shape)
+
+
+def broadcast_view(a, size):
+    """a read as if broadcast to size (stride 0 on repeated axes), without copying."""
+    if a.flags.c_contiguous and a.size:  # np.ndarray over a's buffer is ~8x cheaper than
+        return np.ndarray(size, a.dtype, a, 0, broadcast_strides(a, size))  # broadcast_to
+    return np.broadcast_to(a, size)
+
+
+# ---- the table ---------------------------------------------------------------------------------
+VIEW = _view_op("ViewBackward0", _reshape_view, _back_to_shape)
+UNSAFE_VIEW = _view_op("UnsafeViewBackward0", _reshape_view, _back_to_shape)  # matmul's, in torch
+UNSQUEEZE = _view_op("UnsqueezeBackward0", lambda a, dim, in_shape: np.expand_dims(a, dim), _back_to_shape)
+SQUEEZE = _view_op("SqueezeBackward0", lambda a, dims, in_shape: np.squeeze(a, dims), _back_to_shape)
+EXPAND = _view_op("ExpandBackward0", broadcast_view, lambda g, out, size: g)
+TRANSPOSE = _view_op("TransposeBackward0", lambda a, dim0, dim1: np.swapaxes(a, dim0, dim1),
+                     lambda g, out, dim0, dim1: transpose(g, dim0, dim1))
+T_OP = _view_op("TBackward0", lambda a: a.T, lambda g, out: t(g))
+PERMUTE = _view_op("PermuteBackward0", lambda a, dims: a.transpose(dims),
+                   lambda g, out, dims: permute(g, tuple(np.argsort(dims).tolist())))
+FLIP = _view_op("FlipBackward0", lambda a, dim: np.flip(a, dim), lambda g, out, dim: flip(g, dim),
+               same_start=False)
+
+
+# ---- the functions -----------------------------------------------------------------------------
+def reshape(x, shape):
+    shape = infer_shape(shape, x._a.size, "reshape")
+    if reshaped_array(x._a, shape) is None:
+        x = clone(x)
+    return apply(VIEW, x, shape=shape, in_shape=x._a.shape)
+
+
+def view(x, shape):
+    shape = infer_shape(shape, x._a.size, "view")
+    if reshaped_array(x._a, shape) is None:
+        raise RuntimeError(
+            f"view size is not compatible with input tensor's size and stride (shape "
+            f"{tuple(x.shape)} to {shape}: at least one dimension spans across two contiguous "
+            f"subspaces). Use .reshape(...) instead.")
+    return apply(VIEW, x, shape=shape, in_shape=x._a.shape)
+
+
+def unsqueeze(x, dim):
+    dim = normalize_dim(dim, x.ndim + 1, "unsqueeze")
+    return apply(UNSQUEEZE, x, dim=dim, in_shape=x._a.shape)
+
+
+def squeeze(x, dim=None):
+    dims = tuple(d for d in normalize_dims(dim, x.ndim, "squeeze") if x._a.shape[d] == 1)
+    return apply(SQUEEZE, x, dims=dims, in_shape=x._a.shape)
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    start = normalize_dim(start_dim, x.ndim, "flatten")
+    end = normalize_dim(end_dim, x.ndim, "flatten")
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shape = x._a.shape
+    return reshape(x, shape[:start] + (-1,) + shape[end + 1:])
+
+
+def expand(x, size):
+    shape = x._a.shape
+    lead = len(size) - len(shape)
+    if lead < 0:
+        raise RuntimeError(f"expand: the number of sizes provided ({len(size)}) must be greater "
+                           f"or equal to the number of dimensions in the tensor ({len(shape)})")
+    if any(s == -1 for s in size[:lead]):
+        raise RuntimeError(f"expand: -1 is not allowed in a leading, non-existing dimension "
+                           f"(shape {tuple(shape)} to {tuple(size)})")
+    size = tuple(shape[i - lead] if s == -1 else s for i, s in enumerate(size))
+    broadcast_shape("expand", shape, size)
+    if any(n not in (1, s) for n, s in zip(shape, size[lead:])):
+        raise RuntimeError(f"expand: the expanded size of the tensor must match the existing size "
+                           f"at non-singleton dimensions (shape {tuple(shape)} to {size})")
+    if math.prod(size) * x._a.itemsize >= 2**63:  # numpy's limit, for views as well
+        raise ValueError(f"expand: a tensor of shape {size} would span 2**63 bytes or more")
+    return apply(EXPAND, x, size=size)
+
+
+def transpose(x, dim0, dim1):
+    n = x.ndim
+    return apply(TRANSPOSE, x, dim0=normalize_dim(dim0, n, "transpose"),
+                 dim1=normalize_dim(dim1, n, "transpose"))
+
+
+def t(x):
+    if x.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    return apply(T_OP, x)
+
+
+def permute(x, dims):
+    n = x.ndim
+    dims = tuple(normalize_dim(d, n, "permute") for d in dims)
+    if sorted(dims) != list(range(n)):
+        raise RuntimeError(f"permute(): dims {list(dims)} are not a permutation of the "
+                           f"{n} dimensions of a tensor of shape {tuple(x.shape)}")
+    return apply(PERMUTE, x, dims=dims)
+
+
+def flip(x, dim):
+    return apply(FLIP, x, dim=dim)
+
