@@ -29,6 +29,10 @@ CASES = {
     # fused backward kernels, differentiated again (hessian: forward over reverse)
     "activations": (lambda L, x: L.relu(x) * L.abs(x) + L.maximum(x, x * x - 1) * x, [(5,)]),
     "softmax": (lambda L, x: L.softmax(x, 1) * L.log_softmax(x * x, 0), [(3, 4)]),
+    "cross_entropy_none": (lambda L, x: L.nn.functional.cross_entropy(
+        x * x, L.tensor([0, 3, 1]), reduction="none", ignore_index=3), [(3, 4)]),
+    "cross_entropy_sum": (lambda L, x: L.nn.functional.cross_entropy(
+        x, L.tensor([[0, 2], [1, 1]]), reduction="sum") * x.sum(), [(2, 3, 2)]),
 }
 
 

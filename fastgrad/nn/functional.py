@@ -1,12 +1,11 @@
 """torch.nn.functional: activations and losses. The loss rows open the module: cross_entropy is
-one node (log-softmax and the negative log likelihood fused in csrc/nn.c, forward and backward),
-mse_loss another; while a backward records its own graph (create_graph), their rules use
-differentiable ops instead. softmax and log_softmax are fastgrad.ops.softmax's."""
+one node (log-softmax and the negative log likelihood fused in csrc/nn.c), its backward kernel a
+row of its own with its gradients and tangents, so one rule serves backward, create_graph and
+forward mode; mse_loss is another node. softmax and log_softmax are fastgrad.ops.softmax's."""
 import warnings
 
 from .. import _dtype, ops
 from .. import _kernels as K
-from .._autograd import differentiable_rules
 from .._fastgrad_c import lib as C
 from .._shape import broadcast_shape
 from .._tensor import Tensor
@@ -41,24 +40,34 @@ def _nll_slope(x, target, axis, ignore_index):
     return _softmax_op(x, axis) - cast(eq(classes, t), x.dtype), ne(t, ignore_index)
 
 
-def _nll_backward(g, out, x, target, axis, reduction, ignore_index):
-    if not differentiable_rules():
-        return K.cross_entropy_backward(cast(g, x.dtype), x, target, axis, ignore_index,
-                                        reduction == "mean")
-    slope, counts = _nll_slope(x, target, axis, ignore_index)
-    if reduction == "none":
-        g = unsqueeze(g, axis)
-    elif reduction == "mean":
-        g = g / sum(counts)
-    # where, not a product: g may be inf (nothing counted); an ignored position gets slope * 0,
-    # NaN where its softmax is, as torch and the kernel
-    return where(counts, slope * g, slope * 0)
-
-
 def _nll_jvp(op, tangents, out, x, target, axis, reduction, ignore_index):
+    """The loss's tangent: each counted position's slope against the tangent, reduced. Also the
+    gradient of the backward row for its g (the two are transposes of one linear map)."""
     slope, counts = _nll_slope(x, target, axis, ignore_index)
     per_position = sum(where(counts, slope * tangents[0], 0.0), axis)
     return _reduce_loss(per_position, reduction, sum(counts))
+
+
+# The backward row: dx = s (softmax(x) - onehot) where the target counts, s being g per position
+# (reduction "none"), g, or g / count ("mean"). Linear in g; in x, s times softmax's Jacobian,
+# which is symmetric, so the same function is its gradient and its tangent for x.
+def _nll_backward_x(gg, out, g, x, target, axis, reduction, ignore_index):
+    t = unsqueeze(target, axis)
+    counts = ne(t, ignore_index)
+    scale = unsqueeze(g, axis) if reduction == "none" else g / sum(counts) if (
+        reduction == "mean") else g
+    p = _softmax_op(x, axis)
+    h = where(counts, gg * scale, 0.0)
+    return p * (h - sum(h * p, axis, True))
+
+
+def _nll_backward_jvp(op, tangents, out, g, x, target, **params):
+    tg, tx, _ = tangents
+    part = apply(NLL_LOSS_BACKWARD, tg, x, target, **params) if tg is not None else None
+    if tx is None:
+        return part
+    dx = _nll_backward_x(tx, out, g, x, target, **params)
+    return dx if part is None else part + dx
 
 
 def _mse_forward(x, y, reduction):
@@ -81,9 +90,17 @@ def _mse_jvp(op, tangents, out, x, y, reduction):
 # ---- the table ---------------------------------------------------------------------------------
 # cross_entropy as one node: log-softmax and the negative log likelihood fused. torch names the
 # node after the likelihood, NllLoss2DBackward0 for inputs of more than two dimensions.
-NLL_LOSS = Op("NllLossBackward0", _nll_forward, _nll_backward, None, needs=((0, 1), ()),
-              jvp=_nll_jvp)
+NLL_LOSS = Op("NllLossBackward0", _nll_forward,
+              lambda g, out, x, target, **params: apply(NLL_LOSS_BACKWARD, cast(g, x.dtype), x,
+                                                        target, **params),
+              None, needs=((0, 1), ()), jvp=_nll_jvp)
 NLL_LOSS_2D = NLL_LOSS.renamed("NllLoss2DBackward0")
+NLL_LOSS_BACKWARD = Op("NllLossBackwardBackward0",
+                       lambda g, x, target, axis, reduction, ignore_index: K.cross_entropy_backward(
+                           g, x, target, axis, ignore_index, reduction == "mean"),
+                       lambda gg, out, g, x, target, **params: _nll_jvp(None, (gg,), None, x,
+                                                                        target, **params),
+                       _nll_backward_x, None, jvp=_nll_backward_jvp)
 MSE_LOSS = Op("MseLossBackward0", _mse_forward, _mse_backward,
               lambda g, out, x, y, reduction: -_mse_backward(g, out, x, y, reduction), jvp=_mse_jvp)
 
