@@ -31,8 +31,6 @@
 #define FG_ISA baseline
 #endif
 
-#define FG_CAT_(a, b) a##_##b
-#define FG_CAT(a, b) FG_CAT_(a, b)
 #define FG_PUBLIC(name) FG_CAT(name, FG_ISA)
 #define FG_RCAT_(a, b) a##b
 #define FG_RCAT(a, b) FG_RCAT_(a, b)

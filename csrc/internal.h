@@ -53,6 +53,11 @@ void fg_iterate(const fg_geometry *g, char **ptrs, fg_row_fn row, const void *ct
 int fg_dtype_size(int dtype); /* 0 for an unknown dtype */
 #define FG_VALID_DTYPE(d) ((d) >= FG_BOOL && (d) <= FG_FLOAT64)
 
+/* name_suffix, with the suffix a macro expanded first: the names of a template's
+ * instantiations (gemm_kernel.h, nn_rows.h). */
+#define FG_CAT_(a, b) a##_##b
+#define FG_CAT(a, b) FG_CAT_(a, b)
+
 /* The thread count set by fg_set_num_threads, for every parallel region of the library. */
 int fg_threads(void);
 
