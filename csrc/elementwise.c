@@ -6,8 +6,9 @@
 #include "internal.h"
 #include "vecmath.h"
 
-#define F32_FN(name) FG_F32_##name
-#define F64_FN(name) FG_F64_##name
+/* The math functions of each floating type: vecmath.h's (FG_F32_exp is fg_expf, ...). */
+#define F32_VEC(name) FG_F32_##name
+#define F64_VEC(name) FG_F64_##name
 
 /* ---- the ops, each once. x, y, z are the operands; results are converted to the out type. */
 #define ABS_OF(x) ((x) <= 0 ? 0 - (x) : (x)) /* 0 - -0. is 0. (-(-0.) is not); NaN stays NaN */
@@ -25,64 +26,71 @@ static inline int64_t int_pow(int64_t base, int64_t exp)
     }
 }
 
+/* The op lists. Each entry is X(S, D, OP, ARITY, TX, T, R, EXPR): S and D are the dtype's name
+ * suffix and code, passed through; TX the type of x, T that of the other operands, R the
+ * result's; EXPR the op in x, y, z. F picks the math functions of the type. */
+
 /* Ops every dtype has (bool included). */
-#define ALL_DTYPE_OPS(X, T)                                          \
-    X(FG_EQ, 2, T, T, fg_bool, x == y)                               \
-    X(FG_NE, 2, T, T, fg_bool, x != y)                               \
-    X(FG_LT, 2, T, T, fg_bool, x < y)                                \
-    X(FG_LE, 2, T, T, fg_bool, x <= y)                               \
-    X(FG_GT, 2, T, T, fg_bool, x > y)                                \
-    X(FG_GE, 2, T, T, fg_bool, x >= y)                               \
-    X(FG_MAXIMUM, 2, T, T, T, MAX_OF(x, y))                          \
-    X(FG_MINIMUM, 2, T, T, T, MIN_OF(x, y))                          \
-    X(FG_WHERE, 3, fg_bool, T, T, x ? y : z)
+#define ALL_DTYPE_OPS(X, S, D, T, F)                                         \
+    X(S, D, FG_EQ, 2, T, T, fg_bool, x == y)                                 \
+    X(S, D, FG_NE, 2, T, T, fg_bool, x != y)                                 \
+    X(S, D, FG_LT, 2, T, T, fg_bool, x < y)                                  \
+    X(S, D, FG_LE, 2, T, T, fg_bool, x <= y)                                 \
+    X(S, D, FG_GT, 2, T, T, fg_bool, x > y)                                  \
+    X(S, D, FG_GE, 2, T, T, fg_bool, x >= y)                                 \
+    X(S, D, FG_MAXIMUM, 2, T, T, T, MAX_OF(x, y))                            \
+    X(S, D, FG_MINIMUM, 2, T, T, T, MIN_OF(x, y))                            \
+    X(S, D, FG_WHERE, 3, fg_bool, T, T, x ? y : z)
 
 /* Ops of numbers: int64 and floating. */
-#define NUMBER_OPS(X, T)                                             \
-    X(FG_NEG, 1, T, T, T, -x)                                        \
-    X(FG_ABS, 1, T, T, T, ABS_OF(x))                                 \
-    X(FG_SIGN, 1, T, T, T, SIGN_OF(x))                               \
-    X(FG_RELU, 1, T, T, T, x < 0 ? 0 : x)                            \
-    X(FG_ADD, 2, T, T, T, x + y)                                     \
-    X(FG_SUB, 2, T, T, T, x - y)                                     \
-    X(FG_MUL, 2, T, T, T, x * y)
+#define NUMBER_OPS(X, S, D, T, F)                                            \
+    X(S, D, FG_NEG, 1, T, T, T, -x)                                          \
+    X(S, D, FG_ABS, 1, T, T, T, ABS_OF(x))                                   \
+    X(S, D, FG_SIGN, 1, T, T, T, SIGN_OF(x))                                 \
+    X(S, D, FG_RELU, 1, T, T, T, x < 0 ? 0 : x)                              \
+    X(S, D, FG_ADD, 2, T, T, T, x + y)                                       \
+    X(S, D, FG_SUB, 2, T, T, T, x - y)                                       \
+    X(S, D, FG_MUL, 2, T, T, T, x * y)
 
-/* Ops of floating types only; the math functions are picked per type by F (vecmath.h). The
- * backward rules are torch's: relu's passes g at a NaN x, abs's is g * sign(x) (NaN for a NaN
- * or inf g at 0). */
-#define FLOAT_OPS(X, T, F)                                           \
-    X(FG_EXP, 1, T, T, T, F(exp)(x))                                 \
-    X(FG_LOG, 1, T, T, T, F(log)(x))                                 \
-    X(FG_SQRT, 1, T, T, T, F(sqrt)(x))                               \
-    X(FG_SIN, 1, T, T, T, F(sin)(x))                                 \
-    X(FG_COS, 1, T, T, T, F(cos)(x))                                 \
-    X(FG_TANH, 1, T, T, T, F(tanh)(x))                               \
-    X(FG_SIGMOID, 1, T, T, T, (T)1 / ((T)1 + F(exp)(-x)))            \
-    X(FG_DIV, 2, T, T, T, x / y)                                     \
-    X(FG_POW, 2, T, T, T, F(pow)(x, y))                              \
-    X(FG_RELU_BACKWARD, 2, T, T, T, y <= 0 ? 0 : x)                  \
-    X(FG_ABS_BACKWARD, 2, T, T, T, x * (T)SIGN_OF(y))                \
-    X(FG_SIGMOID_BACKWARD, 2, T, T, T, x * y * ((T)1 - y))           \
-    X(FG_TANH_BACKWARD, 2, T, T, T, x * ((T)1 - y * y))              \
-    X(FG_MAX_BACKWARD, 3, T, T, T, y < z ? 0 : y == z ? x * (T)0.5 : x)
+/* Ops of floating types only. The backward rules are torch's: relu's passes g at a NaN x,
+ * abs's is g * sign(x) (NaN for a NaN or inf g at 0). */
+#define FLOAT_OPS(X, S, D, T, F)                                             \
+    X(S, D, FG_EXP, 1, T, T, T, F(exp)(x))                                   \
+    X(S, D, FG_LOG, 1, T, T, T, F(log)(x))                                   \
+    X(S, D, FG_SQRT, 1, T, T, T, F(sqrt)(x))                                 \
+    X(S, D, FG_SIN, 1, T, T, T, F(sin)(x))                                   \
+    X(S, D, FG_COS, 1, T, T, T, F(cos)(x))                                   \
+    X(S, D, FG_TANH, 1, T, T, T, F(tanh)(x))                                 \
+    X(S, D, FG_SIGMOID, 1, T, T, T, (T)1 / ((T)1 + F(exp)(-x)))              \
+    X(S, D, FG_DIV, 2, T, T, T, x / y)                                       \
+    X(S, D, FG_POW, 2, T, T, T, F(pow)(x, y))                                \
+    X(S, D, FG_RELU_BACKWARD, 2, T, T, T, y <= 0 ? 0 : x)                    \
+    X(S, D, FG_ABS_BACKWARD, 2, T, T, T, x * (T)SIGN_OF(y))                  \
+    X(S, D, FG_SIGMOID_BACKWARD, 2, T, T, T, x * y * ((T)1 - y))             \
+    X(S, D, FG_TANH_BACKWARD, 2, T, T, T, x * ((T)1 - y * y))                \
+    X(S, D, FG_MAX_BACKWARD, 3, T, T, T, y < z ? 0 : y == z ? x * (T)0.5 : x)
 
+/* Ops of int64 only. */
+#define INT_OPS(X, S, D, T, F) X(S, D, FG_POW, 2, T, T, T, int_pow(x, y))
 
-/* Row functions named op_dtype, e.g. FG_ADD_f32. */
-#define DEFINE_F32(OP, ARITY, TX, T, R, EXPR) ROW(OP##_f32, ARITY, TX, T, R, EXPR)
-#define DEFINE_F64(OP, ARITY, TX, T, R, EXPR) ROW(OP##_f64, ARITY, TX, T, R, EXPR)
-#define DEFINE_I64(OP, ARITY, TX, T, R, EXPR) ROW(OP##_i64, ARITY, TX, T, R, EXPR)
-#define DEFINE_BOOL(OP, ARITY, TX, T, R, EXPR) ROW(OP##_bool, ARITY, TX, T, R, EXPR)
+/* Every (op list, dtype) pair, once: X(LIST, S, D, T, F); F is none where the list uses no
+ * math function. */
+#define INSTANCES(X)                                                         \
+    X(ALL_DTYPE_OPS, f32, FG_FLOAT32, float, F32_VEC)                        \
+    X(ALL_DTYPE_OPS, f64, FG_FLOAT64, double, F64_VEC)                       \
+    X(ALL_DTYPE_OPS, i64, FG_INT64, int64_t, none)                           \
+    X(ALL_DTYPE_OPS, bool, FG_BOOL, fg_bool, none)                           \
+    X(NUMBER_OPS, f32, FG_FLOAT32, float, F32_VEC)                           \
+    X(NUMBER_OPS, f64, FG_FLOAT64, double, F64_VEC)                          \
+    X(NUMBER_OPS, i64, FG_INT64, int64_t, none)                              \
+    X(FLOAT_OPS, f32, FG_FLOAT32, float, F32_VEC)                            \
+    X(FLOAT_OPS, f64, FG_FLOAT64, double, F64_VEC)                           \
+    X(INT_OPS, i64, FG_INT64, int64_t, none)
 
-ALL_DTYPE_OPS(DEFINE_F32, float)
-ALL_DTYPE_OPS(DEFINE_F64, double)
-ALL_DTYPE_OPS(DEFINE_I64, int64_t)
-ALL_DTYPE_OPS(DEFINE_BOOL, fg_bool)
-NUMBER_OPS(DEFINE_F32, float)
-NUMBER_OPS(DEFINE_F64, double)
-NUMBER_OPS(DEFINE_I64, int64_t)
-FLOAT_OPS(DEFINE_F32, float, F32_FN)
-FLOAT_OPS(DEFINE_F64, double, F64_FN)
-ROW(FG_POW_i64, 2, int64_t, int64_t, int64_t, int_pow(x, y))
+/* One pass defines the row functions, named op_dtype (FG_ADD_f32), ... */
+#define DEFINE_ROW(S, D, OP, ARITY, TX, T, R, EXPR) ROW(OP##_##S, ARITY, TX, T, R, EXPR)
+#define DEFINE_LIST(LIST, S, D, T, F) LIST(DEFINE_ROW, S, D, T, F)
+INSTANCES(DEFINE_LIST)
 
 typedef struct {
     fg_row_fn row[4]; /* indexed by fg_dtype */
@@ -91,24 +99,14 @@ typedef struct {
 
 static op_entry op_table[FG_NUM_OPS];
 
-#define REGISTER(OP, ARITY, DTYPE, FN) { op_table[OP].row[DTYPE] = FN; op_table[OP].arity = ARITY; }
-#define REG_F32(OP, ARITY, TX, T, R, EXPR) REGISTER(OP, ARITY, FG_FLOAT32, OP##_f32)
-#define REG_F64(OP, ARITY, TX, T, R, EXPR) REGISTER(OP, ARITY, FG_FLOAT64, OP##_f64)
-#define REG_I64(OP, ARITY, TX, T, R, EXPR) REGISTER(OP, ARITY, FG_INT64, OP##_i64)
-#define REG_BOOL(OP, ARITY, TX, T, R, EXPR) REGISTER(OP, ARITY, FG_BOOL, OP##_bool)
+/* ... and another registers them. */
+#define REGISTER_ROW(S, D, OP, ARITY, TX, T, R, EXPR) \
+    { op_table[OP].row[D] = OP##_##S; op_table[OP].arity = ARITY; }
+#define REGISTER_LIST(LIST, S, D, T, F) LIST(REGISTER_ROW, S, D, T, F)
 
 __attribute__((constructor)) static void fill_op_table(void)
 {
-    ALL_DTYPE_OPS(REG_F32, float)
-    ALL_DTYPE_OPS(REG_F64, double)
-    ALL_DTYPE_OPS(REG_I64, int64_t)
-    ALL_DTYPE_OPS(REG_BOOL, fg_bool)
-    NUMBER_OPS(REG_F32, float)
-    NUMBER_OPS(REG_F64, double)
-    NUMBER_OPS(REG_I64, int64_t)
-    FLOAT_OPS(REG_F32, float, F32_FN)
-    FLOAT_OPS(REG_F64, double, F64_FN)
-    REGISTER(FG_POW, 2, FG_INT64, FG_POW_i64)
+    INSTANCES(REGISTER_LIST)
 }
 
 int fg_elementwise(int op, int dtype, int ndim, const int64_t *shape, const int64_t *strides,

@@ -32,6 +32,8 @@
 #endif
 
 #define FG_PUBLIC(name) FG_CAT(name, FG_ISA)
+/* Two spellings of one paste, for the row and the column repeaters: a row repeater's body
+ * expands a column repeater, and a macro does not expand inside its own expansion. */
 #define FG_RCAT_(a, b) a##b
 #define FG_RCAT(a, b) FG_RCAT_(a, b)
 #define FG_CCAT_(a, b) a##b
@@ -43,11 +45,8 @@
 #define FG_ROWS_6(F, X) FG_ROWS_4(F, X) F(4, X) F(5, X)
 #define FG_ROWS_8(F, X) FG_ROWS_6(F, X) F(6, X) F(7, X)
 #define FG_ROWS_12(F, X) FG_ROWS_8(F, X) F(8, X) F(9, X) F(10, X) F(11, X)
-#define FG_ROWS_14(F, X) FG_ROWS_12(F, X) F(12, X) F(13, X)
 #define FG_COLS_1(F, i) F(i, 0)
 #define FG_COLS_2(F, i) F(i, 0) F(i, 1)
-#define FG_COLS_3(F, i) F(i, 0) F(i, 1) F(i, 2)
-#define FG_COLS_4(F, i) F(i, 0) F(i, 1) F(i, 2) F(i, 3)
 #define FG_LCAT_(a, b) a##b
 #define FG_LCAT(a, b) FG_LCAT_(a, b)
 /* F(j, X) for each lane j of a vector, comma-separated (vector initializers) */

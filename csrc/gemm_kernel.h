@@ -2,9 +2,9 @@
  * to include anywhere else. The includer defines:
  *   FG_T      element type (float or double)
  *   FG_SFX    name suffix (f32 or f64)
- *   FG_MR     rows of the micro-tile (2, 4, 6, 8, 12 or 14), FG_MRB > FG_MRC smaller row
+ *   FG_MR     rows of the micro-tile (2, 4, 6, 8 or 12), FG_MRB > FG_MRC smaller row
  *             counts for edge tiles
- *   FG_NV     vectors across the micro-tile (1..4); NR = FG_NV * lanes
+ *   FG_NV     vectors across the micro-tile (1 or 2); NR = FG_NV * lanes
  *   FG_KC, FG_MC, FG_NC   cache blocking (FG_MC a multiple of FG_MR, FG_NC of NR)
  *   FG_VFMA(s, v, acc)    acc + s * v with s a scalar broadcast to a vector
  *   FG_NL     lanes per vector (FG_VBYTES / sizeof(FG_T)), FG_IT the same-size integer type
@@ -19,8 +19,6 @@
 #define NV FG_NV
 #define VL ((int64_t)(FG_VBYTES / sizeof(T)))
 #define NR (NV * VL)
-#define ROWS(F, X) FG_RCAT(FG_ROWS_, FG_MR)(F, X)
-#define COLS(F, i) FG_CCAT(FG_COLS_, FG_NV)(F, i)
 
 typedef T V __attribute__((vector_size(FG_VBYTES), may_alias));
 typedef T VU __attribute__((vector_size(FG_VBYTES), may_alias, aligned(sizeof(T))));
@@ -332,7 +330,7 @@ int FG_PUBLIC(ID(fg_gemm))(int64_t m, int64_t n, int64_t k, const T *a, int64_t 
     size_t bbytes = ((size_t)ncb * kcb * sizeof(T) + 4095) & ~(size_t)4095;
     size_t per = abytes + bbytes;
     char *raw = malloc(per * nt + 4096);
-    if (!raw) return 4;
+    if (!raw) return FG_ENOMEM;
     char *base = (char *)(((uintptr_t)raw + 4095) & ~(uintptr_t)4095);
 
     if (nt == 1) {
@@ -365,8 +363,6 @@ int FG_PUBLIC(ID(fg_gemm))(int64_t m, int64_t n, int64_t k, const T *a, int64_t 
 #undef NV
 #undef VL
 #undef NR
-#undef ROWS
-#undef COLS
 
 /* the template's parameters, for the next instantiation */
 #undef FG_T

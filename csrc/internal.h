@@ -66,12 +66,15 @@ int fg_threads(void);
 
 typedef uint8_t fg_bool; /* numpy's bool: one byte, 0 or 1 */
 
-/* Compiles a function for AVX-512, AVX2 and baseline x86-64, the loader picking one (GCC's
- * function multiversioning, which needs glibc's ifunc: <stdint.h> above defines __GLIBC__);
- * a plain function elsewhere. */
+/* Compiles a function for the x86-64-v4 (AVX-512) and x86-64-v3 (AVX2 with FMA) levels and
+ * baseline x86-64, the loader picking the best the CPU has (GCC's function multiversioning,
+ * which needs glibc's ifunc: <stdint.h> above defines __GLIBC__); a plain function elsewhere.
+ * The levels are those the matrix product is built for (gemm.c), so both use the same
+ * instructions, FMA included, on a given CPU. FASTGRAD_ISA caps only the matrix product's
+ * choice: these clones follow the CPU. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__GLIBC__) && \
     !defined(FG_NO_CLONES)
-#define FG_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define FG_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define FG_CLONES
 #endif

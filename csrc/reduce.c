@@ -290,12 +290,12 @@ int fg_reduce(int op, int dtype, int ndim, const int64_t *shape, const int64_t *
 
 /* ---- scans along one axis: each call of a row function handles n positions off the axis,
  * and for each walks the k elements along it. */
-typedef struct { int64_t k, out_stride, x_stride; } axis_walk;
+typedef struct { int64_t k, out_stride, x_stride; } axis_scan;
 
 #define DEFINE_ARG_ROW(NAME, T, BETTER)                                                        \
     static void NAME(int64_t n, char **p, const int64_t *s, const void *ctx)                   \
     {                                                                                          \
-        const axis_walk *w = ctx;                                                              \
+        const axis_scan *w = ctx;                                                              \
         for (int64_t i = 0; i < n; i++) {                                                      \
             const char *x = p[1] + i * s[1];                                                   \
             T best = LOAD(T, x, 0, w->x_stride);                                               \
@@ -322,7 +322,7 @@ DEFINE_ARG_ROW(argmin_f64, double, LESS)
 #define DEFINE_CUMSUM_ROW(NAME, T, ACC)                                                             \
     static void NAME(int64_t n, char **p, const int64_t *s, const void *ctx)                   \
     {                                                                                          \
-        const axis_walk *w = ctx;                                                              \
+        const axis_scan *w = ctx;                                                              \
         for (int64_t i = 0; i < n; i++) {                                                      \
             char *out = p[0] + i * s[0];                                                       \
             const char *x = p[1] + i * s[1];                                                   \
@@ -352,7 +352,7 @@ int fg_along_axis(int op, int dtype, int ndim, const int64_t *shape, const int64
     int64_t along[2];
     int status = fg_geometry_off_axis(&g, 2, ndim, shape, strides, axis, along);
     if (status != FG_OK) return status;
-    axis_walk w = {shape[axis], along[0], along[1]};
+    axis_scan w = {shape[axis], along[0], along[1]};
     if (w.k == 0) return FG_OK;
     char *ptrs[2] = {out, (char *)x};
     fg_iterate(&g, ptrs, axis_rows[op][dtype], &w, 1);
