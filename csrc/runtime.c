@@ -1,4 +1,6 @@
-/* The strided N-d iterator every elementwise, copy and reduction kernel runs on. */
+/* The kernels' shared runtime: dtype sizes, size checks and checked allocation, the strided N-d
+ * iterator every elementwise, copy and reduction kernel runs on (axis merging, threads over big
+ * work), index checks, and the one thread count of the library. */
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
