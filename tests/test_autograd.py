@@ -147,7 +147,8 @@ def test_sgd_step_in_no_grad():
 
 def test_inplace_on_leaf_requiring_grad_raises():
     w = fg.tensor([1.0], requires_grad=True)
-    for op in (lambda: w.add_(1), lambda: w.mul_(2), lambda: w.copy_(fg.ones(1)), lambda: w.fill_(0)):
+    for op in (lambda: w.add_(1), lambda: w.mul_(2), lambda: w.copy_(fg.ones(1)), lambda: w.fill_(0),
+               lambda: w.__iadd__(1)):  # w += 1
         with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
             op()
     assert w.tolist() == [1.0]

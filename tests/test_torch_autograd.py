@@ -1,0 +1,205 @@
+"""fastgrad against real PyTorch, autograd semantics: accumulation, no_grad, leaves, retained
+graphs, errors: the same inputs through both libraries give the same values, dtypes, shapes,
+gradients, reprs and errors. Skipped where torch is not installed."""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import fastgrad as fg  # noqa: E402
+from torch_compare import both, compare, rand, run_both  # noqa: E402
+
+
+# ---- autograd semantics -------------------------------------------------------------------
+def test_grad_accumulates_over_two_backwards():
+    def fn(L):
+        x = L.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        (x * x).sum().backward()
+        first = x.grad.clone()
+        (3 * x).sum().backward()
+        return [first, x.grad]
+    run_both(fn)
+
+
+def test_grad_zero_():
+    def fn(L):
+        x = L.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        (x ** 3).sum().backward()
+        x.grad.zero_()
+        zeroed = x.grad.clone()
+        x.sin().sum().backward()
+        return [zeroed, x.grad]
+    run_both(fn)
+
+
+def test_reused_intermediate():
+    def fn(L):
+        x = L.tensor([0.5, -1.5], requires_grad=True)
+        w = L.tensor([2.0, 3.0], requires_grad=True)
+        h = x * w           # used three times
+        y = (h * h + h.exp() - h / 2).sum()
+        y.backward()
+        return [y, x.grad, w.grad]
+    run_both(fn)
+
+
+def test_same_leaf_twice_in_one_op():
+    compare(lambda L, x: x * x, rand((4,), "float32"))
+    compare(lambda L, x: L.dot(x, x), rand((4,), "float64"))
+    compare(lambda L, x: x @ x.t(), rand((3, 2), "float32"))
+
+
+def test_no_grad():
+    def fn(L):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        with L.no_grad():
+            y = x * 2
+        z = x * 2
+        return [y, z, L.tensor(y.requires_grad), L.tensor(z.requires_grad),
+                L.tensor(y.grad_fn is None), L.tensor(L.is_grad_enabled())]
+    run_both(fn)
+    f, t = fn(fg), fn(torch)
+    assert repr(f[0]) == repr(t[0]) and repr(f[1]) == repr(t[1])
+
+
+def test_no_grad_decorator():
+    def fn(L):
+        @L.no_grad()
+        def double(v):
+            return v * 2
+        x = L.tensor([1.0], requires_grad=True)
+        return [L.tensor(double(x).requires_grad)]
+    run_both(fn)
+
+
+def test_sgd_update():
+    def fn(L):
+        rng = np.random.default_rng(50)
+        X = L.tensor(rng.normal(size=(8, 3)))
+        y = L.tensor(rng.normal(size=(8,)))
+        w = L.tensor(np.zeros(3), requires_grad=True)
+        b = L.tensor(0.0, dtype=L.float64, requires_grad=True)
+        lr = 0.1
+        losses = []
+        for _ in range(5):
+            loss = ((X @ w + b - y) ** 2).mean()
+            loss.backward()
+            with L.no_grad():
+                w -= lr * w.grad
+                b -= lr * b.grad
+            w.grad.zero_()
+            b.grad.zero_()
+            losses.append(loss.detach())
+        return [w, b, *losses, L.tensor(w.requires_grad), L.tensor(w.is_leaf)]
+    run_both(fn)
+
+
+def test_leaf_and_requires_grad_flags():
+    def fn(L):
+        x = L.tensor([1.0], requires_grad=True)
+        c = L.tensor([1.0])
+        y = x * c
+        return [L.tensor([x.is_leaf, c.is_leaf, y.is_leaf, y.requires_grad, c.requires_grad,
+                          (c * 2).requires_grad])]
+    run_both(fn)
+
+
+def test_integer_ops_do_not_require_grad():
+    def fn(L):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        return [L.tensor([(x > 1).requires_grad, x.argmax().requires_grad])]
+    run_both(fn)
+
+
+def test_backward_non_scalar_without_gradient_raises():
+    for L in (fg, torch):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        with pytest.raises(RuntimeError):
+            (x * 2).backward()
+
+
+def test_backward_on_tensor_without_grad_raises():
+    for L in (fg, torch):
+        with pytest.raises(RuntimeError):
+            L.tensor([1.0]).sum().backward()
+
+
+def test_requires_grad_on_int_tensor_raises():
+    for L in (fg, torch):
+        with pytest.raises(RuntimeError):
+            L.tensor([1, 2], requires_grad=True)
+
+
+def test_backward_twice_without_retain_graph_raises():
+    for L in (fg, torch):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        y = (x.exp() * 2).sum()
+        y.backward()
+        with pytest.raises(RuntimeError):
+            y.backward()
+
+
+def test_retain_graph_accumulates():
+    def fn(L):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        y = (x.exp() * x).sum()
+        y.backward(retain_graph=True)
+        y.backward()
+        return [x.grad]
+    run_both(fn)
+
+
+def test_backward_with_scalar_gradient_argument():
+    def fn(L):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        (x * x).sum().backward(L.tensor(3.0))
+        return [x.grad]
+    run_both(fn)
+
+
+def test_grad_of_non_leaf_is_none():
+    def fn(L):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        x2 = x * 2
+        x2.sum().backward()
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns about .grad of a non-leaf
+            return [x.grad, x2.grad]
+    run_both(fn)
+
+
+def test_detach_shares_memory_and_inplace_visible():
+    def fn(L):
+        x = L.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        d = x.detach()
+        d[0] = 10.0
+        return [x.detach().clone(), L.tensor(d.requires_grad)]
+    run_both(fn)
+
+
+def test_setitem_with_grad_then_backward():
+    def fn(L):
+        x = L.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x * 1.0
+        y[1] = 0.0
+        (y * L.tensor([1.0, 2.0, 3.0])).sum().backward()
+        return [y, x.grad]
+    run_both(fn)
+
+
+def test_modified_saved_tensor_raises():
+    for L in (fg, torch):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 1.0
+        z = y.exp()     # saves its output
+        z.add_(1)
+        with pytest.raises(RuntimeError):
+            z.sum().backward()
+
+
+def test_item_and_tolist():
+    f, t = both(rand((2, 2)))
+    assert f.tolist() == t.tolist()
+    assert f[0, 1].item() == t[0, 1].item()
+    assert fg.tensor(3).item() == torch.tensor(3).item() and isinstance(fg.tensor(3).item(), int)
