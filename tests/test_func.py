@@ -8,6 +8,7 @@ import pytest
 
 import fastgrad as fg
 from fastgrad import func
+from ops_db import DIFFERENTIABLE, inputs
 
 try:
     import torch
@@ -18,22 +19,9 @@ needs_torch = pytest.mark.skipif(torch is None, reason="needs PyTorch")
 
 TOL = dict(rtol=1e-10, atol=1e-12)
 
-# name: (function of (library, *inputs) returning a tensor, input shapes)
-CASES = {
-    "elementwise": (lambda L, x: L.exp(x) * L.sin(x) + x * x, [(3, 2)]),
-    "broadcast": (lambda L, a, b: L.tanh(a * b) / (b * b + 1), [(3, 1), (4,)]),
-    "mm": (lambda L, a, b: L.mm(a, b), [(3, 4), (4, 2)]),
-    "sum": (lambda L, x: (x * x).sum(dim=1), [(3, 4)]),
-    "composite": (lambda L, w, x: L.sigmoid(L.mv(w, L.tanh(x))).sum() * x, [(2, 3), (3,)]),
-    "scalar_in": (lambda L, x: L.exp(x * L.ones(3, dtype=L.float64).cumsum(0)), [()]),
-    # fused backward kernels, differentiated again (hessian: forward over reverse)
-    "activations": (lambda L, x: L.relu(x) * L.abs(x) + L.maximum(x, x * x - 1) * x, [(5,)]),
-    "softmax": (lambda L, x: L.softmax(x, 1) * L.log_softmax(x * x, 0), [(3, 4)]),
-    "cross_entropy_none": (lambda L, x: L.nn.functional.cross_entropy(
-        x * x, L.tensor([0, 3, 1]), reduction="none", ignore_index=3), [(3, 4)]),
-    "cross_entropy_sum": (lambda L, x: L.nn.functional.cross_entropy(
-        x, L.tensor([[0, 2], [1, 1]]), reduction="sum") * x.sum(), [(2, 3, 2)]),
-}
+# Every differentiable case of the op database that torch spells the same way.
+CASES = [case for case in DIFFERENTIABLE if case.torch]
+IDS = [case.name for case in CASES]
 
 
 def data(shapes, seed=0):
@@ -69,10 +57,10 @@ def scalarized(fn):
 # ---- against torch.func -----------------------------------------------------------------------
 @needs_torch
 @pytest.mark.parametrize("transform", ["jacrev", "jacfwd"])
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_jacobians_match_torch(case, transform):
-    fn, shapes = CASES[case]
-    arrays = data(shapes)
+    fn, shapes = case.fn, case.shapes
+    arrays = inputs(case, 0)
     argnums = tuple(range(len(shapes)))
     ours = getattr(func, transform)(lambda *xs: fn(fg, *xs), argnums)(*fg_args(arrays))
     theirs = getattr(tfunc, transform)(lambda *xs: fn(torch, *xs), argnums)(*torch_args(arrays))
@@ -80,10 +68,10 @@ def test_jacobians_match_torch(case, transform):
 
 
 @needs_torch
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_vjp_and_jvp_match_torch(case):
-    fn, shapes = CASES[case]
-    arrays = data(shapes)
+    fn, shapes = case.fn, case.shapes
+    arrays = inputs(case, 0)
     out_shape = tuple(fn(fg, *fg_args(arrays)).shape)
     cotangent, *tangents = data([out_shape] + shapes, seed=1)
     out, vjp_fn = func.vjp(lambda *xs: fn(fg, *xs), *fg_args(arrays))
@@ -97,11 +85,11 @@ def test_vjp_and_jvp_match_torch(case):
 
 
 @needs_torch
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_grad_and_hessian_match_torch(case):
-    fn, shapes = CASES[case]
+    fn, shapes = case.fn, case.shapes
     f = scalarized(fn)
-    arrays = data(shapes)
+    arrays = inputs(case, 0)
     argnums = tuple(range(len(shapes)))
     check(func.grad(lambda *xs: f(fg, *xs), argnums)(*fg_args(arrays)),
           tfunc.grad(lambda *xs: f(torch, *xs), argnums)(*torch_args(arrays)))

@@ -7,65 +7,13 @@ torch = pytest.importorskip("torch")
 
 import fastgrad as fg  # noqa: E402
 from fastgrad.autograd import forward_ad as fwad  # noqa: E402
+from ops_db import DIFFERENTIABLE, inputs  # noqa: E402
 import torch.autograd.forward_ad as torch_fwad  # noqa: E402
 
 TOL = dict(rtol=1e-9, atol=1e-11)
 
-# name: (function of (library, *inputs), input shapes, positive inputs only)
-CASES = {
-    "neg": (lambda L, x: -x, [(3, 4)]),
-    "abs": (lambda L, x: x.abs(), [(3, 4)]),
-    "sign": (lambda L, x: x.sign() * x, [(3, 4)]),
-    "exp": (lambda L, x: x.exp(), [(3, 4)]),
-    "log": (lambda L, x: (x * x + 1).log(), [(3, 4)]),
-    "sqrt": (lambda L, x: (x * x + 1).sqrt(), [(3, 4)]),
-    "sin_cos": (lambda L, x: L.sin(x) * L.cos(x), [(3, 4)]),
-    "tanh": (lambda L, x: L.tanh(x), [(3, 4)]),
-    "sigmoid": (lambda L, x: L.sigmoid(x), [(3, 4)]),
-    "relu": (lambda L, x: L.relu(x) * x, [(3, 4)]),
-    "add_broadcast": (lambda L, a, b: a + b, [(3, 1), (1, 4)]),
-    "sub_scalar": (lambda L, a: 1 - a * 2, [(3, 4)]),
-    "mul_broadcast": (lambda L, a, b: a * b, [(2, 3, 4), (4,)]),
-    "div": (lambda L, a, b: a / (b * b + 1), [(3, 4), (3, 4)]),
-    "pow": (lambda L, a, b: (a * a + 0.5) ** b, [(3, 4), (3, 4)]),
-    "pow_scalar": (lambda L, a: a ** 3, [(3, 4)]),
-    "rpow": (lambda L, a: 2 ** a, [(3, 4)]),
-    "rdiv": (lambda L, a: 3 / (a * a + 1), [(3, 4)]),
-    "maximum": (lambda L, a, b: L.maximum(a, b) * a, [(3, 4), (3, 4)]),
-    "minimum": (lambda L, a, b: L.minimum(a, b) * b, [(3, 4), (3, 4)]),
-    "where": (lambda L, a, b: L.where(a > 0, a * a, b), [(3, 4), (3, 4)]),
-    "sum_all": (lambda L, x: (x * x).sum(), [(3, 4)]),
-    "sum_dim": (lambda L, x: (x * x).sum(dim=1, keepdim=True) * x, [(3, 4)]),
-    "mean_dims": (lambda L, x: (x * x).mean(dim=(0, 2)), [(2, 3, 4)]),
-    "max_all": (lambda L, x: (x * x).max(), [(3, 4)]),
-    "max_dim": (lambda L, x: (x * x).max(dim=1).values, [(3, 4)]),
-    "min_dim_keepdim": (lambda L, x: (x * x).min(dim=0, keepdim=True).values * x, [(3, 4)]),
-    "cumsum": (lambda L, x: (x * x).cumsum(1), [(3, 4)]),
-    "norm": (lambda L, x: (x * x).norm() * x, [(3, 4)]),
-    "norm_dim": (lambda L, x: L.norm(x * x, dim=1), [(3, 4)]),
-    "views": (lambda L, x: (x * x).reshape(4, 3).t().unsqueeze(0).transpose(1, 2).squeeze(0)
-              .permute(1, 0).flatten(), [(3, 4)]),
-    "expand": (lambda L, x: (x * x).expand(2, 3, 4), [(3, 1)]),
-    "slicing": (lambda L, x: (x * x)[1:, ::2] * x[0, 1], [(3, 4)]),
-    "cast_clone": (lambda L, x: (x * x).float().double().clone(), [(3, 4)]),
-    "dot": (lambda L, a, b: L.dot(a * a, b), [(5,), (5,)]),
-    "mv": (lambda L, a, b: L.mv(a * a, b), [(3, 4), (4,)]),
-    "mm": (lambda L, a, b: L.mm(a * a, b), [(3, 4), (4, 2)]),
-    "matmul_batched": (lambda L, a, b: L.matmul(a * a, b), [(2, 3, 4), (4, 2)]),
-    "cat_stack": (lambda L, a, b: L.stack([L.cat([a * a, b], 0), L.cat([b, a], 0)], 1),
-                  [(2, 3), (2, 3)]),
-    "softmax": (lambda L, x: L.softmax(x * x, 1) * x, [(3, 4)]),
-    "log_softmax": (lambda L, x: L.log_softmax(x * x, 0) * x, [(3, 4)]),
-    "cross_entropy": (lambda L, x: L.nn.functional.cross_entropy(x * x, L.tensor([0, 3, 1])) * x,
-                      [(3, 4)]),
-}
-
-
-def data(shapes, seed):
-    rng = np.random.default_rng(seed)
-    # distinct magnitudes keep max/min, relu and abs away from ties and kinks
-    return [rng.permutation(np.linspace(-2, 2, int(np.prod(s)) or 1)).reshape(s) + 0.01 * seed
-            for s in shapes]
+CASES = [case for case in DIFFERENTIABLE if case.torch]
+IDS = [case.name for case in CASES]
 
 
 def lib_tensors(L, arrays, requires_grad=False):
@@ -78,10 +26,10 @@ def close(f, t):
     np.testing.assert_allclose(f.detach().numpy(), expected, **TOL)
 
 
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_jvp_matches_torch(case):
-    fn, shapes = CASES[case]
-    primals, tangents = data(shapes, 1), data(shapes, 2)
+    fn = case.fn
+    primals, tangents = inputs(case, 1), inputs(case, 2)
     results = []
     for L, ad in ((fg, fwad), (torch, torch_fwad)):
         with ad.dual_level():
@@ -92,18 +40,18 @@ def test_jvp_matches_torch(case):
     close(results[0].tangent, results[1].tangent)
 
 
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_second_derivative_matches_torch(case):
     """d/dx <grad_x <f(x), u>, v>: the gradient of a gradient built with create_graph."""
-    fn, shapes = CASES[case]
-    xs, u = data(shapes, 1), None
+    fn = case.fn
+    xs, u = inputs(case, 1), None
     results = []
     for L in (fg, torch):
         leaves = lib_tensors(L, xs, requires_grad=True)
         out = fn(L, *leaves)
-        u = data([tuple(out.shape)], 3)[0]
+        u = np.random.default_rng(3).uniform(-2, 2, tuple(out.shape))
         grads = L.autograd.grad(out, leaves, L.tensor(u, dtype=L.float64), create_graph=True)
-        vs = data([tuple(g.shape) for g in grads], 4)
+        vs = [np.random.default_rng(4).uniform(-2, 2, tuple(g.shape)) for g in grads]
         total = sum((g * L.tensor(v, dtype=L.float64)).sum() for g, v in zip(grads, vs))
         if not total.requires_grad:  # a function linear in its inputs: zero second derivative
             results.append(None)

@@ -1,0 +1,266 @@
+"""The op database the tests draw from: one Case per way of calling an op that is worth checking.
+A case's function takes the library first, fn(L, *inputs) with L fastgrad or torch, so the same
+case runs against finite differences (test_gradients), against torch's values, JVPs and second
+derivatives (test_higher_order), and through the function transforms (test_func). Adding an op
+means one row in its op table (fastgrad/ops) and one Case here; test_ops_db checks that every
+public op has one.
+
+Inputs are made by `inputs(case, seed)`: float64 values of distinct magnitudes, so that max, min,
+relu, abs and sign stay away from ties and kinks; `domain` narrows them (log, sqrt, pow's base),
+`away_from_zero` keeps them off 0 (division, kinks at 0)."""
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    name: str             # unique: the test id
+    op: str               # the public op it exercises (fastgrad.<op> or nn.functional.<op>)
+    fn: object            # fn(L, *inputs) for L in (fastgrad, torch)
+    shapes: tuple         # the inputs' shapes
+    domain: tuple = (-2.0, 2.0)
+    away_from_zero: bool = False
+    grad: bool = True     # differentiable in its inputs
+    exact: bool = True    # float64 throughout, so finite differences apply
+    torch: bool = True    # spelled the same in torch (without a deprecation warning there)
+
+
+def inputs(case, seed):
+    """The case's inputs as float64 numpy arrays: an even grid over the domain, each value
+    jittered by a fraction of the grid's spacing (so no two values are equal, within an input
+    or across inputs, and no two squares either) and permuted; deterministic in seed."""
+    rng = np.random.default_rng(seed)
+    low, high = case.domain
+    out = []
+    for shape in case.shapes:
+        n = int(np.prod(shape, dtype=np.int64)) or 1
+        grid = (np.arange(n) + 0.5 + rng.uniform(-0.3, 0.3, n)) / n
+        values = low + (high - low) * rng.permutation(grid)
+        if case.away_from_zero:
+            values = np.sign(values) * (0.3 + np.abs(values))
+        out.append(values.reshape(shape))
+    return out
+
+
+def _fixed(*shape):
+    """A constant operand (not differentiated) that makes upstream gradients non-uniform."""
+    return np.random.default_rng(sum(shape) + len(shape)).uniform(0.5, 1.5, shape)
+
+
+def _const(L, *shape):
+    return L.tensor(_fixed(*shape))
+
+
+POSITIVE = (0.2, 3.0)
+
+CASES = [
+    # ---- elementwise, unary
+    Case("neg", "neg", lambda L, x: -x, [(3, 4)]),
+    Case("neg function", "neg", lambda L, x: L.neg(x) * x, [(3, 4)]),
+    Case("abs", "abs", lambda L, x: L.abs(x), [(3, 4)], away_from_zero=True),
+    Case("abs times x", "abs", lambda L, x: x.abs() * x, [(3, 4)], away_from_zero=True),
+    Case("sign", "sign", lambda L, x: L.sign(x) * x, [(5,)], away_from_zero=True),
+    Case("exp", "exp", lambda L, x: L.exp(x), [(3, 4)]),
+    Case("log", "log", lambda L, x: L.log(x), [(3, 4)], domain=POSITIVE),
+    Case("log of a square", "log", lambda L, x: (x * x + 1).log(), [(3, 4)]),
+    Case("sqrt", "sqrt", lambda L, x: L.sqrt(x), [(3, 4)], domain=POSITIVE),
+    Case("sqrt of a square", "sqrt", lambda L, x: (x * x + 1).sqrt(), [(3, 4)]),
+    Case("sin", "sin", lambda L, x: L.sin(x), [(3, 4)]),
+    Case("cos", "cos", lambda L, x: L.cos(x), [(3, 4)]),
+    Case("sin times cos", "sin", lambda L, x: L.sin(x) * L.cos(x), [(3, 4)]),
+    Case("tanh", "tanh", lambda L, x: L.tanh(x), [(3, 4)]),
+    Case("sigmoid", "sigmoid", lambda L, x: L.sigmoid(x), [(3, 4)]),
+    Case("relu", "relu", lambda L, x: L.relu(x), [(3, 4)], away_from_zero=True),
+    Case("relu times x", "relu", lambda L, x: L.relu(x) * x, [(3, 4)], away_from_zero=True),
+    Case("pow scalar", "pow", lambda L, x: x ** 3, [(2, 3)]),
+    Case("rpow", "pow", lambda L, x: 2.0 ** x, [(2, 3)]),
+    Case("activations together", "relu",
+         lambda L, x: L.relu(x) * L.abs(x) + L.maximum(x, x * x - 1) * x, [(5,)],
+         away_from_zero=True),
+    # ---- elementwise, binary (with broadcasting)
+    Case("add", "add", lambda L, a, b: a + b, [(3, 4), (3, 4)]),
+    Case("add broadcast", "add", lambda L, a, b: L.add(a, b), [(3, 1), (1, 4)]),
+    Case("sub broadcast", "sub", lambda L, a, b: L.sub(a, b), [(2, 3, 4), (4,)]),
+    Case("rsub scalar", "sub", lambda L, a: 1 - a * 2, [(3, 4)]),
+    Case("mul broadcast", "mul", lambda L, a, b: L.mul(a, b), [(3, 1), (2, 1, 4)]),
+    Case("mul 0-d", "mul", lambda L, a, b: a * b, [(), (3,)]),
+    Case("mul broadcast trailing", "mul", lambda L, a, b: a * b, [(2, 3, 4), (4,)]),
+    Case("div", "div", lambda L, a, b: L.div(a, b), [(3, 4), (3, 4)], away_from_zero=True),
+    Case("div broadcast", "div", lambda L, a, b: a / b, [(4,), (3, 1)], away_from_zero=True),
+    Case("div of a square", "div", lambda L, a, b: a / (b * b + 1), [(3, 4), (3, 4)]),
+    Case("rdiv", "div", lambda L, a: 3 / (a * a + 1), [(3, 4)]),
+    Case("pow", "pow", lambda L, a, b: L.pow(a, b), [(3, 4), (3, 4)], domain=POSITIVE),
+    Case("pow of a square", "pow", lambda L, a, b: (a * a + 0.5) ** b, [(3, 4), (3, 4)]),
+    Case("maximum", "maximum", lambda L, a, b: L.maximum(a, b), [(3, 4), (3, 4)]),
+    Case("maximum times a", "maximum", lambda L, a, b: L.maximum(a, b) * a, [(3, 4), (3, 4)]),
+    Case("minimum broadcast", "minimum", lambda L, a, b: L.minimum(a, b), [(3, 4), (4,)]),
+    Case("minimum times b", "minimum", lambda L, a, b: L.minimum(a, b) * b, [(3, 4), (3, 4)]),
+    Case("max of two", "max", lambda L, a, b: L.max(a, b), [(3, 4), (3, 4)]),
+    Case("where", "where", lambda L, a, b: L.where(a > b, a, b * 2), [(3, 4), (4,)]),
+    Case("where squares", "where", lambda L, a, b: L.where(a > 0, a * a, b), [(3, 4), (3, 4)]),
+    # comparisons: values only
+    *[Case(f"{name} broadcast", name, lambda L, a, b, name=name: getattr(L, name)(a, b),
+           [(3, 4), (4,)], grad=False) for name in ("eq", "ne", "lt", "le", "gt", "ge")],
+    # ---- reductions
+    Case("sum", "sum", lambda L, x: L.sum(x), [(3, 4)]),
+    Case("sum of squares", "sum", lambda L, x: (x * x).sum(), [(3, 4)]),
+    Case("sum dim", "sum", lambda L, x: x.sum(dim=1), [(3, 4)]),
+    Case("sum dim of squares", "sum", lambda L, x: (x * x).sum(dim=1), [(3, 4)]),
+    Case("sum dim keepdim times x", "sum", lambda L, x: (x * x).sum(dim=1, keepdim=True) * x,
+         [(3, 4)]),
+    Case("sum axis keepdims", "sum", lambda L, x: x.sum(axis=0, keepdims=True), [(3, 4)]),
+    Case("sum dims", "sum", lambda L, x: x.sum(dim=[0, 2]), [(2, 3, 4)]),
+    Case("mean", "mean", lambda L, x: L.mean(x), [(3, 4)]),
+    Case("mean dim", "mean", lambda L, x: x.mean(dim=-1), [(3, 4)]),
+    Case("mean dims of squares", "mean", lambda L, x: (x * x).mean(dim=(0, 2)), [(2, 3, 4)]),
+    Case("max", "max", lambda L, x: L.max(x), [(3, 4)]),
+    Case("max of squares", "max", lambda L, x: (x * x).max(), [(3, 4)]),
+    Case("min", "min", lambda L, x: L.min(x), [(3, 4)]),
+    Case("max dim", "max", lambda L, x: x.max(dim=1).values, [(3, 4)]),
+    Case("max dim of squares", "max", lambda L, x: (x * x).max(dim=1).values, [(3, 4)]),
+    Case("min dim keepdim", "min", lambda L, x: L.min(x, dim=0, keepdim=True)[0], [(3, 4)]),
+    Case("min dim keepdim times x", "min",
+         lambda L, x: (x * x).min(dim=0, keepdim=True).values * x, [(3, 4)]),
+    Case("argmax", "argmax", lambda L, x: L.argmax(x, dim=1), [(3, 4)], grad=False),
+    Case("argmin", "argmin", lambda L, x: L.argmin(x), [(3, 4)], grad=False),
+    Case("cumsum", "cumsum", lambda L, x: L.cumsum(x, dim=1), [(3, 4)]),
+    Case("cumsum axis 0", "cumsum", lambda L, x: x.cumsum(axis=0), [(3, 4)]),
+    Case("cumsum of squares", "cumsum", lambda L, x: (x * x).cumsum(1), [(3, 4)]),
+    Case("norm", "norm", lambda L, x: L.norm(x), [(3, 4)]),
+    Case("norm times x", "norm", lambda L, x: (x * x).norm() * x, [(3, 4)]),
+    Case("norm dim", "norm", lambda L, x: x.norm(dim=1), [(3, 4)]),
+    Case("norm dim keepdim", "norm", lambda L, x: x.norm(dim=0, keepdim=True), [(3, 4)]),
+    Case("norm of squares dim", "norm", lambda L, x: L.norm(x * x, dim=1), [(3, 4)]),
+    # ---- products
+    Case("dot", "dot", lambda L, a, b: L.dot(a, b), [(5,), (5,)]),
+    Case("dot of a square", "dot", lambda L, a, b: L.dot(a * a, b), [(5,), (5,)]),
+    Case("mv", "mv", lambda L, a, x: L.mv(a, x), [(3, 5), (5,)]),
+    Case("mv transposed", "mv", lambda L, a, x: L.mv(a.T, x), [(5, 3), (5,)]),
+    Case("mv of a square", "mv", lambda L, a, b: L.mv(a * a, b), [(3, 4), (4,)]),
+    Case("mm", "mm", lambda L, a, b: L.mm(a, b), [(3, 5), (5, 4)]),
+    Case("mm transposed", "mm", lambda L, a, b: L.mm(a.T, b.T), [(5, 3), (4, 5)]),
+    Case("mm of a square", "mm", lambda L, a, b: L.mm(a * a, b), [(3, 4), (4, 2)]),
+    Case("bmm", "bmm", lambda L, a, b: L.bmm(a, b), [(2, 3, 4), (2, 4, 5)]),
+    Case("matmul 1-D 1-D", "matmul", lambda L, a, b: L.matmul(a, b), [(4,), (4,)]),
+    Case("matmul 2-D 1-D", "matmul", lambda L, a, b: L.matmul(a, b), [(3, 4), (4,)]),
+    Case("matmul 1-D 2-D", "matmul", lambda L, a, b: L.matmul(a, b), [(4,), (4, 3)]),
+    Case("matmul 3-D 2-D", "matmul", lambda L, a, b: L.matmul(a, b), [(2, 3, 4), (4, 5)]),
+    Case("matmul batch broadcast", "matmul", lambda L, a, b: L.matmul(a, b),
+         [(1, 3, 4), (2, 4, 2)]),
+    Case("matmul 4-D", "matmul", lambda L, a, b: L.matmul(a, b), [(2, 1, 3, 4), (3, 4, 2)]),
+    Case("matmul operator", "matmul", lambda L, a, b: a @ b, [(3, 4), (4, 2)]),
+    Case("matmul batched of a square", "matmul", lambda L, a, b: L.matmul(a * a, b),
+         [(2, 3, 4), (4, 2)]),
+    # ---- views and copies (times a constant: a non-uniform gradient through the view)
+    Case("reshape", "reshape", lambda L, x: L.reshape(x, (4, -1)) * _const(L, 4, 3), [(3, 4)]),
+    Case("view", "reshape", lambda L, x: x.view(-1) * _const(L, 12), [(3, 4)]),
+    Case("transpose", "transpose", lambda L, x: L.transpose(x, 0, 1) * _const(L, 4, 3),
+         [(3, 4)]),
+    Case("t", "t", lambda L, x: L.t(x) * _const(L, 4, 3), [(3, 4)]),
+    Case("T of 3-D", "permute", lambda L, x: x.T * _const(L, 4, 3, 2), [(2, 3, 4)],
+         torch=False),  # torch deprecates .T beyond 2-D
+    Case("permute", "permute", lambda L, x: L.permute(x, (2, 0, 1)) * _const(L, 4, 2, 3),
+         [(2, 3, 4)]),
+    Case("unsqueeze", "unsqueeze", lambda L, x: L.unsqueeze(x, 1) * _const(L, 3, 2, 4),
+         [(3, 4)]),
+    Case("squeeze", "squeeze", lambda L, x: L.squeeze(x) * _const(L, 3, 4), [(3, 1, 4)]),
+    Case("flatten", "flatten", lambda L, x: L.flatten(x, 1) * _const(L, 2, 12), [(2, 3, 4)]),
+    Case("expand", "reshape", lambda L, x: x.expand(2, 3, 4) * _const(L, 2, 3, 4), [(3, 1)]),
+    Case("expand of a square", "reshape", lambda L, x: (x * x).expand(2, 3, 4), [(3, 1)]),
+    Case("views chained", "transpose",
+         lambda L, x: (x * x).reshape(4, 3).t().unsqueeze(0).transpose(1, 2).squeeze(0)
+         .permute(1, 0).flatten(), [(3, 4)]),
+    Case("clone", "reshape", lambda L, x: x.clone() * _const(L, 3, 4), [(3, 4)]),
+    Case("contiguous", "reshape", lambda L, x: x.T.contiguous() * _const(L, 4, 3), [(3, 4)]),
+    Case("casts", "reshape", lambda L, x: (x * x).float().double().clone(), [(3, 4)],
+         exact=False),  # rounds through float32
+    # ---- indexing
+    Case("index int", "getitem", lambda L, x: x[1], [(3, 4)]),
+    Case("index negative", "getitem", lambda L, x: x[-1], [(3, 4)]),
+    Case("index column", "getitem", lambda L, x: x[:, 1], [(3, 4)]),
+    Case("index element", "getitem", lambda L, x: x[1, 2], [(3, 4)]),
+    Case("index slice", "getitem", lambda L, x: x[:, 1:3], [(3, 4)]),
+    Case("index step", "getitem", lambda L, x: x[::2, ::3], [(5, 7)]),
+    Case("index none ellipsis", "getitem", lambda L, x: x[None, ..., 0], [(3, 4)]),
+    Case("slicing of squares", "getitem", lambda L, x: (x * x)[1:, ::2] * x[0, 1], [(3, 4)]),
+    Case("index list", "getitem", lambda L, x: x[[2, 0, 2]], [(3, 4)]),
+    Case("index rows and columns", "getitem", lambda L, x: x[L.tensor([0, 2]), L.tensor([1, 3])],
+         [(3, 4)]),
+    Case("gather", "gather", lambda L, x: L.gather(x, 1, L.tensor([[0, 0], [3, 1], [2, 2]])),
+         [(3, 4)]),
+    Case("index_select", "index_select",
+         lambda L, x: L.index_select(x, 0, L.tensor([2, 0, 2])) * _const(L, 3, 4), [(3, 4)]),
+    Case("scatter_add", "scatter_add",
+         lambda L, x, s: L.scatter_add(x, 1, L.tensor([[0, 0], [3, 1], [2, 2]]), s),
+         [(3, 4), (3, 2)]),
+    Case("nonzero", "nonzero", lambda L, x: L.nonzero(x > 0), [(3, 4)], grad=False),
+    # ---- joining
+    Case("stack", "stack", lambda L, a, b: L.stack([a, b, a], dim=1), [(3, 4), (3, 4)]),
+    Case("cat", "cat", lambda L, a, b: L.cat([a, b], dim=1), [(3, 4), (3, 2)]),
+    Case("cat dim 0", "cat", lambda L, a, b: L.cat((b, a)), [(2, 4), (3, 4)]),
+    Case("cat and stack of squares", "stack",
+         lambda L, a, b: L.stack([L.cat([a * a, b], 0), L.cat([b, a], 0)], 1), [(2, 3), (2, 3)]),
+    # ---- softmax and the losses
+    Case("softmax dim 1", "softmax", lambda L, x: L.nn.functional.softmax(x, dim=1), [(3, 4)]),
+    Case("softmax dim 0", "softmax", lambda L, x: L.softmax(x, 0), [(3, 4)]),
+    Case("softmax 3-D middle", "softmax", lambda L, x: x.softmax(1), [(2, 3, 4)]),
+    Case("softmax transposed", "softmax", lambda L, x: L.softmax(x.T, -1), [(3, 4)]),
+    Case("softmax 0-d", "softmax", lambda L, x: L.nn.functional.softmax(x, 0) * x, [()]),
+    Case("softmax of squares times x", "softmax", lambda L, x: L.softmax(x * x, 1) * x, [(3, 4)]),
+    Case("log_softmax dim 1", "log_softmax",
+         lambda L, x: L.nn.functional.log_softmax(x, dim=1), [(3, 4)]),
+    Case("log_softmax dim 0", "log_softmax", lambda L, x: L.log_softmax(x, 0), [(3, 4)]),
+    Case("log_softmax 3-D last", "log_softmax", lambda L, x: x.log_softmax(-1), [(2, 3, 4)]),
+    Case("log_softmax large", "log_softmax",
+         lambda L, x: L.nn.functional.log_softmax(x * 300, dim=1), [(3, 4)]),
+    Case("log_softmax of squares times x", "log_softmax",
+         lambda L, x: L.log_softmax(x * x, 0) * x, [(3, 4)]),
+    Case("softmax times log_softmax", "log_softmax",
+         lambda L, x: L.softmax(x, 1) * L.log_softmax(x * x, 0), [(3, 4)]),
+    Case("cross_entropy mean", "cross_entropy",
+         lambda L, x: L.nn.functional.cross_entropy(x, L.tensor([2, 0, 4])), [(3, 5)]),
+    Case("cross_entropy sum", "cross_entropy",
+         lambda L, x: L.nn.functional.cross_entropy(x, L.tensor([2, 0, 4]), reduction="sum"),
+         [(3, 5)]),
+    Case("cross_entropy none", "cross_entropy",
+         lambda L, x: L.nn.functional.cross_entropy(x, L.tensor([2, 0, 4]), reduction="none"),
+         [(3, 5)]),
+    Case("cross_entropy transposed", "cross_entropy",
+         lambda L, x: L.nn.functional.cross_entropy(x.T, L.tensor([2, 0, 4])), [(5, 3)]),
+    Case("cross_entropy ignored", "cross_entropy",
+         lambda L, x: L.nn.functional.cross_entropy(x, L.tensor([2, -100, 4])), [(3, 5)]),
+    Case("cross_entropy unbatched", "cross_entropy",
+         lambda L, x: L.nn.functional.cross_entropy(x, L.tensor(3)), [(5,)]),
+    Case("cross_entropy 3-D", "cross_entropy",
+         lambda L, x: L.nn.functional.cross_entropy(x, L.tensor([[1, 0], [3, 3]])), [(2, 4, 2)]),
+    Case("cross_entropy 3-D none", "cross_entropy",
+         lambda L, x: L.nn.functional.cross_entropy(x, L.tensor([[1, 0], [3, 3]]),
+                                                    reduction="none"), [(2, 4, 2)]),
+    Case("cross_entropy of squares times x", "cross_entropy",
+         lambda L, x: L.nn.functional.cross_entropy(x * x, L.tensor([0, 3, 1])) * x, [(3, 4)]),
+    Case("cross_entropy none ignored", "cross_entropy",
+         lambda L, x: L.nn.functional.cross_entropy(x * x, L.tensor([0, 3, 1]), reduction="none",
+                                                    ignore_index=3), [(3, 4)]),
+    Case("cross_entropy sum 3-D times sum", "cross_entropy",
+         lambda L, x: L.nn.functional.cross_entropy(x, L.tensor([[0, 2], [1, 1]]),
+                                                    reduction="sum") * x.sum(), [(2, 3, 2)]),
+    *[Case(f"mse_loss {reduction}", "mse_loss",
+           lambda L, a, b, r=reduction: L.nn.functional.mse_loss(a, b, reduction=r),
+           [(3, 4), (3, 4)]) for reduction in ("mean", "sum", "none")],
+    Case("nn relu", "relu", lambda L, x: L.nn.functional.relu(x), [(3, 4)], away_from_zero=True),
+    Case("nn sigmoid", "sigmoid", lambda L, x: L.nn.functional.sigmoid(x), [(3, 4)]),
+    # ---- composites
+    Case("composite", "mv", lambda L, w, x: L.sigmoid(L.mv(w, L.tanh(x))).sum() * x,
+         [(2, 3), (3,)]),
+    Case("exp sin square", "exp", lambda L, x: L.exp(x) * L.sin(x) + x * x, [(3, 2)]),
+    Case("tanh broadcast", "tanh", lambda L, a, b: L.tanh(a * b) / (b * b + 1), [(3, 1), (4,)]),
+    Case("0-d input", "cumsum", lambda L, x: L.exp(x * L.ones(3, dtype=L.float64).cumsum(0)),
+         [()]),
+]
+
+BY_NAME = {case.name: case for case in CASES}
+assert len(BY_NAME) == len(CASES), "case names must be unique"
+DIFFERENTIABLE = [case for case in CASES if case.grad]
+EXACT = [case for case in DIFFERENTIABLE if case.exact]
+VS_TORCH = [case for case in CASES if case.torch]
