@@ -24,12 +24,15 @@ class Case:
     grad: bool = True     # differentiable in its inputs
     exact: bool = True    # float64 throughout, so finite differences apply
     torch: bool = True    # spelled the same in torch (without a deprecation warning there)
+    dtypes: tuple = ("float32", "float64")  # the input dtypes it takes
+    any_layout: bool = True  # takes inputs of any strides (view needs compatible ones)
 
 
-def inputs(case, seed):
-    """The case's inputs as float64 numpy arrays: an even grid over the domain, each value
-    jittered by a fraction of the grid's spacing (so no two values are equal, within an input
-    or across inputs, and no two squares either) and permuted; deterministic in seed."""
+def inputs(case, seed, dtype="float64"):
+    """The case's inputs as numpy arrays: an even grid over the domain, each value jittered by
+    a fraction of the grid's spacing (so no two values are equal, within an input or across
+    inputs, and no two squares either) and permuted; deterministic in seed. As int64, the
+    values are scaled by 5 and rounded."""
     rng = np.random.default_rng(seed)
     low, high = case.domain
     out = []
@@ -39,7 +42,8 @@ def inputs(case, seed):
         values = low + (high - low) * rng.permutation(grid)
         if case.away_from_zero:
             values = np.sign(values) * (0.3 + np.abs(values))
-        out.append(values.reshape(shape))
+        values = values.reshape(shape)
+        out.append(np.asarray(np.round(values * 5) if dtype == "int64" else values, dtype))
     return out
 
 
@@ -154,7 +158,7 @@ CASES = [
          [(2, 3, 4), (4, 2)]),
     # ---- views and copies (times a constant: a non-uniform gradient through the view)
     Case("reshape", "reshape", lambda L, x: L.reshape(x, (4, -1)) * _const(L, 4, 3), [(3, 4)]),
-    Case("view", "reshape", lambda L, x: x.view(-1) * _const(L, 12), [(3, 4)]),
+    Case("view", "reshape", lambda L, x: x.view(-1) * _const(L, 12), [(3, 4)], any_layout=False),
     Case("transpose", "transpose", lambda L, x: L.transpose(x, 0, 1) * _const(L, 4, 3),
          [(3, 4)]),
     Case("t", "t", lambda L, x: L.t(x) * _const(L, 4, 3), [(3, 4)]),
@@ -259,7 +263,27 @@ CASES = [
          [()]),
 ]
 
+# The cases that take int64 inputs too (values only: integers carry no gradient).
+_INT64 = {
+    "neg", "neg function", "abs", "abs times x", "sign", "relu", "relu times x", "pow scalar",
+    "activations together", "add", "add broadcast", "sub broadcast", "rsub scalar",
+    "mul broadcast", "mul 0-d", "mul broadcast trailing", "pow", "maximum", "maximum times a",
+    "minimum broadcast", "minimum times b", "max of two", "where", "where squares",
+    "eq broadcast", "ne broadcast", "lt broadcast", "le broadcast", "gt broadcast",
+    "ge broadcast", "sum", "sum of squares", "sum dim", "sum dim of squares",
+    "sum dim keepdim times x", "sum axis keepdims", "sum dims", "max", "max of squares", "min",
+    "max dim", "max dim of squares", "min dim keepdim", "min dim keepdim times x", "argmax",
+    "argmin", "cumsum", "cumsum axis 0", "cumsum of squares", "expand of a square",
+    "views chained", "index int", "index negative", "index column", "index element",
+    "index slice", "index step", "index none ellipsis", "slicing of squares", "index list",
+    "index rows and columns", "gather", "scatter_add", "nonzero", "stack", "cat", "cat dim 0",
+    "cat and stack of squares", "nn relu",
+}
+CASES = [dataclasses.replace(case, dtypes=case.dtypes + ("int64",)) if case.name in _INT64
+         else case for case in CASES]
+
 BY_NAME = {case.name: case for case in CASES}
+assert _INT64 <= set(BY_NAME), _INT64 - set(BY_NAME)
 assert len(BY_NAME) == len(CASES), "case names must be unique"
 DIFFERENTIABLE = [case for case in CASES if case.grad]
 EXACT = [case for case in DIFFERENTIABLE if case.exact]

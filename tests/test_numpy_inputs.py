@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import fastgrad as fg
-import fastgrad.nn.functional as F
+from ops_db import CASES, inputs
 
 
 def _unaligned(a):
@@ -29,51 +29,44 @@ def _record_field(a):
     return records["value"]
 
 
+def _reversed(a):
+    """Negative strides on every axis."""
+    r = (slice(None, None, -1),) * a.ndim
+    return np.ascontiguousarray(a[r])[r]
+
+
+def _stepped(a):
+    """Every other element along the first axis, every third along the second."""
+    if a.ndim == 0:
+        return a.copy()
+    big, key = np.repeat(a, 2, 0), (slice(None, None, 2),)
+    if a.ndim >= 2:
+        big, key = np.repeat(big, 3, 1), key + (slice(None, None, 3),)
+    return big[key]
+
+
+def _axes_rolled(a):
+    """Contiguous in another order of the axes."""
+    if a.ndim < 2:
+        return a.copy()
+    order = tuple(range(1, a.ndim)) + (0,)
+    return np.ascontiguousarray(a.transpose(order)).transpose(np.argsort(order))
+
+
 LAYOUTS = {
     "C": lambda a: a.copy(),
     "Fortran": np.asfortranarray,
-    "reversed": lambda a: np.ascontiguousarray(a[::-1, ::-1])[::-1, ::-1],
-    "stepped": lambda a: np.repeat(np.repeat(a, 2, 0), 3, 1)[::2, ::3],
+    "reversed": _reversed,
+    "stepped": _stepped,
     "transposed": lambda a: np.ascontiguousarray(a.T).T,
+    "axes rolled": _axes_rolled,
     "unaligned": _unaligned,
     "read-only": _read_only,
-    "broadcast": lambda a: np.broadcast_to(a[:1], a.shape),  # stride 0, read-only
-    "read-only reversed view": lambda a: _read_only(np.ascontiguousarray(a[::-1]))[::-1],
+    "broadcast": lambda a: np.broadcast_to(a[:1], a.shape) if a.ndim else a,  # stride 0
+    "read-only reversed view":
+        lambda a: _read_only(np.ascontiguousarray(a[::-1]))[::-1] if a.ndim else _read_only(a),
     "record field": _record_field,
 }
-
-OPS = {
-    "add": lambda x: x + 1.5,
-    "mul self": lambda x: x * x,
-    "exp": lambda x: x.exp(),
-    "tanh": lambda x: x.tanh(),
-    "sum": lambda x: x.sum(),
-    "sum 0": lambda x: x.sum(0),
-    "mean 1": lambda x: x.mean(1, keepdim=True),
-    "max 1": lambda x: x.max(1)[0],
-    "max 0": lambda x: x.max(0)[0],
-    "min 0": lambda x: x.min(0)[0],
-    "argmax 0": lambda x: x.gather(0, x.argmax(0, keepdim=True)),
-    "cumsum": lambda x: x.cumsum(1),
-    "mm": lambda x: x @ x.t(),
-    "mm other side": lambda x: x.t() @ x,
-    "mv": lambda x: fg.mv(x, x[0]),
-    "dot": lambda x: fg.dot(x[:, 2], x[:, 3]),
-    "softmax": lambda x: x.softmax(1),
-    "log_softmax 0": lambda x: F.log_softmax(x, 0),
-    "cross_entropy": lambda x: F.cross_entropy(x, fg.tensor([0, 5, 2, 1])),
-    "index": lambda x: x[[2, 0, 2]],
-    "slice": lambda x: x[1:, ::2],
-    "reshape": lambda x: x.t().reshape(-1),
-    "gather": lambda x: x.gather(1, fg.tensor([[0, 5], [1, 1], [2, 3], [4, 0]])),
-    "where": lambda x: fg.where(x > 0.5, x, -x),
-    "cat": lambda x: fg.cat([x, x * 2]),
-    "relu": lambda x: F.relu(x - 1),
-}
-
-
-INTEGER_OPS = ["add", "mul self", "sum", "sum 0", "max 1", "max 0", "min 0", "argmax 0", "cumsum",
-               "index", "slice", "reshape", "gather", "where", "cat"]
 
 
 @pytest.fixture(scope="module")
@@ -81,62 +74,35 @@ def values():
     return np.random.default_rng(5).standard_normal((4, 6))
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+# Every case of the op database in every dtype it takes.
+WITH_DTYPES = [(case, dtype) for case in CASES if case.any_layout for dtype in case.dtypes]
+
+
 @pytest.mark.parametrize("layout", list(LAYOUTS))
-@pytest.mark.parametrize("op", list(OPS))
-def test_every_layout_computes_as_its_contiguous_copy_and_is_never_written(values, layout, op, dtype):
-    assert_as_contiguous_copy(LAYOUTS[layout](values.astype(dtype)), OPS[op])
+@pytest.mark.parametrize("case,dtype", WITH_DTYPES, ids=[f"{c.name}-{d}" for c, d in WITH_DTYPES])
+def test_every_layout_computes_as_its_contiguous_copy_and_is_never_written(case, dtype, layout):
+    assert_as_contiguous_copy(case, [LAYOUTS[layout](a) for a in inputs(case, 1, dtype)])
 
 
-def assert_as_contiguous_copy(array, op):
-    """op on `array` gives the value and gradient it gives on a contiguous copy, and leaves
-    the array (data, flags, strides) as it was."""
-    before, flags = array.copy(), (array.flags.writeable, array.strides)
-    x = fg.from_numpy(array).requires_grad_()
-    out = op(x)
-    out.backward(fg.ones_like(out))
-    reference = fg.from_numpy(np.ascontiguousarray(array)).requires_grad_()
-    expected = op(reference)
-    expected.backward(fg.ones_like(expected))
-    tolerance = 1e-6 if array.dtype == np.float64 else 3e-6  # sums may add in another order
+def assert_as_contiguous_copy(case, arrays):
+    """The case on `arrays` gives the values and gradients it gives on contiguous copies, and
+    leaves the arrays (data, flags, strides) as they were."""
+    before = [(a.copy(), a.flags.writeable, a.strides) for a in arrays]
+    grad = case.grad and arrays[0].dtype.kind == "f"
+    xs = [fg.from_numpy(a).requires_grad_(grad) for a in arrays]
+    refs = [fg.from_numpy(np.ascontiguousarray(a)).requires_grad_(grad) for a in arrays]
+    out, expected = case.fn(fg, *xs), case.fn(fg, *refs)
+    tolerance = 1e-6 if arrays[0].dtype == np.float64 else 3e-6  # sums may add in another order
     np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=tolerance,
                                atol=tolerance)
-    np.testing.assert_allclose(x.grad.numpy(), reference.grad.numpy(), rtol=tolerance,
-                               atol=tolerance)
-    assert np.array_equal(array, before) and (array.flags.writeable, array.strides) == flags
-
-
-@pytest.mark.parametrize("layout", list(LAYOUTS))
-@pytest.mark.parametrize("op", INTEGER_OPS)
-def test_every_layout_of_integers_computes_as_its_contiguous_copy(values, layout, op):
-    array = LAYOUTS[layout]((values * 10).astype(np.int64))
-    before = array.copy()
-    got = OPS[op](fg.from_numpy(array))
-    assert got.tolist() == OPS[op](fg.from_numpy(np.ascontiguousarray(array))).tolist()
-    assert np.array_equal(array, before)
-
-
-THREE_D = {
-    "C": lambda a: a.copy(),
-    "reversed": lambda a: np.ascontiguousarray(a[::-1, :, ::-1])[::-1, :, ::-1],
-    "axes permuted": lambda a: np.ascontiguousarray(a.transpose(2, 0, 1)).transpose(1, 2, 0),
-    "stepped": lambda a: np.repeat(a, 2, 1)[:, ::2],
-    "unaligned": _unaligned,
-    "record field": _record_field,
-}
-THREE_D_OPS = {
-    "sum 1": lambda x: x.sum(1), "max 0": lambda x: x.max(0)[0], "min 2": lambda x: x.min(2)[0],
-    "softmax 1": lambda x: x.softmax(1), "exp": lambda x: x.exp(), "cumsum 0": lambda x: x.cumsum(0),
-    "bmm": lambda x: x @ x.transpose(1, 2), "mean 0 2": lambda x: x.mean((0, 2)),
-}
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("layout", list(THREE_D))
-@pytest.mark.parametrize("op", list(THREE_D_OPS))
-def test_three_dimensional_layouts_compute_as_their_contiguous_copies(layout, op, dtype):
-    array = THREE_D[layout](np.random.default_rng(7).standard_normal((3, 5, 4)).astype(dtype))
-    assert_as_contiguous_copy(array, THREE_D_OPS[op])
+    if grad:
+        out.backward(fg.ones_like(out))
+        expected.backward(fg.ones_like(expected))
+        for x, ref in zip(xs, refs):
+            np.testing.assert_allclose(x.grad.numpy(), ref.grad.numpy(), rtol=tolerance,
+                                       atol=tolerance)
+    for a, (data, writeable, strides) in zip(arrays, before):
+        assert np.array_equal(a, data) and (a.flags.writeable, a.strides) == (writeable, strides)
 
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))

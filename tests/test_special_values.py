@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import fastgrad as fg
+from ops_db import VS_TORCH, inputs
 
 NAN, INF = float("nan"), float("inf")
 SPECIAL = [NAN, INF, -INF, 0.0, -0.0, 1.0, -2.5, 3.0]
@@ -524,6 +525,24 @@ def test_binary_special_values_match_torch(torch, op, dtype, broadcast):
         a, b = special(dtype)[:, None], special(dtype)[None, :]
     # torch's float32 vector kernels return either zero as max(-0., 0.)
     compare(torch, BINARY_CASES[op], [a, b], zero_sign=op not in ("max", "maximum", "min", "minimum"))
+
+
+def with_specials(array, offset):
+    """array with NaN, +-inf and +-0 written at a few positions (which, turning with offset)."""
+    flat = array.reshape(-1).copy()
+    for i, v in enumerate((NAN, INF, -INF, 0.0, -0.0)):
+        if flat.size > 1:
+            flat[(offset + 3 * i) % flat.size] = v
+    return flat.reshape(array.shape)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("case", VS_TORCH, ids=[c.name for c in VS_TORCH])
+def test_every_case_of_the_op_database_on_special_values_matches_torch(torch, case, dtype):
+    """Each case of tests/ops_db.py with NaN, infinities and signed zeros among its inputs:
+    torch's values and gradients (the signs of zeros are not compared here)."""
+    arrays = [with_specials(a, i).astype(dtype) for i, a in enumerate(inputs(case, 1))]
+    compare(torch, case.fn, arrays, zero_sign=False)
 
 
 REDUCTIONS = {
