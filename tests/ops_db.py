@@ -56,7 +56,15 @@ def _const(L, *shape):
     return L.tensor(_fixed(*shape))
 
 
+def _index_put(L, x, w):
+    h = x * 1.0  # a non-leaf: the write is recorded
+    h[L.tensor([2, 0]), L.tensor([1, 3])] = w[0, :2] * 2
+    return h
+
+
+_REPEATS = [[0, 3, 3, 1], [2, 2, 0, 1], [1, 0, 3, 3]]  # repeated indices: gradients accumulate
 POSITIVE = (0.2, 3.0)
+DEFAULT_DOMAIN = Case.__dataclass_fields__["domain"].default
 
 CASES = [
     # ---- elementwise, unary
@@ -259,6 +267,21 @@ CASES = [
          [(2, 3), (3,)]),
     Case("exp sin square", "exp", lambda L, x: L.exp(x) * L.sin(x) + x * x, [(3, 2)]),
     Case("tanh broadcast", "tanh", lambda L, a, b: L.tanh(a * b) / (b * b + 1), [(3, 1), (4,)]),
+    # ---- steps of the property test's random graphs: (3, 4) and (3, 4) in, (3, 4) out
+    Case("mask", "getitem", lambda L, x, w: x[w > 0].sum() * w + x, [(3, 4), (3, 4)]),
+    Case("index put", "setitem", lambda L, x, w: _index_put(L, x, w), [(3, 4), (3, 4)]),
+    Case("stepped views", "cat", lambda L, x, w: L.cat([x[:, 1::2], x[:, ::2]], 1) * w,
+         [(3, 4), (3, 4)]),
+    Case("expand a column", "reshape", lambda L, x, w: x[:, :1].expand(3, 4) * w + x,
+         [(3, 4), (3, 4)]),
+    Case("scatter_add of squares", "scatter_add",
+         lambda L, x, s: L.scatter_add(x, 1, L.tensor(_REPEATS), s * s), [(3, 4), (3, 4)]),
+    Case("gather repeats", "gather", lambda L, x, w: L.gather(x, 1, L.tensor(_REPEATS)) * w,
+         [(3, 4), (3, 4)]),
+    Case("stack and sum", "stack", lambda L, a, b: L.stack([a, b], 2).sum(2) * a,
+         [(3, 4), (3, 4)]),
+    Case("matmul chain", "matmul", lambda L, h, w: h @ w.t() @ w * 0.1, [(3, 4), (3, 4)]),
+    Case("mv of a row", "mv", lambda L, h, w: L.mv(h, w[1]).unsqueeze(1) * w, [(3, 4), (3, 4)]),
     Case("0-d input", "cumsum", lambda L, x: L.exp(x * L.ones(3, dtype=L.float64).cumsum(0)),
          [()]),
 ]
