@@ -7,6 +7,7 @@ medians.
 """
 import argparse
 import json
+import math
 import os
 import statistics
 import sys
@@ -100,21 +101,15 @@ def binary_case(name, fn, n, rng, loop_max, threads=None):
     return Case(name, n, impls, 12.0 * n, "GB/s", threads, n >= PARALLEL_ELEMENTS)
 
 
-def unary_case(name, fn, n, rng, loop_max, loop_fn, threads=None):
+def unary_case(name, n, rng, loop_max, loop_fn, threads=None):
+    """x.name() in each library: all three have the method (numpy's through np.name)."""
     (a,) = _arrays(rng, (n,))
-    impls = {lib: (lambda x=x[0]: fn(lib_of(x), x)) for lib, x in _libs([a]).items()}
+    impls = {lib: (lambda x=x[0], f=getattr(np, name) if lib == "numpy" else None:
+                   f(x) if f else getattr(x, name)()) for lib, x in _libs([a]).items()}
     if n <= loop_max:
         al = a.tolist()
         impls["loop"] = lambda: [loop_fn(x) for x in al]
     return Case(name, n, impls, 8.0 * n, "GB/s", threads, n >= PARALLEL_ELEMENTS)
-
-
-def lib_of(x):
-    if isinstance(x, fg.Tensor):
-        return fg
-    if isinstance(x, np.ndarray):
-        return np
-    return torch
 
 
 def sum_case(n, rng, loop_max, axis=None, threads=None):
@@ -222,7 +217,7 @@ def all_cases(quick):
     for n in el:
         cases.append(binary_case("add", lambda x, y: x + y, n, rng, LOOP_MAX))
         cases.append(binary_case("mul", lambda x, y: x * y, n, rng, LOOP_MAX))
-        cases.append(unary_case("exp", lambda lib, x: lib.exp(x), n, rng, LOOP_MAX, _exp))
+        cases.append(unary_case("exp", n, rng, LOOP_MAX, math.exp))
         cases.append(sum_case(n, rng, LOOP_MAX))
         cases.append(product_case("dot", n, rng, LOOP_MAX))
         cases.append(backward_case("mul", n, rng))
@@ -232,11 +227,6 @@ def all_cases(quick):
         cases.append(product_case("mm", n, rng, 64))
         cases.append(backward_case("mm", n, rng))
     return cases
-
-
-def _exp(x):
-    import math
-    return math.exp(x)
 
 
 def target_cases(quick):
@@ -294,7 +284,7 @@ WARM = 0.01       # seconds of untimed calls that open each block: caches, clock
 BLOCK = 0.02      # seconds of timed calls in a block (at least MIN_CALLS, at most MAX_CALLS)
 MIN_CALLS, MAX_CALLS = 3, 50
 MIN_ROUNDS, MAX_ROUNDS = 3, 100
-NOISY = 0.25      # a spread (max - min) / median above this makes a row noisy
+NOISY = 0.25      # a spread (interquartile width / median) above this makes a row noisy
 
 
 def _calls_for(fn, seconds, least):
