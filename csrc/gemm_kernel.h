@@ -8,8 +8,8 @@
  *   FG_KC, FG_MC, FG_NC   cache blocking (FG_MC a multiple of FG_MR, FG_NC of NR)
  *   FG_VFMA(s, v, acc)    acc + s * v with s a scalar broadcast to a vector
  *   FG_NL     lanes per vector (FG_VBYTES / sizeof(FG_T)), FG_IT the same-size integer type
- * and the helpers from gemm.c (FG_VBYTES, FG_CAT, FG_RCAT, FG_CCAT, FG_PUBLIC, the row and
- * column repeaters). Everything defined here is undefined again at the end. */
+ * and the helpers from gemm.c (FG_VBYTES, FG_RCAT, FG_CCAT, FG_PUBLIC, the row and
+ * column repeaters) and internal.h's FG_CAT. Everything defined here is undefined again at the end. */
 
 #define ID(name) FG_CAT(name, FG_SFX)
 #define T FG_T

@@ -54,7 +54,7 @@ int fg_dtype_size(int dtype); /* 0 for an unknown dtype */
 #define FG_VALID_DTYPE(d) ((d) >= FG_BOOL && (d) <= FG_FLOAT64)
 
 /* name_suffix, with the suffix a macro expanded first: the names of a template's
- * instantiations (gemm_kernel.h, nn_rows.h). */
+ * instantiations (gemm_kernel.h, nn_rows.h, matmul_kernels.h). */
 #define FG_CAT_(a, b) a##_##b
 #define FG_CAT(a, b) FG_CAT_(a, b)
 

@@ -1,8 +1,8 @@
 /* The dot, mv and (batched) product kernels of matmul.c, written once and included by
  * matmul.c once per element type. Not a header to include anywhere else. The includer defines
  * FG_T (float or double) and FG_SFX (f32 or f64); matmul.c's helpers (strides3, DOT_LANES,
- * DOT_CHUNKS) and gemm.h's fg_gemm_f32/f64 are used. Everything defined here is undefined
- * again at the end. */
+ * DOT_CHUNKS), internal.h's FG_CAT and gemm.h's fg_gemm_f32/f64 are used. Everything defined
+ * here is undefined again at the end. */
 
 #define ID(name) FG_CAT(name, FG_SFX)
 #define T FG_T

@@ -1,5 +1,5 @@
 /* Softmax, log-softmax and cross entropy along one axis of a strided tensor, and their backward
- * passes: the fused kernels of fastgrad.nn.functional. Each row's largest element is subtracted
+* passes: the fused kernels of fastgrad.ops.softmax and nn.functional's cross_entropy. Each row's largest element is subtracted
  * before exponentiating, so no finite input overflows; sums of exponentials are doubles. */
 #include <math.h>
 #include <stdint.h>

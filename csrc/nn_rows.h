@@ -4,8 +4,8 @@
  *   FG_SFX        name suffix (f32 or f64)
  *   FG_MATH(name) the C library's function of that type (expf or exp)
  *   FG_VEC(name)  vecmath.h's, for loops that vectorize (FG_F32_exp or FG_F64_exp)
- * and nn.c's helpers (axis_walk, AT, LANES, CHUNK, ALWAYS_INLINE, FG_CAT). Everything defined
- * here is undefined again at the end. */
+ * and nn.c's helpers (axis_walk, AT, LANES, CHUNK, ALWAYS_INLINE) and internal.h's FG_CAT.
+ * Everything defined here is undefined again at the end. */
 
 #define ID(name) FG_CAT(name, FG_SFX)
 #define T FG_T

@@ -25,10 +25,11 @@ def is_grad_enabled():
     return grad_state.enabled
 
 
-def differentiable_rules():
-    """Whether backward rules must be built from differentiable ops rather than fused kernels:
-    while a backward records its own graph (create_graph), or while forward-mode tangents are
-    to flow through it (forward over reverse)."""
+def rules_are_recorded():
+    """Whether the backward rules running now are themselves recorded: while a backward builds
+    its own graph (create_graph), or while forward-mode tangents flow through it (forward over
+    reverse). A rule that takes a shortcut outside the graph (sum's broadcast view of g) must
+    not take it then."""
     return grad_state.enabled or grad_state.fw_level is not None
 
 

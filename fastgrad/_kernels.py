@@ -4,7 +4,7 @@ import math
 
 from . import _dtype
 from ._fastgrad_c import ffi, lib
-from ._shape import broadcast_shape, broadcast_strides
+from ._shape import broadcast_shape, broadcast_strides, drop_dims_shape, keepdim_shape
 from ._tensor import empty_like_shape
 
 NULL = ffi.NULL
@@ -111,18 +111,15 @@ def arange(n, start, step, dtype):
     return out
 
 
-def reduce(code, x, axes, keepdim=True, out_dtype=None):
+def reduce(code, x, axes, keepdim=True):
     """Reduces x over `axes` (a tuple of non-negative ints), keeping them as size-1 dimensions
     or not: the output's memory is the same contiguous block either way."""
     a = x._a
     mask = 0
     for d in axes:
         mask |= 1 << d
-    if keepdim:
-        shape = tuple(1 if (mask >> d) & 1 else n for d, n in enumerate(a.shape))
-    else:
-        shape = tuple(n for d, n in enumerate(a.shape) if not (mask >> d) & 1)
-    out = empty_like_shape(shape, out_dtype or x.dtype)
+    shape = (keepdim_shape if keepdim else drop_dims_shape)(a.shape, axes)
+    out = empty_like_shape(shape, x.dtype)
     _check(lib.fg_reduce(code, x.dtype.code, a.ndim, a.shape, a.strides, mask, out._ptr, x._ptr),
            _REDUCE_NAMES[code], x.dtype)
     return out

@@ -1,11 +1,13 @@
 """The op database the tests draw from: one Case per way of calling an op that is worth checking.
 A case's function takes the library first, fn(L, *inputs) with L fastgrad or torch, so the same
-case runs against finite differences (test_gradients), against torch's values, JVPs and second
-derivatives (test_higher_order), and through the function transforms (test_func). Adding an op
-means one row in its op table (fastgrad/ops) and one Case here; test_ops_db checks that every
-public op has one.
+case runs against torch's values in each dtype it takes (test_ops_db), against finite
+differences (test_gradients), against torch's JVPs and second derivatives (test_higher_order),
+through the function transforms (test_func), with NaN and infinities among its inputs
+(test_special_values), on eleven numpy memory layouts (test_numpy_inputs), and as a step of
+random graphs (test_properties). Adding an op means one row in its op table (fastgrad/ops) and
+one Case here; test_ops_db checks that every public op has one.
 
-Inputs are made by `inputs(case, seed)`: float64 values of distinct magnitudes, so that max, min,
+Inputs are made by `inputs(case, seed, dtype)`: values of distinct magnitudes, so that max, min,
 relu, abs and sign stay away from ties and kinks; `domain` narrows them (log, sqrt, pow's base),
 `away_from_zero` keeps them off 0 (division, kinks at 0)."""
 import dataclasses
@@ -257,6 +259,13 @@ CASES = [
     Case("cross_entropy sum 3-D times sum", "cross_entropy",
          lambda L, x: L.nn.functional.cross_entropy(x, L.tensor([[0, 2], [1, 1]]),
                                                     reduction="sum") * x.sum(), [(2, 3, 2)]),
+    Case("log_softmax 3-D of squares", "log_softmax",
+         lambda L, x: L.nn.functional.log_softmax(x * x, dim=-1), [(2, 3, 4)]),
+    Case("cross_entropy sum ignored of squares", "cross_entropy",
+         lambda L, x: L.nn.functional.cross_entropy(x * x, L.tensor([1, -100, 3]),
+                                                    reduction="sum"), [(3, 4)]),
+    Case("mse_loss of x and its square", "mse_loss",
+         lambda L, x: L.nn.functional.mse_loss(x, x * x, reduction="none"), [(3, 4)]),
     *[Case(f"mse_loss {reduction}", "mse_loss",
            lambda L, a, b, r=reduction: L.nn.functional.mse_loss(a, b, reduction=r),
            [(3, 4), (3, 4)]) for reduction in ("mean", "sum", "none")],

@@ -77,7 +77,7 @@ def test_norm_at_origin_has_zero_gradient():
     assert x.grad.tolist() == [0.0, 0.0, 0.0]
 
 
-# ---- fused kernels (fastgrad.nn.functional) ----------------------------------------------------
+# ---- mse_loss with broadcasting, and create_graph through the fused backward rows -----------
 def test_mse_loss_broadcast(recwarn):
     gradcheck(lambda x, y: F.mse_loss(x, y), arr(3, 4), arr(4))
 

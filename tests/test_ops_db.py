@@ -1,7 +1,8 @@
 """The op database itself: every public op has a case, and every case computes torch's values
 in each dtype it takes. The cases' gradients, JVPs and second derivatives are checked in
 test_gradients, test_higher_order and test_func, their special values in test_special_values,
-their numpy layouts in test_numpy_inputs."""
+their numpy layouts in test_numpy_inputs, and they are the steps of test_properties' random
+graphs."""
 import numpy as np
 import pytest
 

@@ -100,7 +100,7 @@ def test_unary_ops_on_special_values(op, dtype):
 
 
 def test_relu_passes_the_gradient_at_nan_also_when_differentiated_twice():
-    # the composed rule (create_graph) and the fused kernel agree: g at NaN, as torch
+    # without and with create_graph (the same rows): g at NaN, as torch
     x = leaf([NAN, -1.0, 0.0, 2.0])
     (gx,) = fg.autograd.grad(fg.relu(x).sum(), x, create_graph=True)
     assert_values(gx.detach().numpy(), [1.0, 0.0, 0.0, 1.0])
@@ -147,7 +147,7 @@ def test_cross_entropy_gradient_of_an_ignored_row_is_nan_only_where_its_softmax_
     x = leaf([[1.0, 2.0, INF], [NAN, 0.0, 1.0], [1.0, 2.0, 3.0], [-INF, 0.0, 1.0]])
     target = fg.tensor([-100, -100, -100, 0])
     last = _sigmoid(np.array([-1.0, 1.0]))
-    for create_graph in (False, True):  # the fused kernel, then the composed rule
+    for create_graph in (False, True):  # the same rows, without and with a graph of their own
         loss = fg.nn.functional.cross_entropy(x, target, reduction="sum")
         assert_values(values(loss), np.array(INF))
         (gx,) = fg.autograd.grad(loss, x, create_graph=create_graph)
@@ -756,20 +756,6 @@ def test_printing_special_values_and_empty_tensors_matches_torch(torch):
     for array in (special(), special("float32"), np.zeros((0, 3)), np.zeros((2, 0, 4), "float32"),
                   np.array([NAN, 1e10, -INF]), np.array(NAN)):
         assert repr(fg.tensor(array)) == repr(torch.tensor(array))
-
-
-def test_every_public_op_is_exercised_here():
-    """The op table's public face: every function fastgrad and fastgrad.nn.functional export from
-    the ops, called somewhere in this file (a new op gets its special values here too)."""
-    with open(__file__) as f:
-        source = f.read()
-    public = {name for name, obj in vars(fg).items()
-              if callable(obj) and getattr(obj, "__module__", "").startswith("fastgrad.ops")}
-    public |= set(fg.nn.functional.__all__)
-    assert len(public) > 50
-    missing = sorted(name for name in public  # called, or named in a table of getattr'd ops
-                     if f".{name}(" not in source and f'"{name}"' not in source)
-    assert not missing, f"no special-value or empty-tensor case calls {missing}"
 
 
 @pytest.mark.parametrize("op", sorted(set(UNARY_CASES) - {"masked zero", "inplace", "fill_", "zero_",

@@ -8,10 +8,9 @@ from .. import _dtype, ops
 from .. import _kernels as K
 from .._fastgrad_c import lib as C
 from .._shape import broadcast_shape
-from .._tensor import Tensor
 from ..ops import (as_dtype, cast, eq, ne, reshape, sigmoid, softmax as _softmax_op, sum,
                    unsqueeze, where)
-from ..ops._core import Op, apply
+from ..ops._core import Op, apply, check_tensor, total
 from ..ops.inplace import apply_in_place
 
 __all__ = ["cross_entropy", "log_softmax", "mse_loss", "relu", "sigmoid", "softmax"]
@@ -63,11 +62,8 @@ def _nll_backward_x(gg, out, g, x, target, axis, reduction, ignore_index):
 
 def _nll_backward_jvp(op, tangents, out, g, x, target, **params):
     tg, tx, _ = tangents
-    part = apply(NLL_LOSS_BACKWARD, tg, x, target, **params) if tg is not None else None
-    if tx is None:
-        return part
-    dx = _nll_backward_x(tx, out, g, x, target, **params)
-    return dx if part is None else part + dx
+    return total(None if tg is None else apply(op, tg, x, target, **params),
+                 None if tx is None else _nll_backward_x(tx, out, g, x, target, **params))
 
 
 def _mse_forward(x, y, reduction):
@@ -143,9 +139,8 @@ def _reduction(reduction, size_average, reduce):
 
 
 def _check_tensors(name, input, target):
-    for t, what in ((input, "input"), (target, "target")):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{name}(): argument '{what}' must be Tensor, not {type(t).__name__}")
+    check_tensor(input, name)
+    check_tensor(target, name, "target")
 
 
 def _check_class_target(input, target):

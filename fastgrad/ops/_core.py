@@ -92,13 +92,20 @@ def propagate(op, inputs, out, params):
 
 def ELEMENTWISE_JVP(op, tangents, out, *inputs, **params):
     """An elementwise op's Jacobian is diagonal, so J t is its backward rule applied to t."""
-    total = None
     saved = inputs if op.save_inputs else ()  # what the backward rules take, as in Node.apply
-    for rule, t in zip(op.grads, tangents):
-        part = rule(t, out, *saved, **params) if rule is not None and t is not None else None
-        if part is not None:
-            total = part if total is None else total + part
-    return total if total is not None else zeros(out._a.shape, out.dtype)
+    parts = [rule(t, out, *saved, **params) for rule, t in zip(op.grads, tangents)
+             if rule is not None and t is not None]
+    parts = [p for p in parts if p is not None]
+    return total(*parts) if parts else zeros(out._a.shape, out.dtype)
+
+
+def total(*parts):
+    """The sum of the parts that are not None (a tangent's contributions from each input)."""
+    parts = [p for p in parts if p is not None]
+    out = parts[0]
+    for p in parts[1:]:
+        out = out + p
+    return out
 
 
 def LINEAR_JVP(op, tangents, out, *inputs, **params):
@@ -121,8 +128,20 @@ def _or_zeros(tangents, inputs):
 
 
 # ---- operands --------------------------------------------------------------------------------
+def full(shape, dtype, value):
+    """A new tensor of `shape` filled with `value`, outside any graph."""
+    return K.fill(empty_like_shape(shape, dtype), value)
+
+
 def zeros(shape, dtype):
-    return K.fill(empty_like_shape(shape, dtype), 0)
+    return full(shape, dtype, 0)
+
+
+def check_tensor(x, name, what="input", position=""):
+    """PyTorch's TypeError for an argument that must be a Tensor."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}(): argument '{what}'{position} must be Tensor, not "
+                        f"{type(x).__name__}")
 
 
 _SCALARS = {}

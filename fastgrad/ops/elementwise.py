@@ -9,8 +9,8 @@ from .. import _dtype
 from .. import _kernels as K
 from .._fastgrad_c import lib as C
 from .._tensor import Tensor, empty_like_shape
-from ._core import (ELEMENTWISE_JVP, LINEAR_JVP, OTHER, Op, apply, check_number, scalar_tensor,
-                    zeros)
+from ._core import (ELEMENTWISE_JVP, LINEAR_JVP, OTHER, Op, apply, check_number, check_tensor,
+                    scalar_tensor, zeros)
 
 bool_, int64, float32 = _dtype.bool_, _dtype.int64, _dtype.float32
 
@@ -122,8 +122,7 @@ _NUMBERS = (int, float, bool)
 
 # ---- the functions -----------------------------------------------------------------------------
 def _unary(op, name, x):
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}")
+    check_tensor(x, name)
     if op in _FLOAT_ONLY and not x.dtype.is_floating_point:
         x = cast(x, float32)
     elif x.dtype is bool_ and op is not ABS:

@@ -19,7 +19,7 @@ from .._autograd import check_writable, grad_state
 from .._fastgrad_c import lib as C
 from .._shape import broadcast_shape, normalize_dim
 from .._tensor import Tensor, empty_like_shape
-from ._core import LINEAR_JVP, Op, apply, check_number, scalar_tensor, zeros
+from ._core import LINEAR_JVP, Op, apply, check_number, check_tensor, scalar_tensor, zeros
 from .elementwise import _cast_forward, clone
 from .inplace import apply_in_place, check_no_overlap, copy_, fill_, recording_into
 from .views import _view_op, broadcast_view, permute, reshape, reshaped_array, expand
@@ -28,7 +28,7 @@ bool_, int64, float32, float64 = _dtype.bool_, _dtype.int64, _dtype.float32, _dt
 
 
 def _index_backward_forward(g, key, shape):
-    grad = K.fill(empty_like_shape(shape, g.dtype), 0)
+    grad = zeros(shape, g.dtype)
     K.copy_into(grad._view(grad._a[key]), g)
     return grad
 
@@ -305,7 +305,7 @@ def _index_plan(v, indices):
     except RuntimeError:
         raise IndexError(f"shape mismatch: indexing tensors could not be broadcast together "
                          f"with shapes {', '.join(str(list(s)) for s in shapes)}") from None
-    flat = K.fill(empty_like_shape(broadcast, int64), 0)
+    flat = zeros(broadcast, int64)
     shape = v._a.shape
     for j, (axis, t) in enumerate(indices):  # torch numbers the indexed axes from 0
         K.index_fold(flat, t, shape[axis], _bounds_error(IndexError, j, shape[axis]))
@@ -350,8 +350,7 @@ _TYPE_NAMES = {float32: "Float", float64: "Double", int64: "Long", bool_: "Bool"
 
 
 def _check_index_tensor(name, index, message):
-    if not isinstance(index, Tensor):
-        raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    check_tensor(index, name, "index")
     if index.dtype is not int64:
         raise RuntimeError(f"{name}(): {message}")
 
@@ -388,9 +387,7 @@ def gather(x, dim, index):
 def scatter_add(x, dim, index, src):
     dim = normalize_dim(dim, x.ndim, "scatter_add")
     _check_index_tensor("scatter", index, "Expected dtype int32/int64 for index")
-    if not isinstance(src, Tensor):
-        raise TypeError(f"scatter_add(): argument 'src' (position 3) must be Tensor, not "
-                        f"{type(src).__name__}")
+    check_tensor(src, "scatter_add", "src", " (position 3)")
     if src.dtype is not x.dtype:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     _check_along(x, dim, index, src)

@@ -6,9 +6,10 @@ import numpy as np
 
 from .. import _dtype
 from .. import _kernels as K
-from .._autograd import check_writable, differentiable_rules, grad_state, is_grad_enabled
-from .._tensor import Tensor, empty_like_shape
-from ._core import Op, apply, check_number, record, tangent_of, zeros
+from .._autograd import check_writable, grad_state, is_grad_enabled, rules_are_recorded
+from .._forward_ad import tangent_of
+from .._tensor import Tensor
+from ._core import Op, apply, check_number, full, record, zeros
 from .elementwise import _cast_forward, add, cast, clone, div, mul, sub
 from .views import expand
 
@@ -30,7 +31,7 @@ def _region_view(t, region):
 
 
 def _no_create_graph(name):
-    if differentiable_rules():
+    if rules_are_recorded():
         raise NotImplementedError(f"create_graph=True or forward mode through {name} (an in-place "
                                   f"write into a view) is not supported yet")
 
@@ -44,7 +45,7 @@ def _copy_slices_base_grad(g, out, region):
 
 def _region_grad(g, out, region, base_shape):
     _no_create_graph("AsStridedBackward0")
-    grad = K.fill(empty_like_shape(base_shape, g.dtype), 0)
+    grad = zeros(base_shape, g.dtype)
     K.copy_into(_region_view(grad, region), g)
     return grad
 
@@ -54,9 +55,9 @@ COPY_SLICES = Op("CopySlices", None, _copy_slices_base_grad,
                  lambda g, out, region: _region_view(clone(g) if not g.is_contiguous() else g, region),
                  save_inputs=False)
 AS_STRIDED = Op("AsStridedBackward0", None, _region_grad, save_inputs=False)
-FILL = Op("FillBackward0", lambda x, value: K.fill(empty_like_shape(x._a.shape, x.dtype), value),
+FILL = Op("FillBackward0", lambda x, value: full(x._a.shape, x.dtype, value),
           lambda g, out, value: zeros(g._a.shape, g.dtype), save_inputs=False,
-          jvp=lambda op, tangents, out, x, value: K.fill(empty_like_shape(x._a.shape, x.dtype), 0))
+          jvp=lambda op, tangents, out, x, value: zeros(x._a.shape, x.dtype))
 
 
 # ---- the functions -----------------------------------------------------------------------------

@@ -3,13 +3,13 @@ norm, on csrc/reduce.c. A reduction's gradient lays the upstream gradient back o
 axes (a broadcast view, no copy, when no graph is recorded)."""
 from .. import _dtype
 from .. import _kernels as K
-from .._autograd import differentiable_rules
+from .._autograd import rules_are_recorded
 from .._fastgrad_c import lib as C
 from .._shape import (count, drop_dims_shape, keepdim_shape, normalize_dim, normalize_dims,
                       pick_dim)
-from .._tensor import Tensor, empty_like_shape
-from ._core import LINEAR_JVP, Op, apply, scalar_tensor
-from .elementwise import abs, cast, clone, eq, maximum, minimum, where
+from .._tensor import Tensor
+from ._core import LINEAR_JVP, Op, apply, check_tensor, full, scalar_tensor, zeros
+from .elementwise import _cast_forward, abs, cast, eq, maximum, minimum, where
 from .views import broadcast_view, expand, flip, reshape, unsqueeze
 
 bool_, int64 = _dtype.bool_, _dtype.int64
@@ -25,7 +25,7 @@ def _drop_dims(t, dims, keepdim):
 def _spread(g, dims, shape):
     """g, the gradient of a reduction over dims, laid back over the reduced input's shape."""
     kept = keepdim_shape(shape, dims)
-    if differentiable_rules() or not g._a.flags.c_contiguous:
+    if rules_are_recorded() or not g._a.flags.c_contiguous:
         return expand(reshape(g, kept), shape)
     spread = Tensor(broadcast_view(g._a.reshape(kept), shape), g.dtype)  # the same, cheaply
     spread._p = g._p
@@ -44,9 +44,14 @@ def _mean_forward(x, dims, keepdim, shape):
     return K.elementwise(C.FG_DIV, x.dtype, x.dtype, (total, scalar_tensor(count(shape, dims), x.dtype)))
 
 
+def _extremes(out, x):
+    """Where x holds its extreme `out` (every NaN, when the extreme is NaN)."""
+    return where(out != out, x != x, x == out)
+
+
 def _extreme_all_backward(g, out, x, dims, keepdim, shape):
     # every extreme element shares the gradient, as torch's max(); a NaN is the extreme
-    hit = where(out != out, x != x, x == out)
+    hit = _extremes(out, x)
     return where(hit, g / hit.sum(), 0.0)
 
 
@@ -63,7 +68,7 @@ def _extreme_dim_backward(g, out, dims, keepdim, shape, indices):
 
 def _extreme_all_jvp(op, tangents, out, x, **params):
     """The tangent averaged over the extreme elements (the transpose of the backward rule)."""
-    hit = where(out != out, x != x, x == out)
+    hit = _extremes(out, x)
     return where(hit, tangents[0], 0.0).sum() / hit.sum()
 
 
@@ -71,14 +76,14 @@ def _extreme_dim_jvp(op, tangents, out, x, dims, keepdim, shape, indices):
     """The tangent at the index each extreme was taken from."""
     if not dims:
         return tangents[0]
-    ones = K.fill(empty_like_shape(out._a.shape, out.dtype), 1)
+    ones = full(out._a.shape, out.dtype, 1)
     picked = _extreme_dim_backward(ones, out, dims, keepdim, shape, indices)  # 1 where taken
     return sum(tangents[0] * picked, dims, keepdim)
 
 
 def _cumsum_forward(x, dim):
     if x.ndim == 0:
-        return clone(x.detach())
+        return _cast_forward(x, x.dtype)
     return K.along_axis(C.FG_CUMSUM, x, dim, x._a.shape, x.dtype)
 
 
@@ -124,8 +129,7 @@ NORM = Op("LinalgVectorNormBackward0", _norm_forward, _norm_backward, save_outpu
 
 # ---- the functions -----------------------------------------------------------------------------
 def _reduction_input(x, name, dtype):
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}")
+    check_tensor(x, name)
     if dtype is not None:
         return cast(x, _dtype.to_dtype(dtype))
     return cast(x, int64) if x.dtype is bool_ else x
@@ -183,7 +187,7 @@ def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
 def _arg_along(code, x, dim, keepdim):
     if x.ndim == 0:
-        return K.fill(empty_like_shape((), int64), 0)
+        return zeros((), int64)
     shape = keepdim_shape(x._a.shape, (dim,))
     return _drop_dims(K.along_axis(code, x, dim, shape, int64), (dim,), keepdim)
 

@@ -7,18 +7,15 @@ from .. import _dtype
 from .. import _kernels as K
 from .._fastgrad_c import lib as C
 from .._shape import normalize_dim
-from .._tensor import Tensor
-from ._core import Op, apply
+from ._core import Op, apply, check_tensor, total
 from .elementwise import cast, exp
 from .reductions import sum
 
 
-def _softmax_grad(g, out, dim):
-    return apply(SOFTMAX_BACKWARD, cast(g, out.dtype), out, dim=dim)
-
-
-def _log_softmax_grad(g, out, dim):
-    return apply(LOG_SOFTMAX_BACKWARD, cast(g, out.dtype), out, dim=dim)
+def _through(backward_row):
+    """The gradient rule of softmax or log_softmax: its backward row on g (cast to the output's
+    dtype) and the saved output."""
+    return lambda g, out, dim: apply(backward_row, cast(g, out.dtype), out, dim=dim)
 
 
 # r = y (g - s), s = sum(g y): linear in g with a symmetric matrix, so its gradient for g is
@@ -29,31 +26,18 @@ def _softmax_backward_y(gg, out, g, y, dim):
 
 def _softmax_backward_jvp(op, tangents, out, g, y, dim):
     tg, ty = tangents
-    part = apply(SOFTMAX_BACKWARD, tg, y, dim=dim) if tg is not None else None
-    if ty is None:
-        return part
-    dy = ty * (g - sum(g * y, dim, True)) - y * sum(g * ty, dim, True)
-    return dy if part is None else part + dy
+    dy = None if ty is None else ty * (g - sum(g * y, dim, True)) - y * sum(g * ty, dim, True)
+    return total(None if tg is None else apply(op, tg, y, dim=dim), dy)
 
 
 # r = g - exp(y) S, S = sum(g): for g, gg - sum(gg exp(y)); for y, -gg exp(y) S.
 def _log_softmax_backward_jvp(op, tangents, out, g, y, dim):
     tg, ty = tangents
-    part = apply(LOG_SOFTMAX_BACKWARD, tg, y, dim=dim) if tg is not None else None
-    if ty is None:
-        return part
-    dy = -exp(y) * ty * sum(g, dim, True)
-    return dy if part is None else part + dy
+    return total(None if tg is None else apply(op, tg, y, dim=dim),
+                 None if ty is None else -exp(y) * ty * sum(g, dim, True))
 
 
 # ---- the table ---------------------------------------------------------------------------------
-SOFTMAX = Op("SoftmaxBackward0", lambda x, dim: K.softmax(C.FG_SOFTMAX, x, dim), _softmax_grad,
-             save_inputs=False, save_output=True,
-             jvp=lambda op, tangents, out, x, dim: _softmax_grad(tangents[0], out, dim))
-LOG_SOFTMAX = Op("LogSoftmaxBackward0", lambda x, dim: K.softmax(C.FG_LOG_SOFTMAX, x, dim),
-                 _log_softmax_grad, save_inputs=False, save_output=True,
-                 jvp=lambda op, tangents, out, x, dim: tangents[0] - sum(exp(out) * tangents[0],
-                                                                         dim, True))
 SOFTMAX_BACKWARD = Op("SoftmaxBackwardDataBackward0",
                       lambda g, y, dim: K.softmax_backward(C.FG_SOFTMAX, g, y, dim),
                       lambda gg, out, g, y, dim: apply(SOFTMAX_BACKWARD, gg, y, dim=dim),
@@ -63,12 +47,19 @@ LOG_SOFTMAX_BACKWARD = Op("LogSoftmaxBackwardDataBackward0",
                           lambda gg, out, g, y, dim: gg - sum(gg * exp(y), dim, True),
                           lambda gg, out, g, y, dim: -gg * exp(y) * sum(g, dim, True),
                           jvp=_log_softmax_backward_jvp)
+SOFTMAX = Op("SoftmaxBackward0", lambda x, dim: K.softmax(C.FG_SOFTMAX, x, dim),
+             _through(SOFTMAX_BACKWARD), save_inputs=False, save_output=True,
+             jvp=lambda op, tangents, out, x, dim: _through(SOFTMAX_BACKWARD)(tangents[0], out,
+                                                                             dim))
+LOG_SOFTMAX = Op("LogSoftmaxBackward0", lambda x, dim: K.softmax(C.FG_LOG_SOFTMAX, x, dim),
+                 _through(LOG_SOFTMAX_BACKWARD), save_inputs=False, save_output=True,
+                 jvp=lambda op, tangents, out, x, dim: tangents[0] - sum(exp(out) * tangents[0],
+                                                                         dim, True))
 
 
 # ---- the functions -----------------------------------------------------------------------------
 def _softmax(op, name, x, dim, dtype):
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}")
+    check_tensor(x, name)
     if dtype is not None:
         x = cast(x, _dtype.to_dtype(dtype))
     if not x.dtype.is_floating_point:
