@@ -1,6 +1,6 @@
 """User-defined ops, as torch.autograd.Function: a subclass gives a static `forward(ctx, *args)`
 and `backward(ctx, *grad_outputs)` (and, for forward mode, `jvp(ctx, *tangents)`), and
-`MyFn.apply(*args)` runs it. Each subclass gets one row of the op table (an `Op`) whose joint
+`MyFn.apply(*args)` runs it. Each subclass gets an op row of its own (an `Op`) whose joint
 gradient rule calls its backward, so the engine treats it like any built-in op: apply runs the
 forward and records a node per output, and under create_graph the backward's own fastgrad ops
 record a graph, so a differentiable backward gives second derivatives."""
@@ -10,6 +10,7 @@ from . import _creation
 from ._autograd import FREED_GRAPH, attached, check_versions, grad_state, no_grad
 from ._forward_ad import tangent_of
 from .ops._core import Op, propagate, record
+from ._shape import broadcasts_to
 from ._tensor import Tensor
 
 class FunctionCtx:
@@ -173,15 +174,9 @@ def _checked_grads(name, grads, shapes):
                                    f"position {i + 1}, but the corresponding forward input was "
                                    f"not a Variable")
             continue
-        if g is not None and not (isinstance(g, Tensor) and _expandable(shape, g._a.shape)):
+        if g is not None and not (isinstance(g, Tensor) and broadcasts_to(shape, g._a.shape)):
             got = list(g.shape) if isinstance(g, Tensor) else type(g).__name__
             raise RuntimeError(f"Function {name} returned an invalid gradient at index {i} - "
                                f"got {got} but expected shape compatible with {list(shape)}")
         result.append(g)
     return result
-
-
-def _expandable(shape, to):
-    """Whether `shape` broadcasts to `to`: the engine sums such a gradient back to `shape`."""
-    lead = len(to) - len(shape)
-    return lead >= 0 and all(s in (1, n) for s, n in zip(shape, to[lead:]))

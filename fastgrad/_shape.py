@@ -23,6 +23,12 @@ def broadcast_shape(what, a, b):
     return tuple(out)
 
 
+def broadcasts_to(shape, target):
+    """Whether `shape` broadcasts to `target` exactly (without growing `target`)."""
+    lead = len(target) - len(shape)
+    return lead >= 0 and all(s in (1, n) for s, n in zip(shape, target[lead:]))
+
+
 def broadcast_strides(array, shape):
     """Byte strides that read `array` (anything with .shape and .strides) as if broadcast to
     `shape`: 0 where it repeats."""

@@ -1,4 +1,4 @@
-"""torch.nn.functional: activations and losses. The loss rows open the module: cross_entropy is
+"""torch.nn.functional: activations and losses. The loss rows come first: cross_entropy is
 one node (log-softmax and the negative log likelihood fused in csrc/nn.c), its backward kernel a
 row of its own with its gradients and tangents, so one rule serves backward, create_graph and
 forward mode; mse_loss is another node. softmax and log_softmax are fastgrad.ops.softmax's."""

@@ -1,9 +1,10 @@
-"""The op tables. Each module opens with its rows (the kernel that computes an op, the gradient
-rule of each input, the forward-mode rule, what the rules save), then the public functions that
-check PyTorch's arguments and apply the rows. _core holds the row type and `apply`.
+"""The op tables. Each module has the small kernel-side helpers its rows need, then its table of
+rows (the kernel that computes an op, the gradient rule of each input, the forward-mode rule,
+what the rules save), then the public functions that check PyTorch's arguments and apply the
+rows. _core holds the row type, `apply` and the derived forward-mode rules. Imports:
 
     _core <- elementwise <- views <- inplace <- indexing <- joining
-                          \\- reductions, linalg, softmax (on elementwise and views)
+    elementwise, views <- reductions, linalg;  elementwise, reductions <- softmax
 """
 from .elementwise import (abs, add, as_dtype, cast, clone, cos, div, eq, exp, ge, gt, le, log,
                           lt, maximum, minimum, mul, ne, neg, pow, relu, sigmoid, sign, sin, sqrt,

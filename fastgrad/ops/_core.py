@@ -1,6 +1,8 @@
 """What every op table is made of: the Op row, `apply` (run the kernel, record a graph node,
-carry forward-mode tangents), and the forward-mode rules derived from a row's own backward
-rules or forward. The tables themselves are the other modules of this package."""
+carry forward-mode tangents with `propagate`), the forward-mode rules derived from a row's own
+backward rules or forward, and the operand helpers the tables share (filled tensors, cached
+Python-number scalars, argument checks). The tables themselves are the other modules of this
+package."""
 import math
 import numbers
 

@@ -1,5 +1,6 @@
 """Elementwise ops, casts and copies: each row names its C kernel (csrc/elementwise.c, one call
-over broadcast operands), the gradient rule of each input and the forward-mode rule. The
+over broadcast operands; csrc/copy.c for casts and clones), the gradient rule of each input and
+the forward-mode rule. The
 backward of relu, sigmoid, tanh, abs and maximum/minimum is a fused kernel with a row of its
 own, so the same rule serves backward, create_graph and forward mode. Below the table: the
 public functions, which pick the result dtype with PyTorch's promotion rules."""

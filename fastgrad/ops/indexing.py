@@ -17,7 +17,7 @@ from .. import _creation, _dtype
 from .. import _kernels as K
 from .._autograd import check_writable, grad_state
 from .._fastgrad_c import lib as C
-from .._shape import broadcast_shape, normalize_dim
+from .._shape import broadcast_shape, broadcasts_to, normalize_dim
 from .._tensor import Tensor, empty_like_shape
 from ._core import LINEAR_JVP, Op, apply, check_number, check_tensor, scalar_tensor, zeros
 from .elementwise import _cast_forward, clone
@@ -135,11 +135,16 @@ SCATTER_ADD = Op("ScatterAddBackward0", _scatter_add_forward, lambda g, out, x, 
 
 
 # ---- the functions -----------------------------------------------------------------------------
+def _indexing_entries(key):
+    """How many axes a basic key's entries index (None and ... index none)."""
+    return sum(1 for k in key if k is not None and k is not Ellipsis)
+
+
 def _basic_key(x, key):
     """Checks an index of ints, slices, None and Ellipsis against x's shape (PyTorch's errors)."""
     if not isinstance(key, tuple):
         key = (key,)
-    n_indexing = sum(1 for k in key if k is not None and k is not Ellipsis)
+    n_indexing = _indexing_entries(key)
     if n_indexing > x.ndim:
         raise IndexError(f"too many indices for tensor of dimension {x.ndim}")
     out = []
@@ -281,7 +286,7 @@ def _advanced(x, key):
 
 def _view_axes(key, ndim):
     """The axis of x[key] (key as _basic_key returns it) at which each entry of key begins."""
-    n_indexing = sum(1 for k in key if k is not None and k is not Ellipsis)
+    n_indexing = _indexing_entries(key)
     axes, axis = [], 0
     for k in key:
         axes.append(axis)
@@ -337,12 +342,9 @@ def _put_source(value, dtype, index, shape):
     vshape = value._a.shape
     while vshape and vshape[0] == 1:
         vshape = vshape[1:]
-    try:
-        if broadcast_shape("index_put_", vshape, shape) != shape:
-            raise RuntimeError
-    except RuntimeError:
+    if not broadcasts_to(vshape, shape):
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot be "
-                           f"broadcast to indexing result of shape {list(shape)}") from None
+                           f"broadcast to indexing result of shape {list(shape)}")
     return reshape(expand(reshape(value, vshape), shape), index._a.shape)
 
 

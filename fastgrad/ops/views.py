@@ -5,8 +5,8 @@ import math
 
 import numpy as np
 
-from .._shape import (broadcast_shape, broadcast_strides, infer_shape, normalize_dim,
-                      normalize_dims)
+from .._shape import (broadcast_shape, broadcast_strides, broadcasts_to, infer_shape,
+                      normalize_dim, normalize_dims)
 from ._core import LINEAR_JVP, Op, apply
 from .elementwise import clone
 
@@ -111,7 +111,7 @@ def expand(x, size):
                            f"(shape {tuple(shape)} to {tuple(size)})")
     size = tuple(shape[i - lead] if s == -1 else s for i, s in enumerate(size))
     broadcast_shape("expand", shape, size)
-    if any(n not in (1, s) for n, s in zip(shape, size[lead:])):
+    if not broadcasts_to(shape, size):
         raise RuntimeError(f"expand: the expanded size of the tensor must match the existing size "
                            f"at non-singleton dimensions (shape {tuple(shape)} to {size})")
     if math.prod(size) * x._a.itemsize >= 2**63:  # numpy's limit, for views as well
