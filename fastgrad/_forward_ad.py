@@ -46,7 +46,7 @@ def make_dual(tensor, tangent):
         raise ValueError(f"make_dual(): the tangent's shape {tuple(tangent.shape)} must match the "
                          f"primal's shape {tuple(tensor.shape)}")
     dual = _alias(tensor)
-    dual._tangent = (level, tangent.to(tensor.dtype))
+    dual._tangent = (level, tangent if tangent.dtype is tensor.dtype else tangent.to(tensor.dtype))
     return dual
 
 

@@ -83,7 +83,8 @@ def propagate(op, inputs, out, params):
         tangent = op.jvp(op, tangents, out, *inputs, **params)
         if tangent._a.shape != out._a.shape:
             tangent = tangent.expand(out._a.shape)
-        tangent = tangent.to(out.dtype)
+        if tangent.dtype is not out.dtype:  # .to() parses torch's signatures: not every op
+            tangent = tangent.to(out.dtype)
     finally:
         grad_state.fw_level = level
     out._tangent = (level, tangent)
@@ -95,10 +96,12 @@ def propagate(op, inputs, out, params):
 def ELEMENTWISE_JVP(op, tangents, out, *inputs, **params):
     """An elementwise op's Jacobian is diagonal, so J t is its backward rule applied to t."""
     saved = inputs if op.save_inputs else ()  # what the backward rules take, as in Node.apply
-    parts = [rule(t, out, *saved, **params) for rule, t in zip(op.grads, tangents)
-             if rule is not None and t is not None]
-    parts = [p for p in parts if p is not None]
-    return total(*parts) if parts else zeros(out._a.shape, out.dtype)
+    result = None
+    for rule, t in zip(op.grads, tangents):  # a loop, not total(): every op runs it
+        part = rule(t, out, *saved, **params) if rule is not None and t is not None else None
+        if part is not None:
+            result = part if result is None else result + part
+    return result if result is not None else zeros(out._a.shape, out.dtype)
 
 
 def total(*parts):
