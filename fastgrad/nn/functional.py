@@ -8,9 +8,9 @@ from .. import _dtype, ops
 from .. import _kernels as K
 from .._fastgrad_c import lib as C
 from .._shape import broadcast_shape
-from ..ops import (as_dtype, cast, eq, ne, reshape, sigmoid, softmax as _softmax_op, sum,
-                   unsqueeze, where)
-from ..ops._core import Op, apply, check_tensor, total
+from ..ops import (as_dtype, cast, eq, ne, sigmoid, softmax as _softmax_op, sum, unsqueeze,
+                   where)
+from ..ops._core import Op, apply, check_tensor, positions_along, total
 from ..ops.inplace import apply_in_place
 
 __all__ = ["cross_entropy", "log_softmax", "mse_loss", "relu", "sigmoid", "softmax"]
@@ -34,9 +34,8 @@ def _nll_slope(x, target, axis, ignore_index):
     """From differentiable ops: softmax(x) - onehot(target), each position's loss's derivative
     along the class axis, and where the target counts (is not ignore_index)."""
     t = unsqueeze(target, axis)
-    classes = K.arange(x._a.shape[axis], 0, 1, _dtype.int64)
-    classes = reshape(classes, (-1,) + (1,) * (x.ndim - axis - 1))
-    return _softmax_op(x, axis) - cast(eq(classes, t), x.dtype), ne(t, ignore_index)
+    onehot = cast(eq(positions_along(x._a.shape, axis), t), x.dtype)
+    return _softmax_op(x, axis) - onehot, ne(t, ignore_index)
 
 
 def _nll_jvp(op, tangents, out, x, target, axis, reduction, ignore_index):

@@ -8,6 +8,7 @@ import numbers
 
 import numpy as np
 
+from .. import _dtype
 from .. import _kernels as K
 from .._autograd import Node, grad_state
 from .._forward_ad import tangent_of
@@ -140,6 +141,14 @@ def full(shape, dtype, value):
 
 def zeros(shape, dtype):
     return full(shape, dtype, 0)
+
+
+def positions_along(shape, axis):
+    """0, 1, ..., shape[axis] - 1 along `axis`, broadcastable against a tensor of `shape` (size 1
+    on the axes after it): compared with indices, it marks where each index points."""
+    n = shape[axis]
+    return Tensor(K.arange(n, 0, 1, _dtype.int64)._a.reshape((n,) + (1,) * (len(shape) - axis - 1)),
+                  _dtype.int64)
 
 
 def check_tensor(x, name, what="input", position=""):

@@ -8,7 +8,7 @@ from .._fastgrad_c import lib as C
 from .._shape import (count, drop_dims_shape, keepdim_shape, normalize_dim, normalize_dims,
                       pick_dim)
 from .._tensor import Tensor
-from ._core import LINEAR_JVP, Op, apply, check_tensor, full, scalar_tensor, zeros
+from ._core import LINEAR_JVP, Op, apply, check_tensor, full, positions_along, scalar_tensor, zeros
 from .elementwise import _cast_forward, abs, cast, eq, maximum, minimum, where
 from .views import broadcast_view, expand, flip, reshape, unsqueeze
 
@@ -61,9 +61,7 @@ def _extreme_dim_backward(g, out, dims, keepdim, shape, indices):
     (dim,) = dims
     if not keepdim:
         g, indices = unsqueeze(g, dim), unsqueeze(indices, dim)
-    positions = K.arange(shape[dim], 0, 1, int64)
-    positions = Tensor(positions._a.reshape((-1,) + (1,) * (len(shape) - dim - 1)), int64)
-    return where(eq(positions, indices), g, 0.0)
+    return where(eq(positions_along(shape, dim), indices), g, 0.0)
 
 
 def _extreme_all_jvp(op, tangents, out, x, **params):
