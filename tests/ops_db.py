@@ -5,12 +5,16 @@ differences (test_gradients), against torch's JVPs and second derivatives (test_
 through the function transforms (test_func), with NaN and infinities among its inputs
 (test_special_values), on eleven numpy memory layouts (test_numpy_inputs), and as a step of
 random graphs (test_properties). Adding an op means one row in its op table (fastgrad/ops) and
-one Case here; test_ops_db checks that every public op has one.
+one Case here; test_ops_db checks that every public op has one. An elementwise op also has an
+`Elementwise` row (at the end): its rule on one element, which is the for-loop reference of its
+kernel (test_kernels, test_properties) and the oracle of its special values, and its spellings
+(function, method, operator) that test_torch_elementwise calls.
 
 Inputs are made by `inputs(case, seed, dtype)`: values of distinct magnitudes, so that max, min,
 relu, abs and sign stay away from ties and kinks; `domain` narrows them (log, sqrt, pow's base),
 `away_from_zero` keeps them off 0 (division, kinks at 0)."""
 import dataclasses
+import operator
 
 import numpy as np
 
@@ -320,3 +324,87 @@ assert len(BY_NAME) == len(CASES), "case names must be unique"
 DIFFERENTIABLE = [case for case in CASES if case.grad]
 EXACT = [case for case in DIFFERENTIABLE if case.exact]
 VS_TORCH = [case for case in CASES if case.torch]
+
+
+# ---- elementwise ops, element by element ------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Elementwise:
+    name: str                  # fastgrad.<name>, Tensor.<name>
+    arity: int
+    scalar: object             # the rule on one element: the for-loop reference of the kernel
+    operator: object = None    # its Python operator spelling, if it has one
+    derivative: object = None  # unary: dy/dx from numpy arrays x and y, as torch defines it
+    domain: tuple = (-3.0, 3.0)  # where its inputs are drawn
+    away_from_zero: bool = False  # the last input kept off 0 (a divisor)
+    int64: bool = True         # int64 in, int64 out (the others compute int64 inputs as float32)
+    comparison: bool = False   # bool out
+
+    def spellings(self):
+        """The ways to call it, as fn(L, *tensors): fastgrad.<name>, Tensor.<name> and the
+        operator."""
+        out = {"function": lambda L, *xs: getattr(L, self.name)(*xs),
+               "method": lambda L, x, *rest: getattr(x, self.name)(*rest)}
+        if self.operator:
+            out["operator"] = lambda L, *xs: self.operator(*xs)
+        return out
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+# The rules take numpy float64 scalars (IEEE: 1 / 0 is inf, never an exception), Python ints
+# and bools; numpy's functions, not math's, so that special values go through.
+UNARY = [
+    Elementwise("neg", 1, lambda x: -x, operator.neg, lambda x, y: -np.ones_like(x)),
+    Elementwise("abs", 1, lambda x: -x if x < 0 else x + 0, abs,  # + 0: abs(-0.) is 0.
+                lambda x, y: np.where(x > 0, 1, np.where(x < 0, -1, 0)).astype(x.dtype)),
+    Elementwise("sign", 1, lambda x: int(x > 0) - int(x < 0),  # 0 at NaN and -0., as torch
+                derivative=lambda x, y: np.zeros_like(x)),
+    Elementwise("exp", 1, np.exp, derivative=lambda x, y: y, int64=False),
+    Elementwise("log", 1, np.log, derivative=lambda x, y: 1 / x, domain=(0.0625, 4.0),
+                int64=False),
+    Elementwise("sqrt", 1, np.sqrt, derivative=lambda x, y: 1 / (2 * y), domain=(0.0, 4.0),
+                int64=False),
+    Elementwise("sin", 1, np.sin, derivative=lambda x, y: np.cos(x), int64=False),
+    Elementwise("cos", 1, np.cos, derivative=lambda x, y: -np.sin(x), int64=False),
+    Elementwise("tanh", 1, np.tanh, derivative=lambda x, y: 1 - y * y, int64=False),
+    Elementwise("sigmoid", 1, _sigmoid, derivative=lambda x, y: y * (1 - y), int64=False),
+    # relu passes the gradient where it does not output <= 0: also at NaN (threshold_backward)
+    Elementwise("relu", 1, lambda x: 0 if x < 0 else x,
+                derivative=lambda x, y: np.where(y <= 0, 0, 1).astype(x.dtype)),
+]
+BINARY = [
+    Elementwise("add", 2, lambda x, y: x + y, operator.add),
+    Elementwise("sub", 2, lambda x, y: x - y, operator.sub),
+    Elementwise("mul", 2, lambda x, y: x * y, operator.mul),
+    Elementwise("div", 2, lambda x, y: x / y, operator.truediv, away_from_zero=True, int64=False),
+    Elementwise("pow", 2, lambda x, y: x ** y, operator.pow, domain=(0.1, 2.0)),
+    Elementwise("maximum", 2, lambda x, y: x if x > y or x != x else y),  # a NaN wins, as torch
+    Elementwise("minimum", 2, lambda x, y: x if x < y or x != x else y),
+]
+COMPARISONS = [
+    Elementwise(name, 2, op, op, comparison=True)
+    for name, op in [("eq", operator.eq), ("ne", operator.ne), ("lt", operator.lt),
+                     ("le", operator.le), ("gt", operator.gt), ("ge", operator.ge)]
+]
+ELEMENTWISE = {e.name: e for e in UNARY + BINARY + COMPARISONS}
+
+
+def operands(e, shapes, dtype, rng):
+    """Inputs for e drawn from its domain: uniform floats, integers of the domain's range,
+    random bools; a divisor moved off 0."""
+    low, high = e.domain
+    out = []
+    for shape in shapes:
+        if np.dtype(dtype) == np.bool_:
+            out.append(rng.random(shape) > 0.5)
+        elif np.dtype(dtype) == np.int64:
+            out.append(rng.integers(int(low), int(high) + 1, shape).astype(np.int64))
+        else:
+            out.append(np.asarray(rng.uniform(low, high, shape), dtype))
+    if e.away_from_zero:
+        last = out[-1]
+        out[-1] = np.where(last == 0, 1, last) if last.dtype.kind != "f" else \
+            (np.sign(last) * (np.abs(last) + 0.5)).astype(last.dtype)
+    return out

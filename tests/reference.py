@@ -1,5 +1,6 @@
 """For-loop versions of every kernel, written straight from the definitions in plain Python.
-numpy only holds the numbers and walks indices here; each value is computed by a Python loop."""
+numpy only holds the numbers and walks indices here; each value is computed by a Python loop.
+The elementwise ops' rules on one element are in ops_db.py (ELEMENTWISE)."""
 import math
 
 import numpy as np
@@ -9,52 +10,26 @@ def _scalar(v):
     return v.item() if hasattr(v, "item") else v
 
 
+def _ieee(v):
+    """A float element as a numpy float64 (whose arithmetic gives inf and NaN where Python's
+    raises), other elements as Python ints and bools."""
+    return np.float64(v) if isinstance(v, np.floating) else _scalar(v)
+
+
 def elementwise(fn, *arrays, out_dtype):
-    """out[i] = fn(a[i], b[i], ...) over the broadcast shape."""
+    """out[i] = fn(a[i], b[i], ...) over the broadcast shape, floats in double precision."""
     shape = np.broadcast_shapes(*(a.shape for a in arrays))
     views = [np.broadcast_to(a, shape) for a in arrays]
     out = np.empty(shape, out_dtype)
-    for idx in np.ndindex(*shape):
-        out[idx] = fn(*(_scalar(v[idx]) for v in views))
+    with np.errstate(all="ignore"):
+        for idx in np.ndindex(*shape):
+            out[idx] = fn(*(_ieee(v[idx]) for v in views))
     return out
 
 
 def _sign(x):
     return 1 if x > 0 else -1 if x < 0 else x
 
-
-UNARY = {
-    "neg": lambda x: -x,
-    "abs": lambda x: x if x > 0 else -x if x < 0 else x * 0,
-    "sign": _sign,
-    "exp": math.exp,
-    "log": math.log,
-    "sqrt": math.sqrt,
-    "sin": math.sin,
-    "cos": math.cos,
-    "tanh": math.tanh,
-    "sigmoid": lambda x: 1 / (1 + math.exp(-x)),
-    "relu": lambda x: x if x > 0 else x * 0,
-}
-
-BINARY = {
-    "add": lambda x, y: x + y,
-    "sub": lambda x, y: x - y,
-    "mul": lambda x, y: x * y,
-    "div": lambda x, y: x / y,
-    "pow": lambda x, y: x ** y,
-    "maximum": lambda x, y: x if x > y or x != x else y,  # a NaN wins, as torch
-    "minimum": lambda x, y: x if x < y or x != x else y,
-}
-
-COMPARISONS = {
-    "eq": lambda x, y: x == y,
-    "ne": lambda x, y: x != y,
-    "lt": lambda x, y: x < y,
-    "le": lambda x, y: x <= y,
-    "gt": lambda x, y: x > y,
-    "ge": lambda x, y: x >= y,
-}
 
 BACKWARD = {  # (upstream gradient g, saved value(s)) -> input gradient
     "relu_backward": lambda g, x: g if x > 0 else 0.0,

@@ -8,6 +8,7 @@ import fastgrad as fg
 from fastgrad import _kernels as K
 from fastgrad._fastgrad_c import lib
 
+import ops_db as db
 import reference as ref
 
 FLOATS = [np.float32, np.float64]
@@ -55,47 +56,46 @@ def assert_close(got, want, dtype):
 
 
 # ---- elementwise --------------------------------------------------------------------------------
-DOMAIN = {"log": (0.1, 3.0), "sqrt": (0.0, 3.0), "pow": (0.1, 2.0)}
 SHAPES = [(), (0,), (1,), (7,), (3, 4), (2, 3, 5)]
 PAIRS = [((3, 4), (3, 4)), ((3, 1), (1, 4)), ((2, 3, 4), (4,)), ((), (3,)), ((0, 3), (1, 3)),
          ((5, 1, 3), (2, 1))]
+UNARY = [(e, d) for e in db.UNARY for d in FLOATS + [np.int64] if d != np.int64 or e.int64]
+BINARY = [(e, d) for e in db.BINARY + db.COMPARISONS for d in FLOATS + [np.int64]
+          if d != np.int64 or e.int64]
 
 
-INT_UNARY = ("neg", "abs", "sign", "relu")  # int64 inputs of the others are made float32 first
+def loop(e, *arrays, out_dtype):
+    return ref.elementwise(e.scalar, *arrays, out_dtype=np.bool_ if e.comparison else out_dtype)
 
 
-@pytest.mark.parametrize("name,dtype", [(n, d) for n in sorted(ref.UNARY) for d in FLOATS + [np.int64]
-                                        if d != np.int64 or n in INT_UNARY])
+@pytest.mark.parametrize("e,dtype", UNARY, ids=[f"{e.name}-{d.__name__}" for e, d in UNARY])
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("layout", LAYOUTS)
-def test_unary(rng, name, dtype, shape, layout):
-    a = laid_out(values(rng, shape, dtype, *DOMAIN.get(name, (-3, 3))), layout)
-    got = getattr(fg, name)(fgt(a))
-    assert_close(got, ref.elementwise(ref.UNARY[name], a, out_dtype=dtype), dtype)
+def test_unary(rng, e, dtype, shape, layout):
+    (a,) = (laid_out(x, layout) for x in db.operands(e, [shape], dtype, rng))
+    got = getattr(fg, e.name)(fgt(a))
+    assert_close(got, loop(e, a, out_dtype=dtype), dtype)
 
 
-@pytest.mark.parametrize("name,dtype", [(n, d) for n in sorted(ref.BINARY) + sorted(ref.COMPARISONS)
-                                        for d in FLOATS + [np.int64] if (n, d) != ("div", np.int64)])
+@pytest.mark.parametrize("e,dtype", BINARY, ids=[f"{e.name}-{d.__name__}" for e, d in BINARY])
 @pytest.mark.parametrize("shapes", PAIRS)
 @pytest.mark.parametrize("layout", ["contiguous", "transposed", "reversed"])
-def test_binary(rng, name, dtype, shapes, layout):
-    low, high = DOMAIN.get(name, (-3, 3))
-    a = laid_out(values(rng, shapes[0], dtype, low, high), layout)
-    b = laid_out(values(rng, shapes[1], dtype, 0 if name == "pow" else low, high), layout)
-    if name == "div":
-        b[b == 0] = 1
-    fn = ref.BINARY.get(name) or ref.COMPARISONS[name]
-    out_dtype = np.bool_ if name in ref.COMPARISONS else dtype
-    got = getattr(fg, name)(fgt(a), fgt(b))
-    assert_close(got, ref.elementwise(fn, a, b, out_dtype=out_dtype), out_dtype)
+def test_binary(rng, e, dtype, shapes, layout):
+    a, b = (laid_out(x, layout) for x in db.operands(e, shapes, dtype, rng))
+    got = getattr(fg, e.name)(fgt(a), fgt(b))
+    want = loop(e, a, b, out_dtype=dtype)
+    assert_close(got, want, want.dtype)
 
 
-@pytest.mark.parametrize("name", sorted(ref.COMPARISONS) + ["maximum", "minimum"])
-def test_bool_operands(rng, name):
-    a, b = values(rng, (4, 5), np.bool_), values(rng, (5,), np.bool_)
-    fn = ref.COMPARISONS.get(name) or ref.BINARY[name]
-    got = getattr(fg, name)(fgt(a), fgt(b))
-    assert_close(got, ref.elementwise(fn, a, b, out_dtype=np.bool_), np.bool_)
+BOOL_OPERANDS = [e for e in db.BINARY + db.COMPARISONS
+                 if e.comparison or e.name in ("maximum", "minimum")]
+
+
+@pytest.mark.parametrize("e", BOOL_OPERANDS, ids=[e.name for e in BOOL_OPERANDS])
+def test_bool_operands(rng, e):
+    a, b = db.operands(e, [(4, 5), (5,)], np.bool_, rng)
+    got = getattr(fg, e.name)(fgt(a), fgt(b))
+    assert_close(got, loop(e, a, b, out_dtype=np.bool_), np.bool_)
 
 
 @pytest.mark.parametrize("name", sorted(ref.BACKWARD))
@@ -135,14 +135,13 @@ def test_elementwise_speedup(rng, speedup):
     a = values(rng, (100, 100), np.float32)
     b = values(rng, (100, 100), np.float32)
     ta, tb = fgt(a), fgt(b)
-    speedup("mul 100x100 float32", lambda: ref.elementwise(ref.BINARY["mul"], a, b, out_dtype=np.float32),
-            lambda: ta * tb)
-    speedup("exp 100x100 float32", lambda: ref.elementwise(ref.UNARY["exp"], a, out_dtype=np.float32),
-            lambda: ta.exp())
+    mul, exp, add = (db.ELEMENTWISE[name] for name in ("mul", "exp", "add"))
+    speedup("mul 100x100 float32", lambda: loop(mul, a, b, out_dtype=np.float32), lambda: ta * tb)
+    speedup("exp 100x100 float32", lambda: loop(exp, a, out_dtype=np.float32), lambda: ta.exp())
     big = values(rng, (100, 1), np.float32)
     tbig = fgt(big)
     speedup("add broadcast (100,1)+(100,100) f32",
-            lambda: ref.elementwise(ref.BINARY["add"], big, a, out_dtype=np.float32), lambda: tbig + ta)
+            lambda: loop(add, big, a, out_dtype=np.float32), lambda: tbig + ta)
 
 
 # ---- copies, fill, arange -----------------------------------------------------------------------
