@@ -1,0 +1,4 @@
+"""`python -m fastgrad.bench`: the speed comparison."""
+from . import main
+
+main()
