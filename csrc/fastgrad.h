@@ -11,7 +11,8 @@
 
 enum fg_status { FG_OK = 0, FG_EDTYPE = 1, FG_EOP = 2, FG_EDIMS = 3, FG_ENOMEM = 4,
                  FG_EINDEX = 5, /* an index out of range; the function says which */
-                 FG_ESIZE = 6   /* a negative size, or an element or byte count beyond int64 */ };
+                 FG_ESIZE = 6,  /* a negative size, or an element or byte count beyond int64 */
+                 FG_EGUARD = 7  /* a replayed plan met data unlike its recording's (fg_plan_run) */ };
 
 enum fg_dtype { FG_BOOL = 0, FG_INT64 = 1, FG_FLOAT32 = 2, FG_FLOAT64 = 3 };
 
@@ -117,6 +118,21 @@ int fg_index_fold(int ndim, const int64_t *shape, const int64_t *strides, int64_
  * with out NULL). */
 int fg_nonzero(int dtype, int ndim, const int64_t *shape, const int64_t *strides, const char *x,
                char *out, int64_t *count);
+
+/* Replaying recorded kernel calls (fastgrad.compile). A plan is an array of int64 words: for
+ * each call its kind, then its arguments in the order of that function's parameters above, one
+ * word each: ints as they are, pointers as addresses (the shape and stride arrays, the buffers
+ * and the scalars they point to belong to the plan's owner). FG_CALL_CROSS_ENTROPY has one more
+ * word, the count of targets its recording saw counted (*info): another count is FG_EGUARD.
+ * fg_plan_run makes the calls in order and stops at the first that fails, with *failed its
+ * number; nonzero has no kind (its output's shape depends on the data). */
+enum fg_call {
+    FG_CALL_ELEMENTWISE, FG_CALL_ELEMENTWISE_FLAT, FG_CALL_COPY, FG_CALL_FILL, FG_CALL_ARANGE,
+    FG_CALL_REDUCE, FG_CALL_ALONG_AXIS, FG_CALL_MATMUL, FG_CALL_SOFTMAX, FG_CALL_SOFTMAX_BACKWARD,
+    FG_CALL_CROSS_ENTROPY, FG_CALL_CROSS_ENTROPY_BACKWARD, FG_CALL_GATHER, FG_CALL_SCATTER,
+    FG_CALL_INDEX_FOLD, FG_NUM_CALLS
+};
+int fg_plan_run(int64_t ncalls, const int64_t *words, int64_t nwords, int64_t *failed);
 
 /* The instruction-set level the kernels picked at load time: "avx512", "avx2" or "baseline". */
 const char *fg_isa(void);

@@ -46,6 +46,7 @@ from .ops import (abs, add, argmax, argmin, bmm, cat, cos, cumsum, div, dot, eq,
 from .ops import log_softmax, softmax
 from .ops import gather, index_select, nonzero, scatter_add
 from ._kernels import get_num_threads, isa, set_num_threads
+from ._compile import compile  # noqa: A001  (torch.compile)
 from . import accelerator, autograd, backends, cuda, func, nn, optim, version, viz
 
 float = float32  # noqa: A001

@@ -5,7 +5,7 @@ import numbers
 
 import numpy as np
 
-from . import _device, _dtype
+from . import _device, _dtype, _recording
 from . import _kernels as K
 from ._tensor import Tensor, empty_like_shape
 
@@ -54,6 +54,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     _device.check(device)
     array = _as_array(data, dtype)
     source = Tensor(array, _dtype.from_numpy_dtype(array.dtype, "tensor"))
+    _recording.constant(array)
     if dtype is not None:
         dtype = _dtype.to_dtype(dtype)
     elif isinstance(data, Tensor):
@@ -180,6 +181,7 @@ def _random(make, size, dtype, requires_grad):
     dtype = _dtype.to_dtype(dtype or _dtype.default_float)
     if not dtype.is_floating_point:
         raise TypeError(f"random floats cannot be made as {dtype!r}")
+    _recording.refuse("it draws random numbers (its generator is not part of the plan)")
     return _finish(Tensor(np.asarray(make(_size(size), dtype.np)), dtype), requires_grad)
 
 

@@ -2,7 +2,7 @@
 C function, and turns its status into an exception. No arithmetic happens here."""
 import math
 
-from . import _dtype
+from . import _dtype, _recording
 from ._fastgrad_c import ffi, lib
 from ._shape import broadcast_shape, broadcast_strides, drop_dims_shape, keepdim_shape
 from ._tensor import empty_like_shape
@@ -30,6 +30,16 @@ def _check(status, what, dtype):
         _raise(status, what, dtype)
 
 
+def _call(kind, args, *tensors):
+    """Calls the kernel of `kind` (enum fg_call) with args. While fastgrad.compile records a
+    plan, the call is reported too, with the tensors its pointer arguments point into (one per
+    pointer that is not NULL, in order): the plan replays it."""
+    status = _KERNELS[kind](*args)
+    if _recording.recorder is not None and not status:
+        _recording.recorder.add(kind, args, tensors)
+    return status
+
+
 def elementwise(code, dtype, out_dtype, inputs, out=None):
     """out = op(inputs...) with broadcasting; `dtype` is the operands' dtype (for FG_WHERE, that
     of the values, the condition being bool)."""
@@ -53,7 +63,8 @@ def elementwise(code, dtype, out_dtype, inputs, out=None):
         i += 2
     else:
         if out._a.flags.c_contiguous:
-            status = lib.fg_elementwise_flat(code, dtype.code, out._a.size, out._ptr, *flat)
+            status = _call(lib.FG_CALL_ELEMENTWISE_FLAT,
+                           (code, dtype.code, out._a.size, out._ptr, *flat), out, *inputs)
             if status:
                 _raise(status, _NAMES[code], dtype)
             return out
@@ -61,7 +72,8 @@ def elementwise(code, dtype, out_dtype, inputs, out=None):
     for t in inputs:
         strides.extend(broadcast_strides(t._a, shape))
     ptrs = [t._ptr for t in inputs] + [NULL] * (3 - len(inputs))
-    _check(lib.fg_elementwise(code, dtype.code, len(shape), shape, strides, out._ptr, *ptrs),
+    _check(_call(lib.FG_CALL_ELEMENTWISE, (code, dtype.code, len(shape), shape, strides, out._ptr,
+                                            *ptrs), out, *inputs),
            _NAMES[code], dtype)
     return out
 
@@ -73,8 +85,8 @@ def copy_into(out, x):
         raise RuntimeError(f"copy_: the source of shape {tuple(x._a.shape)} cannot be broadcast "
                            f"to the destination's shape {tuple(shape)}")
     strides = list(out._a.strides) + list(broadcast_strides(x._a, shape))
-    _check(lib.fg_copy(out.dtype.code, x.dtype.code, len(shape), shape, strides, out._ptr, x._ptr),
-           "copy", x.dtype)
+    _check(_call(lib.FG_CALL_COPY, (out.dtype.code, x.dtype.code, len(shape), shape, strides,
+                                     out._ptr, x._ptr), out, x), "copy", x.dtype)
     return out
 
 
@@ -97,8 +109,8 @@ def _element(dtype, value, what):
 
 def fill(out, value):
     a = out._a
-    _check(lib.fg_fill(out.dtype.code, a.ndim, a.shape, a.strides, out._ptr, _element(out.dtype, value, "fill_")),
-           "fill_", out.dtype)
+    _check(_call(lib.FG_CALL_FILL, (out.dtype.code, a.ndim, a.shape, a.strides, out._ptr,
+                                     _element(out.dtype, value, "fill_")), out), "fill_", out.dtype)
     return out
 
 
@@ -106,8 +118,8 @@ def arange(n, start, step, dtype):
     """n values start, start + step, ...: exact integers for int64, doubles rounded otherwise."""
     out = empty_like_shape((n,), dtype)
     ctype = "double *" if dtype.is_floating_point else "int64_t *"
-    _check(lib.fg_arange(dtype.code, n, out._ptr, ffi.new(ctype, start), ffi.new(ctype, step)),
-           "arange", dtype)
+    _check(_call(lib.FG_CALL_ARANGE, (dtype.code, n, out._ptr, ffi.new(ctype, start),
+                                       ffi.new(ctype, step)), out), "arange", dtype)
     return out
 
 
@@ -120,8 +132,8 @@ def reduce(code, x, axes, keepdim=True):
         mask |= 1 << d
     shape = (keepdim_shape if keepdim else drop_dims_shape)(a.shape, axes)
     out = empty_like_shape(shape, x.dtype)
-    _check(lib.fg_reduce(code, x.dtype.code, a.ndim, a.shape, a.strides, mask, out._ptr, x._ptr),
-           _REDUCE_NAMES[code], x.dtype)
+    _check(_call(lib.FG_CALL_REDUCE, (code, x.dtype.code, a.ndim, a.shape, a.strides, mask,
+                                       out._ptr, x._ptr), out, x), _REDUCE_NAMES[code], x.dtype)
     return out
 
 
@@ -130,8 +142,8 @@ def along_axis(code, x, axis, out_shape, out_dtype):
     a = x._a
     out = empty_like_shape(out_shape, out_dtype)
     strides = list(out._a.strides) + list(a.strides)
-    _check(lib.fg_along_axis(code, x.dtype.code, a.ndim, a.shape, strides, axis, out._ptr, x._ptr),
-           _AXIS_NAMES[code], x.dtype)
+    _check(_call(lib.FG_CALL_ALONG_AXIS, (code, x.dtype.code, a.ndim, a.shape, strides, axis,
+                                           out._ptr, x._ptr), out, x), _AXIS_NAMES[code], x.dtype)
     return out
 
 
@@ -162,17 +174,18 @@ _SOFTMAX_NAMES = {lib.FG_SOFTMAX: "softmax", lib.FG_LOG_SOFTMAX: "log_softmax"}
 def softmax(code, x, axis):
     """softmax or log_softmax (code) of x along axis."""
     out = empty_like_shape(x._a.shape, x.dtype)
-    _check(lib.fg_softmax(code, x.dtype.code, *_along_axis_args(x, axis, (out, x)), axis,
-                          out._ptr, x._ptr), _SOFTMAX_NAMES[code], x.dtype)
+    _check(_call(lib.FG_CALL_SOFTMAX, (code, x.dtype.code, *_along_axis_args(x, axis, (out, x)),
+                                        axis, out._ptr, x._ptr), out, x),
+           _SOFTMAX_NAMES[code], x.dtype)
     return out
 
 
 def softmax_backward(code, g, y, axis):
     """The gradient of softmax or log_softmax (code) from its upstream g and its output y."""
     gx = empty_like_shape(y._a.shape, y.dtype)
-    _check(lib.fg_softmax_backward(code, y.dtype.code, *_along_axis_args(y, axis, (gx, g, y)),
-                                   axis, gx._ptr, g._ptr, y._ptr),
-           _SOFTMAX_NAMES[code] + "_backward", y.dtype)
+    _check(_call(lib.FG_CALL_SOFTMAX_BACKWARD,
+                 (code, y.dtype.code, *_along_axis_args(y, axis, (gx, g, y)), axis, gx._ptr,
+                  g._ptr, y._ptr), gx, g, y), _SOFTMAX_NAMES[code] + "_backward", y.dtype)
     return gx
 
 
@@ -181,8 +194,9 @@ def cross_entropy(x, target, axis, ignore_index):
     along x's class axis. Raises IndexError naming the first target out of range."""
     loss = empty_like_shape(target._a.shape, x.dtype)
     info = ffi.new("int64_t *")
-    status = lib.fg_cross_entropy(x.dtype.code, *_along_axis_args(x, axis, (loss, x, target)),
-                                  axis, ignore_index, loss._ptr, x._ptr, target._ptr, info)
+    status = _call(lib.FG_CALL_CROSS_ENTROPY,
+                   (x.dtype.code, *_along_axis_args(x, axis, (loss, x, target)), axis,
+                    ignore_index, loss._ptr, x._ptr, target._ptr, info), loss, x, target)
     if status == lib.FG_EINDEX:
         raise IndexError(f"cross_entropy(): Target {info[0]} is out of bounds (input of shape "
                          f"{x._a.shape}, {x._a.shape[axis]} classes along dimension {axis}).")
@@ -194,9 +208,9 @@ def cross_entropy_backward(g, x, target, axis, ignore_index, mean):
     """(softmax(x) - onehot(target)) * g, divided by the targets counted when `mean`."""
     gx = empty_like_shape(x._a.shape, x.dtype)
     args = _along_axis_args(x, axis, (gx, x, target, g))
-    _check(lib.fg_cross_entropy_backward(x.dtype.code, *args, axis, ignore_index, mean, gx._ptr,
-                                         x._ptr, target._ptr, g._ptr),
-           "cross_entropy_backward", x.dtype)
+    _check(_call(lib.FG_CALL_CROSS_ENTROPY_BACKWARD,
+                 (x.dtype.code, *args, axis, ignore_index, mean, gx._ptr, x._ptr, target._ptr,
+                  g._ptr), gx, x, target, g), "cross_entropy_backward", x.dtype)
     return gx
 
 
@@ -206,8 +220,8 @@ def matmul(a, b, batch, m, n, k, out_shape, a_strides, b_strides):
     itemsize = a.dtype.itemsize
     c_strides = (m * n * itemsize, n * itemsize, itemsize)
     strides = list(a_strides) + list(b_strides) + list(c_strides)
-    _check(lib.fg_matmul(a.dtype.code, batch, m, n, k, strides, out._ptr, a._ptr, b._ptr),
-           "matmul", a.dtype)
+    _check(_call(lib.FG_CALL_MATMUL, (a.dtype.code, batch, m, n, k, strides, out._ptr, a._ptr,
+                                       b._ptr), out, a, b), "matmul", a.dtype)
     return out
 
 
@@ -232,8 +246,9 @@ def gather(out, x, dim, index, error=None):
     dimensions (or are both at most 1-d)."""
     shape = index._a.shape or (1,)
     bad = ffi.new("int64_t *")
-    status = lib.fg_gather(x.dtype.code, len(shape), shape, _rows_1d(out, x, index), dim,
-                           x._a.shape[dim] if x._a.ndim else 1, out._ptr, x._ptr, index._ptr, bad)
+    status = _call(lib.FG_CALL_GATHER, (x.dtype.code, len(shape), shape, _rows_1d(out, x, index),
+                                        dim, x._a.shape[dim] if x._a.ndim else 1, out._ptr,
+                                        x._ptr, index._ptr, bad), out, x, index)
     _check_index(status, bad, error, "gather", x.dtype)
     return out
 
@@ -243,9 +258,10 @@ def scatter(code, out, dim, index, src, error=None):
     in place, over index's shape."""
     shape = index._a.shape or (1,)
     bad = ffi.new("int64_t *")
-    status = lib.fg_scatter(code, out.dtype.code, len(shape), shape, _rows_1d(out, src, index), dim,
-                            out._a.shape[dim] if out._a.ndim else 1, out._ptr, src._ptr,
-                            index._ptr, bad)
+    status = _call(lib.FG_CALL_SCATTER, (code, out.dtype.code, len(shape), shape,
+                                         _rows_1d(out, src, index), dim,
+                                         out._a.shape[dim] if out._a.ndim else 1, out._ptr,
+                                         src._ptr, index._ptr, bad), out, src, index)
     _check_index(status, bad, error, "scatter", out.dtype)
     return out
 
@@ -256,7 +272,8 @@ def index_fold(out, index, size, error):
     shape = out._a.shape
     strides = list(out._a.strides) + list(broadcast_strides(index._a, shape))
     bad = ffi.new("int64_t *")
-    status = lib.fg_index_fold(len(shape), shape, strides, size, out._ptr, index._ptr, bad)
+    status = _call(lib.FG_CALL_INDEX_FOLD, (len(shape), shape, strides, size, out._ptr,
+                                            index._ptr, bad), out, index)
     _check_index(status, bad, error, "index", index.dtype)
     return out
 
@@ -264,6 +281,8 @@ def index_fold(out, index, size, error):
 def nonzero(x):
     """The coordinates of x's nonzero elements, row-major: an int64 (count, ndim) tensor."""
     a = x._a
+    if _recording.recorder is not None:
+        _recording.recorder.refuse("nonzero (or a boolean mask) makes a shape from the data")
     count = ffi.new("int64_t *")
     _check(lib.fg_nonzero(x.dtype.code, a.ndim, a.shape, a.strides, x._ptr, NULL, count),
            "nonzero", x.dtype)
@@ -295,3 +314,14 @@ _NAMES = {getattr(lib, "FG_" + name.upper()): name for name in (
     "where").split()}
 _REDUCE_NAMES = {lib.FG_SUM: "sum", lib.FG_MAX: "max", lib.FG_MIN: "min"}
 _AXIS_NAMES = {lib.FG_ARGMAX: "argmax", lib.FG_ARGMIN: "argmin", lib.FG_CUMSUM: "cumsum"}
+
+_KERNELS = {lib.FG_CALL_ELEMENTWISE: lib.fg_elementwise,
+            lib.FG_CALL_ELEMENTWISE_FLAT: lib.fg_elementwise_flat, lib.FG_CALL_COPY: lib.fg_copy,
+            lib.FG_CALL_FILL: lib.fg_fill, lib.FG_CALL_ARANGE: lib.fg_arange,
+            lib.FG_CALL_REDUCE: lib.fg_reduce, lib.FG_CALL_ALONG_AXIS: lib.fg_along_axis,
+            lib.FG_CALL_MATMUL: lib.fg_matmul, lib.FG_CALL_SOFTMAX: lib.fg_softmax,
+            lib.FG_CALL_SOFTMAX_BACKWARD: lib.fg_softmax_backward,
+            lib.FG_CALL_CROSS_ENTROPY: lib.fg_cross_entropy,
+            lib.FG_CALL_CROSS_ENTROPY_BACKWARD: lib.fg_cross_entropy_backward,
+            lib.FG_CALL_GATHER: lib.fg_gather, lib.FG_CALL_SCATTER: lib.fg_scatter,
+            lib.FG_CALL_INDEX_FOLD: lib.fg_index_fold}

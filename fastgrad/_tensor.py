@@ -3,7 +3,7 @@ autograd state. Every method that computes delegates to fastgrad.ops (imported l
 where the op tables live."""
 import numpy as np
 
-from . import _device, _dtype, _shape
+from . import _device, _dtype, _recording, _shape
 from ._fastgrad_c import ffi
 
 
@@ -153,6 +153,8 @@ class Tensor:
                                    f"a tensor with dtype {self.dtype}. Please ensure that the "
                                    f"gradient and the tensor have the same dtype")
         self._grad = value
+        if _recording.recorder is not None:  # a replay must find it there
+            _recording.recorder.assigned_grad(self)
 
     def requires_grad_(self, requires_grad=True):
         _autograd.set_requires_grad(self, requires_grad)
@@ -175,15 +177,18 @@ class Tensor:
 
     # ---- conversion ------------------------------------------------------------------------
     def item(self):
+        _recording.read("item()")
         if self._a.size != 1:
             raise RuntimeError(
                 f"a Tensor with {self._a.size} elements cannot be converted to Scalar")
         return self._a.item()
 
     def tolist(self):
+        _recording.read("tolist()")
         return self._a.tolist()
 
     def numpy(self, force=False):
+        _recording.read("numpy()")
         if self.requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
@@ -192,6 +197,7 @@ class Tensor:
     def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
         """The DLPack capsule of this tensor's memory (numpy's export), for np.from_dlpack,
         torch.from_dlpack and fastgrad.from_dlpack: they share the memory."""
+        _recording.read("__dlpack__()")
         if self.requires_grad:
             raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
         kwargs = {k: v for k, v in (("max_version", max_version), ("dl_device", dl_device),
@@ -220,6 +226,7 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
+        _recording.read("bool()")
         if self._a.size != 1:
             raise RuntimeError(
                 f"Boolean value of Tensor with {'more than one value' if self._a.size else 'no values'} is ambiguous")
@@ -236,9 +243,11 @@ class Tensor:
         return (self[i] for i in range(self._a.shape[0]))
 
     def __repr__(self):
+        _recording.read("repr()")
         return _format.tensor_repr(self)
 
     def __str__(self):
+        _recording.read("str()")
         return _format.tensor_repr(self)
 
     __hash__ = object.__hash__
@@ -539,6 +548,8 @@ def empty_like_shape(shape, dtype):
         kind = MemoryError if isinstance(e, MemoryError) else ValueError
         raise kind(f"cannot make a tensor of shape {tuple(shape)} and dtype {dtype!r}: {e}") from None
     t._p = ffi.from_buffer("char[]", t._a)
+    if _recording.recorder is not None:
+        _recording.recorder.allocated(t._a)
     return t
 
 

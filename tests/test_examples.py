@@ -33,3 +33,11 @@ def test_classifiers(tmp_path, name, accuracy):
     losses, final = run(name, tmp_path)
     assert losses[-1] < losses[0] / 10
     assert float(re.search(r"test accuracy ([0-9.]+)", final).group(1)) >= accuracy
+
+
+def test_char_mlp_compiled(tmp_path):
+    """Trains under fastgrad.compile; its final line reports the step's time eager and compiled
+    (measured, not asserted here: the benchmark's business)."""
+    losses, final = run("char_mlp_compiled.py", tmp_path)
+    assert losses[-1] < losses[0] * 0.8
+    assert re.search(r"step eager \d+ us, compiled \d+ us, speed-up [0-9.]+x", final)

@@ -147,7 +147,7 @@ def backward_case(name, n, rng, threads=None):
 
 
 def small_graph_case():
-    """The per-op overhead: (x * w + 1).sum().backward() on 16 elements."""
+    """The per-op overhead: (x * w + 1).sum().backward() on 16 elements, eager and compiled."""
     x, w = np.linspace(-1, 1, 16, dtype=np.float32), np.ones(16, np.float32)
     impls = {}
     for lib in (fg, _optional.torch):
@@ -155,11 +155,45 @@ def small_graph_case():
             continue
         xt, wt = lib.tensor(x), lib.tensor(w, requires_grad=True)
         impls[lib.__name__] = lambda xt=xt, wt=wt: (xt * wt + 1).sum().backward()
+    impls["fastgrad compiled"] = fg.compile(impls["fastgrad"])
     return Case("(x*w+1).sum().backward()", 16, impls, 0, "")
 
 
+def char_mlp_case():
+    """A training step of a character-level MLP language model (makemore): embedding 27x10,
+    context 3, hidden 200 (tanh), batch 32, cross entropy, SGD; eager and compiled."""
+    rng = np.random.default_rng(0)
+    shapes = ((27, 10), (30, 200), (200,), (200, 27), (27,))
+    data = [rng.standard_normal(s).astype(np.float32) * 0.1 for s in shapes]
+    X, Y = rng.integers(0, 27, (32, 3)), rng.integers(0, 27, 32)
+    impls = {}
+    for lib in (fg, _optional.torch):
+        if lib is None:
+            continue
+        params = [lib.tensor(p, requires_grad=True) for p in data]
+
+        def step(X, Y, lib=lib, params=params):
+            C, W1, b1, W2, b2 = params
+            for p in params:
+                p.grad = None
+            h = lib.tanh(C[X].view(-1, 30) @ W1 + b1)
+            loss = lib.nn.functional.cross_entropy(h @ W2 + b2, Y)
+            loss.backward()
+            with lib.no_grad():
+                for p in params:
+                    p -= 0.1 * p.grad
+            return loss.detach()
+        impls[lib.__name__] = lambda step=step, X=lib.tensor(X), Y=lib.tensor(Y): step(X, Y)
+        if lib is fg:
+            compiled = fg.compile(step)
+            impls["fastgrad compiled"] = lambda X=fg.tensor(X), Y=fg.tensor(Y): compiled(X, Y)
+    flops = 3 * 2.0 * 32 * (30 * 200 + 200 * 27)
+    return Case("char MLP step, batch 32", 32, impls, flops, "GFLOP/s")
+
+
 def mlp_case(threads=None):
-    """A training step of a 784-256-10 ReLU network on a batch of 256: forward, backward, SGD."""
+    """A training step of a 784-256-10 ReLU network on a batch of 256: forward, backward, SGD;
+    eager and compiled."""
     rng = np.random.default_rng(0)
     data = [rng.standard_normal(s).astype(np.float32) * 0.05
             for s in ((256, 784), (784, 256), (256,), (256, 10), (10,))]
@@ -180,6 +214,7 @@ def mlp_case(threads=None):
                     p -= 0.01 * p.grad
                     p.grad = None
         impls[lib.__name__] = step
+    impls["fastgrad compiled"] = fg.compile(impls["fastgrad"])
     flops = 3 * 2.0 * 256 * (784 * 256 + 256 * 10)
     return Case("MLP 784-256-10 step", 256, impls, flops, "GFLOP/s", threads, parallel=True)
 
@@ -229,6 +264,10 @@ def target_cases(quick):
                                                         threads=2), "fastgrad", "torch", 1.0))
     t.append(("sum(axis=0) 4096x4096 float32", sum_case(4096, rng, 0, axis=0), "fastgrad", "numpy", 1.0))
     t.append(("(x*w+1).sum().backward(), 16 elements", small_graph_case(), "fastgrad", "torch", 2.0))
+    t.append(("the same, compiled", small_graph_case(), "fastgrad compiled", "torch", 10.0))
+    t.append(("char MLP step, batch 32", char_mlp_case(), "fastgrad", "torch", 1.0))
+    t.append(("the same, compiled", char_mlp_case(), "fastgrad compiled", "torch", 3.3))
     t.append(("MLP 784-256-10 step, batch 256", mlp_case(), "fastgrad", "torch", 1.0))
+    t.append(("the same, compiled, vs eager", mlp_case(), "fastgrad compiled", "fastgrad", 1.0))
     return t
 

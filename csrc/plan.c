@@ -1,0 +1,74 @@
+/* fg_plan_run: a recorded sequence of kernel calls (fastgrad.compile), made again without
+ * Python. Each case unpacks one call's words into its function's parameters. */
+#include "internal.h"
+
+#define I(k) (w[k])
+#define P(k) ((void *)(intptr_t)w[k])
+#define A(k) ((const int64_t *)(intptr_t)w[k])
+
+/* Words per call after its kind, in the order of the parameters (fastgrad.h). */
+static const int ARITY[FG_NUM_CALLS] = {
+    [FG_CALL_ELEMENTWISE] = 9, [FG_CALL_ELEMENTWISE_FLAT] = 10, [FG_CALL_COPY] = 7,
+    [FG_CALL_FILL] = 6, [FG_CALL_ARANGE] = 5, [FG_CALL_REDUCE] = 8, [FG_CALL_ALONG_AXIS] = 8,
+    [FG_CALL_MATMUL] = 9, [FG_CALL_SOFTMAX] = 8, [FG_CALL_SOFTMAX_BACKWARD] = 9,
+    [FG_CALL_CROSS_ENTROPY] = 11, [FG_CALL_CROSS_ENTROPY_BACKWARD] = 11, [FG_CALL_GATHER] = 10,
+    [FG_CALL_SCATTER] = 11, [FG_CALL_INDEX_FOLD] = 7,
+};
+
+static int run_one(int64_t kind, const int64_t *w)
+{
+    switch (kind) {
+    case FG_CALL_ELEMENTWISE:
+        return fg_elementwise(I(0), I(1), I(2), A(3), A(4), P(5), P(6), P(7), P(8));
+    case FG_CALL_ELEMENTWISE_FLAT:
+        return fg_elementwise_flat(I(0), I(1), I(2), P(3), P(4), I(5), P(6), I(7), P(8), I(9));
+    case FG_CALL_COPY:
+        return fg_copy(I(0), I(1), I(2), A(3), A(4), P(5), P(6));
+    case FG_CALL_FILL:
+        return fg_fill(I(0), I(1), A(2), A(3), P(4), P(5));
+    case FG_CALL_ARANGE:
+        return fg_arange(I(0), I(1), P(2), P(3), P(4));
+    case FG_CALL_REDUCE:
+        return fg_reduce(I(0), I(1), I(2), A(3), A(4), (uint64_t)I(5), P(6), P(7));
+    case FG_CALL_ALONG_AXIS:
+        return fg_along_axis(I(0), I(1), I(2), A(3), A(4), I(5), P(6), P(7));
+    case FG_CALL_MATMUL:
+        return fg_matmul(I(0), I(1), I(2), I(3), I(4), A(5), P(6), P(7), P(8));
+    case FG_CALL_SOFTMAX:
+        return fg_softmax(I(0), I(1), I(2), A(3), A(4), I(5), P(6), P(7));
+    case FG_CALL_SOFTMAX_BACKWARD:
+        return fg_softmax_backward(I(0), I(1), I(2), A(3), A(4), I(5), P(6), P(7), P(8));
+    case FG_CALL_CROSS_ENTROPY: {
+        int64_t *info = P(9);
+        int status = fg_cross_entropy(I(0), I(1), A(2), A(3), I(4), I(5), P(6), P(7), P(8), info);
+        return status ? status : *info != I(10) ? FG_EGUARD : FG_OK;
+    }
+    case FG_CALL_CROSS_ENTROPY_BACKWARD:
+        return fg_cross_entropy_backward(I(0), I(1), A(2), A(3), I(4), I(5), I(6), P(7), P(8),
+                                         P(9), P(10));
+    case FG_CALL_GATHER:
+        return fg_gather(I(0), I(1), A(2), A(3), I(4), I(5), P(6), P(7), P(8), P(9));
+    case FG_CALL_SCATTER:
+        return fg_scatter(I(0), I(1), I(2), A(3), A(4), I(5), I(6), P(7), P(8), P(9), P(10));
+    case FG_CALL_INDEX_FOLD:
+        return fg_index_fold(I(0), A(1), A(2), I(3), P(4), P(5), P(6));
+    default:
+        return FG_EOP;
+    }
+}
+
+int fg_plan_run(int64_t ncalls, const int64_t *words, int64_t nwords, int64_t *failed)
+{
+    int64_t at = 0;
+    for (int64_t call = 0; call < ncalls; call++) {
+        int64_t kind = at < nwords ? words[at] : -1;
+        int status = kind < 0 || kind >= FG_NUM_CALLS || at + 1 + ARITY[kind] > nwords
+                         ? FG_EOP : run_one(kind, words + at + 1);
+        if (status) {
+            *failed = call;
+            return status;
+        }
+        at += 1 + ARITY[kind];
+    }
+    return FG_OK;
+}

@@ -1,0 +1,374 @@
+"""fastgrad.compile: record the kernel calls a function makes, then replay them in one C call.
+
+A compiled function's first call with new inputs runs eagerly (the warm-up: optimizers make
+their state then). The next two calls run eagerly too while a Recorder notes every kernel call
+(_kernels._call reports them) and their operands; when the two recordings agree, call for call
+and operand for operand (the buffers allocated inside the function are matched by the order in
+which they appear, all others by identity), the second becomes the plan: later calls copy their
+inputs into the plan's input buffers and run fg_plan_run (csrc/plan.c) over the plan's words,
+with no Python between kernels. The plan owns its buffers, so memory does not grow with calls.
+
+What a replay could not reproduce is refused, and the function then always runs eagerly, with
+one warning (an error with fullgraph=True): reading tensor values into Python (.item(), print,
+bool(t), ...), shapes made from data (nonzero, boolean masks), random draws, recordings that
+disagree (tensors made from Python data that changes, Python numbers that change), inputs
+that require grad, and outputs that still need backward. Tensors made from Python data
+(torch.tensor(...)) inside are constants of the plan, matched by value."""
+import threading
+import warnings
+
+import numpy as np
+
+from . import _recording
+from . import _kernels as K
+from ._autograd import grad_state
+from ._fastgrad_c import ffi, lib
+from ._tensor import Tensor, empty_like_shape
+
+# Each kernel's parameters (fastgrad.h), a letter each: i an int, a an int64 array, w a buffer
+# it writes, r one it reads, u one it reads and writes, v a scalar it reads, s a scalar it writes.
+ROLES = {
+    lib.FG_CALL_ELEMENTWISE: ("elementwise", "iiiaawrrr"),
+    lib.FG_CALL_ELEMENTWISE_FLAT: ("elementwise", "iiiwririri"),
+    lib.FG_CALL_COPY: ("copy", "iiiaawr"),
+    lib.FG_CALL_FILL: ("fill", "iiaawv"),
+    lib.FG_CALL_ARANGE: ("arange", "iiwvv"),
+    lib.FG_CALL_REDUCE: ("reduce", "iiiaaiwr"),
+    lib.FG_CALL_ALONG_AXIS: ("along_axis", "iiiaaiwr"),
+    lib.FG_CALL_MATMUL: ("matmul", "iiiiiawrr"),
+    lib.FG_CALL_SOFTMAX: ("softmax", "iiiaaiwr"),
+    lib.FG_CALL_SOFTMAX_BACKWARD: ("softmax_backward", "iiiaaiwrr"),
+    lib.FG_CALL_CROSS_ENTROPY: ("cross_entropy", "iiaaiiwrrs"),
+    lib.FG_CALL_CROSS_ENTROPY_BACKWARD: ("cross_entropy_backward", "iiaaiiiwrrr"),
+    lib.FG_CALL_GATHER: ("gather", "iiaaiiwrrs"),
+    lib.FG_CALL_SCATTER: ("scatter", "iiiaaiiurrs"),
+    lib.FG_CALL_INDEX_FOLD: ("index_fold", "iaaiurs"),
+}
+
+
+def _root(array):
+    """The array that owns the memory a view shows."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def _address(array):
+    return array.__array_interface__["data"][0]
+
+
+class Recorder:
+    """The kernel calls of one run of a function, as words for fg_plan_run and as a canonical
+    form that says whether two runs made the same calls on the same operands."""
+
+    def __init__(self):
+        self.thread = threading.get_ident()
+        self.words = []       # ints, ("array", values) to be placed, addresses
+        self.canonical = []
+        self.lines = []
+        self.keep = []        # everything a word points to
+        self.allocated_roots = {}  # id(root) -> order of appearance, for buffers made inside
+        self.external_writes = []  # numbers of the calls that write a buffer made outside
+        self.guards = []      # numbers of the calls that can stop a replay (FG_EGUARD)
+        self.grads = {}       # leaves read or given a .grad: a replay needs the same .grad
+        self.written = []     # the order of each buffer written (None: made outside)
+        self.refused = None
+
+    def refuse(self, why):
+        if self.refused is None and threading.get_ident() == self.thread:
+            self.refused = why
+
+    def allocated(self, array):
+        if threading.get_ident() == self.thread:
+            self.allocated_roots.setdefault(id(array), len(self.allocated_roots))
+            self.keep.append(array)
+
+    def constant(self, array):
+        if threading.get_ident() == self.thread:
+            self.allocated_roots[id(_root(array))] = ("constant", array.dtype.str, array.shape,
+                                                      array.tobytes())
+            self.keep.append(array)
+
+    def assigned_grad(self, tensor):
+        if threading.get_ident() == self.thread:
+            self.keep.append(tensor)
+            self.grads[id(tensor)] = tensor
+
+    def locate(self, t):
+        """Where a tensor's memory is, as the canonical form says it."""
+        root = _root(t._a)
+        order = self.allocated_roots.get(id(root))
+        where = order if order is not None else id(root)
+        return where, _address(t._a) - _address(root), t._a.shape, t._a.strides, t.dtype
+
+    def add(self, kind, args, tensors):
+        if threading.get_ident() != self.thread:
+            return
+        name, roles = ROLES[kind]
+        number = len(self.lines)
+        words, canonical = [kind], [kind]
+        tensors, written = iter(tensors), None
+        for role, arg in zip(roles, args):
+            if role == "i":
+                words.append(int(arg))
+                canonical.append(int(arg))
+            elif role == "a":
+                values = tuple(int(v) for v in arg)
+                words.append(("array", values))
+                canonical.append(values)
+            elif role in "wru":
+                if arg == ffi.NULL:
+                    words.append(0)
+                    canonical.append(None)
+                    continue
+                t = next(tensors)
+                if role != "r" and written is None:
+                    written = t
+                if t._requires_grad and t._node is None:  # a parameter: its .grad is checked
+                    self.grads[id(t)] = t
+                root = _root(t._a)
+                self.keep.append(root)
+                offset = int(ffi.cast("intptr_t", arg)) - _address(root)
+                order = self.allocated_roots.get(id(root))
+                canonical.append(("inside", order, offset) if order is not None else
+                                 ("outside", id(root), offset))
+                if role != "r":
+                    self.written.append(order)
+                    if order is None:
+                        self.external_writes.append(number)
+                words.append(int(ffi.cast("intptr_t", arg)))
+            else:  # a scalar the kernel reads (v) or writes (s), in memory cffi owns
+                self.keep.append(arg)
+                words.append(int(ffi.cast("intptr_t", arg)))
+                canonical.append(bytes(ffi.buffer(arg)) if role == "v" else "scratch")
+        if kind == lib.FG_CALL_CROSS_ENTROPY:  # the count of targets: a replay must see it too
+            words.append(int(args[-1][0]))
+            canonical.append(words[-1])
+            self.guards.append(number)
+        self.words.extend(words)
+        self.canonical.append(tuple(canonical))
+        self.lines.append(f"{number:4d}  {_label(kind, name, args):<26} {written.dtype!r:<16} "
+                          f"{tuple(written._a.shape)}")
+
+
+_OP_NAMES = {lib.FG_CALL_ELEMENTWISE: K._NAMES, lib.FG_CALL_ELEMENTWISE_FLAT: K._NAMES,
+             lib.FG_CALL_REDUCE: K._REDUCE_NAMES, lib.FG_CALL_ALONG_AXIS: K._AXIS_NAMES,
+             lib.FG_CALL_SOFTMAX: K._SOFTMAX_NAMES, lib.FG_CALL_SOFTMAX_BACKWARD: K._SOFTMAX_NAMES}
+
+
+def _label(kind, name, args):
+    """The kernel and, for the families that take an op code first, the op: `elementwise mul`."""
+    names = _OP_NAMES.get(kind)
+    return f"{name} {names[args[0]]}" if names else name
+
+
+class Plan:
+    """A recording's calls as one int64 array of words (fastgrad.h, fg_plan_run), the arrays of
+    shapes and strides they point to, and everything else they point to, kept alive."""
+
+    def __init__(self, recorder, inputs, outputs, structure):
+        arrays = [w[1] for w in recorder.words if type(w) is tuple]
+        self.arena = np.array([v for values in arrays for v in values] or [0], np.int64)
+        base, at, words = _address(self.arena), 0, []
+        for w in recorder.words:
+            if type(w) is tuple:
+                words.append(base + 8 * at)
+                at += len(w[1])
+            else:
+                words.append(w)
+        self.words = np.array(words, np.int64)
+        self.ncalls = len(recorder.lines)
+        self.lines = recorder.lines
+        self.keep = recorder.keep
+        self.inputs, self.outputs, self.structure = inputs, outputs, structure
+        self.grads = [(t, t._grad) for t in recorder.grads.values()]
+        self.safe_until = min(recorder.external_writes, default=self.ncalls)
+        self.guards_safe = all(g < self.safe_until for g in recorder.guards)
+        self._words = ffi.from_buffer("int64_t[]", self.words)
+        self._failed = ffi.new("int64_t *")
+
+    def adopt_grads(self):
+        """After an eager run: the new .grad values moved into the plan's .grad tensors, which
+        the leaves hold again, so that the plan still fits."""
+        for t, g in self.grads:
+            new = t._grad
+            if new is not g and new is not None and g is not None and \
+                    new._a.shape == g._a.shape and new.dtype is g.dtype:
+                K.copy_into(g, new)
+                t._grad = g
+
+    def run(self):
+        """(status, the number of the call that failed)."""
+        status = lib.fg_plan_run(self.ncalls, self._words, len(self.words), self._failed)
+        return status, self._failed[0]
+
+    def __str__(self):
+        return "\n".join(self.lines) if self.lines else "(no kernel calls)"
+
+
+WARM_UP = 1  # eager calls before the first recording: optimizers make their state in the first
+
+
+class _Unreplayable(Exception):
+    pass
+
+
+def _flatten(result, out):
+    """The tensors of a function's result, in order, and its structure to rebuild it from them."""
+    if result is None:
+        return None
+    if isinstance(result, Tensor):
+        out.append(result)
+        return Tensor
+    if type(result) in (tuple, list):
+        return type(result), [_flatten(r, out) for r in result]
+    raise _Unreplayable(f"it returns a {type(result).__name__} (a replay returns tensors)")
+
+
+def _rebuild(structure, tensors):
+    if structure is None:
+        return None
+    if structure is Tensor:
+        return next(tensors)
+    kind, parts = structure
+    return kind(_rebuild(p, tensors) for p in parts)
+
+
+def _fresh(t):
+    return K.copy_into(empty_like_shape(t._a.shape, t.dtype), t)
+
+
+def _signature(args, kwargs):
+    """What a plan is recorded for: each tensor input's shape, dtype and requires_grad, the other
+    arguments' values, and grad mode. None if an argument cannot be a key (it runs eagerly)."""
+    key = [grad_state.enabled]
+    for a in list(args) + sorted(kwargs.items()):
+        key.append((a._a.shape, a.dtype, a.requires_grad) if isinstance(a, Tensor) else a)
+    try:
+        hash(tuple(key))
+    except TypeError:
+        return None
+    return tuple(key)
+
+
+class _Entry:
+    def __init__(self):
+        self.calls = 0
+        self.previous = None  # the canonical form of the last recording
+        self.plan = None
+
+
+class Compiled:
+    """fastgrad.compile(fn): calls fn, replaying its kernel calls once they are known."""
+
+    def __init__(self, fn, fullgraph):
+        self.fn, self.fullgraph = fn, fullgraph
+        self._entries = {}
+        self._refused = None
+        self.__name__ = getattr(fn, "__name__", type(fn).__name__)
+        self.__doc__ = getattr(fn, "__doc__", None)
+
+    def __getattr__(self, name):  # a compiled module still has its parameters()
+        return getattr(self.fn, name)
+
+    @property
+    def plan(self):
+        """The most recent plan (printable: one line per kernel call), or None."""
+        plans = [e.plan for e in self._entries.values() if e.plan is not None]
+        return plans[-1] if plans else None
+
+    def __call__(self, *args, **kwargs):
+        if self._refused is not None or grad_state.fw_level is not None or (
+                _recording.recorder is not None) or any(
+                isinstance(v, Tensor) for v in kwargs.values()):
+            return self.fn(*args, **kwargs)
+        key = _signature(args, kwargs)
+        if key is None:
+            return self.fn(*args, **kwargs)
+        entry = self._entries.setdefault(key, _Entry())
+        if entry.plan is not None:
+            if all(t._grad is g for t, g in entry.plan.grads):
+                return self._replay(entry.plan, args, kwargs)
+            entry.plan = entry.previous = None  # a .grad was changed outside: record again
+        entry.calls += 1
+        if entry.calls <= WARM_UP:
+            return self.fn(*args, **kwargs)
+        return self._record(entry, args, kwargs)
+
+    def _refuse(self, why):
+        self._refused = why
+        message = f"fastgrad.compile: {self.__name__} cannot be replayed: {why}"
+        if self.fullgraph:
+            raise RuntimeError(message)
+        warnings.warn(message + "; it runs eagerly", UserWarning, stacklevel=3)
+
+    def _record(self, entry, args, kwargs):
+        if any(isinstance(a, Tensor) and a.requires_grad for a in args):
+            self._refuse("an input requires grad (its gradient would be left in a copy)")
+            return self.fn(*args, **kwargs)
+        inputs = [_fresh(a) for a in args if isinstance(a, Tensor)]
+        slots = iter(inputs)
+        call_args = [next(slots) if isinstance(a, Tensor) else a for a in args]
+        recorder = Recorder()
+        for k, t in enumerate(inputs):  # matched by position, not identity
+            recorder.allocated_roots[id(_root(t._a))] = ("input", k)
+            recorder.keep.append(t)
+        _recording.recorder = recorder
+        try:
+            result = self.fn(*call_args, **kwargs)
+        finally:
+            _recording.recorder = None
+        outputs = []
+        try:
+            if recorder.refused:
+                raise _Unreplayable(recorder.refused)
+            structure = _flatten(result, outputs)
+            if grad_state.enabled and any(t.requires_grad for t in outputs):
+                raise _Unreplayable("it returns a tensor that requires grad (a backward outside "
+                                    "it cannot be replayed; return loss.detach())")
+            if any(isinstance(o, tuple) and o[0] == "input" for o in recorder.written):
+                raise _Unreplayable("it writes into its input")
+        except _Unreplayable as e:
+            self._refuse(str(e))
+            return result
+        canonical = (recorder.canonical, [recorder.locate(t) for t in outputs])
+        if entry.previous is None:
+            entry.previous = canonical
+        elif entry.previous != canonical:
+            self._refuse("its kernel calls or their operands change from call to call (random "
+                         "numbers or tensors made from Python data inside it, or Python numbers "
+                         "that change)")
+        else:
+            plan = Plan(recorder, inputs, outputs, structure)
+            if not plan.guards_safe:
+                self._refuse("it writes tensors made outside it before cross_entropy counts its "
+                             "targets")
+            else:
+                entry.plan = plan
+        return _rebuild(structure, iter([_fresh(t) for t in outputs]))
+
+    def _replay(self, plan, args, kwargs):
+        for slot, a in zip(plan.inputs, (a for a in args if isinstance(a, Tensor))):
+            K.copy_into(slot, a)
+        status, failed = plan.run()
+        if status:
+            if failed < plan.safe_until:  # nothing made outside was written: run it eagerly
+                result = self.fn(*args, **kwargs)
+                plan.adopt_grads()
+                return result
+            raise RuntimeError(f"fastgrad.compile: {self.__name__}: kernel call {failed} of its "
+                               f"plan failed (status {status}) after tensors made outside it "
+                               f"were written:\n{plan.lines[failed]}")
+        return _rebuild(plan.structure, iter([_fresh(t) for t in plan.outputs]))
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,  # noqa: A001
+            options=None, disable=False):
+    """torch.compile's signature: fastgrad records the kernel calls of `model` (a function or a
+    module) and replays them in C. Also a decorator, with or without arguments. dynamic,
+    backend, mode and options are accepted and have no effect."""
+    if model is None:
+        return lambda fn: compile(fn, fullgraph=fullgraph, disable=disable)
+    if disable:
+        return model
+    return Compiled(model, fullgraph)
