@@ -119,6 +119,8 @@ typedef uint8_t fg_bool; /* numpy's bool: one byte, 0 or 1 */
             NAME##_body(n, p[0], p[1], p[2], p[3], so, sx, st, st);                            \
         else if (contiguous && (ARITY) == 2 && s[2] == 0)                                      \
             NAME##_body(n, p[0], p[1], p[2], p[3], so, sx, 0, 0);                              \
+        else if (s[0] == so && s[1] == 0 && (ARITY) == 2 && s[2] == st) /* 0.1 * g */          \
+            NAME##_body(n, p[0], p[1], p[2], p[3], so, 0, st, 0);                              \
         else                                                                                   \
             NAME##_body(n, p[0], p[1], p[2], p[3], s[0], s[1],                                 \
                         (ARITY) > 1 ? s[2] : 0, (ARITY) > 2 ? s[3] : 0);                       \

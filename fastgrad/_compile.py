@@ -166,7 +166,7 @@ class Plan:
     """A recording's calls as one int64 array of words (fastgrad.h, fg_plan_run), the arrays of
     shapes and strides they point to, and everything else they point to, kept alive."""
 
-    def __init__(self, recorder, inputs, outputs, structure):
+    def __init__(self, recorder, arguments, inputs, outputs, structure):
         arrays = [w[1] for w in recorder.words if type(w) is tuple]
         self.arena = np.array([v for values in arrays for v in values] or [0], np.int64)
         base, at, words = _address(self.arena), 0, []
@@ -181,11 +181,24 @@ class Plan:
         self.lines = recorder.lines
         self.keep = recorder.keep
         self.inputs, self.outputs, self.structure = inputs, outputs, structure
+        # each tensor argument's position and the fg_copy arguments that copy it into its input
+        # buffer, but for its own pointer
+        self.input_copies = [
+            (position, (slot.dtype.code, slot.dtype.code, slot._a.ndim, slot._a.shape,
+                        list(slot._a.strides) + list(a._a.strides), slot._ptr))
+            for (position, a), slot in zip(arguments, inputs)]
         self.grads = [(t, t._grad) for t in recorder.grads.values()]
         self.safe_until = min(recorder.external_writes, default=self.ncalls)
         self.guards_safe = all(g < self.safe_until for g in recorder.guards)
         self._words = ffi.from_buffer("int64_t[]", self.words)
         self._failed = ffi.new("int64_t *")
+
+    def fits(self):
+        """Whether the leaves hold the .grad tensors the plan writes (none replaced outside)."""
+        for t, g in self.grads:
+            if t._grad is not g:
+                return False
+        return True
 
     def adopt_grads(self):
         """After an eager run: the new .grad values moved into the plan's .grad tensors, which
@@ -235,20 +248,20 @@ def _rebuild(structure, tensors):
 
 
 def _fresh(t):
-    return K.copy_into(empty_like_shape(t._a.shape, t.dtype), t)
+    """A copy the caller owns of a plan's output (the next replay overwrites the plan's)."""
+    return Tensor(t._a.copy(), t.dtype)
 
 
-def _signature(args, kwargs):
-    """What a plan is recorded for: each tensor input's shape, dtype and requires_grad, the other
-    arguments' values, and grad mode. None if an argument cannot be a key (it runs eagerly)."""
-    key = [grad_state.enabled]
-    for a in list(args) + sorted(kwargs.items()):
-        key.append((a._a.shape, a.dtype, a.requires_grad) if isinstance(a, Tensor) else a)
-    try:
-        hash(tuple(key))
-    except TypeError:
-        return None
-    return tuple(key)
+def _key(args, kwargs):
+    """What a plan is recorded for: grad mode, each tensor argument's shape, strides, dtype and
+    requires_grad, the other arguments' values. TypeError if one cannot be a key."""
+    key = (grad_state.enabled,) + tuple(
+        (a._a.shape, a._a.strides, a.dtype, a._requires_grad) if type(a) is Tensor else a
+        for a in args)
+    if kwargs:
+        key += tuple(sorted(kwargs.items()))
+    hash(key)
+    return key
 
 
 class _Entry:
@@ -278,22 +291,23 @@ class Compiled:
         return plans[-1] if plans else None
 
     def __call__(self, *args, **kwargs):
-        if self._refused is not None or grad_state.fw_level is not None or (
-                _recording.recorder is not None) or any(
-                isinstance(v, Tensor) for v in kwargs.values()):
-            return self.fn(*args, **kwargs)
-        key = _signature(args, kwargs)
-        if key is None:
-            return self.fn(*args, **kwargs)
-        entry = self._entries.setdefault(key, _Entry())
-        if entry.plan is not None:
-            if all(t._grad is g for t, g in entry.plan.grads):
-                return self._replay(entry.plan, args, kwargs)
-            entry.plan = entry.previous = None  # a .grad was changed outside: record again
-        entry.calls += 1
-        if entry.calls <= WARM_UP:
-            return self.fn(*args, **kwargs)
-        return self._record(entry, args, kwargs)
+        if self._refused is None and grad_state.fw_level is None and _recording.recorder is None:
+            try:
+                key = _key(args, kwargs)
+            except TypeError:  # an argument that cannot be a key: run eagerly
+                key = None
+            if key is not None and not any(type(v) is Tensor for v in kwargs.values()):
+                entry = self._entries.get(key)
+                if entry is None:
+                    entry = self._entries[key] = _Entry()
+                elif entry.plan is not None:
+                    if entry.plan.fits():
+                        return self._replay(entry.plan, args, kwargs)
+                    entry.plan = entry.previous = None  # a .grad changed outside: record again
+                entry.calls += 1
+                if entry.calls > WARM_UP:
+                    return self._record(entry, args, kwargs)
+        return self.fn(*args, **kwargs)
 
     def _refuse(self, why):
         self._refused = why
@@ -306,7 +320,8 @@ class Compiled:
         if any(isinstance(a, Tensor) and a.requires_grad for a in args):
             self._refuse("an input requires grad (its gradient would be left in a copy)")
             return self.fn(*args, **kwargs)
-        inputs = [_fresh(a) for a in args if isinstance(a, Tensor)]
+        inputs = [K.copy_into(empty_like_shape(a._a.shape, a.dtype), a)
+                  for a in args if isinstance(a, Tensor)]
         slots = iter(inputs)
         call_args = [next(slots) if isinstance(a, Tensor) else a for a in args]
         recorder = Recorder()
@@ -339,7 +354,8 @@ class Compiled:
                          "numbers or tensors made from Python data inside it, or Python numbers "
                          "that change)")
         else:
-            plan = Plan(recorder, inputs, outputs, structure)
+            plan = Plan(recorder, [(i, a) for i, a in enumerate(args) if isinstance(a, Tensor)],
+                        inputs, outputs, structure)
             if not plan.guards_safe:
                 self._refuse("it writes tensors made outside it before cross_entropy counts its "
                              "targets")
@@ -348,8 +364,9 @@ class Compiled:
         return _rebuild(structure, iter([_fresh(t) for t in outputs]))
 
     def _replay(self, plan, args, kwargs):
-        for slot, a in zip(plan.inputs, (a for a in args if isinstance(a, Tensor))):
-            K.copy_into(slot, a)
+        for (position, copy), slot in zip(plan.input_copies, plan.inputs):
+            # shapes, strides and dtypes are the key's: the same arguments but for the pointer
+            K._check(lib.fg_copy(*copy, args[position]._ptr), "copy", slot.dtype)
         status, failed = plan.run()
         if status:
             if failed < plan.safe_until:  # nothing made outside was written: run it eagerly

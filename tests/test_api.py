@@ -115,6 +115,28 @@ def test_setitem_and_inplace_arithmetic():
     assert z.tolist() == [1.0, 2.0] and z.dtype is fg.float32
 
 
+def test_inplace_arithmetic_outside_a_graph_writes_into_the_tensor():
+    """p -= lr * g under no_grad: one kernel into p's memory; the views and the version
+    counter see it. An operand sharing part of the target's memory is refused, as torch."""
+    p = fg.arange(6.0, requires_grad=True)
+    view, version = p[2:4], p._version[0]
+    address = p.data_ptr() if hasattr(p, "data_ptr") else None
+    with fg.no_grad():
+        p -= 0.5 * fg.ones(6)
+        p.mul_(fg.tensor([2.0, 1.0, 1.0, 1.0, 1.0, 1.0]))
+        p.add_(fg.tensor(1.0))
+    assert p.tolist() == [0.0, 1.5, 2.5, 3.5, 4.5, 5.5] and view.tolist() == [2.5, 3.5]
+    assert p._version[0] == version + 3 and (address is None or p.data_ptr() == address)
+    x = fg.arange(4.0)
+    with pytest.raises(RuntimeError, match="refer to a single memory location"):
+        x[1:] += x[:-1]
+    with pytest.raises(RuntimeError, match="refer to a single memory location"):
+        x += x[0]
+    x[:2] += x[2:]
+    x.mul_(x)  # the same memory exactly: each element read, then written
+    assert x.tolist() == [4.0, 16.0, 4.0, 9.0]
+
+
 def test_conversions():
     x = fg.tensor([1.7, -2.2])
     assert x.long().tolist() == [1, -2] and x.double().dtype is fg.float64

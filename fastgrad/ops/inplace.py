@@ -7,9 +7,11 @@ import numpy as np
 from .. import _dtype
 from .. import _kernels as K
 from .._autograd import check_writable, grad_state, is_grad_enabled, rules_are_recorded
+from .._fastgrad_c import lib as C
+from .._shape import broadcasts_to
 from .._forward_ad import tangent_of
 from .._tensor import Tensor
-from ._core import Op, apply, check_number, full, record, zeros
+from ._core import Op, apply, check_number, full, record, scalar_tensor, zeros
 from .elementwise import _cast_forward, add, cast, clone, div, mul, sub
 from .views import expand
 
@@ -109,10 +111,29 @@ def _rebase_view(view, result):
     record(AS_STRIDED, (base,), view, {"region": region, "base_shape": base._a.shape})
 
 
-def add_(x, other): return apply_in_place("add_", add, x, other)
-def sub_(x, other): return apply_in_place("sub_", sub, x, other)
-def mul_(x, other): return apply_in_place("mul_", mul, x, other)
-def div_(x, other): return apply_in_place("div_", div, x, other)
+def _arithmetic_in_place(name, code, out_of_place, x, other):
+    """x <- x op other. An operand that shares only part of x's memory is refused, as torch.
+    Outside any graph, with other of x's dtype (or a number and x floating) broadcasting to x's
+    shape, the kernel writes straight into x's memory (an optimizer's p -= lr * g: one kernel,
+    not a result and a copy)."""
+    if type(other) is Tensor:
+        check_no_overlap(x, other, name)
+    if (type(other) is Tensor and other.dtype is x.dtype or type(other) in (int, float) and
+            x.dtype.is_floating_point) and not recording_into(x, other) and \
+            grad_state.fw_level is None and x.dtype is not _dtype.bool_:
+        other = scalar_tensor(other, x.dtype) if type(other) is not Tensor else other
+        if broadcasts_to(other._a.shape, x._a.shape):
+            check_writable(x, name)
+            K.elementwise(code, x.dtype, x.dtype, (x, other), out=x)
+            x._version[0] += 1
+            return x
+    return apply_in_place(name, out_of_place, x, other)
+
+
+def add_(x, other): return _arithmetic_in_place("add_", C.FG_ADD, add, x, other)
+def sub_(x, other): return _arithmetic_in_place("sub_", C.FG_SUB, sub, x, other)
+def mul_(x, other): return _arithmetic_in_place("mul_", C.FG_MUL, mul, x, other)
+def div_(x, other): return _arithmetic_in_place("div_", C.FG_DIV, div, x, other)
 
 
 def copy_(x, src):
