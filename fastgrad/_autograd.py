@@ -101,7 +101,7 @@ class Node:
         meta = []
         for t in inputs:
             node = t._node
-            parents.append(node if node is not None else (t if t.requires_grad else None))
+            parents.append(node if node is not None else (t if t._requires_grad else None))
             meta.append((t._a.shape, t.dtype))
         self.parents = parents
         self.input_meta = meta

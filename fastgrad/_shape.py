@@ -1,6 +1,7 @@
 """Shape arithmetic, as pure functions of shapes, strides and axes: broadcasting, the axes a
 gradient sums over to undo it, dim arguments, reshape's -1, keepdim shapes. Nothing here
 touches tensor data; errors carry PyTorch's words."""
+import functools
 import math
 import numbers
 
@@ -9,6 +10,11 @@ def broadcast_shape(what, a, b):
     """numpy's broadcasting of two shapes, with PyTorch's error message."""
     if a == b:
         return a
+    return _broadcast_shape(what, tuple(a), tuple(b))
+
+
+@functools.lru_cache(maxsize=4096)  # every elementwise op asks; a model asks the same few
+def _broadcast_shape(what, a, b):
     n = max(len(a), len(b))
     a1 = (1,) * (n - len(a)) + tuple(a)
     b1 = (1,) * (n - len(b)) + tuple(b)
@@ -34,8 +40,13 @@ def broadcast_strides(array, shape):
     `shape`: 0 where it repeats."""
     if array.shape == shape:
         return array.strides
-    pad = len(shape) - len(array.shape)
-    return (0,) * pad + tuple(0 if n == 1 else s for n, s in zip(array.shape, array.strides))
+    return _broadcast_strides(array.shape, array.strides, tuple(shape))
+
+
+@functools.lru_cache(maxsize=4096)
+def _broadcast_strides(shape, strides, target):
+    pad = len(target) - len(shape)
+    return (0,) * pad + tuple(0 if n == 1 else s for n, s in zip(shape, strides))
 
 
 def sum_to_axes(shape, target):
@@ -81,7 +92,11 @@ def shape_arg(args):
 
 def infer_shape(shape, numel, name):
     """shape with its one -1 (if any) filled in, checked against the element count."""
-    shape = tuple(shape)
+    return _infer_shape(tuple(shape), numel, name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _infer_shape(shape, numel, name):
     if -1 not in shape and math.prod(shape) == numel and min(shape, default=0) >= 0:
         return shape
     known = 1

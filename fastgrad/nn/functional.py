@@ -10,7 +10,7 @@ from .._fastgrad_c import lib as C
 from .._shape import broadcast_shape
 from ..ops import (as_dtype, cast, eq, ne, sigmoid, softmax as _softmax_op, sum, unsqueeze,
                    where)
-from ..ops._core import Op, apply, check_tensor, positions_along, total
+from ..ops._core import Op, apply, check_tensor, positions_along, scalar_tensor, total
 from ..ops.inplace import apply_in_place
 
 __all__ = ["cross_entropy", "log_softmax", "mse_loss", "relu", "sigmoid", "softmax"]
@@ -27,7 +27,13 @@ def _reduce_loss(loss, reduction, count):
 
 def _nll_forward(x, target, axis, reduction, ignore_index):
     loss, counted = K.cross_entropy(x, target, axis, ignore_index)
-    return _reduce_loss(loss, reduction, counted)
+    if reduction == "none":
+        return loss
+    # the row's forward: the kernels themselves (the public ops would check their arguments)
+    total = K.reduce(C.FG_SUM, loss, tuple(range(loss._a.ndim)), keepdim=False)
+    if reduction == "sum":
+        return total
+    return K.elementwise(C.FG_DIV, x.dtype, x.dtype, (total, scalar_tensor(counted, x.dtype)))
 
 
 def _nll_slope(x, target, axis, ignore_index):
@@ -152,17 +158,21 @@ def _check_class_target(input, target):
                                       "supported yet; pass int64 class indices")
         raise RuntimeError(f"cross_entropy(): expected target dtype to be torch.int64 (class "
                            f"indices), but got {target.dtype!r}")
-    shapes = f"(input of shape {tuple(input.shape)}, target of shape {tuple(target.shape)})"
-    if input.ndim == 0:
+    x_shape, t_shape = input._a.shape, target._a.shape
+    axis = 0 if len(x_shape) == 1 else 1
+    if len(x_shape) > 1 and t_shape and t_shape[0] == x_shape[0] and \
+            t_shape == x_shape[:axis] + x_shape[axis + 1:]:
+        return axis  # the common case, checked without making the error texts
+    shapes = f"(input of shape {tuple(x_shape)}, target of shape {tuple(t_shape)})"
+    if not x_shape:
         raise ValueError(f"cross_entropy(): expected an input of classes, (C,) or (N, C, ...), "
                          f"not a 0-d one {shapes}")
-    axis = 0 if input.ndim == 1 else 1
-    expected = tuple(input.shape[:axis] + input.shape[axis + 1:])
-    if input.ndim > 1 and (target.ndim == 0 or target.shape[0] != input.shape[0]):
-        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
-                         f"batch_size ({target.shape[0] if target.ndim else 0}). {shapes}")
-    if tuple(target.shape) != expected:
-        raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)} "
+    expected = x_shape[:axis] + x_shape[axis + 1:]
+    if len(x_shape) > 1 and (not t_shape or t_shape[0] != x_shape[0]):
+        raise ValueError(f"Expected input batch_size ({x_shape[0]}) to match target "
+                         f"batch_size ({t_shape[0] if t_shape else 0}). {shapes}")
+    if t_shape != expected:
+        raise RuntimeError(f"Expected target size {list(expected)}, got {list(t_shape)} "
                            f"{shapes}")
     return axis
 

@@ -56,7 +56,7 @@ def apply(op, *inputs, **params):
     out = op.forward(*inputs, **params)
     if op.grads and grad_state.enabled and out.dtype.is_floating_point:
         for t in inputs:
-            if t.requires_grad:
+            if t._requires_grad:
                 record(op, inputs, out, params)
                 break
     if grad_state.fw_level is not None:  # after recording: a rule reading out reaches its node

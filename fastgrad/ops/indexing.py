@@ -183,6 +183,10 @@ def _basic_view(x, key):
 
 
 def getitem(x, key):
+    if type(key) is Tensor and key.dtype is int64 and key._a.ndim and x._a.ndim:
+        # x[rows], an embedding's lookup: what _advanced makes of it, without its general walk
+        index, plan = _index_plan(x, [(0, key)])
+        return apply(INDEX, x, index, **plan)
     key = _index_tuple(key)
     if not any(_is_advanced(k) for k in key):
         return _basic_view(x, _basic_key(x, key))

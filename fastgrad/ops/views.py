@@ -64,14 +64,14 @@ FLIP = _view_op("FlipBackward0", lambda a, dim: np.flip(a, dim), lambda g, out, 
 # ---- the functions -----------------------------------------------------------------------------
 def reshape(x, shape):
     shape = infer_shape(shape, x._a.size, "reshape")
-    if reshaped_array(x._a, shape) is None:
+    if not x._a.flags.c_contiguous and reshaped_array(x._a, shape) is None:
         x = clone(x)
     return apply(VIEW, x, shape=shape, in_shape=x._a.shape)
 
 
 def view(x, shape):
     shape = infer_shape(shape, x._a.size, "view")
-    if reshaped_array(x._a, shape) is None:
+    if not x._a.flags.c_contiguous and reshaped_array(x._a, shape) is None:
         raise RuntimeError(
             f"view size is not compatible with input tensor's size and stride (shape "
             f"{tuple(x.shape)} to {shape}: at least one dimension spans across two contiguous "
