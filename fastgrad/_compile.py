@@ -350,9 +350,10 @@ class Compiled:
         if entry.previous is None:
             entry.previous = canonical
         elif entry.previous != canonical:
-            self._refuse("its kernel calls or their operands change from call to call (random "
-                         "numbers or tensors made from Python data inside it, or Python numbers "
-                         "that change)")
+            self._refuse("its kernel calls or their operands change from call to call (tensors "
+                         "made from Python data that changes, or Python numbers that change, "
+                         "such as an optimizer's step count: torch.optim.Adam(..., "
+                         "capturable=True) keeps it in a tensor)")
         else:
             plan = Plan(recorder, [(i, a) for i, a in enumerate(args) if isinstance(a, Tensor)],
                         inputs, outputs, structure)

@@ -4,7 +4,7 @@ same model trained with either library ends with the same parameters (up to floa
 import math
 
 from ._autograd import enable_grad, no_grad
-from ._creation import zeros_like
+from ._creation import tensor, zeros_like
 from ._tensor import Tensor
 
 __all__ = ["Adam", "Optimizer", "SGD"]
@@ -118,27 +118,39 @@ class SGD(Optimizer):
 
 class Adam(Optimizer):
     """Adam with torch's bias correction:
-    p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)."""
+    p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+    With capturable=True the step count is a tensor and the bias corrections are computed by
+    kernels (in float64, as Python computes them: the same numbers), so that fastgrad.compile
+    can replay a step; otherwise they are Python numbers, which change every step."""
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, *,
+                 capturable=False):
         _check(lr >= 0, "learning rate", lr)
         _check(eps >= 0, "epsilon value", eps)
         for i, beta in enumerate(betas):
             _check(0 <= beta < 1, f"beta parameter at index {i}", beta)
         _check(weight_decay >= 0, "weight_decay value", weight_decay)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
-                                      weight_decay=weight_decay))
+                                      weight_decay=weight_decay, capturable=capturable))
 
     def _update(self, p, grad, state, group):
         beta1, beta2 = group["betas"]
         if not state:
-            state.update(step=0, exp_avg=zeros_like(p), exp_avg_sq=zeros_like(p))
+            step = tensor(0.0) if group["capturable"] else 0
+            state.update(step=step, exp_avg=zeros_like(p), exp_avg_sq=zeros_like(p))
         state["step"] += 1
-        step, exp_avg, exp_avg_sq = state["step"], state["exp_avg"], state["exp_avg_sq"]
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        if group["capturable"]:
+            step = state["step"].double()
+            neg_step_size = -(group["lr"] / (1 - beta1 ** step))
+            bias_correction2_sqrt = (1 - beta2 ** step).sqrt()
+        else:
+            step = state["step"]
+            neg_step_size = -(group["lr"] / (1 - beta1 ** step))
+            bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
         if group["weight_decay"] != 0:
             grad = grad.add(p, alpha=group["weight_decay"])
         exp_avg.lerp_(grad, 1 - beta1)
         exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        step_size = group["lr"] / (1 - beta1 ** step)
-        denom = (exp_avg_sq.sqrt() / math.sqrt(1 - beta2 ** step)).add_(group["eps"])
-        p.addcdiv_(exp_avg, denom, value=-step_size)
+        denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(group["eps"])
+        p.add_(exp_avg * neg_step_size / denom)  # addcdiv_(exp_avg, denom, value=-step_size)

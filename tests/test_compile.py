@@ -50,7 +50,7 @@ def test_replays_equal_eager_runs_bit_for_bit(case):
     assert compiled.plan is not None and compiled.plan.ncalls > 0
 
 
-def _mlp(seed=0, momentum=0.0):
+def _mlp(seed=0, momentum=0.0, adam=None):
     g = np.random.default_rng(seed)
     C = fg.tensor(g.standard_normal((27, 10)).astype(np.float32), requires_grad=True)
     W1 = fg.tensor(g.standard_normal((30, 64)).astype(np.float32) * 0.2, requires_grad=True)
@@ -58,7 +58,8 @@ def _mlp(seed=0, momentum=0.0):
     W2 = fg.tensor(g.standard_normal((64, 27)).astype(np.float32) * 0.1, requires_grad=True)
     b2 = fg.zeros(27, requires_grad=True)
     params = [C, W1, b1, W2, b2]
-    opt = fg.optim.SGD(params, lr=0.1, momentum=momentum)
+    opt = fg.optim.SGD(params, lr=0.1, momentum=momentum) if adam is None else \
+        fg.optim.Adam(params, lr=0.01, capturable=adam)
 
     def step(X, Y):
         opt.zero_grad()
@@ -92,6 +93,25 @@ def test_a_training_step_replays_bit_for_bit(momentum):
         assert same(a.detach().numpy(), b.detach().numpy())
         assert same(a.grad.numpy(), b.grad.numpy())
     assert "cross_entropy" in str(compiled.plan) and "matmul" in str(compiled.plan)
+
+
+def test_adam_replays_when_capturable_and_runs_eagerly_otherwise():
+    """Adam's bias corrections depend on its step count: with capturable=True kernels compute
+    them from a tensor and the step replays bit for bit; as Python numbers, they change every
+    call, and the compiled function says so and runs eagerly."""
+    eager, eager_params = _mlp(adam=False)
+    compiled, compiled_params = _mlp(adam=True)
+    compiled = fg.compile(compiled, fullgraph=True)
+    for X, Y in _batches(8):
+        assert same(eager(X, Y).numpy(), compiled(X, Y).numpy())
+    assert compiled.plan is not None
+    for a, b in zip(eager_params, compiled_params):
+        assert same(a.detach().numpy(), b.detach().numpy())
+    uncaptured, _ = _mlp(adam=False)
+    uncaptured = fg.compile(uncaptured)
+    with pytest.warns(UserWarning, match="capturable=True"):
+        for X, Y in _batches(4):
+            uncaptured(X, Y)
 
 
 def test_a_changed_count_of_targets_runs_that_call_eagerly():

@@ -72,6 +72,20 @@ def test_adam_matches_torch(dtype, options):
     _assert_same_training(lambda lib, ps: lib.optim.Adam(ps, **options), dtype)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("options", ADAM_OPTIONS, ids=str)
+def test_capturable_adam_computes_the_same_numbers(dtype, options):
+    """capturable=True computes the bias corrections with kernels, in float64 as Python does:
+    bit for bit the same parameters; its step count is a tensor, as torch's."""
+    ours, opt = _train(fg, lambda lib, ps: lib.optim.Adam(ps, **options), dtype)
+    captured, captured_opt = _train(
+        fg, lambda lib, ps: lib.optim.Adam(ps, capturable=True, **options), dtype)
+    for a, b in zip(ours, captured):
+        assert a.detach().numpy().tobytes() == b.detach().numpy().tobytes()
+    step = captured_opt.state[captured[0]]["step"]
+    assert isinstance(step, fg.Tensor) and step.item() == 6.0 and step.dtype is fg.float32
+
+
 @needs_torch
 def test_zero_grad_in_place_matches_torch():
     _assert_same_training(lambda lib, ps: lib.optim.SGD(ps, lr=0.1, momentum=0.9), "float64",
