@@ -8,12 +8,13 @@ which they appear, all others by identity), the second becomes the plan: later c
 inputs into the plan's input buffers and run fg_plan_run (csrc/plan.c) over the plan's words,
 with no Python between kernels. The plan owns its buffers, so memory does not grow with calls.
 
-What a replay could not reproduce is refused, and the function then always runs eagerly, with
-one warning (an error with fullgraph=True): reading tensor values into Python (.item(), print,
-bool(t), ...), shapes made from data (nonzero, boolean masks), random draws, recordings that
-disagree (tensors made from Python data that changes, Python numbers that change), inputs
-that require grad, and outputs that still need backward. Tensors made from Python data
-(torch.tensor(...)) inside are constants of the plan, matched by value."""
+What a replay could not reproduce is refused, and the function then runs eagerly for those
+inputs (their signature), with one warning (an error with fullgraph=True): reading tensor
+values into Python (.item(), print, bool(t), ...), shapes made from data (nonzero, boolean
+masks), random draws, recordings that disagree (tensors made from Python data that changes,
+Python numbers that change), inputs that require grad, outputs that still need backward, more
+than PLANS input signatures. Tensors made from Python data (torch.tensor(...)) inside are
+constants of the plan, matched by value."""
 import threading
 import warnings
 
@@ -220,6 +221,7 @@ class Plan:
 
 
 WARM_UP = 1  # eager calls before the first recording: optimizers make their state in the first
+PLANS = 8    # input signatures with a plan of their own, at most (torch's cache_size_limit)
 
 
 class _Unreplayable(Exception):
@@ -269,6 +271,7 @@ class _Entry:
         self.calls = 0
         self.previous = None  # the canonical form of the last recording
         self.plan = None
+        self.refused = None   # why these inputs cannot be replayed
 
 
 class Compiled:
@@ -277,7 +280,7 @@ class Compiled:
     def __init__(self, fn, fullgraph):
         self.fn, self.fullgraph = fn, fullgraph
         self._entries = {}
-        self._refused = None
+        self._warned = False
         self.__name__ = getattr(fn, "__name__", type(fn).__name__)
         self.__doc__ = getattr(fn, "__doc__", None)
 
@@ -291,34 +294,43 @@ class Compiled:
         return plans[-1] if plans else None
 
     def __call__(self, *args, **kwargs):
-        if self._refused is None and grad_state.fw_level is None and _recording.recorder is None:
+        if grad_state.fw_level is None and _recording.recorder is None:
             try:
                 key = _key(args, kwargs)
             except TypeError:  # an argument that cannot be a key: run eagerly
                 key = None
             if key is not None and not any(type(v) is Tensor for v in kwargs.values()):
                 entry = self._entries.get(key)
-                if entry is None:
+                if entry is None and len(self._entries) >= PLANS:
+                    self._refuse(None, f"more than {PLANS} different input signatures (shapes, "
+                                       f"dtypes, strides, grad mode, other arguments)")
+                elif entry is None:
                     entry = self._entries[key] = _Entry()
                 elif entry.plan is not None:
                     if entry.plan.fits():
                         return self._replay(entry.plan, args, kwargs)
                     entry.plan = entry.previous = None  # a .grad changed outside: record again
-                entry.calls += 1
-                if entry.calls > WARM_UP:
-                    return self._record(entry, args, kwargs)
+                if entry is not None and entry.refused is None:
+                    entry.calls += 1
+                    if entry.calls > WARM_UP:
+                        return self._record(entry, args, kwargs)
         return self.fn(*args, **kwargs)
 
-    def _refuse(self, why):
-        self._refused = why
+    def _refuse(self, entry, why):
+        """These inputs run eagerly from now on; the first refusal warns (or raises under
+        fullgraph=True)."""
+        if entry is not None:
+            entry.refused = why
         message = f"fastgrad.compile: {self.__name__} cannot be replayed: {why}"
         if self.fullgraph:
             raise RuntimeError(message)
-        warnings.warn(message + "; it runs eagerly", UserWarning, stacklevel=3)
+        if not self._warned:
+            self._warned = True
+            warnings.warn(message + "; it runs eagerly", UserWarning, stacklevel=3)
 
     def _record(self, entry, args, kwargs):
         if any(isinstance(a, Tensor) and a.requires_grad for a in args):
-            self._refuse("an input requires grad (its gradient would be left in a copy)")
+            self._refuse(entry, "an input requires grad (its gradient would be left in a copy)")
             return self.fn(*args, **kwargs)
         inputs = [K.copy_into(empty_like_shape(a._a.shape, a.dtype), a)
                   for a in args if isinstance(a, Tensor)]
@@ -344,22 +356,22 @@ class Compiled:
             if any(isinstance(o, tuple) and o[0] == "input" for o in recorder.written):
                 raise _Unreplayable("it writes into its input")
         except _Unreplayable as e:
-            self._refuse(str(e))
+            self._refuse(entry, str(e))
             return result
         canonical = (recorder.canonical, [recorder.locate(t) for t in outputs])
         if entry.previous is None:
             entry.previous = canonical
         elif entry.previous != canonical:
-            self._refuse("its kernel calls or their operands change from call to call (tensors "
-                         "made from Python data that changes, or Python numbers that change, "
-                         "such as an optimizer's step count: torch.optim.Adam(..., "
-                         "capturable=True) keeps it in a tensor)")
+            self._refuse(entry, "its kernel calls or their operands change from call to call "
+                                "(tensors made from Python data that changes, or Python numbers "
+                                "that change, such as an optimizer's step count: "
+                                "torch.optim.Adam(..., capturable=True) keeps it in a tensor)")
         else:
             plan = Plan(recorder, [(i, a) for i, a in enumerate(args) if isinstance(a, Tensor)],
                         inputs, outputs, structure)
             if not plan.guards_safe:
-                self._refuse("it writes tensors made outside it before cross_entropy counts its "
-                             "targets")
+                self._refuse(entry, "it writes tensors made outside it before cross_entropy "
+                                    "counts its targets")
             else:
                 entry.plan = plan
         return _rebuild(structure, iter([_fresh(t) for t in outputs]))

@@ -216,6 +216,33 @@ def test_random_numbers_inside_are_refused():
     assert len({tuple(v) for v in values}) == CALLS  # fresh numbers every call
 
 
+def test_a_compiled_model_trains_eagerly_and_still_replays_inference():
+    """torch.compile(model) as tutorials use it: loss.backward() outside needs the graph, so
+    in grad mode the model runs eagerly (one warning); under no_grad it replays."""
+    model = fg.nn.Sequential(fg.nn.Linear(4, 8), fg.nn.ReLU(), fg.nn.Linear(8, 2))
+    compiled = fg.compile(model)
+    opt = fg.optim.SGD(model.parameters(), lr=0.1)
+    x, y = fg.randn(5, 4), fg.tensor([0, 1, 1, 0, 1])
+    with pytest.warns(UserWarning, match="returns a tensor that requires grad"):
+        for _ in range(CALLS):
+            opt.zero_grad()
+            fg.nn.functional.cross_entropy(compiled(x), y).backward()
+            opt.step()
+    with fg.no_grad():
+        for _ in range(CALLS):
+            assert same(compiled(x).numpy(), model(x).numpy())
+    assert compiled.plan is not None
+
+
+def test_more_input_signatures_than_plans_run_eagerly():
+    from fastgrad._compile import PLANS
+    compiled = fg.compile(lambda x: x * 2)
+    with pytest.warns(UserWarning, match=f"more than {PLANS} different input signatures"):
+        for n in range(1, PLANS + 3):
+            for _ in range(CALLS):
+                assert compiled(fg.ones(n)).tolist() == [2.0] * n
+
+
 def test_outputs_that_need_backward_and_inputs_that_require_grad_are_refused():
     w = fg.ones(3, requires_grad=True)
     _refused(lambda x: (x * w).sum(), fg.ones(3), match="returns a tensor that requires grad")
