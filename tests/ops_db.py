@@ -326,6 +326,30 @@ EXACT = [case for case in DIFFERENTIABLE if case.exact]
 VS_TORCH = [case for case in CASES if case.torch]
 
 
+# ---- steps of random graphs (test_properties, test_compile) -----------------------------------
+def _to_domain(case, v):
+    """v (any real) mapped smoothly into the case's domain, and off 0 where the case has kinks
+    or poles there (sign's derivative is 0: the shift is flat but for v = 0 itself)."""
+    if case.domain != DEFAULT_DOMAIN:
+        low, high = case.domain
+        v = low + (high - low) * v.sigmoid()
+    return v + 0.5 * v.sign() if case.away_from_zero else v
+
+
+def _step(case):
+    """A step from a case whose inputs are all (3, 4): the running value h is its first input,
+    the graph's input w every other one (each brought into the case's domain); an output of
+    another shape is folded back into h, and tanh keeps values bounded."""
+    def step(L, h, w):
+        out = case.fn(L, _to_domain(case, h), *[_to_domain(case, w)] * (len(case.shapes) - 1))
+        return out.tanh() if tuple(out.shape) == (3, 4) else h + 0.1 * out.sum() * w
+    return step
+
+
+# Each step(L, h, w) takes the running value h (shape (3, 4)) and one of the inputs w.
+STEPS = {case.name: _step(case) for case in EXACT if set(case.shapes) == {(3, 4)}}
+
+
 # ---- elementwise ops, element by element ------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class Elementwise:

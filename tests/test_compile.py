@@ -6,9 +6,11 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import fastgrad as fg
-from ops_db import CASES, inputs
+from ops_db import CASES, STEPS, inputs
 
 CALLS = 5  # a warm-up, two recordings, then replays
 
@@ -34,7 +36,8 @@ def _forward_backward(case):
     return run
 
 
-REPLAYABLE = [c for c in CASES if c.op not in ("nonzero",) and c.name != "mask"]
+UNREPLAYABLE = {"nonzero", "mask"}  # shapes made from the data: refused (tested below)
+REPLAYABLE = [c for c in CASES if c.name not in UNREPLAYABLE]
 
 
 @pytest.mark.parametrize("case", REPLAYABLE, ids=[c.name for c in REPLAYABLE])
@@ -48,6 +51,58 @@ def test_replays_equal_eager_runs_bit_for_bit(case):
         for e, g in zip(expected, got):
             assert same(e.numpy(), g.numpy()), (seed, e, g)
     assert compiled.plan is not None and compiled.plan.ncalls > 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(steps=st.lists(st.tuples(st.sampled_from(sorted(set(STEPS) - UNREPLAYABLE)),
+                                st.integers(0, 1)), min_size=1, max_size=6),
+       seed=st.integers(0, 2 ** 16))
+def test_random_graphs_replay_bit_for_bit(steps, seed):
+    """Chains of up to six steps drawn from the op database (test_properties' random graphs),
+    forward and backward, compiled against eager."""
+    def graph(a, b):
+        ws = [a.clone().requires_grad_(), b.clone().requires_grad_()]
+        h = ws[0]
+        for name, which in steps:
+            h = STEPS[name](fg, h, ws[which])
+        (h * ws[1]).sum().backward()
+        return h.detach(), ws[0].grad, ws[1].grad
+    compiled = fg.compile(graph, fullgraph=True)
+    rng = np.random.default_rng(seed)
+    for _ in range(CALLS):
+        a, b = (fg.tensor(rng.uniform(-1, 1, (3, 4))) for _ in range(2))
+        for e, g in zip(graph(a, b), compiled(a, b)):
+            assert same(e.numpy(), g.numpy())
+
+
+def test_threaded_kernels_replay_bit_for_bit():
+    """A 784-256-10 step on two threads: the kernels split their work under replay too."""
+    threads = fg.get_num_threads()
+    fg.set_num_threads(2)
+    try:
+        results = []
+        for compile_it in (False, True):
+            rng = np.random.default_rng(0)
+            x = fg.tensor(rng.standard_normal((256, 784)).astype(np.float32))
+            params = [fg.tensor(rng.standard_normal(s).astype(np.float32) * 0.05,
+                                requires_grad=True) for s in ((784, 256), (256,), (256, 10))]
+
+            def step(x):
+                w1, b1, w2 = params
+                loss = (fg.relu(x @ w1 + b1) @ w2).pow(2).mean()
+                loss.backward()
+                with fg.no_grad():
+                    for p in params:
+                        p -= 0.01 * p.grad
+                        p.grad = None
+                return loss.detach()
+            run = fg.compile(step, fullgraph=True) if compile_it else step
+            results.append([run(x).numpy() for _ in range(CALLS)] +
+                           [p.detach().numpy() for p in params])
+        for e, g in zip(*results):
+            assert same(e, g)
+    finally:
+        fg.set_num_threads(threads)
 
 
 def _mlp(seed=0, momentum=0.0, adam=None):
