@@ -14,8 +14,8 @@ def _aligned(t):
     """t, or a contiguous copy when its data is not aligned or its strides are not whole
     elements (numpy record fields): the product kernels address typed elements."""
     a = t._a
-    size = t.dtype.itemsize
-    if a.flags.aligned and all(s % size == 0 for s in a.strides):
+    flags = a.flags
+    if flags.aligned and (flags.c_contiguous or all(s % t.dtype.itemsize == 0 for s in a.strides)):
         return t
     return _cast_forward(t, t.dtype)
 
