@@ -79,10 +79,6 @@ typedef uint8_t fg_bool; /* numpy's bool: one byte, 0 or 1 */
 #define FG_CLONES
 #endif
 
-/* ROW(NAME, ARITY, TX, T, R, EXPR) defines NAME, an fg_row_fn computing out = EXPR from up to
- * three operands: x of type TX, y and z of type T, out of type R. The loop body is inlined three
- * times: for contiguous operands, for a contiguous x with a broadcast scalar y, and for any
- * strides, so the common cases get constant strides the compiler vectorizes. */
 /* Element access through memcpy: numpy arrays may be unaligned (packed record fields), where a
  * plain typed load is undefined behaviour; compilers turn these into ordinary loads and stores. */
 #define LOAD(TYPE, ptr, i, stride)                                                             \
@@ -97,10 +93,18 @@ typedef uint8_t fg_bool; /* numpy's bool: one byte, 0 or 1 */
         memcpy((ptr) + (i) * (stride), &v_, sizeof v_);                                        \
     } while (0)
 
-#define ROW(NAME, ARITY, TX, T, R, EXPR)                                                       \
-    static inline __attribute__((always_inline)) void NAME##_body(                              \
-        int64_t n, char *o, const char *xp, const char *yp, const char *zp, int64_t so,       \
-        int64_t sx, int64_t sy, int64_t sz)                                                    \
+/* ROW(NAME, ARITY, TX, T, R, EXPR) defines NAME, an fg_row_fn computing out = EXPR from up to
+ * three operands: x of type TX, y and z of type T, out of type R. The loop body is inlined
+ * for contiguous operands, for a broadcast scalar y or x, and for any strides, so the common
+ * cases get constant strides the compiler vectorizes; and twice over: with out declared apart
+ * from the inputs (restrict), and for out being one of them (x += y). Without the first, the
+ * compiler checks at run time whether out overlaps an input and takes a vectorized or a scalar
+ * loop, which may round a * b + c differently (one fuses it): the same inputs could give
+ * different bits from call to call, depending on where the allocator put them. */
+#define ROW_BODY(BODY, QUALIFIER, ARITY, TX, T, R, EXPR)                                       \
+    static inline __attribute__((always_inline)) void BODY(                                    \
+        int64_t n, char *QUALIFIER o, const char *xp, const char *yp, const char *zp,          \
+        int64_t so, int64_t sx, int64_t sy, int64_t sz)                                        \
     {                                                                                          \
         for (int64_t i = 0; i < n; i++) {                                                      \
             TX x = LOAD(TX, xp, i, sx);                                                        \
@@ -109,21 +113,34 @@ typedef uint8_t fg_bool; /* numpy's bool: one byte, 0 or 1 */
             (void)y; (void)z;                                                                  \
             STORE(R, o, i, so, (R)(EXPR));                                                     \
         }                                                                                      \
-    }                                                                                          \
+    }
+
+/* The strides' special cases, each a call of BODY with constant strides. */
+#define ROW_STRIDES(BODY, ARITY, so, sx, st)                                                   \
+    do {                                                                                       \
+        int contiguous = s[0] == so && s[1] == sx;                                             \
+        if (contiguous && ((ARITY) < 2 || s[2] == st) && ((ARITY) < 3 || s[3] == st))          \
+            BODY(n, p[0], p[1], p[2], p[3], so, sx, st, st);                                   \
+        else if (contiguous && (ARITY) == 2 && s[2] == 0)                                      \
+            BODY(n, p[0], p[1], p[2], p[3], so, sx, 0, 0);                                     \
+        else if (s[0] == so && s[1] == 0 && (ARITY) == 2 && s[2] == st) /* 0.1 * g */          \
+            BODY(n, p[0], p[1], p[2], p[3], so, 0, st, 0);                                     \
+        else                                                                                   \
+            BODY(n, p[0], p[1], p[2], p[3], s[0], s[1], (ARITY) > 1 ? s[2] : 0,                \
+                 (ARITY) > 2 ? s[3] : 0);                                                      \
+    } while (0)
+
+#define ROW(NAME, ARITY, TX, T, R, EXPR)                                                       \
+    ROW_BODY(NAME##_apart, restrict, ARITY, TX, T, R, EXPR)                                    \
+    ROW_BODY(NAME##_in_place, , ARITY, TX, T, R, EXPR)                                         \
     FG_CLONES static void NAME(int64_t n, char **p, const int64_t *s, const void *ctx)         \
     {                                                                                          \
         (void)ctx;                                                                             \
         const int64_t so = sizeof(R), sx = sizeof(TX), st = sizeof(T);                         \
-        int contiguous = s[0] == so && s[1] == sx;                                             \
-        if (contiguous && ((ARITY) < 2 || s[2] == st) && ((ARITY) < 3 || s[3] == st))          \
-            NAME##_body(n, p[0], p[1], p[2], p[3], so, sx, st, st);                            \
-        else if (contiguous && (ARITY) == 2 && s[2] == 0)                                      \
-            NAME##_body(n, p[0], p[1], p[2], p[3], so, sx, 0, 0);                              \
-        else if (s[0] == so && s[1] == 0 && (ARITY) == 2 && s[2] == st) /* 0.1 * g */          \
-            NAME##_body(n, p[0], p[1], p[2], p[3], so, 0, st, 0);                              \
-        else                                                                                   \
-            NAME##_body(n, p[0], p[1], p[2], p[3], s[0], s[1],                                 \
-                        (ARITY) > 1 ? s[2] : 0, (ARITY) > 2 ? s[3] : 0);                       \
+        if (p[0] == p[1] || ((ARITY) > 1 && p[0] == p[2]) || ((ARITY) > 2 && p[0] == p[3]))    \
+            ROW_STRIDES(NAME##_in_place, ARITY, so, sx, st);                                   \
+        else /* out and the inputs never partly overlap: fastgrad refuses that */              \
+            ROW_STRIDES(NAME##_apart, ARITY, so, sx, st);                                      \
     }
 
 #endif

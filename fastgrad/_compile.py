@@ -15,6 +15,8 @@ masks), random draws, recordings that disagree (tensors made from Python data th
 Python numbers that change), inputs that require grad, outputs that still need backward, more
 than PLANS input signatures. Tensors made from Python data (torch.tensor(...)) inside are
 constants of the plan, matched by value."""
+import gc
+import sys
 import threading
 import warnings
 
@@ -72,6 +74,7 @@ class Recorder:
         self.external_writes = []  # numbers of the calls that write a buffer made outside
         self.guards = []      # numbers of the calls that can stop a replay (FG_EGUARD)
         self.grads = {}       # leaves read or given a .grad: a replay needs the same .grad
+        self.outside = {}     # the tensors from outside whose memory the calls use
         self.written = []     # the order of each buffer written (None: made outside)
         self.refused = None
 
@@ -133,6 +136,9 @@ class Recorder:
                 order = self.allocated_roots.get(id(root))
                 canonical.append(("inside", order, offset) if order is not None else
                                  ("outside", id(root), offset))
+                if order is None:  # a tensor from outside: a parameter, a captured constant
+                    owner = t._base if t._base is not None else t
+                    self.outside[id(owner)] = owner
                 if role != "r":
                     self.written.append(order)
                     if order is None:
@@ -189,17 +195,32 @@ class Plan:
                         list(slot._a.strides) + list(a._a.strides), slot._ptr))
             for (position, a), slot in zip(arguments, inputs)]
         self.grads = [(t, t._grad) for t in recorder.grads.values()]
+        self.outside = list(recorder.outside.values())
+        self.references = None  # how many references each of them has between calls
         self.safe_until = min(recorder.external_writes, default=self.ncalls)
         self.guards_safe = all(g < self.safe_until for g in recorder.guards)
         self._words = ffi.from_buffer("int64_t[]", self.words)
         self._failed = ffi.new("int64_t *")
 
     def fits(self):
-        """Whether the leaves hold the .grad tensors the plan writes (none replaced outside)."""
+        """Whether the state outside is still the recorded one: the leaves hold the .grad
+        tensors the plan writes, and the tensors from outside it uses are still referenced as
+        often as at its first replay (a parameter replaced in a model drops a reference to the
+        old one, whose memory the plan would go on reading)."""
         for t, g in self.grads:
             if t._grad is not g:
                 return False
+        if self.references is None:  # counted once, without the recordings' (young) garbage
+            gc.collect(1)
+            self.references = self._reference_counts()
+            return True
+        for n, m in zip(self._reference_counts(), self.references):
+            if n < m:
+                return False
         return True
+
+    def _reference_counts(self):
+        return [sys.getrefcount(x) for x in self.outside]  # (one way, so counts compare)
 
     def adopt_grads(self):
         """After an eager run: the new .grad values moved into the plan's .grad tensors, which

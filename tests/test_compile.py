@@ -195,6 +195,20 @@ def test_a_grad_changed_outside_is_recorded_again():
         assert same(a.detach().numpy(), b.detach().numpy())
 
 
+def test_a_parameter_replaced_outside_is_recorded_again():
+    model = fg.nn.Linear(3, 2)
+    compiled = fg.compile(lambda x: model(x).detach())
+    x = fg.ones(1, 3)
+    for _ in range(CALLS):
+        compiled(x)
+    assert compiled.plan is not None
+    with fg.no_grad():
+        model.weight = fg.nn.Parameter(fg.full((2, 3), 2.0))
+        model.bias = fg.nn.Parameter(fg.zeros(2))
+    for _ in range(CALLS):
+        assert compiled(x).tolist() == [[6.0, 6.0]]
+
+
 def test_an_index_out_of_range_raises_as_eagerly():
     compiled, _ = _mlp()
     compiled = fg.compile(compiled)
@@ -308,7 +322,7 @@ def test_outputs_that_need_backward_and_inputs_that_require_grad_are_refused():
 
 
 def test_a_plan_keeps_its_memory_and_prints_one_line_per_kernel():
-    compiled, _ = _mlp()
+    compiled, params = _mlp()
     compiled = fg.compile(compiled)
     batches = _batches(4)
     for X, Y in batches:
@@ -317,7 +331,7 @@ def test_a_plan_keeps_its_memory_and_prints_one_line_per_kernel():
     kept = len(plan.keep)
     gc.collect()
     before = len(gc.get_objects())
-    for _ in range(50):
+    for _ in range(50):  # (params still holds its references: fewer would record again)
         compiled(*batches[0])
     gc.collect()
     assert len(plan.keep) == kept and compiled.plan is plan
