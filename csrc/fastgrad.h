@@ -11,8 +11,7 @@
 
 enum fg_status { FG_OK = 0, FG_EDTYPE = 1, FG_EOP = 2, FG_EDIMS = 3, FG_ENOMEM = 4,
                  FG_EINDEX = 5, /* an index out of range; the function says which */
-                 FG_ESIZE = 6,  /* a negative size, or an element or byte count beyond int64 */
-                 FG_EGUARD = 7  /* a replayed plan met data unlike its recording's (fg_plan_run) */ };
+                 FG_ESIZE = 6   /* a negative size, or an element or byte count beyond int64 */ };
 
 enum fg_dtype { FG_BOOL = 0, FG_INT64 = 1, FG_FLOAT32 = 2, FG_FLOAT64 = 3 };
 
@@ -122,10 +121,9 @@ int fg_nonzero(int dtype, int ndim, const int64_t *shape, const int64_t *strides
 /* Replaying recorded kernel calls (fastgrad.compile). A plan is an array of int64 words: for
  * each call its kind, then its arguments in the order of that function's parameters above, one
  * word each: ints as they are, pointers as addresses (the shape and stride arrays, the buffers
- * and the scalars they point to belong to the plan's owner). FG_CALL_CROSS_ENTROPY has one more
- * word, the count of targets its recording saw counted (*info): another count is FG_EGUARD.
- * fg_plan_run makes the calls in order and stops at the first that fails, with *failed its
- * number; nonzero has no kind (its output's shape depends on the data). */
+ * and the scalars they point to belong to the plan's owner). fg_plan_run makes the calls in
+ * order and stops at the first that fails, with *failed its number; nonzero has no kind (its
+ * output's shape depends on the data). */
 enum fg_call {
     FG_CALL_ELEMENTWISE, FG_CALL_ELEMENTWISE_FLAT, FG_CALL_COPY, FG_CALL_FILL, FG_CALL_ARANGE,
     FG_CALL_REDUCE, FG_CALL_ALONG_AXIS, FG_CALL_MATMUL, FG_CALL_SOFTMAX, FG_CALL_SOFTMAX_BACKWARD,

@@ -11,7 +11,7 @@ static const int ARITY[FG_NUM_CALLS] = {
     [FG_CALL_ELEMENTWISE] = 9, [FG_CALL_ELEMENTWISE_FLAT] = 10, [FG_CALL_COPY] = 7,
     [FG_CALL_FILL] = 6, [FG_CALL_ARANGE] = 5, [FG_CALL_REDUCE] = 8, [FG_CALL_ALONG_AXIS] = 8,
     [FG_CALL_MATMUL] = 9, [FG_CALL_SOFTMAX] = 8, [FG_CALL_SOFTMAX_BACKWARD] = 9,
-    [FG_CALL_CROSS_ENTROPY] = 11, [FG_CALL_CROSS_ENTROPY_BACKWARD] = 11, [FG_CALL_GATHER] = 10,
+    [FG_CALL_CROSS_ENTROPY] = 10, [FG_CALL_CROSS_ENTROPY_BACKWARD] = 11, [FG_CALL_GATHER] = 10,
     [FG_CALL_SCATTER] = 11, [FG_CALL_INDEX_FOLD] = 7,
 };
 
@@ -38,11 +38,8 @@ static int run_one(int64_t kind, const int64_t *w)
         return fg_softmax(I(0), I(1), I(2), A(3), A(4), I(5), P(6), P(7));
     case FG_CALL_SOFTMAX_BACKWARD:
         return fg_softmax_backward(I(0), I(1), I(2), A(3), A(4), I(5), P(6), P(7), P(8));
-    case FG_CALL_CROSS_ENTROPY: {
-        int64_t *info = P(9);
-        int status = fg_cross_entropy(I(0), I(1), A(2), A(3), I(4), I(5), P(6), P(7), P(8), info);
-        return status ? status : *info != I(10) ? FG_EGUARD : FG_OK;
-    }
+    case FG_CALL_CROSS_ENTROPY:
+        return fg_cross_entropy(I(0), I(1), A(2), A(3), I(4), I(5), P(6), P(7), P(8), P(9));
     case FG_CALL_CROSS_ENTROPY_BACKWARD:
         return fg_cross_entropy_backward(I(0), I(1), A(2), A(3), I(4), I(5), I(6), P(7), P(8),
                                          P(9), P(10));

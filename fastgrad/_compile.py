@@ -72,7 +72,6 @@ class Recorder:
         self.keep = []        # everything a word points to
         self.allocated_roots = {}  # id(root) -> order of appearance, for buffers made inside
         self.external_writes = []  # numbers of the calls that write a buffer made outside
-        self.guards = []      # numbers of the calls that can stop a replay (FG_EGUARD)
         self.grads = {}       # leaves read or given a .grad: a replay needs the same .grad
         self.outside = {}     # the tensors from outside whose memory the calls use
         self.written = []     # the order of each buffer written (None: made outside)
@@ -148,10 +147,6 @@ class Recorder:
                 self.keep.append(arg)
                 words.append(int(ffi.cast("intptr_t", arg)))
                 canonical.append(bytes(ffi.buffer(arg)) if role == "v" else "scratch")
-        if kind == lib.FG_CALL_CROSS_ENTROPY:  # the count of targets: a replay must see it too
-            words.append(int(args[-1][0]))
-            canonical.append(words[-1])
-            self.guards.append(number)
         self.words.extend(words)
         self.canonical.append(tuple(canonical))
         self.lines.append(f"{number:4d}  {_label(kind, name, args):<26} {written.dtype!r:<16} "
@@ -198,7 +193,6 @@ class Plan:
         self.outside = list(recorder.outside.values())
         self.references = None  # how many references each of them has between calls
         self.safe_until = min(recorder.external_writes, default=self.ncalls)
-        self.guards_safe = all(g < self.safe_until for g in recorder.guards)
         self._words = ffi.from_buffer("int64_t[]", self.words)
         self._failed = ffi.new("int64_t *")
 
@@ -388,13 +382,9 @@ class Compiled:
                                 "that change, such as an optimizer's step count: "
                                 "torch.optim.Adam(..., capturable=True) keeps it in a tensor)")
         else:
-            plan = Plan(recorder, [(i, a) for i, a in enumerate(args) if isinstance(a, Tensor)],
-                        inputs, outputs, structure)
-            if not plan.guards_safe:
-                self._refuse(entry, "it writes tensors made outside it before cross_entropy "
-                                    "counts its targets")
-            else:
-                entry.plan = plan
+            entry.plan = Plan(recorder,
+                              [(i, a) for i, a in enumerate(args) if isinstance(a, Tensor)],
+                              inputs, outputs, structure)
         return _rebuild(structure, iter([_fresh(t) for t in outputs]))
 
     def _replay(self, plan, args, kwargs):

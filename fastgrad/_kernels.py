@@ -190,10 +190,12 @@ def softmax_backward(code, g, y, axis):
 
 
 def cross_entropy(x, target, axis, ignore_index):
-    """(the loss at each target, the number of targets not ignored): logsumexp(x) - x[target]
-    along x's class axis. Raises IndexError naming the first target out of range."""
+    """(the loss at each target, the number of targets not ignored as a 0-d int64 tensor, which
+    the kernel writes: a replayed plan counts again): logsumexp(x) - x[target] along x's class
+    axis. Raises IndexError naming the first target out of range."""
     loss = empty_like_shape(target._a.shape, x.dtype)
-    info = ffi.new("int64_t *")
+    count = empty_like_shape((), _dtype.int64)
+    info = ffi.cast("int64_t *", count._ptr)
     status = _call(lib.FG_CALL_CROSS_ENTROPY,
                    (x.dtype.code, *_along_axis_args(x, axis, (loss, x, target)), axis,
                     ignore_index, loss._ptr, x._ptr, target._ptr, info), loss, x, target)
@@ -201,7 +203,7 @@ def cross_entropy(x, target, axis, ignore_index):
         raise IndexError(f"cross_entropy(): Target {info[0]} is out of bounds (input of shape "
                          f"{x._a.shape}, {x._a.shape[axis]} classes along dimension {axis}).")
     _check(status, "cross_entropy", x.dtype)
-    return loss, info[0]
+    return loss, count
 
 
 def cross_entropy_backward(g, x, target, axis, ignore_index, mean):

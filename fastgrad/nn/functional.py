@@ -8,9 +8,10 @@ from .. import _dtype, ops
 from .. import _kernels as K
 from .._fastgrad_c import lib as C
 from .._shape import broadcast_shape
+from .._tensor import empty_like_shape
 from ..ops import (as_dtype, cast, eq, ne, sigmoid, softmax as _softmax_op, sum, unsqueeze,
                    where)
-from ..ops._core import Op, apply, check_tensor, positions_along, scalar_tensor, total
+from ..ops._core import Op, apply, check_tensor, positions_along, total
 from ..ops.inplace import apply_in_place
 
 __all__ = ["cross_entropy", "log_softmax", "mse_loss", "relu", "sigmoid", "softmax"]
@@ -33,7 +34,8 @@ def _nll_forward(x, target, axis, reduction, ignore_index):
     total = K.reduce(C.FG_SUM, loss, tuple(range(loss._a.ndim)), keepdim=False)
     if reduction == "sum":
         return total
-    return K.elementwise(C.FG_DIV, x.dtype, x.dtype, (total, scalar_tensor(counted, x.dtype)))
+    count = K.copy_into(empty_like_shape((), x.dtype), counted)
+    return K.elementwise(C.FG_DIV, x.dtype, x.dtype, (total, count))
 
 
 def _nll_slope(x, target, axis, ignore_index):
