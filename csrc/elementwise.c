@@ -61,6 +61,22 @@ static inline int64_t int_pow(int64_t base, int64_t exp)
     X(S, D, FG_SIN, 1, T, T, T, F(sin)(x))                                   \
     X(S, D, FG_COS, 1, T, T, T, F(cos)(x))                                   \
     X(S, D, FG_TANH, 1, T, T, T, F(tanh)(x))                                 \
+    X(S, D, FG_FLOOR, 1, T, T, T, F(floor)(x))                               \
+    X(S, D, FG_CEIL, 1, T, T, T, F(ceil)(x))                                 \
+    X(S, D, FG_TRUNC, 1, T, T, T, F(trunc)(x))                               \
+    X(S, D, FG_ROUND, 1, T, T, T, F(nearbyint)(x))                           \
+    X(S, D, FG_LOG2, 1, T, T, T, F(log2)(x))                                 \
+    X(S, D, FG_LOG10, 1, T, T, T, F(log10)(x))                               \
+    X(S, D, FG_LOG1P, 1, T, T, T, F(log1p)(x))                               \
+    X(S, D, FG_EXPM1, 1, T, T, T, F(expm1)(x))                               \
+    X(S, D, FG_RSQRT, 1, T, T, T, (T)1 / F(sqrt)(x))                         \
+    X(S, D, FG_RECIPROCAL, 1, T, T, T, (T)1 / x)                             \
+    X(S, D, FG_SINH, 1, T, T, T, F(sinh)(x))                                 \
+    X(S, D, FG_COSH, 1, T, T, T, F(cosh)(x))                                 \
+    X(S, D, FG_ASIN, 1, T, T, T, F(asin)(x))                                 \
+    X(S, D, FG_ACOS, 1, T, T, T, F(acos)(x))                                 \
+    X(S, D, FG_ATAN, 1, T, T, T, F(atan)(x))                                 \
+    X(S, D, FG_ERF, 1, T, T, T, F(erf)(x))                                   \
     X(S, D, FG_SIGMOID, 1, T, T, T, (T)1 / ((T)1 + F(exp)(-x)))              \
     X(S, D, FG_DIV, 2, T, T, T, x / y)                                       \
     X(S, D, FG_POW, 2, T, T, T, F(pow)(x, y))                                \

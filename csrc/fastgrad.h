@@ -20,6 +20,9 @@ enum fg_dtype { FG_BOOL = 0, FG_INT64 = 1, FG_FLOAT32 = 2, FG_FLOAT64 = 3 };
  * as x and compute one input's gradient in one pass. */
 enum fg_op {
     FG_NEG, FG_ABS, FG_SIGN, FG_EXP, FG_LOG, FG_SQRT, FG_SIN, FG_COS, FG_TANH, FG_SIGMOID, FG_RELU,
+    FG_FLOOR, FG_CEIL, FG_TRUNC, FG_ROUND, /* round: half to even, as torch */
+    FG_LOG2, FG_LOG10, FG_LOG1P, FG_EXPM1, FG_RSQRT, FG_RECIPROCAL, FG_SINH, FG_COSH, FG_ASIN,
+    FG_ACOS, FG_ATAN, FG_ERF,
     FG_ADD, FG_SUB, FG_MUL, FG_DIV, FG_POW, FG_MAXIMUM, FG_MINIMUM,
     FG_EQ, FG_NE, FG_LT, FG_LE, FG_GT, FG_GE,
     FG_RELU_BACKWARD,    /* y <= 0 ? 0 : x: y is relu's input; x passes at NaN   */

@@ -69,6 +69,20 @@ static inline float fg_tanhf(float x)
 #define FG_F32_sin sinf
 #define FG_F32_cos cosf
 #define FG_F32_pow powf
+#define FG_F32_floor floorf
+#define FG_F32_ceil ceilf
+#define FG_F32_trunc truncf
+#define FG_F32_nearbyint nearbyintf
+#define FG_F32_log2 log2f
+#define FG_F32_log10 log10f
+#define FG_F32_log1p log1pf
+#define FG_F32_expm1 expm1f
+#define FG_F32_sinh sinhf
+#define FG_F32_cosh coshf
+#define FG_F32_asin asinf
+#define FG_F32_acos acosf
+#define FG_F32_atan atanf
+#define FG_F32_erf erff
 #define FG_F64_exp exp
 #define FG_F64_tanh tanh
 #define FG_F64_log log
@@ -76,5 +90,19 @@ static inline float fg_tanhf(float x)
 #define FG_F64_sin sin
 #define FG_F64_cos cos
 #define FG_F64_pow pow
+#define FG_F64_floor floor
+#define FG_F64_ceil ceil
+#define FG_F64_trunc trunc
+#define FG_F64_nearbyint nearbyint
+#define FG_F64_log2 log2
+#define FG_F64_log10 log10
+#define FG_F64_log1p log1p
+#define FG_F64_expm1 expm1
+#define FG_F64_sinh sinh
+#define FG_F64_cosh cosh
+#define FG_F64_asin asin
+#define FG_F64_acos acos
+#define FG_F64_atan atan
+#define FG_F64_erf erf
 
 #endif

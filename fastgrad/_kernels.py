@@ -311,7 +311,8 @@ def get_num_threads():
 
 
 _NAMES = {getattr(lib, "FG_" + name.upper()): name for name in (
-    "neg abs sign exp log sqrt sin cos tanh sigmoid relu add sub mul div pow maximum minimum "
+    "neg abs sign exp log sqrt sin cos tanh sigmoid relu floor ceil trunc round log2 log10 log1p "
+    "expm1 rsqrt reciprocal sinh cosh asin acos atan erf add sub mul div pow maximum minimum "
     "eq ne lt le gt ge relu_backward abs_backward sigmoid_backward tanh_backward max_backward "
     "where").split()}
 _REDUCE_NAMES = {lib.FG_SUM: "sum", lib.FG_MAX: "max", lib.FG_MIN: "min"}

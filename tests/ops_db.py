@@ -14,6 +14,7 @@ Inputs are made by `inputs(case, seed, dtype)`: values of distinct magnitudes, s
 relu, abs and sign stay away from ties and kinks; `domain` narrows them (log, sqrt, pow's base),
 `away_from_zero` keeps them off 0 (division, kinks at 0)."""
 import dataclasses
+import math
 import operator
 
 import numpy as np
@@ -91,6 +92,26 @@ CASES = [
     Case("sigmoid", "sigmoid", lambda L, x: L.sigmoid(x), [(3, 4)]),
     Case("relu", "relu", lambda L, x: L.relu(x), [(3, 4)], away_from_zero=True),
     Case("relu times x", "relu", lambda L, x: L.relu(x) * x, [(3, 4)], away_from_zero=True),
+    # piecewise constant: finite differences across a jump are not its gradient (exact=False)
+    *[Case(name, name, lambda L, x, name=name: getattr(L, name)(x), [(3, 4)], exact=False)
+      for name in ("floor", "ceil", "trunc", "round")],
+    Case("round decimals", "round", lambda L, x: L.round(x * 7, decimals=2), [(3, 4)],
+         exact=False),
+    Case("round negative decimals", "round", lambda L, x: x.mul(300).round(decimals=-1),
+         [(3, 4)], exact=False),
+    Case("fix", "fix", lambda L, x: L.fix(x) * x, [(3, 4)], exact=False),
+    *[Case(name, name, lambda L, x, name=name: getattr(L, name)(x), [(3, 4)], domain=domain,
+           away_from_zero=away)
+      for name, domain, away in [
+          ("log2", POSITIVE, False), ("log10", POSITIVE, False), ("log1p", (-0.8, 3.0), False),
+          ("expm1", DEFAULT_DOMAIN, False), ("rsqrt", POSITIVE, False),
+          ("reciprocal", DEFAULT_DOMAIN, True), ("sinh", DEFAULT_DOMAIN, False),
+          ("cosh", DEFAULT_DOMAIN, False), ("asin", (-0.9, 0.9), False),
+          ("acos", (-0.9, 0.9), False), ("atan", DEFAULT_DOMAIN, False),
+          ("erf", DEFAULT_DOMAIN, False), ("square", DEFAULT_DOMAIN, False)]],
+    Case("erf of a square", "erf", lambda L, x: L.erf(x * x) * x, [(3, 4)]),
+    *[Case(alias, alias, lambda L, x, alias=alias: getattr(L, alias)(x) * x, [(3, 4)],
+           domain=(-0.9, 0.9)) for alias in ("arcsin", "arccos", "arctan")],
     Case("pow scalar", "pow", lambda L, x: x ** 3, [(2, 3)]),
     Case("rpow", "pow", lambda L, x: 2.0 ** x, [(2, 3)]),
     Case("activations together", "relu",
@@ -302,6 +323,7 @@ CASES = [
 # The cases that take int64 inputs too (values only: integers carry no gradient).
 _INT64 = {
     "neg", "neg function", "abs", "abs times x", "sign", "relu", "relu times x", "pow scalar",
+    "floor", "ceil", "trunc", "round", "square",
     "activations together", "add", "add broadcast", "sub broadcast", "rsub scalar",
     "mul broadcast", "mul 0-d", "mul broadcast trailing", "pow", "maximum", "maximum times a",
     "minimum broadcast", "minimum times b", "max of two", "where", "where squares",
@@ -397,6 +419,29 @@ UNARY = [
     # relu passes the gradient where it does not output <= 0: also at NaN (threshold_backward)
     Elementwise("relu", 1, lambda x: 0 if x < 0 else x,
                 derivative=lambda x, y: np.where(y <= 0, 0, 1).astype(x.dtype)),
+    *[Elementwise(name, 1, rule, derivative=lambda x, y: np.zeros_like(x))
+      for name, rule in [("floor", np.floor), ("ceil", np.ceil), ("trunc", np.trunc),
+                         ("round", np.rint)]],  # half to even
+    Elementwise("log2", 1, np.log2, derivative=lambda x, y: 1 / (x * 0.6931471805599453),
+                domain=(0.0625, 4.0), int64=False),
+    Elementwise("log10", 1, np.log10, derivative=lambda x, y: 1 / (x * 2.3025850929940456),
+                domain=(0.0625, 4.0), int64=False),
+    Elementwise("log1p", 1, np.log1p, derivative=lambda x, y: 1 / (x + 1), domain=(-0.75, 3.0),
+                int64=False),
+    Elementwise("expm1", 1, np.expm1, derivative=lambda x, y: y + 1, int64=False),
+    Elementwise("rsqrt", 1, lambda x: 1 / np.sqrt(x), derivative=lambda x, y: -0.5 * y ** 3,
+                domain=(0.0625, 4.0), int64=False),
+    Elementwise("reciprocal", 1, lambda x: 1 / np.float64(x), derivative=lambda x, y: -(y * y),
+                away_from_zero=True, int64=False),
+    Elementwise("sinh", 1, np.sinh, derivative=lambda x, y: np.cosh(x), int64=False),
+    Elementwise("cosh", 1, np.cosh, derivative=lambda x, y: np.sinh(x), int64=False),
+    Elementwise("asin", 1, np.arcsin, derivative=lambda x, y: 1 / np.sqrt(1 - x * x),
+                domain=(-0.875, 0.875), int64=False),
+    Elementwise("acos", 1, np.arccos, derivative=lambda x, y: -1 / np.sqrt(1 - x * x),
+                domain=(-0.875, 0.875), int64=False),
+    Elementwise("atan", 1, np.arctan, derivative=lambda x, y: 1 / (x * x + 1), int64=False),
+    Elementwise("erf", 1, lambda x: math.erf(x) if x == x else x,
+                derivative=lambda x, y: 1.1283791670955126 * np.exp(-x * x), int64=False),
 ]
 BINARY = [
     Elementwise("add", 2, lambda x, y: x + y, operator.add),

@@ -57,6 +57,46 @@ SIGMOID = Op("SigmoidBackward0", _kernel(C.FG_SIGMOID),
 RELU = Op("ReluBackward0", _kernel(C.FG_RELU), lambda g, out, x: apply(RELU_BACKWARD, g, x),
           jvp=ELEMENTWISE_JVP)
 
+
+def _zero_grad(g, out, **params):
+    """The gradient of a step function (floor, round, ...): zeros, as torch."""
+    return zeros(g._a.shape, g.dtype)
+
+
+def _step_row(name, code):
+    return Op(name, _kernel(code), _zero_grad, save_inputs=False, jvp=ELEMENTWISE_JVP)
+
+
+FLOOR = _step_row("FloorBackward0", C.FG_FLOOR)
+CEIL = _step_row("CeilBackward0", C.FG_CEIL)
+TRUNC = _step_row("TruncBackward0", C.FG_TRUNC)
+ROUND = _step_row("RoundBackward0", C.FG_ROUND)
+ROUND_DECIMALS = Op("RoundBackward1", lambda x, decimals: _round_decimals(x, decimals), _zero_grad,
+                    save_inputs=False, jvp=ELEMENTWISE_JVP)
+# The gradients as torch's derivatives.yaml writes them, so they round as torch's do.
+LOG2 = Op("Log2Backward0", _kernel(C.FG_LOG2), lambda g, out, x: g / (x * 0.6931471805599453),
+          jvp=ELEMENTWISE_JVP)
+LOG10 = Op("Log10Backward0", _kernel(C.FG_LOG10), lambda g, out, x: g / (x * 2.3025850929940456),
+           jvp=ELEMENTWISE_JVP)
+LOG1P = Op("Log1PBackward0", _kernel(C.FG_LOG1P), lambda g, out, x: g / (x + 1),
+           jvp=ELEMENTWISE_JVP)
+EXPM1 = Op("Expm1Backward0", _kernel(C.FG_EXPM1), lambda g, out: g * (out + 1), save_inputs=False,
+           save_output=True, jvp=ELEMENTWISE_JVP)
+RSQRT = Op("RsqrtBackward0", _kernel(C.FG_RSQRT), lambda g, out: -0.5 * g * out ** 3,
+           save_inputs=False, save_output=True, jvp=ELEMENTWISE_JVP)
+RECIPROCAL = Op("ReciprocalBackward0", _kernel(C.FG_RECIPROCAL), lambda g, out: -g * (out * out),
+                save_inputs=False, save_output=True, jvp=ELEMENTWISE_JVP)
+SINH = Op("SinhBackward0", _kernel(C.FG_SINH), lambda g, out, x: g * cosh(x), jvp=ELEMENTWISE_JVP)
+COSH = Op("CoshBackward0", _kernel(C.FG_COSH), lambda g, out, x: g * sinh(x), jvp=ELEMENTWISE_JVP)
+ASIN = Op("AsinBackward0", _kernel(C.FG_ASIN), lambda g, out, x: g * rsqrt(-x * x + 1),
+          jvp=ELEMENTWISE_JVP)
+ACOS = Op("AcosBackward0", _kernel(C.FG_ACOS), lambda g, out, x: g * -rsqrt(-x * x + 1),
+          jvp=ELEMENTWISE_JVP)
+ATAN = Op("AtanBackward0", _kernel(C.FG_ATAN), lambda g, out, x: g / (x * x + 1),
+          jvp=ELEMENTWISE_JVP)
+ERF = Op("ErfBackward0", _kernel(C.FG_ERF),
+         lambda g, out, x: 1.1283791670955126 * exp(-(x ** 2)) * g, jvp=ELEMENTWISE_JVP)
+
 ADD = Op("AddBackward0", _kernel(C.FG_ADD), lambda g, out: g, lambda g, out: g,
          save_inputs=False, jvp=ELEMENTWISE_JVP)
 SUB = Op("SubBackward0", _kernel(C.FG_SUB), lambda g, out: g, lambda g, out: -g,
@@ -115,7 +155,8 @@ _REFLECTED = {  # the operator with the tensor on the right
     DIV: DIV.renamed("MulBackward0"),   # 3 / x: torch multiplies by 1 / x
 }
 
-_FLOAT_ONLY = {DIV, POW, EXP, LOG, SQRT, SIN, COS, TANH, SIGMOID, POW_SCALAR,
+_FLOAT_ONLY = {DIV, POW, EXP, LOG, SQRT, SIN, COS, TANH, SIGMOID, POW_SCALAR, LOG2, LOG10, LOG1P,
+               EXPM1, RSQRT, RECIPROCAL, SINH, COSH, ASIN, ACOS, ATAN, ERF,
                _REFLECTED[POW], _REFLECTED[DIV]}
 _BOOL_ARITHMETIC = {ADD: MAXIMUM, MUL: MINIMUM, SUB: None}  # or, and; as torch
 _NUMBERS = (int, float, bool)
@@ -166,6 +207,56 @@ def cos(x): return _unary(COS, "cos", x)
 def tanh(x): return _unary(TANH, "tanh", x)
 def sigmoid(x): return _unary(SIGMOID, "sigmoid", x)
 def relu(x): return _unary(RELU, "relu", x)
+def log2(x): return _unary(LOG2, "log2", x)
+def log10(x): return _unary(LOG10, "log10", x)
+def log1p(x): return _unary(LOG1P, "log1p", x)
+def expm1(x): return _unary(EXPM1, "expm1", x)
+def rsqrt(x): return _unary(RSQRT, "rsqrt", x)
+def reciprocal(x): return _unary(RECIPROCAL, "reciprocal", x)
+def sinh(x): return _unary(SINH, "sinh", x)
+def cosh(x): return _unary(COSH, "cosh", x)
+def asin(x): return _unary(ASIN, "asin", x)
+def acos(x): return _unary(ACOS, "acos", x)
+def atan(x): return _unary(ATAN, "atan", x)
+def erf(x): return _unary(ERF, "erf", x)
+def square(x): return pow(x, 2)  # torch's square is x ** 2 (PowBackward0)
+
+
+def _rounding(op, name, x):
+    """floor, ceil, trunc, round: integers are their own values (a copy, as torch)."""
+    check_tensor(x, name)
+    if x.dtype is int64:
+        return clone(x)
+    if x.dtype is bool_:
+        raise NotImplementedError(f'"{name}_vml_cpu" not implemented for \'Bool\'')
+    return apply(op, x)
+
+
+def floor(x): return _rounding(FLOOR, "floor", x)
+def ceil(x): return _rounding(CEIL, "ceil", x)
+def trunc(x): return _rounding(TRUNC, "trunc", x)
+
+
+def round(x, decimals=0):  # noqa: A001  (torch's name)
+    """Half to even; with decimals, x * 10^d rounded and divided back (10^-d for d < 0), in x's
+    dtype, as torch's kernel computes it."""
+    if decimals == 0:
+        return _rounding(ROUND, "round", x)
+    check_tensor(x, "round")
+    if not x.dtype.is_floating_point:
+        raise NotImplementedError(f'"round_cpu" not implemented for '
+                                  f'\'{"Long" if x.dtype is int64 else "Bool"}\'')
+    return apply(ROUND_DECIMALS, x, decimals=int(decimals))
+
+
+def _round_decimals(x, decimals):
+    ten = scalar_tensor(float(10 ** (decimals if decimals > 0 else -decimals)), x.dtype)
+    scale, unscale = (C.FG_MUL, C.FG_DIV) if decimals > 0 else (C.FG_DIV, C.FG_MUL)
+    scaled = K.elementwise(scale, x.dtype, x.dtype, (x, ten))
+    rounded = K.elementwise(C.FG_ROUND, x.dtype, x.dtype, (scaled,))
+    return K.elementwise(unscale, x.dtype, x.dtype, (rounded, ten))
+
+
 def add(a, b): return _binary(ADD, "add", a, b)
 def sub(a, b): return _binary(SUB, "sub", a, b)
 def mul(a, b): return _binary(MUL, "mul", a, b)
