@@ -433,6 +433,10 @@ class Tensor:
     def erf(self): return _ops.erf(self)
     def square(self): return _ops.square(self)
     def round(self, decimals=0): return _ops.round(self, decimals=decimals)
+    def clamp(self, min=None, max=None): return _ops.clamp(self, min, max)  # noqa: A002
+    def clamp_(self, min=None, max=None):  # noqa: A002
+        return _ops.apply_in_place("clamp_", lambda x, unused: _ops.clamp(x, min, max), self, 0)
+    clip, clip_ = clamp, clamp_
     arccos, arcsin, arctan, fix = acos, asin, atan, trunc
     def relu(self): return _ops.relu(self)
     def softmax(self, dim, dtype=None): return _ops.softmax(self, dim, dtype)

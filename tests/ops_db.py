@@ -110,6 +110,13 @@ CASES = [
           ("acos", (-0.9, 0.9), False), ("atan", DEFAULT_DOMAIN, False),
           ("erf", DEFAULT_DOMAIN, False), ("square", DEFAULT_DOMAIN, False)]],
     Case("erf of a square", "erf", lambda L, x: L.erf(x * x) * x, [(3, 4)]),
+    Case("clamp", "clamp", lambda L, x: L.clamp(x, -0.5, 0.7), [(3, 4)]),
+    Case("clamp min times x", "clamp", lambda L, x: x.clamp(min=0.1) * x, [(3, 4)]),
+    Case("clamp max", "clamp", lambda L, x: x.clamp(max=1), [(3, 4)]),
+    Case("clamp tensor max", "clamp", lambda L, x, hi: L.clamp(x, max=hi), [(3, 4), (4,)]),
+    Case("clamp tensors", "clamp", lambda L, x, lo, hi: L.clamp(x, lo - 1, hi + 1),
+         [(3, 4), (3, 1), (4,)]),
+    Case("clip", "clip", lambda L, x: L.clip(x, -1, 1.5), [(3, 4)]),
     *[Case(alias, alias, lambda L, x, alias=alias: getattr(L, alias)(x) * x, [(3, 4)],
            domain=(-0.9, 0.9)) for alias in ("arcsin", "arccos", "arctan")],
     Case("pow scalar", "pow", lambda L, x: x ** 3, [(2, 3)]),
@@ -323,7 +330,7 @@ CASES = [
 # The cases that take int64 inputs too (values only: integers carry no gradient).
 _INT64 = {
     "neg", "neg function", "abs", "abs times x", "sign", "relu", "relu times x", "pow scalar",
-    "floor", "ceil", "trunc", "round", "square",
+    "floor", "ceil", "trunc", "round", "square", "clamp", "clamp max", "clip",
     "activations together", "add", "add broadcast", "sub broadcast", "rsub scalar",
     "mul broadcast", "mul 0-d", "mul broadcast trailing", "pow", "maximum", "maximum times a",
     "minimum broadcast", "minimum times b", "max of two", "where", "where squares",

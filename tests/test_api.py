@@ -137,6 +137,20 @@ def test_inplace_arithmetic_outside_a_graph_writes_into_the_tensor():
     assert x.tolist() == [4.0, 16.0, 4.0, 9.0]
 
 
+def test_clamp_in_place():
+    x = fg.tensor([-2.0, 0.5, 3.0])
+    version = x._version[0]
+    assert x.clamp_(0, 1) is x and x.tolist() == [0.0, 0.5, 1.0] and x._version[0] > version
+    assert fg.tensor([5.0]).clip_(max=2).tolist() == [2.0]
+    w = fg.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        w.clamp_(0, 1)
+    h = w * 3  # recorded: ClampBackward1 on the intermediate, as torch
+    h.clamp_(max=2)
+    h.backward()
+    assert h.tolist() == [2.0] and w.grad.tolist() == [0.0]
+
+
 def test_conversions():
     x = fg.tensor([1.7, -2.2])
     assert x.long().tolist() == [1, -2] and x.double().dtype is fg.float64

@@ -4,6 +4,7 @@ the forward-mode rule. The
 backward of relu, sigmoid, tanh, abs and maximum/minimum is a fused kernel with a row of its
 own, so the same rule serves backward, create_graph and forward mode. Below the table: the
 public functions, which pick the result dtype with PyTorch's promotion rules."""
+import math
 import numbers
 
 from .. import _dtype
@@ -73,6 +74,16 @@ TRUNC = _step_row("TruncBackward0", C.FG_TRUNC)
 ROUND = _step_row("RoundBackward0", C.FG_ROUND)
 ROUND_DECIMALS = Op("RoundBackward1", lambda x, decimals: _round_decimals(x, decimals), _zero_grad,
                     save_inputs=False, jvp=ELEMENTWISE_JVP)
+# clamp to numbers (ClampBackward1) or tensors (ClampBackward0, which also differentiates the
+# bounds): x's gradient passes where low <= x <= high (not at NaN); low's where it lifts x and
+# is below high, high's where it lowers x or is below low (it wins then), as torch.
+CLAMP = Op("ClampBackward1", lambda x, low, high: _clamp_forward(x, low, high),
+           lambda g, out, x, low, high: where(_within(x, low, high), g, 0.0), jvp=ELEMENTWISE_JVP)
+CLAMP_TENSORS = Op("ClampBackward0", lambda x, low, high: _clamp_forward(x, low, high),
+                   lambda g, out, x, low, high: where(_within(x, low, high), g, 0.0),
+                   lambda g, out, x, low, high: where(mul(lt(x, low), lt(low, high)), g, 0.0),
+                   lambda g, out, x, low, high: where(add(gt(x, high), lt(high, low)), g, 0.0),
+                   jvp=ELEMENTWISE_JVP)
 # The gradients as torch's derivatives.yaml writes them, so they round as torch's do.
 LOG2 = Op("Log2Backward0", _kernel(C.FG_LOG2), lambda g, out, x: g / (x * 0.6931471805599453),
           jvp=ELEMENTWISE_JVP)
@@ -220,6 +231,46 @@ def acos(x): return _unary(ACOS, "acos", x)
 def atan(x): return _unary(ATAN, "atan", x)
 def erf(x): return _unary(ERF, "erf", x)
 def square(x): return pow(x, 2)  # torch's square is x ** 2 (PowBackward0)
+
+
+def _clamp_forward(x, low, high):
+    """max(x, low), then min(.., high) (so high wins where low > high, and NaN stays NaN)."""
+    dtype = x.dtype
+    out = x
+    for code, bound in ((C.FG_MAXIMUM, low), (C.FG_MINIMUM, high)):
+        if bound is not None:
+            bound = bound if isinstance(bound, Tensor) else scalar_tensor(bound, dtype)
+            out = K.elementwise(code, dtype, dtype, (out, bound))
+    return out
+
+
+def _within(x, low, high):
+    """low <= x <= high, a missing bound leaving its side open."""
+    inside = ge(x, low) if low is not None else None
+    if high is not None:
+        below = le(x, high)
+        inside = below if inside is None else mul(inside, below)
+    return inside
+
+
+def clamp(x, min=None, max=None):  # noqa: A002  (torch's names)
+    check_tensor(x, "clamp")
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    for bound in (min, max):
+        if bound is not None:
+            check_number(bound, "clamp")
+    dtype = _dtype.result_type(x, *[b for b in (min, max) if b is not None])
+    x = cast(x, dtype)
+    if not (isinstance(min, Tensor) or isinstance(max, Tensor)):
+        return apply(CLAMP, x, low=min, high=max)
+    if not dtype.is_floating_point:  # no gradients: the kernels alone, a missing bound left out
+        return _clamp_forward(x, *[None if b is None else as_dtype(b, dtype) for b in (min, max)])
+    return apply(CLAMP_TENSORS, x, *[as_dtype(b if b is not None else side, dtype)
+                                     for b, side in ((min, -math.inf), (max, math.inf))])
+
+
+clip = clamp
 
 
 def _rounding(op, name, x):
