@@ -242,6 +242,12 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._a.shape[0]))
 
+    def __format__(self, format_spec):
+        """f"{loss:.4f}" formats a 0-d tensor's number, as torch; other tensors take no spec."""
+        if self._a.ndim == 0:
+            return self.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
+
     def __repr__(self):
         _recording.read("repr()")
         return _format.tensor_repr(self)

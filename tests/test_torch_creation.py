@@ -220,6 +220,25 @@ def test_repr_in_list_and_after_backward():
     assert repr([f.grad, f]) == repr([t.grad, t])
 
 
+FORMATS = [(lambda L: L.tensor(0.123456), ".4f"), (lambda L: L.tensor(0.123456), "f"),
+           (lambda L: L.tensor(3), "d"), (lambda L: L.tensor(3), "5"), (lambda L: L.tensor(3), ""),
+           (lambda L: L.tensor(2.5, requires_grad=True) * 1, ".3f"),
+           (lambda L: L.tensor([1.0, 2.0]), ""), (lambda L: L.tensor([1.0, 2.0]), ".2f")]
+
+
+@pytest.mark.parametrize("make,spec", FORMATS, ids=[spec or "empty" for _, spec in FORMATS])
+def test_format_specs(make, spec):
+    """f"{loss:.4f}" on a 0-d tensor formats its number; other tensors take only "" (as
+    torch: the same text, or the same error)."""
+    results = []
+    for L in (fg, torch):
+        try:
+            results.append(format(make(L), spec))
+        except TypeError as e:
+            results.append(("TypeError", str(e)))
+    assert results[0] == results[1]
+
+
 def test_dtype_repr():
     for dt in ["float32", "float64", "int64", "bool"]:
         assert repr(getattr(fg, dt)) == repr(getattr(torch, dt))
