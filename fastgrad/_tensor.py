@@ -109,7 +109,22 @@ class Tensor:
 
     @property
     def data(self):
-        return self.detach()
+        """The same memory outside autograd, with a version counter of its own, as torch: an
+        in-place change through .data (p.data -= lr * p.grad) is not seen by the graph."""
+        alias = Tensor(self._a, self.dtype)
+        alias._p = self._p
+        return alias
+
+    @data.setter
+    def data(self, value):
+        """p.data = t: p shows t's memory from now on (any shape; a floating dtype if p
+        requires grad), keeping its own autograd state."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+        if self._requires_grad and not value.dtype.is_floating_point:
+            raise RuntimeError("data set to a tensor that requires gradients must be floating "
+                               "point or complex dtype")
+        self._a, self._p, self.dtype = value._a, value._p, value.dtype
 
     @property
     def T(self):

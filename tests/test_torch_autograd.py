@@ -203,3 +203,28 @@ def test_item_and_tolist():
     assert f.tolist() == t.tolist()
     assert f[0, 1].item() == t[0, 1].item()
     assert fg.tensor(3).item() == torch.tensor(3).item() and isinstance(fg.tensor(3).item(), int)
+
+
+def _data_updates(L):
+    """The .data idioms of older tutorials: updates through .data, out of the graph's sight."""
+    p = L.tensor([1.0, 2.0, -3.0], requires_grad=True)
+    (p * p).sum().backward()
+    p.data += -0.1 * p.grad           # SGD by hand
+    p.data *= L.tensor([1.0, 0.0, 1.0])  # a mask
+    y = p * p                          # saves p ...
+    p.data.mul_(2)                     # ... changed through .data: no error, as in torch
+    y.sum().backward()
+    out = [p.detach().clone(), p.grad.clone()]
+    p.data = L.tensor([5.0, 6.0, 7.0, 8.0])  # another tensor's memory, any shape
+    return out + [p.detach().clone(), L.tensor(float(p.requires_grad))]
+
+
+def test_data_setter_and_updates_through_data_match_torch():
+    for f, t in zip(_data_updates(fg), _data_updates(torch)):
+        np.testing.assert_array_equal(f.numpy(), t.numpy())
+    for L in (fg, torch):
+        p = L.tensor([1.0], requires_grad=True)
+        with pytest.raises(RuntimeError, match="must be floating point"):
+            p.data = L.tensor([1])
+        with pytest.raises(TypeError, match="Variable data has to be a tensor, but got list"):
+            p.data = [1.0]
