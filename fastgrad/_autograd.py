@@ -4,6 +4,7 @@ tables (fastgrad.ops): the gradient arithmetic it does itself (sums of gradients
 clones) goes through the Tensor's methods, and accumulation into .grad through one kernel."""
 import functools
 import threading
+import weakref
 
 import numpy as np
 
@@ -93,6 +94,7 @@ class Node:
     (a Node, a leaf Tensor that requires grad, or None), and what its backward rule needs."""
 
     __slots__ = ("op", "parents", "inputs", "out", "params", "input_meta", "versions", "freed",
+                 "retained",
                  "__weakref__")
 
     def __init__(self, op, inputs, out, params):
@@ -112,6 +114,7 @@ class Node:
         self.out = _alias(out, out._tangent) if op.save_output else None
         self.versions = [t._version[0] if t is not None else 0 for t in self._saved_tensors()]
         self.freed = False
+        self.retained = None  # a weak reference to the output, after its retain_grad()
 
     def _needed(self, op, inputs):
         """The inputs the rules of the inputs that require grad read; None for the others."""
@@ -262,12 +265,16 @@ def _root_gradient(tensor, gradient):
 
 
 def backward(tensors, gradients=None, retain_graph=None, create_graph=False):
-    """Accumulates d(tensors)/d(leaf), contracted with `gradients`, into every leaf's .grad.
-    One pass over the graph, however many tensors are given."""
+    """Accumulates d(tensors)/d(leaf), contracted with `gradients`, into every leaf's .grad,
+    and into the .grad of the non-leaves that called retain_grad(). One pass over the graph,
+    however many tensors are given."""
     if isinstance(tensors, Tensor):
         tensors, gradients = (tensors,), (gradients,)
     roots = _roots(tensors, gradients)
-    leaf_grads, _ = _propagate(roots, retain_graph, create_graph, frozenset(), not create_graph)
+    leaf_grads, node_grads = _propagate(roots, retain_graph, create_graph, RETAINED,
+                                        not create_graph)
+    for node, g in node_grads.items():
+        _retain(node, g, create_graph)
     _accumulate(leaf_grads, {id(g) for _, g in roots}, create_graph)
 
 
@@ -327,6 +334,34 @@ def _propagate(roots, retain_graph, create_graph, wanted, check_grads):
         return leaf_grads, node_grads
     finally:
         grad_state.enabled = recording
+
+
+class _Retained:
+    """The `wanted` nodes of a backward(): those whose output called retain_grad()."""
+
+    def __contains__(self, node):
+        return node.retained is not None
+
+
+RETAINED = _Retained()
+
+
+def retain_grad(t):
+    """Makes backward() keep t's gradient in t.grad (a leaf that requires grad does already)."""
+    if not t.requires_grad:
+        raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+    if t._node is not None:
+        t._node.retained = weakref.ref(t)
+
+
+def _retain(node, g, create_graph):
+    """Adds g, the gradient of node's output, into the .grad of that output if it still is
+    the tensor that asked (an in-place op may have made it another node's output since)."""
+    t = node.retained()
+    if t is None or t._node is not node:
+        return
+    g = g if create_graph else g.detach().clone()
+    t._grad = g if t._grad is None else t._grad + g
 
 
 def _add_leaf_grad(leaf_grads, leaf, g):

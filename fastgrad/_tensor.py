@@ -188,7 +188,12 @@ class Tensor:
         return self
 
     def retain_grad(self):
-        raise NotImplementedError("retain_grad() is not supported by fastgrad yet")
+        _autograd.retain_grad(self)
+
+    @property
+    def retains_grad(self):
+        return self._node is not None and self._node.retained is not None and \
+            self._node.retained() is self
 
     # ---- conversion ------------------------------------------------------------------------
     def item(self):

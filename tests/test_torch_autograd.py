@@ -228,3 +228,31 @@ def test_data_setter_and_updates_through_data_match_torch():
             p.data = L.tensor([1])
         with pytest.raises(TypeError, match="Variable data has to be a tensor, but got list"):
             p.data = [1.0]
+
+
+def _retained(L):
+    x = L.tensor(np.linspace(-1, 1, 12).reshape(3, 4), requires_grad=True)
+    w = L.tensor(np.linspace(0.5, 1.5, 4), requires_grad=True)
+    h = x * w
+    h.retain_grad()
+    t = h.tanh()
+    t.retain_grad()
+    loss = (t ** 2).sum()
+    loss.retain_grad()
+    loss.backward(retain_graph=True)
+    first = [h.grad.clone(), t.grad.clone(), loss.grad.clone(), x.grad.clone()]
+    (t * 3).sum().backward()  # a retained .grad accumulates, as a leaf's
+    flags = [h.retains_grad, x.retains_grad, w.retains_grad]
+    return first + [t.grad.clone(), h.grad.clone()], flags
+
+
+def test_retain_grad_matches_torch():
+    """The intermediates' gradients that makemore's 'backprop ninja' compares against."""
+    (ours, our_flags), (theirs, their_flags) = _retained(fg), _retained(torch)
+    for f, t in zip(ours, theirs):
+        np.testing.assert_allclose(f.numpy(), t.numpy(), rtol=1e-12)
+    assert our_flags == their_flags == [True, False, False]
+    for L in (fg, torch):
+        with pytest.raises(RuntimeError, match="can't retain_grad on Tensor that has "
+                                               "requires_grad=False"):
+            L.ones(2).retain_grad()
