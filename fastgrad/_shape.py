@@ -1,9 +1,22 @@
-"""Shape arithmetic, as pure functions of shapes, strides and axes: broadcasting, the axes a
-gradient sums over to undo it, dim arguments, reshape's -1, keepdim shapes. Nothing here
-touches tensor data; errors carry PyTorch's words."""
+"""Shapes: torch.Size, and shape arithmetic as pure functions of shapes, strides and axes:
+broadcasting, the axes a gradient sums over to undo it, dim arguments, reshape's -1, keepdim
+shapes. Nothing here touches tensor data; errors carry PyTorch's words."""
 import functools
 import math
 import numbers
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints as torch.Size does."""
+
+    def __repr__(self):
+        return f"torch.Size({list(self)})"
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
 
 
 def broadcast_shape(what, a, b):

@@ -5,19 +5,7 @@ import numpy as np
 
 from . import _device, _dtype, _recording, _shape
 from ._fastgrad_c import ffi
-
-
-class Size(tuple):
-    """A tensor's shape: a tuple that prints as torch.Size does."""
-
-    def __repr__(self):
-        return f"torch.Size({list(self)})"
-
-    def numel(self):
-        n = 1
-        for s in self:
-            n *= s
-        return n
+from ._shape import Size
 
 
 class Tensor:
