@@ -451,6 +451,10 @@ class Tensor:
     def clamp_(self, min=None, max=None):  # noqa: A002
         return _ops.apply_in_place("clamp_", lambda x, unused: _ops.clamp(x, min, max), self, 0)
     clip, clip_ = clamp, clamp_
+
+    def flip(self, *dims):
+        return _ops.flip(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int)
+                         else dims)
     arccos, arcsin, arctan, fix = acos, asin, atan, trunc
     def relu(self): return _ops.relu(self)
     def softmax(self, dim, dtype=None): return _ops.softmax(self, dim, dtype)

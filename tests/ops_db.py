@@ -117,6 +117,9 @@ CASES = [
     Case("clamp tensors", "clamp", lambda L, x, lo, hi: L.clamp(x, lo - 1, hi + 1),
          [(3, 4), (3, 1), (4,)]),
     Case("clip", "clip", lambda L, x: L.clip(x, -1, 1.5), [(3, 4)]),
+    Case("flip", "flip", lambda L, x: L.flip(x, [1]) * _const(L, 3, 4), [(3, 4)]),
+    Case("flip dims", "flip", lambda L, x: x.flip(0, -1) * _const(L, 2, 3, 4), [(2, 3, 4)]),
+    Case("flip of a square", "flip", lambda L, x: (x * x).flip([0]), [(3, 4)]),
     *[Case(alias, alias, lambda L, x, alias=alias: getattr(L, alias)(x) * x, [(3, 4)],
            domain=(-0.9, 0.9)) for alias in ("arcsin", "arccos", "arctan")],
     Case("pow scalar", "pow", lambda L, x: x ** 3, [(2, 3)]),
@@ -330,7 +333,8 @@ CASES = [
 # The cases that take int64 inputs too (values only: integers carry no gradient).
 _INT64 = {
     "neg", "neg function", "abs", "abs times x", "sign", "relu", "relu times x", "pow scalar",
-    "floor", "ceil", "trunc", "round", "square", "clamp", "clamp max", "clip",
+    "floor", "ceil", "trunc", "round", "square", "clamp", "clamp max", "clip", "flip",
+    "flip dims",
     "activations together", "add", "add broadcast", "sub broadcast", "rsub scalar",
     "mul broadcast", "mul 0-d", "mul broadcast trailing", "pow", "maximum", "maximum times a",
     "minimum broadcast", "minimum times b", "max of two", "where", "where squares",

@@ -119,7 +119,7 @@ MAX_DIM = Op("MaxBackward0", _reduce_forward(C.FG_MAX), _extreme_dim_backward, s
 MIN_DIM = Op("MinBackward0", _reduce_forward(C.FG_MIN), _extreme_dim_backward, save_inputs=False,
              jvp=_extreme_dim_jvp)
 CUMSUM = Op("CumsumBackward0", _cumsum_forward,
-            lambda g, out, dim: flip(cumsum(flip(g, dim), dim), dim) if g.ndim else g,
+            lambda g, out, dim: flip(cumsum(flip(g, (dim,)), dim), (dim,)) if g.ndim else g,
             save_inputs=False, jvp=LINEAR_JVP)
 NORM = Op("LinalgVectorNormBackward0", _norm_forward, _norm_backward, save_output=True,
           jvp=_norm_jvp)

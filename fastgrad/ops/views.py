@@ -2,13 +2,14 @@
 moves). Each row's gradient rule undoes its view on the upstream gradient; the forward-mode
 rule applies the view to the tangent."""
 import math
+import numbers
 
 import numpy as np
 
 from .._shape import (broadcast_shape, broadcast_strides, broadcasts_to, infer_shape,
                       normalize_dim, normalize_dims)
 from ._core import LINEAR_JVP, Op, apply
-from .elementwise import clone
+from .elementwise import _cast_forward, clone
 
 
 def _view_op(name, make_view, grad_rule, same_start=True):
@@ -57,8 +58,9 @@ TRANSPOSE = _view_op("TransposeBackward0", lambda a, dim0, dim1: np.swapaxes(a, 
 T_OP = _view_op("TBackward0", lambda a: a.T, lambda g, out: t(g))
 PERMUTE = _view_op("PermuteBackward0", lambda a, dims: a.transpose(dims),
                    lambda g, out, dims: permute(g, tuple(np.argsort(dims).tolist())))
-FLIP = _view_op("FlipBackward0", lambda a, dim: np.flip(a, dim), lambda g, out, dim: flip(g, dim),
-               same_start=False)
+# flip copies, as torch's (a reversed view, copied by the kernel)
+FLIP = Op("FlipBackward0", lambda x, dim: _cast_forward(x._view(np.flip(x._a, dim)), x.dtype),
+          lambda g, out, dim: flip(g, dim), save_inputs=False, jvp=LINEAR_JVP)
 
 
 # ---- the functions -----------------------------------------------------------------------------
@@ -140,6 +142,14 @@ def permute(x, dims):
     return apply(PERMUTE, x, dims=dims)
 
 
-def flip(x, dim):
-    return apply(FLIP, x, dim=dim)
+def flip(x, dims):
+    """torch.flip(x, dims): a copy with the order along each of dims reversed."""
+    if isinstance(dims, numbers.Integral):
+        raise TypeError(f"flip(): argument 'dims' (position 2) must be tuple of ints, not "
+                        f"{type(dims).__name__}")
+    axes = [normalize_dim(d, x.ndim, "flip") for d in dims]
+    for d in axes:
+        if axes.count(d) > 1:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return apply(FLIP, x, dim=tuple(axes))
 
