@@ -448,9 +448,11 @@ class Tensor:
     def square(self): return _ops.square(self)
     def round(self, decimals=0): return _ops.round(self, decimals=decimals)
     def clamp(self, min=None, max=None): return _ops.clamp(self, min, max)  # noqa: A002
-    def clamp_(self, min=None, max=None):  # noqa: A002
-        return _ops.apply_in_place("clamp_", lambda x, unused: _ops.clamp(x, min, max), self, 0)
+    def clamp_(self, min=None, max=None): return _ops.clamp_(self, min, max)  # noqa: A002
     clip, clip_ = clamp, clamp_
+
+    def masked_fill(self, mask, value): return _ops.masked_fill(self, mask, value)
+    def masked_fill_(self, mask, value): return _ops.masked_fill_(self, mask, value)
 
     def flip(self, *dims):
         return _ops.flip(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int)

@@ -10,9 +10,9 @@ from .elementwise import (abs, add, as_dtype, cast, clone, cos, div, eq, exp, ge
                           lt, maximum, minimum, mul, ne, neg, pow, relu, sigmoid, sign, sin, sqrt,
                           sub, tanh, where)
 from .elementwise import (acos, asin, atan, ceil, clamp, clip, cosh, erf, expm1, floor, log1p,
-                          log2, log10, reciprocal, round, rsqrt, sinh, square, trunc)
+                          log2, log10, masked_fill, reciprocal, round, rsqrt, sinh, square, trunc)
 from .views import expand, flatten, flip, permute, reshape, squeeze, t, transpose, unsqueeze, view
-from .inplace import add_, apply_in_place, copy_, div_, fill_, mul_, sub_
+from .inplace import add_, clamp_, copy_, div_, fill_, masked_fill_, mul_, sub_
 from .indexing import gather, getitem, index_select, nonzero, scatter_add, scatter_add_, setitem
 from .joining import cat, stack
 from .reductions import argmax, argmin, cumsum, max, mean, min, norm, sum

@@ -84,6 +84,21 @@ CLAMP_TENSORS = Op("ClampBackward0", lambda x, low, high: _clamp_forward(x, low,
                    lambda g, out, x, low, high: where(mul(lt(x, low), lt(low, high)), g, 0.0),
                    lambda g, out, x, low, high: where(add(gt(x, high), lt(high, low)), g, 0.0),
                    jvp=ELEMENTWISE_JVP)
+# x with value where mask is set: a number (MaskedFillBackward0) or a 0-d tensor, which gets
+# the sum of the gradient where it was written (MaskedFillBackward1).
+def _masked_fill_forward(x, mask, value):
+    return K.elementwise(C.FG_WHERE, x.dtype, x.dtype, (mask, value, x))
+
+
+def _unmasked(g, out, x, mask, value):
+    return where(mask, 0.0, g)
+
+
+MASKED_FILL = Op("MaskedFillBackward0", _masked_fill_forward, _unmasked, None, None,
+                 needs=((1,), (), ()), jvp=ELEMENTWISE_JVP)
+MASKED_FILL_TENSOR = Op("MaskedFillBackward1", _masked_fill_forward, _unmasked, None,
+                        lambda g, out, x, mask, value: where(mask, g, 0.0),
+                        needs=((1,), (), (1,)), jvp=ELEMENTWISE_JVP)
 # The gradients as torch's derivatives.yaml writes them, so they round as torch's do.
 LOG2 = Op("Log2Backward0", _kernel(C.FG_LOG2), lambda g, out, x: g / (x * 0.6931471805599453),
           jvp=ELEMENTWISE_JVP)
@@ -271,6 +286,24 @@ def clamp(x, min=None, max=None):  # noqa: A002  (torch's names)
 
 
 clip = clamp
+
+
+_MASK_DTYPE_NAMES = {int64: "long int", float32: "float", _dtype.float64: "double"}
+
+
+def masked_fill(x, mask, value):
+    check_tensor(x, "masked_fill")
+    check_tensor(mask, "masked_fill", "mask")
+    if mask.dtype is not bool_:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{_MASK_DTYPE_NAMES[mask.dtype]}")
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got "
+                               f"tensor with {value.ndim} dimension(s).")
+        return apply(MASKED_FILL_TENSOR, x, mask, cast(value, x.dtype))
+    check_number(value, "masked_fill")
+    return apply(MASKED_FILL, x, mask, scalar_tensor(value, x.dtype))
 
 
 def _rounding(op, name, x):

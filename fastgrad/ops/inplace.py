@@ -12,7 +12,7 @@ from .._shape import broadcasts_to
 from .._forward_ad import tangent_of
 from .._tensor import Tensor
 from ._core import Op, apply, check_number, full, record, scalar_tensor, zeros
-from .elementwise import _cast_forward, add, cast, clone, div, mul, sub
+from .elementwise import _cast_forward, add, cast, clamp, clone, div, masked_fill, mul, sub
 from .views import expand
 
 
@@ -128,6 +128,14 @@ def _arithmetic_in_place(name, code, out_of_place, x, other):
             x._version[0] += 1
             return x
     return apply_in_place(name, out_of_place, x, other)
+
+
+def clamp_(x, min=None, max=None):  # noqa: A002  (torch's names)
+    return apply_in_place("clamp_", lambda x, unused: clamp(x, min, max), x, 0)
+
+
+def masked_fill_(x, mask, value):
+    return apply_in_place("masked_fill_", lambda x, v: masked_fill(x, mask, v), x, value)
 
 
 def add_(x, other): return _arithmetic_in_place("add_", C.FG_ADD, add, x, other)
