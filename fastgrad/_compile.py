@@ -16,6 +16,7 @@ Python numbers that change), inputs that require grad, outputs that still need b
 than PLANS input signatures. Tensors made from Python data (torch.tensor(...)) inside are
 constants of the plan, matched by value."""
 import gc
+import operator
 import sys
 import threading
 import warnings
@@ -28,6 +29,7 @@ from ._autograd import grad_state
 from ._fastgrad_c import ffi, lib
 from ._tensor import Tensor, empty_like_shape
 
+_GRAD = operator.attrgetter("_grad")
 # Each kernel's parameters (fastgrad.h), a letter each: i an int, a an int64 array, w a buffer
 # it writes, r one it reads, u one it reads and writes, v a scalar it reads, s a scalar it writes.
 ROLES = {
@@ -179,6 +181,7 @@ class Plan:
             else:
                 words.append(w)
         self.words = np.array(words, np.int64)
+        self.nwords = len(words)
         self.ncalls = len(recorder.lines)
         self.lines = recorder.lines
         self.keep = recorder.keep
@@ -190,6 +193,8 @@ class Plan:
                         list(slot._a.strides) + list(a._a.strides), slot._ptr))
             for (position, a), slot in zip(arguments, inputs)]
         self.grads = [(t, t._grad) for t in recorder.grads.values()]
+        self.leaves = [t for t, _ in self.grads]  # (the same, apart: fits() maps over them)
+        self.leaf_grads = [g for _, g in self.grads]
         self.outside = list(recorder.outside.values())
         self.references = None  # how many references each of them has between calls
         self.safe_until = min(recorder.external_writes, default=self.ncalls)
@@ -201,20 +206,16 @@ class Plan:
         tensors the plan writes, and the tensors from outside it uses are still referenced as
         often as at its first replay (a parameter replaced in a model drops a reference to the
         old one, whose memory the plan would go on reading)."""
-        for t, g in self.grads:
-            if t._grad is not g:
-                return False
+        if not all(map(operator.is_, map(_GRAD, self.leaves), self.leaf_grads)):
+            return False
         if self.references is None:  # counted once, without the recordings' (young) garbage
             gc.collect(1)
             self.references = self._reference_counts()
             return True
-        for n, m in zip(self._reference_counts(), self.references):
-            if n < m:
-                return False
-        return True
+        return all(map(operator.ge, self._reference_counts(), self.references))
 
     def _reference_counts(self):
-        return [sys.getrefcount(x) for x in self.outside]  # (one way, so counts compare)
+        return list(map(sys.getrefcount, self.outside))  # (one way, so counts compare)
 
     def adopt_grads(self):
         """After an eager run: the new .grad values moved into the plan's .grad tensors, which
@@ -225,11 +226,6 @@ class Plan:
                     new._a.shape == g._a.shape and new.dtype is g.dtype:
                 K.copy_into(g, new)
                 t._grad = g
-
-    def run(self):
-        """(status, the number of the call that failed)."""
-        status = lib.fg_plan_run(self.ncalls, self._words, len(self.words), self._failed)
-        return status, self._failed[0]
 
     def __str__(self):
         return "\n".join(self.lines) if self.lines else "(no kernel calls)"
@@ -272,11 +268,15 @@ def _fresh(t):
 def _key(args, kwargs):
     """What a plan is recorded for: grad mode, each tensor argument's shape, strides, dtype and
     requires_grad, the other arguments' values. TypeError if one cannot be a key."""
-    key = (grad_state.enabled,) + tuple(
-        (a._a.shape, a._a.strides, a.dtype, a._requires_grad) if type(a) is Tensor else a
-        for a in args)
+    key = [grad_state.enabled]
+    for a in args:
+        key.append((a._a.shape, a._a.strides, a.dtype, a._requires_grad) if type(a) is Tensor
+                   else a)
     if kwargs:
-        key += tuple(sorted(kwargs.items()))
+        if any(type(v) is Tensor for v in kwargs.values()):
+            raise TypeError("tensors passed by keyword are not copied in: run eagerly")
+        key += sorted(kwargs.items())
+    key = tuple(key)
     hash(key)
     return key
 
@@ -314,7 +314,7 @@ class Compiled:
                 key = _key(args, kwargs)
             except TypeError:  # an argument that cannot be a key: run eagerly
                 key = None
-            if key is not None and not any(type(v) is Tensor for v in kwargs.values()):
+            if key is not None:
                 entry = self._entries.get(key)
                 if entry is None and len(self._entries) >= PLANS:
                     self._refuse(None, f"more than {PLANS} different input signatures (shapes, "
@@ -391,8 +391,9 @@ class Compiled:
         for (position, copy), slot in zip(plan.input_copies, plan.inputs):
             # shapes, strides and dtypes are the key's: the same arguments but for the pointer
             K._check(lib.fg_copy(*copy, args[position]._ptr), "copy", slot.dtype)
-        status, failed = plan.run()
+        status = lib.fg_plan_run(plan.ncalls, plan._words, plan.nwords, plan._failed)  # the step
         if status:
+            failed = plan._failed[0]
             if failed < plan.safe_until:  # nothing made outside was written: run it eagerly
                 result = self.fn(*args, **kwargs)
                 plan.adopt_grads()
@@ -400,6 +401,8 @@ class Compiled:
             raise RuntimeError(f"fastgrad.compile: {self.__name__}: kernel call {failed} of its "
                                f"plan failed (status {status}) after tensors made outside it "
                                f"were written:\n{plan.lines[failed]}")
+        if plan.structure is None:
+            return None
         return _rebuild(plan.structure, iter([_fresh(t) for t in plan.outputs]))
 
 
