@@ -35,7 +35,7 @@ from ._dtype import bool_ as bool  # noqa: A001  (torch.bool)
 from ._dtype import dtype, float32, float64, int64
 from ._device import device, get_default_device, set_default_device
 from ._tensor import Size, Tensor
-from ._autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ._autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from ._creation import (arange, as_tensor, empty, empty_like, from_dlpack, from_numpy, full,
                         full_like, manual_seed, normal, ones, ones_like, rand, randn, tensor,
                         zeros, zeros_like)

@@ -39,14 +39,15 @@ def _set_grad_enabled(mode):
 
 
 class _GradMode:
-    """Sets gradient recording on or off inside a `with` block or a decorated function."""
+    """Sets gradient recording on or off (mode None: as it is) inside a `with` block or a
+    decorated function."""
 
     def __init__(self, mode):
         self.mode = mode
 
     def __enter__(self):
         self.prev = is_grad_enabled()
-        _set_grad_enabled(self.mode)
+        _set_grad_enabled(self.prev if self.mode is None else self.mode)
         return self
 
     def __exit__(self, *exc):
@@ -65,6 +66,19 @@ class no_grad(_GradMode):
 
     def __init__(self):
         super().__init__(False)
+
+
+class inference_mode(_GradMode):
+    """torch.inference_mode(mode=True): no graph is recorded inside (mode False changes
+    nothing); also a decorator, with or without parentheses."""
+
+    def __new__(cls, mode=True):
+        if callable(mode):  # @inference_mode without parentheses
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode=True):
+        super().__init__(False if mode else None)
 
 
 class enable_grad(_GradMode):

@@ -256,3 +256,29 @@ def test_retain_grad_matches_torch():
         with pytest.raises(RuntimeError, match="can't retain_grad on Tensor that has "
                                                "requires_grad=False"):
             L.ones(2).retain_grad()
+
+
+def _inference_mode(L):
+    x = L.ones(2, requires_grad=True)
+    out = []
+    with L.inference_mode():
+        out.append((x * 2).requires_grad)
+    with L.inference_mode(False):
+        out.append((x * 2).requires_grad)
+
+    @L.inference_mode()
+    def f(t):
+        return t * 3
+
+    @L.inference_mode
+    def g(t):
+        return t * 3
+    return out + [f(x).requires_grad, g(x).requires_grad, L.is_grad_enabled(),
+                  (x * 2).requires_grad]
+
+
+def test_inference_mode_matches_torch():
+    """A context manager and a decorator (with or without parentheses); mode=False changes
+    nothing; grad mode comes back after."""
+    assert _inference_mode(fg) == _inference_mode(torch) == [False, True, False, False, True,
+                                                              True]
