@@ -192,9 +192,8 @@ class Plan:
             (position, (slot.dtype.code, slot.dtype.code, slot._a.ndim, slot._a.shape,
                         list(slot._a.strides) + list(a._a.strides), slot._ptr))
             for (position, a), slot in zip(arguments, inputs)]
-        self.grads = [(t, t._grad) for t in recorder.grads.values()]
-        self.leaves = [t for t, _ in self.grads]  # (the same, apart: fits() maps over them)
-        self.leaf_grads = [g for _, g in self.grads]
+        self.leaves = list(recorder.grads.values())  # and the .grad each must still hold
+        self.leaf_grads = [t._grad for t in self.leaves]
         self.outside = list(recorder.outside.values())
         self.references = None  # how many references each of them has between calls
         self.safe_until = min(recorder.external_writes, default=self.ncalls)
@@ -220,7 +219,7 @@ class Plan:
     def adopt_grads(self):
         """After an eager run: the new .grad values moved into the plan's .grad tensors, which
         the leaves hold again, so that the plan still fits."""
-        for t, g in self.grads:
+        for t, g in zip(self.leaves, self.leaf_grads):
             new = t._grad
             if new is not g and new is not None and g is not None and \
                     new._a.shape == g._a.shape and new.dtype is g.dtype:

@@ -126,6 +126,17 @@ def _mlp(seed=0, momentum=0.0, adam=None):
     return step, params
 
 
+def _replaying_mlp(calls):
+    """A compiled MLP step, run on `calls` batches (a plan by then), its parameters and batches."""
+    step, params = _mlp()
+    compiled = fg.compile(step)
+    batches = _batches(calls)
+    for X, Y in batches:
+        compiled(X, Y)
+    assert compiled.plan is not None
+    return compiled, params, batches
+
+
 def _batches(n, ignore=False):
     g = np.random.default_rng(7)
     out = []
@@ -210,12 +221,7 @@ def test_a_parameter_replaced_outside_is_recorded_again():
 
 
 def test_an_index_out_of_range_raises_as_eagerly():
-    compiled, _ = _mlp()
-    compiled = fg.compile(compiled)
-    batches = _batches(5)
-    for X, Y in batches:
-        compiled(X, Y)
-    assert compiled.plan is not None
+    compiled, _, batches = _replaying_mlp(5)
     X = batches[0][0].clone()
     X[0, 0] = 27
     with pytest.raises(IndexError, match="index 27 is out of bounds for dimension 0 with size 27"):
@@ -322,11 +328,7 @@ def test_outputs_that_need_backward_and_inputs_that_require_grad_are_refused():
 
 
 def test_a_plan_keeps_its_memory_and_prints_one_line_per_kernel():
-    compiled, params = _mlp()
-    compiled = fg.compile(compiled)
-    batches = _batches(4)
-    for X, Y in batches:
-        compiled(X, Y)
+    compiled, params, batches = _replaying_mlp(4)
     plan = compiled.plan
     kept = len(plan.keep)
     gc.collect()

@@ -282,3 +282,18 @@ def test_inference_mode_matches_torch():
     nothing; grad mode comes back after."""
     assert _inference_mode(fg) == _inference_mode(torch) == [False, True, False, False, True,
                                                               True]
+
+
+def test_clamp_and_masked_fill_in_place_match_torch():
+    """On an intermediate of a graph: the values, the grad_fn and the leaf's gradient."""
+    def run(L):
+        x = L.tensor([-2.0, 0.5, 3.0, 1.0], requires_grad=True)
+        h = x * 2
+        h.clamp_(min=-1.0, max=2.5)
+        h.masked_fill_(L.tensor([False, False, False, True]), -7.0)
+        (h * L.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+        return h.detach(), x.grad, h.grad_fn.name()
+    (fh, fg_grad, fname), (th, tgrad, tname) = run(fg), run(torch)
+    np.testing.assert_array_equal(fh.numpy(), th.numpy())
+    np.testing.assert_array_equal(fg_grad.numpy(), tgrad.numpy())
+    assert fname == tname
