@@ -46,7 +46,7 @@ from .ops import (abs, add, argmax, argmin, bmm, cat, cos, cumsum, div, dot, eq,
 from .ops import log_softmax, softmax
 from .ops import (acos, asin, atan, ceil, clamp, clip, cosh, erf, expm1, flip, floor, log1p,
                   log2, log10, masked_fill, reciprocal, round, rsqrt, sinh, square, trunc)
-arccos, arcsin, arctan, fix = acos, asin, atan, trunc  # torch's other names
+from .ops import arccos, arcsin, arctan, fix  # torch's other names
 from .ops import gather, index_select, nonzero, scatter_add
 from ._kernels import get_num_threads, isa, set_num_threads
 from ._compile import compile  # noqa: A001  (torch.compile)

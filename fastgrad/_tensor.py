@@ -311,8 +311,6 @@ class Tensor:
     def cuda(self, device=None, non_blocking=False):
         _device.check_cuda(device)
 
-    def clone(self):
-        return _ops.clone(self)
 
     def contiguous(self):
         return self if self._a.flags.c_contiguous else _ops.clone(self)
@@ -336,23 +334,13 @@ class Tensor:
     def expand_as(self, other):
         return _ops.expand(self, other.shape)
 
-    def transpose(self, dim0, dim1):
-        return _ops.transpose(self, dim0, dim1)
 
-    def t(self):
-        return _ops.t(self)
 
     def permute(self, *dims):
         return _ops.permute(self, _shape.shape_arg(dims))
 
-    def unsqueeze(self, dim):
-        return _ops.unsqueeze(self, dim)
 
-    def squeeze(self, dim=None):
-        return _ops.squeeze(self, dim)
 
-    def flatten(self, start_dim=0, end_dim=-1):
-        return _ops.flatten(self, start_dim, end_dim)
 
     def __getitem__(self, key):
         return _ops.getitem(self, key)
@@ -360,20 +348,10 @@ class Tensor:
     def __setitem__(self, key, value):
         _ops.setitem(self, key, value)
 
-    def index_select(self, dim, index):
-        return _ops.index_select(self, dim, index)
 
-    def gather(self, dim, index):
-        return _ops.gather(self, dim, index)
 
-    def scatter_add(self, dim, index, src):
-        return _ops.scatter_add(self, dim, index, src)
 
-    def scatter_add_(self, dim, index, src):
-        return _ops.scatter_add_(self, dim, index, src)
 
-    def nonzero(self):
-        return _ops.nonzero(self)
 
     # ---- arithmetic ------------------------------------------------------------------------
     def __add__(self, other): return _ops.add(self, other)
@@ -404,72 +382,22 @@ class Tensor:
 
     def add(self, other, *, alpha=1): return _ops.add(self, _scaled(other, alpha))
     def sub(self, other, *, alpha=1): return _ops.sub(self, _scaled(other, alpha))
-    def mul(self, other): return _ops.mul(self, other)
-    def div(self, other): return _ops.div(self, other)
-    def pow(self, other): return _ops.pow(self, other)
-    def maximum(self, other): return _ops.maximum(self, other)
-    def minimum(self, other): return _ops.minimum(self, other)
-    def eq(self, other): return _ops.eq(self, other)
-    def ne(self, other): return _ops.ne(self, other)
-    def lt(self, other): return _ops.lt(self, other)
-    def le(self, other): return _ops.le(self, other)
-    def gt(self, other): return _ops.gt(self, other)
-    def ge(self, other): return _ops.ge(self, other)
     def dot(self, other): return _ops.dot(self, other)
     def mv(self, other): return _ops.mv(self, other)
     def mm(self, other): return _ops.mm(self, other)
     def matmul(self, other): return _ops.matmul(self, other)
 
-    def neg(self): return _ops.neg(self)
-    def abs(self): return _ops.abs(self)
-    def sign(self): return _ops.sign(self)
-    def exp(self): return _ops.exp(self)
-    def log(self): return _ops.log(self)
-    def sqrt(self): return _ops.sqrt(self)
-    def sin(self): return _ops.sin(self)
-    def cos(self): return _ops.cos(self)
-    def tanh(self): return _ops.tanh(self)
-    def sigmoid(self): return _ops.sigmoid(self)
-    def floor(self): return _ops.floor(self)
-    def ceil(self): return _ops.ceil(self)
-    def trunc(self): return _ops.trunc(self)
-    def log2(self): return _ops.log2(self)
-    def log10(self): return _ops.log10(self)
-    def log1p(self): return _ops.log1p(self)
-    def expm1(self): return _ops.expm1(self)
-    def rsqrt(self): return _ops.rsqrt(self)
-    def reciprocal(self): return _ops.reciprocal(self)
-    def sinh(self): return _ops.sinh(self)
-    def cosh(self): return _ops.cosh(self)
-    def asin(self): return _ops.asin(self)
-    def acos(self): return _ops.acos(self)
-    def atan(self): return _ops.atan(self)
-    def erf(self): return _ops.erf(self)
-    def square(self): return _ops.square(self)
     def round(self, decimals=0): return _ops.round(self, decimals=decimals)
-    def clamp(self, min=None, max=None): return _ops.clamp(self, min, max)  # noqa: A002
-    def clamp_(self, min=None, max=None): return _ops.clamp_(self, min, max)  # noqa: A002
-    clip, clip_ = clamp, clamp_
 
-    def masked_fill(self, mask, value): return _ops.masked_fill(self, mask, value)
-    def masked_fill_(self, mask, value): return _ops.masked_fill_(self, mask, value)
 
     def flip(self, *dims):
         return _ops.flip(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int)
                          else dims)
-    arccos, arcsin, arctan, fix = acos, asin, atan, trunc
-    def relu(self): return _ops.relu(self)
-    def softmax(self, dim, dtype=None): return _ops.softmax(self, dim, dtype)
-    def log_softmax(self, dim, dtype=None): return _ops.log_softmax(self, dim, dtype)
 
     # ---- in place --------------------------------------------------------------------------
     def add_(self, other, *, alpha=1): return _ops.add_(self, _scaled(other, alpha))
     def sub_(self, other, *, alpha=1): return _ops.sub_(self, _scaled(other, alpha))
-    def mul_(self, other): return _ops.mul_(self, other)
-    def div_(self, other): return _ops.div_(self, other)
-    def copy_(self, src): return _ops.copy_(self, src)
     def zero_(self): return _ops.fill_(self, 0)
-    def fill_(self, value): return _ops.fill_(self, value)
 
     # self + value * t1 * t2 and self + value * t1 / t2, multiplied in torch's order
     def addcmul_(self, t1, t2, *, value=1): return _ops.add_(self, _ops.mul(_scaled(t1, value), t2))
@@ -483,29 +411,13 @@ class Tensor:
         return _ops.copy_(self, _ops.sub(end, _ops.mul(_ops.sub(end, self), 1 - weight)))
 
     # ---- reductions ------------------------------------------------------------------------
-    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
-        return _ops.sum(self, dim, keepdim, axis=axis, keepdims=keepdims, dtype=dtype)
 
-    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
-        return _ops.mean(self, dim, keepdim, axis=axis, keepdims=keepdims, dtype=dtype)
 
-    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return _ops.max(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return _ops.min(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return _ops.argmax(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return _ops.argmin(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def cumsum(self, dim=None, *, axis=None, dtype=None):
-        return _ops.cumsum(self, dim, axis=axis, dtype=dtype)
 
-    def norm(self, p="fro", dim=None, keepdim=False):
-        return _ops.norm(self, p, dim, keepdim)
 
 
 def _scaled(other, alpha):
@@ -513,73 +425,6 @@ def _scaled(other, alpha):
     if alpha == 1:
         return other
     return _ops.mul(other, alpha) if isinstance(other, Tensor) else other * alpha
-
-
-def _is_device(v):
-    return v is None or isinstance(v, (str, _device.device)) or (
-        isinstance(v, int) and not isinstance(v, bool))
-
-
-def _is_dtype(v):
-    return isinstance(v, _dtype.dtype) or any(v is t for t in (float, int, bool))
-
-
-# Tensor.to's (and Module.to's) three signatures, as torch lists them: (name, accepts) each.
-_TO_SIGNATURES = (
-    (("device", _is_device), ("dtype", lambda v: v is None or _is_dtype(v))),
-    (("dtype", _is_dtype),),
-    (("tensor", lambda v: isinstance(v, Tensor)),),
-)
-_TO_FLAGS = (("non_blocking", lambda v: isinstance(v, bool)),
-             ("copy", lambda v: isinstance(v, bool)))
-_TO_HELP = """ * (torch.device device = None, torch.dtype dtype = None, bool non_blocking = False, bool copy = False, *, torch.memory_format memory_format = None)
- * (torch.dtype dtype, bool non_blocking = False, bool copy = False, *, torch.memory_format memory_format = None)
- * (Tensor tensor, bool non_blocking = False, bool copy = False, *, torch.memory_format memory_format = None)"""
-
-
-def _bind(signature, args, kwargs):
-    """The arguments bound to one signature's names, or None if they do not fit it."""
-    params = signature + _TO_FLAGS
-    if len(args) > len(params):
-        return None
-    bound = {name: value for (name, _), value in zip(params, args)}
-    for name, value in kwargs.items():
-        if name in bound or (name not in dict(params) and name != "memory_format"):
-            return None
-        bound[name] = value
-    accepts = dict(params)
-    if not all(name == "memory_format" or accepts[name](v) for name, v in bound.items()):
-        return None
-    return bound if signature[0][0] in bound or signature[0][0] == "device" else None
-
-
-def _type_name(v):
-    if isinstance(v, Tensor):
-        return "Tensor"
-    if isinstance(v, (_dtype.dtype, _device.device)):
-        return f"torch.{type(v).__name__}"
-    return type(v).__name__
-
-
-def to_arguments(args, kwargs):
-    """Tensor.to's and Module.to's arguments, parsed as torch parses them: (device, dtype,
-    copy), the dtype a fastgrad dtype or None; the device is checked, so anything but the CPU
-    raises as in a CPU-only torch."""
-    for signature in _TO_SIGNATURES:
-        bound = _bind(signature, args, kwargs)
-        if bound is not None:
-            break
-    else:
-        got = ", ".join([_type_name(a) for a in args] +
-                        [f"{k}={_type_name(v)}" for k, v in kwargs.items()])
-        raise TypeError(f"to() received an invalid combination of arguments - got ({got}), but "
-                        f"expected one of:\n{_TO_HELP}\n")
-    other = bound.get("tensor")
-    device = other.device if other is not None else bound.get("device")
-    dtype = other.dtype if other is not None else bound.get("dtype")
-    if device is not None:
-        _device.check(device)
-    return device, None if dtype is None else _dtype.to_dtype(dtype), bound.get("copy", False)
 
 
 def empty_like_shape(shape, dtype):
@@ -596,4 +441,7 @@ def empty_like_shape(shape, dtype):
 
 
 from . import _autograd, _creation, _format  # noqa: E402  (these import Tensor)
+from ._conversion import to_arguments  # noqa: E402
 from . import ops as _ops  # noqa: E402  (the method table: every op imports Tensor)
+for _name in _ops.TENSOR_METHODS:  # x.exp() is exp(x): one function serves both spellings
+    setattr(Tensor, _name, getattr(_ops, _name))

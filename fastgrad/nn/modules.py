@@ -7,7 +7,8 @@ import math
 from .. import _device, ops
 from .._autograd import no_grad
 from .._creation import empty, rand
-from .._tensor import Tensor, to_arguments
+from .._conversion import to_arguments
+from .._tensor import Tensor
 from ..optim import zero_grads
 from . import functional as F
 

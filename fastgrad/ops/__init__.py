@@ -12,9 +12,24 @@ from .elementwise import (abs, add, as_dtype, cast, clone, cos, div, eq, exp, ge
 from .elementwise import (acos, asin, atan, ceil, clamp, clip, cosh, erf, expm1, floor, log1p,
                           log2, log10, masked_fill, reciprocal, round, rsqrt, sinh, square, trunc)
 from .views import expand, flatten, flip, permute, reshape, squeeze, t, transpose, unsqueeze, view
-from .inplace import add_, clamp_, copy_, div_, fill_, masked_fill_, mul_, sub_
+from .inplace import add_, clamp_, clip_, copy_, div_, fill_, masked_fill_, mul_, sub_
 from .indexing import gather, getitem, index_select, nonzero, scatter_add, scatter_add_, setitem
 from .joining import cat, stack
 from .reductions import argmax, argmin, cumsum, max, mean, min, norm, sum
 from .linalg import bmm, dot, matmul, mm, mv
 from .softmax import log_softmax, softmax
+
+arccos, arcsin, arctan, fix = acos, asin, atan, trunc  # torch's other names
+
+# The Tensor methods that are the function of the same name with the tensor first (x.exp() is
+# exp(x)); _tensor.py attaches them. Methods whose arguments differ are written out there.
+TENSOR_METHODS = (
+    "abs", "acos", "arccos", "arcsin", "arctan", "argmax", "argmin", "asin", "atan", "ceil",
+    "clamp", "clamp_", "clip", "clip_", "clone", "copy_", "cos", "cosh", "cumsum", "div",
+    "div_", "eq", "erf", "exp", "expm1", "fill_", "fix", "flatten", "floor", "gather", "ge",
+    "gt", "index_select", "le", "log", "log10", "log1p", "log2", "log_softmax", "lt",
+    "masked_fill", "masked_fill_", "max", "maximum", "mean", "min", "minimum", "mul", "mul_",
+    "ne", "neg", "nonzero", "norm", "pow", "reciprocal", "relu", "rsqrt", "scatter_add",
+    "scatter_add_", "sigmoid", "sign", "sin", "sinh", "softmax", "sqrt", "square", "squeeze",
+    "sum", "t", "tanh", "transpose", "trunc", "unsqueeze",
+)

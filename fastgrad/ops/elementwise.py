@@ -341,27 +341,27 @@ def _round_decimals(x, decimals):
     return K.elementwise(unscale, x.dtype, x.dtype, (rounded, ten))
 
 
-def add(a, b): return _binary(ADD, "add", a, b)
-def sub(a, b): return _binary(SUB, "sub", a, b)
-def mul(a, b): return _binary(MUL, "mul", a, b)
-def div(a, b): return _binary(DIV, "div", a, b)
-def maximum(a, b): return _binary(MAXIMUM, "maximum", a, b)
-def minimum(a, b): return _binary(MINIMUM, "minimum", a, b)
-def eq(a, b): return _binary(COMPARISONS["eq"], "eq", a, b)
-def ne(a, b): return _binary(COMPARISONS["ne"], "ne", a, b)
-def lt(a, b): return _binary(COMPARISONS["lt"], "lt", a, b)
-def le(a, b): return _binary(COMPARISONS["le"], "le", a, b)
-def gt(a, b): return _binary(COMPARISONS["gt"], "gt", a, b)
-def ge(a, b): return _binary(COMPARISONS["ge"], "ge", a, b)
+def add(input, other): return _binary(ADD, "add", input, other)  # noqa: A002
+def sub(input, other): return _binary(SUB, "sub", input, other)  # noqa: A002
+def mul(input, other): return _binary(MUL, "mul", input, other)  # noqa: A002
+def div(input, other): return _binary(DIV, "div", input, other)  # noqa: A002
+def maximum(input, other): return _binary(MAXIMUM, "maximum", input, other)  # noqa: A002
+def minimum(input, other): return _binary(MINIMUM, "minimum", input, other)  # noqa: A002
+def eq(input, other): return _binary(COMPARISONS["eq"], "eq", input, other)  # noqa: A002
+def ne(input, other): return _binary(COMPARISONS["ne"], "ne", input, other)  # noqa: A002
+def lt(input, other): return _binary(COMPARISONS["lt"], "lt", input, other)  # noqa: A002
+def le(input, other): return _binary(COMPARISONS["le"], "le", input, other)  # noqa: A002
+def gt(input, other): return _binary(COMPARISONS["gt"], "gt", input, other)  # noqa: A002
+def ge(input, other): return _binary(COMPARISONS["ge"], "ge", input, other)  # noqa: A002
 
 
-def pow(a, b):  # noqa: A001  (torch's name)
-    if isinstance(b, numbers.Number) and isinstance(a, Tensor) and a.dtype.is_floating_point:
-        return _binary(POW_SCALAR, "pow", a, b)
-    if (type(b) is int and b < 0 and isinstance(a, Tensor) and a.dtype is int64):
+def pow(input, exponent):  # noqa: A002
+    if isinstance(exponent, numbers.Number) and isinstance(input, Tensor) and input.dtype.is_floating_point:
+        return _binary(POW_SCALAR, "pow", input, exponent)
+    if (type(exponent) is int and exponent < 0 and isinstance(input, Tensor) and input.dtype is int64):
         # torch refuses only this form; negative tensor exponents give int_pow's 0 (or +-1)
         raise RuntimeError("pow(): Integers to negative integer powers are not allowed.")
-    return _binary(POW, "pow", a, b)
+    return _binary(POW, "pow", input, exponent)
 
 
 def where(condition, a, b):

@@ -134,6 +134,9 @@ def clamp_(x, min=None, max=None):  # noqa: A002  (torch's names)
     return apply_in_place("clamp_", lambda x, unused: clamp(x, min, max), x, 0)
 
 
+clip_ = clamp_
+
+
 def masked_fill_(x, mask, value):
     return apply_in_place("masked_fill_", lambda x, v: masked_fill(x, mask, v), x, value)
 
