@@ -13,7 +13,11 @@ enum fg_status { FG_OK = 0, FG_EDTYPE = 1, FG_EOP = 2, FG_EDIMS = 3, FG_ENOMEM =
                  FG_EINDEX = 5, /* an index out of range; the function says which */
                  FG_ESIZE = 6   /* a negative size, or an element or byte count beyond int64 */ };
 
-enum fg_dtype { FG_BOOL = 0, FG_INT64 = 1, FG_FLOAT32 = 2, FG_FLOAT64 = 3 };
+/* The first four are the compute dtypes every kernel takes. The others are stored as such and
+ * taken by the copy, fill, elementwise, gather/scatter-assign and nonzero kernels (float16
+ * computed in float, as torch's CPU does); other kernels get them widened by the Python side. */
+enum fg_dtype { FG_BOOL = 0, FG_INT64 = 1, FG_FLOAT32 = 2, FG_FLOAT64 = 3, FG_INT32 = 4,
+                FG_INT16 = 5, FG_INT8 = 6, FG_UINT8 = 7, FG_FLOAT16 = 8, FG_NUM_DTYPES };
 
 /* Elementwise ops: out = f(x), f(x, y) or f(x, y, z). Comparisons write bool; FG_WHERE reads a
  * bool x; every other operand has the op's dtype. The *_BACKWARD ops take the upstream gradient
