@@ -10,7 +10,7 @@ from ._shape import Size
 
 class Tensor:
     __slots__ = ("_a", "_p", "dtype", "_requires_grad", "_grad", "_node", "_version", "_base",
-                 "_tangent", "__weakref__")
+                 "_tangent", "_hooks", "__weakref__")  # _hooks: a leaf's, set by register_hook
     __array_priority__ = 1000  # numpy defers `ndarray op Tensor` to our reflected operators
 
     def __init__(self, array=None, dtype=None, version=None, base=None, *sizes):
@@ -177,6 +177,9 @@ class Tensor:
         self._node = None
         self.requires_grad = False
         return self
+
+    def register_hook(self, hook):
+        return _autograd.register_hook(self, hook)
 
     def retain_grad(self):
         _autograd.retain_grad(self)

@@ -24,7 +24,7 @@ from .elementwise import _cast_forward, clone
 from .inplace import apply_in_place, check_no_overlap, copy_, fill_, recording_into
 from .views import _view_op, broadcast_view, permute, reshape, reshaped_array, expand
 
-bool_, int64, float32, float64 = _dtype.bool_, _dtype.int64, _dtype.float32, _dtype.float64
+bool_, int64 = _dtype.bool_, _dtype.int64
 
 
 def _index_backward_forward(g, key, shape):
@@ -201,7 +201,7 @@ def setitem(x, key, value):
     if not any(_is_advanced(k) for k in key):
         target = _basic_view(x, _basic_key(x, key))
         if isinstance(value, Tensor):
-            copy_(target, value)
+            copy_(target, _without_leading_ones(value, target.ndim))
         else:
             fill_(target, value)
         return
@@ -334,6 +334,15 @@ def _index_plan(v, indices):
                        in_shape=shape)
 
 
+def _without_leading_ones(value, ndim):
+    """value without the leading size-1 dimensions it has beyond ndim: z[0] = t of shape
+    (1, n) writes a row, as torch."""
+    vshape = value._a.shape
+    while len(vshape) > ndim and vshape[0] == 1:
+        vshape = vshape[1:]
+    return value if len(vshape) == value.ndim else reshape(value, vshape)
+
+
 def _put_source(value, dtype, index, shape):
     """index_put_'s value as the src of the scatter: of dtype, broadcast to the result's shape
     (leading 1s dropped first, as torch), laid out as index."""
@@ -341,8 +350,8 @@ def _put_source(value, dtype, index, shape):
         value = scalar_tensor(value, dtype)
     elif value.dtype is not dtype:
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
-                           f"{_TYPE_NAMES[dtype]} for the destination and "
-                           f"{_TYPE_NAMES[value.dtype]} for the source.")
+                           f"{dtype._torch_name} for the destination and "
+                           f"{value.dtype._torch_name} for the source.")
     vshape = value._a.shape
     while vshape and vshape[0] == 1:
         vshape = vshape[1:]
@@ -350,9 +359,6 @@ def _put_source(value, dtype, index, shape):
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot be "
                            f"broadcast to indexing result of shape {list(shape)}")
     return reshape(expand(reshape(value, vshape), shape), index._a.shape)
-
-
-_TYPE_NAMES = {float32: "Float", float64: "Double", int64: "Long", bool_: "Bool"}
 
 
 def _check_index_tensor(name, index, message):
