@@ -104,12 +104,12 @@ int fg_cross_entropy_backward(int dtype, int ndim, const int64_t *shape, const i
  * `shape` (the int64 index's shape), with j = i but j[dim] = index[i]:
  *   fg_gather:  out[i] = x[j]
  *   fg_scatter: out[j] = src[i] (FG_SCATTER_ASSIGN) or out[j] += src[i] (FG_SCATTER_ADD: in
- *               index order, so repeated indices accumulate; bool adds as "or")
+ *               index order, so repeated indices accumulate; bool adds as "or"), or *= (FG_SCATTER_MULTIPLY; bool: "and")
  * `strides` holds the rows of out, x (src) and index; the indexed operand's row includes its
  * stride along dim, where it has `size` elements. Every index must lie in [0, size): else
  * nothing is written, *bad receives the first one (row-major) that does not, and FG_EINDEX is
  * returned. Gathers and assignments take any dtype (they move bytes). */
-enum fg_scatter_op { FG_SCATTER_ASSIGN, FG_SCATTER_ADD };
+enum fg_scatter_op { FG_SCATTER_ASSIGN, FG_SCATTER_ADD, FG_SCATTER_MULTIPLY };
 int fg_gather(int dtype, int ndim, const int64_t *shape, const int64_t *strides, int dim,
               int64_t size, char *out, const char *x, const char *index, int64_t *bad);
 int fg_scatter(int op, int dtype, int ndim, const int64_t *shape, const int64_t *strides, int dim,

@@ -71,6 +71,8 @@ static int run_indexed(fg_row_fn row, int indexed, int ndim, const int64_t *shap
 #define ASSIGN(o, v) (v)
 #define ADD(o, v) ((o) + (v))
 #define OR(o, v) ((o) | (v)) /* bool "addition" saturates, as torch's */
+#define MUL(o, v) ((o) * (v))
+#define AND(o, v) ((o) & (v))
 
 DEFINE_GATHER(gather_1, uint8_t)
 DEFINE_GATHER(gather_2, uint16_t)
@@ -84,6 +86,10 @@ DEFINE_SCATTER(add_bool, fg_bool, OR)
 DEFINE_SCATTER(add_i64, int64_t, ADD)
 DEFINE_SCATTER(add_f32, float, ADD)
 DEFINE_SCATTER(add_f64, double, ADD)
+DEFINE_SCATTER(mul_bool, fg_bool, AND)
+DEFINE_SCATTER(mul_i64, int64_t, MUL)
+DEFINE_SCATTER(mul_f32, float, MUL)
+DEFINE_SCATTER(mul_f64, double, MUL)
 
 static fg_row_fn by_size(int dtype, fg_row_fn one, fg_row_fn two, fg_row_fn four,
                          fg_row_fn eight)
@@ -110,10 +116,12 @@ int fg_scatter(int op, int dtype, int ndim, const int64_t *shape, const int64_t 
                int64_t size, char *out, const char *src, const char *index, int64_t *bad)
 {
     static const fg_row_fn adds[4] = {add_bool, add_i64, add_f32, add_f64};
+    static const fg_row_fn muls[4] = {mul_bool, mul_i64, mul_f32, mul_f64};
     fg_row_fn row;
     switch (op) {
     case FG_SCATTER_ASSIGN: row = by_size(dtype, assign_1, assign_2, assign_4, assign_8); break;
     case FG_SCATTER_ADD: row = FG_VALID_DTYPE(dtype) ? adds[dtype] : NULL; break;
+    case FG_SCATTER_MULTIPLY: row = FG_VALID_DTYPE(dtype) ? muls[dtype] : NULL; break;
     default: return FG_EOP;
     }
     if (row == NULL) return FG_EDTYPE;

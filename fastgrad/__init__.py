@@ -52,6 +52,7 @@ from .ops import (acos, asin, atan, ceil, clamp, clip, cosh, erf, expm1, flip, f
                   log2, log10, masked_fill, reciprocal, round, rsqrt, sinh, square, trunc)
 from .ops import arccos, arcsin, arctan, fix  # torch's other names
 from .ops import gather, index_select, nonzero, scatter_add
+from .ops import index_add, index_fill, index_put, index_put_, masked_select, scatter, take
 from ._kernels import get_num_threads, isa, set_num_threads
 from ._compile import compile  # noqa: A001  (torch.compile)
 from . import accelerator, autograd, backends, cuda, func, nn, optim, version, viz

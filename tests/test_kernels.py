@@ -622,7 +622,7 @@ def test_gather(rng, dtype, x_shape, dim, index_shape, layout):
 
 
 @pytest.mark.parametrize("dtype", ALL_DTYPES)
-@pytest.mark.parametrize("code", ["FG_SCATTER_ADD", "FG_SCATTER_ASSIGN"])
+@pytest.mark.parametrize("code", ["FG_SCATTER_ADD", "FG_SCATTER_ASSIGN", "FG_SCATTER_MULTIPLY"])
 @pytest.mark.parametrize("x_shape,dim,index_shape", ALONG)
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_scatter(rng, dtype, code, x_shape, dim, index_shape, layout):
@@ -630,7 +630,8 @@ def test_scatter(rng, dtype, code, x_shape, dim, index_shape, layout):
     out = values(rng, x_shape, dtype)
     src = laid_out(values(rng, index_shape, dtype), layout)
     index = _index(rng, index_shape, max(x_shape[dim], 1), layout)  # repeats: they accumulate
-    want = ref.scatter(out, dim, index, src, code == "FG_SCATTER_ADD")
+    want = ref.scatter(out, dim, index, src, {"FG_SCATTER_ADD": "add",
+                                              "FG_SCATTER_MULTIPLY": "multiply"}.get(code))
     target = laid_out(out.copy(), layout)
     K.scatter(getattr(lib, code), fgt(target), dim, fgt(index), fgt(src))
     assert_close(target, want, dtype)

@@ -60,12 +60,16 @@ def _advanced_index_backward(g, out, x, index, perm, rows_shape, dim, shape, in_
     return _unrows(rows, perm, in_shape)
 
 
-def _index_put_forward(x, index, src, perm, rows_shape, dim, shape, in_shape):
-    rows = _rows(x.detach(), perm, rows_shape)
-    if np.may_share_memory(rows._a, x._a):
-        rows = clone(rows)
-    K.scatter(C.FG_SCATTER_ASSIGN, rows, dim, index, src)
-    return Tensor(_unrows(rows, perm, in_shape)._a, x.dtype)
+def put_forward(code):
+    """The forward of index_put: x with src written (code FG_SCATTER_ASSIGN) or added
+    (FG_SCATTER_ADD) at the flat index into x's indexed axes."""
+    def forward(x, index, src, perm, rows_shape, dim, shape, in_shape):
+        rows = _rows(x.detach(), perm, rows_shape)
+        if np.may_share_memory(rows._a, x._a):
+            rows = clone(rows)
+        K.scatter(code, rows, dim, index, src)
+        return Tensor(_unrows(rows, perm, in_shape)._a, x.dtype)
+    return forward
 
 
 def _gather_forward(x, index, dim, error=None):
@@ -119,7 +123,7 @@ INDEX_BACKWARD = Op("SliceBackwardBackward0", _index_backward_forward,
 INDEX = Op("IndexBackward0", _index_forward, _advanced_index_backward, None, needs=((1,), ()),
            jvp=LINEAR_JVP)
 # x with src written at index: x's gradient is g with zeros there, src's is g at index.
-INDEX_PUT = Op("IndexPutBackward0", _index_put_forward,
+INDEX_PUT = Op("IndexPutBackward0", put_forward(C.FG_SCATTER_ASSIGN),
                lambda g, out, x, index, src, **plan: apply(
                    INDEX_PUT, g, index, zeros(index._a.shape, g.dtype), **plan),
                None,
@@ -423,11 +427,15 @@ def index_select(x, dim, index):
     shape = x._a.shape
     if x.ndim == 0:
         return apply(INDEX_SELECT, x, Tensor(index._a.reshape(()), int64), dim=dim, shape=shape)
+    return apply(INDEX_SELECT, x, spread_index(index, dim, shape), dim=dim, shape=shape)
+
+
+def spread_index(index, dim, shape):
+    """A 1-d index laid along dim and repeated (stride 0) over shape's other axes: the index
+    of a gather or scatter that selects whole slices, as index_select and index_add."""
     n = index._a.size
-    # index laid along dim and repeated (stride 0) over x's other axes: a gather's index
-    spread = index._a.reshape((1,) * dim + (n,) + (1,) * (x.ndim - dim - 1))
-    spread = Tensor(broadcast_view(spread, shape[:dim] + (n,) + shape[dim + 1:]), int64)
-    return apply(INDEX_SELECT, x, spread, dim=dim, shape=shape)
+    spread = index._a.reshape((1,) * dim + (n,) + (1,) * (len(shape) - dim - 1))
+    return Tensor(broadcast_view(spread, shape[:dim] + (n,) + shape[dim + 1:]), int64)
 
 
 def nonzero(x):
