@@ -129,12 +129,13 @@ def fill(out, value):
 
 
 def arange(n, start, step, dtype):
-    """n values start, start + step, ...: exact integers for int64, doubles rounded otherwise."""
-    out = empty_like_shape((n,), dtype)
+    """n values start, start + step, ...: exact integers for int64, doubles rounded otherwise
+    (the narrower dtypes made in their compute dtype, then converted)."""
+    out = empty_like_shape((n,), _dtype.compute_dtype(dtype))
     ctype = "double *" if dtype.is_floating_point else "int64_t *"
-    _check(_call(lib.FG_CALL_ARANGE, (dtype.code, n, out._ptr, ffi.new(ctype, start),
+    _check(_call(lib.FG_CALL_ARANGE, (out.dtype.code, n, out._ptr, ffi.new(ctype, start),
                                        ffi.new(ctype, step)), out), "arange", dtype)
-    return out
+    return _narrowed(out, dtype)
 
 
 def _widened(x):

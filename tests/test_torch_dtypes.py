@@ -178,3 +178,23 @@ def test_print_options(options):
         finally:
             L.set_printoptions(profile="default")
     assert text(fg) == text(torch)
+
+
+@pytest.mark.parametrize("dtype", NEW)
+def test_creation_in_the_stored_dtypes(dtype):
+    same_lists(lambda L: [L.arange(5, dtype=getattr(L, dtype)),
+                          L.arange(1, 9, 3, dtype=getattr(L, dtype)),
+                          L.zeros(2, 3, dtype=getattr(L, dtype)), L.ones(2, dtype=getattr(L, dtype)),
+                          L.full((2,), 7, dtype=getattr(L, dtype)),
+                          L.tensor([[1, 2]], dtype=getattr(L, dtype)).t().contiguous(),
+                          L.zeros_like(L.ones(2, dtype=getattr(L, dtype)))])
+
+
+def test_gradients_flow_through_float16():
+    def make(L):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        y = x.to(L.float16)
+        z = (y * y).sum()
+        z.backward()
+        return [z, x.grad]
+    same_lists(make)
