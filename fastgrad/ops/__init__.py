@@ -5,6 +5,7 @@ rows. _core holds the row type, `apply` and the derived forward-mode rules. Impo
 
     _core <- elementwise <- views <- inplace <- indexing <- joining
     elementwise, views <- reductions, linalg;  elementwise, reductions <- softmax
+    inplace, indexing <- bitwise <- elementwise_more;  inplace <- division
 """
 from .elementwise import (abs, add, as_dtype, cast, clone, cos, div, eq, exp, ge, gt, le, log,
                           lt, maximum, minimum, mul, ne, neg, pow, relu, sigmoid, sign, sin, sqrt,
@@ -18,6 +19,17 @@ from .joining import cat, stack
 from .reductions import argmax, argmin, cumsum, max, mean, min, norm, sum
 from .linalg import bmm, dot, matmul, mm, mv
 from .softmax import log_softmax, softmax
+# (div, div_ and where extend elementwise's: rounding modes, one-argument where)
+from .division import (div, div_, divide, floor_divide, floor_divide_, fmod, fmod_, remainder,
+                       remainder_, true_divide, true_divide_)
+from .bitwise import (bitwise_and, bitwise_and_, bitwise_left_shift, bitwise_left_shift_,
+                      bitwise_not, bitwise_not_, bitwise_or, bitwise_or_, bitwise_right_shift,
+                      bitwise_right_shift_, bitwise_xor, bitwise_xor_, invert, logical_and,
+                      logical_and_, logical_not, logical_not_, logical_or, logical_or_,
+                      logical_xor, logical_xor_)
+from .elementwise_more import (arctan2, arctan2_, atan2, atan2_, frac, frac_, hypot, hypot_,
+                               isclose, isfinite, isinf, isnan, isneginf, isposinf, lerp, lerp_,
+                               nan_to_num, nan_to_num_, signbit, where)
 
 arccos, arcsin, arctan, fix = acos, asin, atan, trunc  # torch's other names
 
@@ -32,4 +44,13 @@ TENSOR_METHODS = (
     "ne", "neg", "nonzero", "norm", "pow", "reciprocal", "relu", "rsqrt", "scatter_add",
     "scatter_add_", "sigmoid", "sign", "sin", "sinh", "softmax", "sqrt", "square", "squeeze",
     "sum", "t", "tanh", "transpose", "trunc", "unsqueeze",
+    # division, bitwise and logical ops, tests of values (ops/division, bitwise, elementwise_more)
+    "arctan2", "arctan2_", "atan2", "atan2_", "bitwise_and", "bitwise_and_",
+    "bitwise_left_shift", "bitwise_left_shift_", "bitwise_not", "bitwise_not_", "bitwise_or",
+    "bitwise_or_", "bitwise_right_shift", "bitwise_right_shift_", "bitwise_xor", "bitwise_xor_",
+    "divide", "floor_divide", "floor_divide_", "fmod", "fmod_", "frac", "frac_", "hypot",
+    "hypot_", "isclose", "isfinite", "isinf", "isnan", "isneginf", "isposinf", "lerp", "lerp_",
+    "logical_and", "logical_and_", "logical_not", "logical_not_", "logical_or", "logical_or_",
+    "logical_xor", "logical_xor_", "nan_to_num", "nan_to_num_", "remainder", "remainder_",
+    "signbit", "true_divide", "true_divide_",
 )
