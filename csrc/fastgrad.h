@@ -38,7 +38,7 @@ enum fg_op {
     FG_ATAN2, FG_HYPOT, FG_FRAC,
     FG_LERP,             /* x + z * (y - x), or y - (y - x) * (1 - z) where |z| >= 0.5, as torch */
     FG_BITWISE_AND, FG_BITWISE_OR, FG_BITWISE_XOR, FG_BITWISE_NOT, /* bool and int64 */
-    FG_LSHIFT, FG_RSHIFT, /* int64; a shift outside [0, 64) gives 0 (<<) or the sign (>>), as torch */
+    FG_LSHIFT, FG_RSHIFT, /* int64; shifts outside [0, 64) give 0 (<<) or the sign (>>), as torch */
     /* Bool out, any dtype in: */
     FG_LOGICAL_AND, FG_LOGICAL_OR, FG_LOGICAL_XOR, FG_LOGICAL_NOT,
     FG_ISNAN, FG_ISINF, FG_ISPOSINF, FG_ISNEGINF, FG_ISFINITE, FG_SIGNBIT,

@@ -38,7 +38,8 @@ def _atan2_grad(g, a, b, numerator):
 def _atan2_jvp(op, tangents, out, a, b):
     """torch's forward rule, unmasked: (b ta - a tb) / (a^2 + b^2)."""
     ta, tb = tangents
-    return total(None if tb is None else -a * tb, None if ta is None else b * ta) / (a ** 2 + b ** 2)
+    numerator = total(None if tb is None else -a * tb, None if ta is None else b * ta)
+    return numerator / (a ** 2 + b ** 2)
 
 
 # ---- the table ---------------------------------------------------------------------------------
