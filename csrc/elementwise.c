@@ -80,7 +80,7 @@ static inline int64_t int_rshift(int64_t a, int64_t b) { return a >> (b < 0 || b
     X(S, D, FG_ISFINITE, 1, T, T, fg_bool, FINITE(x))                        \
     X(S, D, FG_ISINF, 1, T, T, fg_bool, x == x && !FINITE(x))                \
     X(S, D, FG_ISPOSINF, 1, T, T, fg_bool, x > 0 && !FINITE(x))              \
-    X(S, D, FG_ISNEGINF, 1, T, T, fg_bool, -x > 0 && !FINITE(x))
+    X(S, D, FG_ISNEGINF, 1, T, T, fg_bool, !FINITE(x) && -x > 0)
 
 /* Ops of numbers: int64 and floating. */
 #define NUMBER_OPS(X, S, D, T, F)                                            \

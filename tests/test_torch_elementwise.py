@@ -166,6 +166,7 @@ BOOL_FORMS = {
     "isinf": lambda L, a, b: L.isinf(a), "signbit": lambda L, a, b: a.signbit(),
     "atan2": lambda L, a, b: L.atan2(a, b), "isclose": lambda L, a, b: L.isclose(a, b),
     "nan_to_num": lambda L, a, b: L.nan_to_num(a), "where(cond)": lambda L, a, b: L.where(a)[0],
+    "where(0-d cond)": lambda L, a, b: L.cat(L.where(a[0]) + L.where(b[3])),
 }
 
 

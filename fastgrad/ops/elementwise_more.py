@@ -167,9 +167,9 @@ def where(condition, input=None, other=None):  # noqa: A002
     """where(condition, input, other): input where condition holds, else other (either may be
     a number); where(condition): the indices of its nonzero elements, one tensor per dimension."""
     check_tensor(condition, "where", "condition")
-    if input is None and other is None:
-        coordinates = nonzero(condition)
-        return tuple(coordinates[:, d] for d in range(condition.ndim))
+    if input is None and other is None:  # (a 0-d condition counts as 1-d, as torch's)
+        coordinates = nonzero(condition.reshape(-1) if condition.ndim == 0 else condition)
+        return tuple(coordinates[:, d] for d in range(coordinates.shape[1]))
     if input is None or other is None:
         raise TypeError("where() takes a condition alone, or a condition, input and other")
     if condition.dtype is not _dtype.bool_:
