@@ -17,7 +17,8 @@
 /* x - x is 0 exactly for finite x (NaN for inf and NaN): one form for every dtype. */
 #define FINITE(x) ((x) - (x) == 0)
 /* torch's lerp: the second form where |w| >= 0.5, exact at w == 1. */
-#define LERP_OF(T, x, y, w) (ABS_OF(w) < (T)0.5 ? (x) + (w) * ((y) - (x)) : (y) - ((y) - (x)) * ((T)1 - (w)))
+#define LERP_OF(T, x, y, w) \
+    (ABS_OF(w) < (T)0.5 ? (x) + (w) * ((y) - (x)) : (y) - ((y) - (x)) * ((T)1 - (w)))
 
 static inline int64_t int_pow(int64_t base, int64_t exp)
 {
@@ -82,7 +83,7 @@ static inline int64_t int_rshift(int64_t a, int64_t b) { return a >> (b < 0 || b
     X(S, D, FG_ISPOSINF, 1, T, T, fg_bool, x > 0 && !FINITE(x))              \
     X(S, D, FG_ISNEGINF, 1, T, T, fg_bool, !FINITE(x) && -x > 0)
 
-/* Ops of numbers: int64 and floating. */
+/* Ops of numbers: int64 and floating (for int64, F(div_floor) is int_div_floor, ...). */
 #define NUMBER_OPS(X, S, D, T, F)                                            \
     X(S, D, FG_NEG, 1, T, T, T, -x)                                          \
     X(S, D, FG_ABS, 1, T, T, T, ABS_OF(x))                                   \
@@ -143,7 +144,7 @@ static inline int64_t int_rshift(int64_t a, int64_t b) { return a >> (b < 0 || b
     X(S, D, FG_BITWISE_OR, 2, T, T, T, x | y)                                \
     X(S, D, FG_BITWISE_XOR, 2, T, T, T, x ^ y)
 
-/* Ops of int64 only; the division family's F(name) is int_name. */
+/* Ops of int64 only. */
 #define INT_OPS(X, S, D, T, F)                                               \
     X(S, D, FG_POW, 2, T, T, T, int_pow(x, y))                               \
     X(S, D, FG_BITWISE_NOT, 1, T, T, T, ~x)                                  \
