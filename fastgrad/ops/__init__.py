@@ -7,19 +7,19 @@ rows. _core holds the row type, `apply` and the derived forward-mode rules. Impo
     elementwise, views <- reductions, linalg;  elementwise, reductions <- softmax
     inplace, indexing <- bitwise <- elementwise_more;  inplace <- division
 """
-from .elementwise import (abs, add, as_dtype, cast, clone, cos, div, eq, exp, ge, gt, le, log,
-                          lt, maximum, minimum, mul, ne, neg, pow, relu, sigmoid, sign, sin, sqrt,
-                          sub, tanh, where)
+from .elementwise import (abs, add, as_dtype, cast, clone, cos, eq, exp, ge, gt, le, log, lt,
+                          maximum, minimum, mul, ne, neg, pow, relu, sigmoid, sign, sin, sqrt, sub,
+                          tanh)
 from .elementwise import (acos, asin, atan, ceil, clamp, clip, cosh, erf, expm1, floor, log1p,
                           log2, log10, masked_fill, reciprocal, round, rsqrt, sinh, square, trunc)
 from .views import expand, flatten, flip, permute, reshape, squeeze, t, transpose, unsqueeze, view
-from .inplace import add_, clamp_, clip_, copy_, div_, fill_, masked_fill_, mul_, sub_
+from .inplace import add_, clamp_, clip_, copy_, fill_, masked_fill_, mul_, sub_
 from .indexing import gather, getitem, index_select, nonzero, scatter_add, scatter_add_, setitem
 from .joining import cat, stack
 from .reductions import argmax, argmin, cumsum, max, mean, min, norm, sum
 from .linalg import bmm, dot, matmul, mm, mv
 from .softmax import log_softmax, softmax
-# (div, div_ and where extend elementwise's: rounding modes, one-argument where)
+# (div, div_ and where extend elementwise's and inplace's: rounding modes, where(condition))
 from .division import (div, div_, divide, floor_divide, floor_divide_, fmod, fmod_, remainder,
                        remainder_, true_divide, true_divide_)
 from .bitwise import (bitwise_and, bitwise_and_, bitwise_left_shift, bitwise_left_shift_,
