@@ -11,10 +11,16 @@
 #define F64_VEC(name) FG_F64_##name
 /* float16 computes in float and rounds once, as torch's CPU kernels do. */
 #define F16_VEC(name) (fg_half)FG_F32_##name
+#define I64_FN(name) int_##name /* the division family's int64 versions (all integer types) */
 
 /* ---- the ops, each once. x, y, z are the operands; results are converted to the out type. */
 #define ABS_OF(x) ((x) <= 0 ? 0 - (x) : (x)) /* 0 - -0. is 0. (-(-0.) is not); NaN stays NaN */
 #define SIGN_OF(x) (((x) > 0) - ((x) < 0)) /* 0 for 0 and NaN, as torch */
+/* x - x is 0 exactly for finite x (NaN for inf and NaN): one form for every dtype. */
+#define FINITE(x) ((x) - (x) == 0)
+/* torch's lerp: the second form where |w| >= 0.5, exact at w == 1. */
+#define LERP_OF(T, x, y, w) \
+    (ABS_OF(w) < (T)0.5 ? (x) + (w) * ((y) - (x)) : (y) - ((y) - (x)) * ((T)1 - (w)))
 
 static inline int64_t int_pow(int64_t base, int64_t exp)
 {
@@ -27,6 +33,32 @@ static inline int64_t int_pow(int64_t base, int64_t exp)
         base *= base;
     }
 }
+
+/* int64 division as torch: the divisor is never 0 here (fg_elementwise refuses it first); -1
+ * negates, wrapping INT64_MIN to itself as torch does (a plain INT64_MIN / -1 traps). */
+static inline int64_t int_negate(int64_t a) { return (int64_t)(0 - (uint64_t)a); }
+static inline int64_t int_div_trunc(int64_t a, int64_t b)
+{
+    return b == -1 ? int_negate(a) : b == 0 ? 0 : a / b;
+}
+static inline int64_t int_fmod(int64_t a, int64_t b) { return b == -1 || b == 0 ? 0 : a % b; }
+static inline int64_t int_div_floor(int64_t a, int64_t b)
+{
+    int64_t r = int_fmod(a, b);
+    return int_div_trunc(a, b) - (r != 0 && (r < 0) != (b < 0));
+}
+static inline int64_t int_remainder(int64_t a, int64_t b)
+{
+    int64_t r = int_fmod(a, b);
+    return r != 0 && (r < 0) != (b < 0) ? r + b : r;
+}
+static inline fg_bool int_signbit(int64_t a) { return a < 0; }
+/* Shifts by b outside [0, 64) give 0 (<<) or the sign bits (>>), as torch's. */
+static inline int64_t int_lshift(int64_t a, int64_t b)
+{
+    return b < 0 || b >= 64 ? 0 : (int64_t)((uint64_t)a << b);
+}
+static inline int64_t int_rshift(int64_t a, int64_t b) { return a >> (b < 0 || b >= 63 ? 63 : b); }
 
 /* The op lists. Each entry is X(S, D, OP, ARITY, TX, T, R, EXPR): S and D are the dtype's name
  * suffix and code, passed through; TX the type of x, T that of the other operands, R the
@@ -42,9 +74,18 @@ static inline int64_t int_pow(int64_t base, int64_t exp)
     X(S, D, FG_GE, 2, T, T, fg_bool, x >= y)                                 \
     X(S, D, FG_MAXIMUM, 2, T, T, T, MAX_OF(x, y))                            \
     X(S, D, FG_MINIMUM, 2, T, T, T, MIN_OF(x, y))                            \
-    X(S, D, FG_WHERE, 3, fg_bool, T, T, x ? y : z)
+    X(S, D, FG_WHERE, 3, fg_bool, T, T, x ? y : z)                           \
+    X(S, D, FG_LOGICAL_AND, 2, T, T, fg_bool, (x != 0) & (y != 0))           \
+    X(S, D, FG_LOGICAL_OR, 2, T, T, fg_bool, (x != 0) | (y != 0))            \
+    X(S, D, FG_LOGICAL_XOR, 2, T, T, fg_bool, (x != 0) != (y != 0))          \
+    X(S, D, FG_LOGICAL_NOT, 1, T, T, fg_bool, x == 0)                        \
+    X(S, D, FG_ISNAN, 1, T, T, fg_bool, x != x)                              \
+    X(S, D, FG_ISFINITE, 1, T, T, fg_bool, FINITE(x))                        \
+    X(S, D, FG_ISINF, 1, T, T, fg_bool, x == x && !FINITE(x))                \
+    X(S, D, FG_ISPOSINF, 1, T, T, fg_bool, x > 0 && !FINITE(x))              \
+    X(S, D, FG_ISNEGINF, 1, T, T, fg_bool, !FINITE(x) && -x > 0)
 
-/* Ops of numbers: int64 and floating. */
+/* Ops of numbers: int64 and floating (for int64, F(div_floor) is int_div_floor, ...). */
 #define NUMBER_OPS(X, S, D, T, F)                                            \
     X(S, D, FG_NEG, 1, T, T, T, -x)                                          \
     X(S, D, FG_ABS, 1, T, T, T, ABS_OF(x))                                   \
@@ -52,7 +93,12 @@ static inline int64_t int_pow(int64_t base, int64_t exp)
     X(S, D, FG_RELU, 1, T, T, T, x < 0 ? 0 : x)                              \
     X(S, D, FG_ADD, 2, T, T, T, x + y)                                       \
     X(S, D, FG_SUB, 2, T, T, T, x - y)                                       \
-    X(S, D, FG_MUL, 2, T, T, T, x * y)
+    X(S, D, FG_MUL, 2, T, T, T, x * y)                                       \
+    X(S, D, FG_FLOOR_DIVIDE, 2, T, T, T, F(div_floor)(x, y))                 \
+    X(S, D, FG_REMAINDER, 2, T, T, T, F(remainder)(x, y))                    \
+    X(S, D, FG_FMOD, 2, T, T, T, F(fmod)(x, y))                              \
+    X(S, D, FG_DIV_TRUNC, 2, T, T, T, F(div_trunc)(x, y))                    \
+    X(S, D, FG_SIGNBIT, 1, T, T, fg_bool, F(signbit)(x))
 
 /* Ops of floating types only. The backward rules are torch's: relu's passes g at a NaN x,
  * abs's is g * sign(x) (NaN for a NaN or inf g at 0). */
@@ -86,14 +132,36 @@ static inline int64_t int_pow(int64_t base, int64_t exp)
     X(S, D, FG_ABS_BACKWARD, 2, T, T, T, x * (T)SIGN_OF(y))                  \
     X(S, D, FG_SIGMOID_BACKWARD, 2, T, T, T, x * y * ((T)1 - y))             \
     X(S, D, FG_TANH_BACKWARD, 2, T, T, T, x * ((T)1 - y * y))                \
-    X(S, D, FG_MAX_BACKWARD, 3, T, T, T, y < z ? 0 : y == z ? x * (T)0.5 : x)
+    X(S, D, FG_MAX_BACKWARD, 3, T, T, T, y < z ? 0 : y == z ? x * (T)0.5 : x) \
+    X(S, D, FG_ATAN2, 2, T, T, T, F(atan2)(x, y))                            \
+    X(S, D, FG_HYPOT, 2, T, T, T, F(hypot)(x, y))                            \
+    X(S, D, FG_FRAC, 1, T, T, T, x - F(trunc)(x))                            \
+    X(S, D, FG_LERP, 3, T, T, T, LERP_OF(T, x, y, z))                        \
+    X(S, D, FG_REPLACE_NAN, 2, T, T, T, x != x ? y : x)                      \
+    X(S, D, FG_REPLACE_INF, 3, T, T, T, x == (T)INFINITY ? y : x == -(T)INFINITY ? z : x)
+
+/* Bitwise ops, of bool and int64 (bool's results are 0 or 1 again). */
+#define BIT_OPS(X, S, D, T, F)                                               \
+    X(S, D, FG_BITWISE_AND, 2, T, T, T, x & y)                               \
+    X(S, D, FG_BITWISE_OR, 2, T, T, T, x | y)                                \
+    X(S, D, FG_BITWISE_XOR, 2, T, T, T, x ^ y)
 
 /* Ops of int64 only. */
-#define INT_OPS(X, S, D, T, F) X(S, D, FG_POW, 2, T, T, T, int_pow(x, y))
+#define INT_OPS(X, S, D, T, F)                                               \
+    X(S, D, FG_POW, 2, T, T, T, int_pow(x, y))                               \
+    X(S, D, FG_BITWISE_NOT, 1, T, T, T, ~x)                                  \
+    X(S, D, FG_LSHIFT, 2, T, T, T, int_lshift(x, y))                         \
+    X(S, D, FG_RSHIFT, 2, T, T, T, int_rshift(x, y))
+
+/* Ops of bool only. */
+#define BOOL_OPS(X, S, D, T, F)                                              \
+    X(S, D, FG_BITWISE_NOT, 1, T, T, T, !x)                                  \
+    X(S, D, FG_SIGNBIT, 1, T, T, fg_bool, x & 0) /* no sign bit */
 
 /* The narrower integer types have the lists of int64. */
 #define INT_INSTANCES(X, S, D, T)                                            \
-    X(ALL_DTYPE_OPS, S, D, T, none) X(NUMBER_OPS, S, D, T, none) X(INT_OPS, S, D, T, none)
+    X(ALL_DTYPE_OPS, S, D, T, none) X(NUMBER_OPS, S, D, T, I64_FN)           \
+    X(BIT_OPS, S, D, T, none) X(INT_OPS, S, D, T, none)
 
 /* Every (op list, dtype) pair, once: X(LIST, S, D, T, F); F is none where the list uses no
  * math function. */
@@ -104,10 +172,13 @@ static inline int64_t int_pow(int64_t base, int64_t exp)
     X(ALL_DTYPE_OPS, bool, FG_BOOL, fg_bool, none)                           \
     X(NUMBER_OPS, f32, FG_FLOAT32, float, F32_VEC)                           \
     X(NUMBER_OPS, f64, FG_FLOAT64, double, F64_VEC)                          \
-    X(NUMBER_OPS, i64, FG_INT64, int64_t, none)                              \
+    X(NUMBER_OPS, i64, FG_INT64, int64_t, I64_FN)                            \
     X(FLOAT_OPS, f32, FG_FLOAT32, float, F32_VEC)                            \
     X(FLOAT_OPS, f64, FG_FLOAT64, double, F64_VEC)                           \
+    X(BIT_OPS, i64, FG_INT64, int64_t, none)                                 \
+    X(BIT_OPS, bool, FG_BOOL, fg_bool, none)                                 \
     X(INT_OPS, i64, FG_INT64, int64_t, none)                                 \
+    X(BOOL_OPS, bool, FG_BOOL, fg_bool, none)                                \
     X(ALL_DTYPE_OPS, f16, FG_FLOAT16, fg_half, F16_VEC)                      \
     X(NUMBER_OPS, f16, FG_FLOAT16, fg_half, F16_VEC)                         \
     X(FLOAT_OPS, f16, FG_FLOAT16, fg_half, F16_VEC)                          \
@@ -123,19 +194,53 @@ INSTANCES(DEFINE_LIST)
 
 typedef struct {
     fg_row_fn row[FG_NUM_DTYPES]; /* indexed by fg_dtype */
+    int64_t out_size[FG_NUM_DTYPES];
     int arity;
 } op_entry;
 
 static op_entry op_table[FG_NUM_OPS];
 
 /* ... and another registers them. */
-#define REGISTER_ROW(S, D, OP, ARITY, TX, T, R, EXPR) \
-    { op_table[OP].row[D] = OP##_##S; op_table[OP].arity = ARITY; }
+#define REGISTER_ROW(S, D, OP, ARITY, TX, T, R, EXPR)                                          \
+    {                                                                                          \
+        op_table[OP].row[D] = OP##_##S;                                                        \
+        op_table[OP].out_size[D] = sizeof(R);                                                  \
+        op_table[OP].arity = ARITY;                                                            \
+    }
 #define REGISTER_LIST(LIST, S, D, T, F) LIST(REGISTER_ROW, S, D, T, F)
 
 __attribute__((constructor)) static void fill_op_table(void)
 {
     INSTANCES(REGISTER_LIST)
+}
+
+typedef struct {
+    int64_t size;  /* of one element */
+    int64_t zeros; /* found so far */
+} zero_count;
+
+static void count_zeros(int64_t n, char **p, const int64_t *s, const void *ctx)
+{
+    zero_count *c = (zero_count *)ctx;
+    static const char zero[8];
+    for (int64_t i = 0; i < n; i++) c->zeros += memcmp(p[0] + i * s[0], zero, c->size) == 0;
+}
+
+/* Whether an integer divisor y (operand 2 of g) holds a 0: integer division by zero is an
+ * error in torch, found before anything is written. */
+static int divides_by_zero(int op, int dtype, const fg_geometry *g, const char *y)
+{
+    int integer = dtype == FG_INT64 || (dtype >= FG_INT32 && dtype <= FG_UINT8);
+    if (!integer || (op != FG_FLOOR_DIVIDE && op != FG_REMAINDER && op != FG_FMOD &&
+                     op != FG_DIV_TRUNC))
+        return 0;
+    fg_geometry divisor = {.nops = 1, .ndim = g->ndim};
+    memcpy(divisor.shape, g->shape, sizeof g->shape);
+    memcpy(divisor.strides[0], g->strides[2], sizeof g->strides[2]);
+    char *ptr = (char *)y;
+    zero_count count = {fg_dtype_size(dtype), 0};
+    fg_iterate(&divisor, &ptr, count_zeros, &count, 0);
+    return count.zeros != 0;
 }
 
 int fg_elementwise(int op, int dtype, int ndim, const int64_t *shape, const int64_t *strides,
@@ -146,6 +251,7 @@ int fg_elementwise(int op, int dtype, int ndim, const int64_t *shape, const int6
     fg_geometry g;
     int status = fg_geometry_init(&g, op_table[op].arity + 1, ndim, shape, strides);
     if (status != FG_OK) return status;
+    if (divides_by_zero(op, dtype, &g, y)) return FG_EZERODIV;
     char *ptrs[FG_MAX_OPERANDS] = {out, (char *)x, (char *)y, (char *)z};
     fg_iterate(&g, ptrs, op_table[op].row[dtype], NULL, 1);
     return FG_OK;
@@ -154,8 +260,8 @@ int fg_elementwise(int op, int dtype, int ndim, const int64_t *shape, const int6
 int fg_elementwise_flat(int op, int dtype, int64_t n, char *out, const char *x, int64_t sx,
                         const char *y, int64_t sy, const char *z, int64_t sz)
 {
+    if (op < 0 || op >= FG_NUM_OPS) return FG_EOP;
     if (!FG_STORED_DTYPE(dtype)) return FG_EDTYPE;
-    int64_t out_size = op >= FG_EQ && op <= FG_GE ? (int64_t)sizeof(fg_bool) : fg_dtype_size(dtype);
-    const int64_t strides[4] = {out_size, sx, sy, sz};
+    const int64_t strides[4] = {op_table[op].out_size[dtype], sx, sy, sz};
     return fg_elementwise(op, dtype, 1, &n, strides, out, x, y, z);
 }

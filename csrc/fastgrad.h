@@ -11,7 +11,8 @@
 
 enum fg_status { FG_OK = 0, FG_EDTYPE = 1, FG_EOP = 2, FG_EDIMS = 3, FG_ENOMEM = 4,
                  FG_EINDEX = 5, /* an index out of range; the function says which */
-                 FG_ESIZE = 6   /* a negative size, or an element or byte count beyond int64 */ };
+                 FG_ESIZE = 6,  /* a negative size, or an element or byte count beyond int64 */
+                 FG_EZERODIV = 7 /* an integer division by zero; nothing was written */ };
 
 /* The first four are the compute dtypes every kernel takes. The others are stored as such and
  * taken by the copy, fill, elementwise, gather/scatter-assign and nonzero kernels (float16
@@ -35,6 +36,18 @@ enum fg_op {
     FG_TANH_BACKWARD,    /* x * (1 - y * y): y is tanh's output                  */
     FG_MAX_BACKWARD,     /* x * (y < z ? 0 : y == z ? 0.5 : 1): ties share, NaN wins, as torch */
     FG_WHERE,            /* x ? y : z                                            */
+    /* Integer and floor division as torch (floor_divide, remainder: Python's signs; fmod and
+     * div_trunc: C's). An int64 divisor of 0 is FG_EZERODIV, checked before anything is written. */
+    FG_FLOOR_DIVIDE, FG_REMAINDER, FG_FMOD, FG_DIV_TRUNC,
+    FG_ATAN2, FG_HYPOT, FG_FRAC,
+    FG_LERP,             /* x + z * (y - x), or y - (y - x) * (1 - z) where |z| >= 0.5, as torch */
+    FG_BITWISE_AND, FG_BITWISE_OR, FG_BITWISE_XOR, FG_BITWISE_NOT, /* bool and int64 */
+    FG_LSHIFT, FG_RSHIFT, /* int64; shifts outside [0, 64) give 0 (<<) or the sign (>>), as torch */
+    /* Bool out, any dtype in: */
+    FG_LOGICAL_AND, FG_LOGICAL_OR, FG_LOGICAL_XOR, FG_LOGICAL_NOT,
+    FG_ISNAN, FG_ISINF, FG_ISPOSINF, FG_ISNEGINF, FG_ISFINITE, FG_SIGNBIT,
+    FG_REPLACE_NAN,      /* x is NaN ? y : x                                     */
+    FG_REPLACE_INF,      /* x == inf ? y : x == -inf ? z : x                     */
     FG_NUM_OPS
 };
 

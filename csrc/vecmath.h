@@ -62,6 +62,47 @@ static inline float fg_tanhf(float x)
     return (x < 0x1p-12f && x > -0x1p-12f) || x != x ? x : t;
 }
 
+/* torch's floor division of floats (c10's div_floor_floating): the quotient of a - fmod(a, b),
+ * which is exact, moved down where fmod's sign is not b's and rounded to the nearest integer;
+ * a zero quotient keeps the sign of a / b, and b == 0 gives IEEE's a / b. */
+#define FG_DEFINE_DIV_FLOOR(NAME, T, FMOD, FLOOR, COPYSIGN)                                    \
+    static inline T NAME(T a, T b)                                                             \
+    {                                                                                          \
+        if (b == 0) return a / b;                                                              \
+        T mod = FMOD(a, b);                                                                    \
+        T div = (a - mod) / b;                                                                 \
+        if (mod != 0 && (b < 0) != (mod < 0)) div -= 1;                                        \
+        if (div == 0) return COPYSIGN((T)0, a / b);                                            \
+        T floordiv = FLOOR(div);                                                               \
+        return div - floordiv > (T)0.5 ? floordiv + 1 : floordiv;                              \
+    }
+FG_DEFINE_DIV_FLOOR(fg_div_floorf, float, fmodf, floorf, copysignf)
+FG_DEFINE_DIV_FLOOR(fg_div_floor, double, fmod, floor, copysign)
+
+/* Python's remainder: fmod moved by b where its sign is not b's. */
+#define FG_DEFINE_REMAINDER(NAME, T, FMOD)                                                     \
+    static inline T NAME(T a, T b)                                                             \
+    {                                                                                          \
+        T mod = FMOD(a, b);                                                                    \
+        return mod != 0 && (b < 0) != (mod < 0) ? mod + b : mod;                               \
+    }
+FG_DEFINE_REMAINDER(fg_remainderf, float, fmodf)
+FG_DEFINE_REMAINDER(fg_remainder, double, fmod)
+
+/* The sign bit, read from the bits (GCC 12 fails to compile signbit() in AVX-512 loops). */
+static inline int fg_signbitf(float x)
+{
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    return (int)(bits >> 31);
+}
+static inline int fg_signbit(double x)
+{
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    return (int)(bits >> 63);
+}
+
 #define FG_F32_exp fg_expf
 #define FG_F32_tanh fg_tanhf
 #define FG_F32_log logf
@@ -83,6 +124,13 @@ static inline float fg_tanhf(float x)
 #define FG_F32_acos acosf
 #define FG_F32_atan atanf
 #define FG_F32_erf erff
+#define FG_F32_div_floor fg_div_floorf
+#define FG_F32_remainder fg_remainderf
+#define FG_F32_fmod fmodf
+#define FG_F32_div_trunc(a, b) truncf((a) / (b))
+#define FG_F32_atan2 atan2f
+#define FG_F32_hypot hypotf
+#define FG_F32_signbit fg_signbitf
 #define FG_F64_exp exp
 #define FG_F64_tanh tanh
 #define FG_F64_log log
@@ -104,5 +152,12 @@ static inline float fg_tanhf(float x)
 #define FG_F64_acos acos
 #define FG_F64_atan atan
 #define FG_F64_erf erf
+#define FG_F64_div_floor fg_div_floor
+#define FG_F64_remainder fg_remainder
+#define FG_F64_fmod fmod
+#define FG_F64_div_trunc(a, b) trunc((a) / (b))
+#define FG_F64_atan2 atan2
+#define FG_F64_hypot hypot
+#define FG_F64_signbit fg_signbit
 
 #endif

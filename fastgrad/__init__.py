@@ -53,6 +53,11 @@ from .ops import (acos, asin, atan, ceil, clamp, clip, cosh, erf, expm1, flip, f
 from .ops import arccos, arcsin, arctan, fix  # torch's other names
 from .ops import gather, index_select, nonzero, scatter_add
 from .ops import index_add, index_fill, index_put, index_put_, masked_select, scatter, take
+from .ops import (arctan2, atan2, bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or,
+                  bitwise_right_shift, bitwise_xor, divide, floor_divide, fmod, frac, hypot,
+                  isclose, isfinite, isinf, isnan, isneginf, isposinf, lerp, logical_and,
+                  logical_not, logical_or, logical_xor, nan_to_num, nan_to_num_, remainder,
+                  signbit, true_divide)
 from ._kernels import get_num_threads, isa, set_num_threads
 from ._compile import compile  # noqa: A001  (torch.compile)
 from . import accelerator, autograd, backends, cuda, func, nn, optim, version, viz

@@ -22,6 +22,8 @@ _ERRORS = {
 
 
 def _raise(status, what, dtype):
+    if status == lib.FG_EZERODIV:  # torch's words, all of them
+        raise RuntimeError("ZeroDivisionError")
     exc, message = _ERRORS.get(status, (RuntimeError, "failed with status %d" % status))
     raise exc(f"{what} {message.format(dtype=dtype)}")
 
@@ -345,7 +347,9 @@ _NAMES = {getattr(lib, "FG_" + name.upper()): name for name in (
     "neg abs sign exp log sqrt sin cos tanh sigmoid relu floor ceil trunc round log2 log10 log1p "
     "expm1 rsqrt reciprocal sinh cosh asin acos atan erf add sub mul div pow maximum minimum "
     "eq ne lt le gt ge relu_backward abs_backward sigmoid_backward tanh_backward max_backward "
-    "where").split()}
+    "where floor_divide remainder fmod div_trunc atan2 hypot frac lerp bitwise_and bitwise_or "
+    "bitwise_xor bitwise_not lshift rshift logical_and logical_or logical_xor logical_not isnan "
+    "isinf isposinf isneginf isfinite signbit replace_nan replace_inf").split()}
 _REDUCE_NAMES = {lib.FG_SUM: "sum", lib.FG_MAX: "max", lib.FG_MIN: "min"}
 _AXIS_NAMES = {lib.FG_ARGMAX: "argmax", lib.FG_ARGMIN: "argmin", lib.FG_CUMSUM: "cumsum"}
 

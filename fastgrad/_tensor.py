@@ -387,6 +387,28 @@ class Tensor:
     def __isub__(self, other): return _ops.sub_(self, other)
     def __imul__(self, other): return _ops.mul_(self, other)
     def __itruediv__(self, other): return _ops.div_(self, other)
+    def __floordiv__(self, other): return _ops.floor_divide(self, other)
+    def __rfloordiv__(self, other): return _ops.floor_divide(other, self)
+    def __ifloordiv__(self, other): return _ops.floor_divide_(self, other)
+    def __mod__(self, other): return _ops.remainder(self, other)
+    def __rmod__(self, other): return _ops.remainder(other, self)
+    def __imod__(self, other): return _ops.remainder_(self, other)
+    def __and__(self, other): return _ops.bitwise_and(self, other)
+    def __rand__(self, other): return _ops.bitwise_and(other, self)
+    def __iand__(self, other): return _ops.bitwise_and_(self, other)
+    def __or__(self, other): return _ops.bitwise_or(self, other)
+    def __ror__(self, other): return _ops.bitwise_or(other, self)
+    def __ior__(self, other): return _ops.bitwise_or_(self, other)
+    def __xor__(self, other): return _ops.bitwise_xor(self, other)
+    def __rxor__(self, other): return _ops.bitwise_xor(other, self)
+    def __ixor__(self, other): return _ops.bitwise_xor_(self, other)
+    def __lshift__(self, other): return _ops.bitwise_left_shift(self, other)
+    def __rlshift__(self, other): return _ops.bitwise_left_shift(other, self)
+    def __ilshift__(self, other): return _ops.bitwise_left_shift_(self, other)
+    def __rshift__(self, other): return _ops.bitwise_right_shift(self, other)
+    def __rrshift__(self, other): return _ops.bitwise_right_shift(other, self)
+    def __irshift__(self, other): return _ops.bitwise_right_shift_(self, other)
+    def __invert__(self): return _ops.invert(self)
 
     def add(self, other, *, alpha=1): return _ops.add(self, _scaled(other, alpha))
     def sub(self, other, *, alpha=1): return _ops.sub(self, _scaled(other, alpha))
@@ -396,6 +418,7 @@ class Tensor:
     def matmul(self, other): return _ops.matmul(self, other)
 
     def round(self, decimals=0): return _ops.round(self, decimals=decimals)
+    def where(self, condition, other): return _ops.where(condition, self, other)
 
 
     def flip(self, *dims):
@@ -410,13 +433,6 @@ class Tensor:
     # self + value * t1 * t2 and self + value * t1 / t2, multiplied in torch's order
     def addcmul_(self, t1, t2, *, value=1): return _ops.add_(self, _ops.mul(_scaled(t1, value), t2))
     def addcdiv_(self, t1, t2, *, value=1): return _ops.add_(self, _ops.div(_scaled(t1, value), t2))
-
-    def lerp_(self, end, weight):
-        """self + weight * (end - self), for a number weight, in torch's two forms (the second
-        is exact at weight 1)."""
-        if abs(weight) < 0.5:
-            return _ops.add_(self, _ops.mul(_ops.sub(end, self), weight))
-        return _ops.copy_(self, _ops.sub(end, _ops.mul(_ops.sub(end, self), 1 - weight)))
 
     # ---- reductions ------------------------------------------------------------------------
 

@@ -158,6 +158,63 @@ CASES = [
     # comparisons: values only
     *[Case(f"{name} broadcast", name, lambda L, a, b, name=name: getattr(L, name)(a, b),
            [(3, 4), (4,)], grad=False) for name in ("eq", "ne", "lt", "le", "gt", "ge")],
+    # ---- division, bitwise and logical ops, tests of values
+    Case("floor_divide", "floor_divide", lambda L, a, b: L.floor_divide(a, b), [(3, 4), (4,)],
+         away_from_zero=True, grad=False),  # torch has no derivative
+    Case("floordiv operators", "floor_divide", lambda L, a: a // 0.75 + (-2.5) // a, [(3, 4)],
+         away_from_zero=True, grad=False),
+    Case("remainder", "remainder", lambda L, a, b: L.remainder(a, b), [(3, 4), (3, 1)],
+         away_from_zero=True, exact=False),
+    Case("mod operators", "remainder", lambda L, a, b: a % b + a.remainder(-0.75), [(3, 4), (4,)],
+         away_from_zero=True, exact=False),
+    Case("fmod", "fmod", lambda L, a, b: L.fmod(a, b) + a.fmod(0.75), [(3, 4), (4,)],
+         away_from_zero=True, exact=False),
+    Case("div floor", "div", lambda L, a, b: L.div(a, b, rounding_mode="floor") * a,
+         [(3, 4), (4,)], away_from_zero=True, exact=False),
+    Case("divide trunc", "divide", lambda L, a, b: L.divide(a, b, rounding_mode="trunc") + a,
+         [(3, 4), (3, 4)], away_from_zero=True, exact=False),
+    Case("true_divide", "true_divide", lambda L, a, b: L.true_divide(a, b), [(3, 4), (3, 4)],
+         away_from_zero=True),
+    Case("atan2", "atan2", lambda L, a, b: L.atan2(a, b), [(3, 4), (3, 4)], away_from_zero=True),
+    Case("arctan2 method", "arctan2", lambda L, a, b: a.arctan2(b * b + 0.5), [(3, 4), (4,)]),
+    Case("hypot", "hypot", lambda L, a, b: L.hypot(a, b), [(3, 4), (3, 4)], away_from_zero=True),
+    Case("frac", "frac", lambda L, x: L.frac(x * 3) * x, [(3, 4)], exact=False),
+    Case("lerp", "lerp", lambda L, a, b: L.lerp(a, b, 0.3) + a.lerp(b * b, 0.8), [(3, 4), (3, 4)]),
+    Case("lerp tensor weight", "lerp", lambda L, a, b, w: L.lerp(a, b, w), [(3, 4), (4,), (3, 1)]),
+    # (not steps of random graphs, where an x of exactly 0 makes log's -inf a NaN gradient)
+    Case("nan_to_num", "nan_to_num", lambda L, x, w: L.nan_to_num(L.log(x), nan=0.5) * w,
+         [(3, 4), (4,)], away_from_zero=True),
+    Case("nan_to_num infinities", "nan_to_num",  # (0 * the inf of 1 / 0: NaN gradients)
+         lambda L, x: (1 / (x * 0)).nan_to_num(posinf=2.0) + x.nan_to_num(), [(3, 4)],
+         exact=False),
+    Case("nan_to_num_", "nan_to_num_",
+         lambda L, x, w: L.nan_to_num_(L.log(x) * 1, neginf=1.5) * w, [(3, 4), (4,)],
+         away_from_zero=True),
+    *[Case(name, name, lambda L, x, name=name: getattr(L, name)(1 / (x * 0) + L.log(x)), [(3, 4)],
+           grad=False) for name in ("isnan", "isinf", "isposinf", "isneginf", "isfinite")],
+    Case("signbit", "signbit", lambda L, x: L.signbit(x * 0) ^ x.signbit(), [(3, 4)], grad=False),
+    Case("isclose", "isclose", lambda L, a, b: L.isclose(a, a + b * 1e-5) | a.isclose(b, atol=1),
+         [(3, 4), (3, 4)], grad=False),
+    *[Case(name, name, lambda L, a, b, name=name: getattr(L, name)(a > 0, b * 3), [(3, 4), (4,)],
+           grad=False) for name in ("logical_and", "logical_or", "logical_xor")],
+    Case("logical_not", "logical_not",
+         lambda L, x: L.logical_not(x > 0) ^ (x * 2).long().logical_not(), [(3, 4)], grad=False),
+    *[Case(name, name, lambda L, a, b, name=name: getattr(L, name)((a * 4).long(), (b * 4).long()),
+           [(3, 4), (4,)], grad=False) for name in ("bitwise_and", "bitwise_or", "bitwise_xor")],
+    Case("bitwise operators", "bitwise_and",
+         lambda L, a, b: ((a > 0) & (b > 0)) | ((a * 4).long() ^ 5) & ~(b * 2).long(),
+         [(3, 4), (3, 4)], grad=False),
+    Case("bitwise_not", "bitwise_not", lambda L, x: L.bitwise_not((x * 4).long()) + ~(x > 0),
+         [(3, 4)], grad=False),
+    *[Case(name, name, lambda L, a, b, name=name: getattr(L, name)((a * 4).long(), (b * 9).long()),
+           [(3, 4), (3, 4)], grad=False)
+      for name in ("bitwise_left_shift", "bitwise_right_shift")],
+    Case("shift operators", "bitwise_left_shift", lambda L, x: (x * 4).long() << 3 >> 1, [(3, 4)],
+         grad=False),
+    Case("where number", "where", lambda L, a, b: L.where(a > b, a, 0.0) + b.where(b < 0, -1),
+         [(3, 4), (4,)]),
+    Case("where one argument", "where", lambda L, x: L.stack(L.where(x > 0)), [(3, 4)],
+         grad=False),
     # ---- reductions
     Case("sum", "sum", lambda L, x: L.sum(x), [(3, 4)]),
     Case("sum of squares", "sum", lambda L, x: (x * x).sum(), [(3, 4)]),
@@ -386,6 +443,11 @@ _INT64 = {
     "index rows and columns", "gather", "scatter_add", "nonzero", "stack", "cat", "cat dim 0",
     "scatter", "scatter value", "index_fill", "index_add", "take", "masked_select", "one_hot",
     "cat and stack of squares", "nn relu",
+    "floor_divide", "floordiv operators", "remainder", "mod operators", "fmod", "div floor",
+    "divide trunc", "true_divide", "atan2", "nan_to_num infinities", "signbit",
+    "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or",
+    "bitwise_xor", "bitwise operators", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift",
+    "shift operators", "where number", "where one argument",
 }
 CASES = [dataclasses.replace(case, dtypes=case.dtypes + ("int64",)) if case.name in _INT64
          else case for case in CASES]
@@ -433,7 +495,15 @@ class Elementwise:
     domain: tuple = (-3.0, 3.0)  # where its inputs are drawn
     away_from_zero: bool = False  # the last input kept off 0 (a divisor)
     int64: bool = True         # int64 in, int64 out (the others compute int64 inputs as float32)
-    comparison: bool = False   # bool out
+    comparison: bool = False   # bool out (comparisons, logical ops, tests of values)
+    dtypes: tuple = None       # MORE's rows: the input dtypes it takes (others raise, as torch)
+    grad: bool = True          # MORE's rows: differentiable in its floating inputs
+
+    def out_dtype(self, dtype):
+        """The result's numpy dtype for inputs of `dtype`."""
+        if self.comparison:
+            return np.dtype(np.bool_)
+        return np.dtype(dtype if np.dtype(dtype).kind == "f" or self.int64 else np.float32)
 
     def spellings(self):
         """The ways to call it, as fn(L, *tensors): fastgrad.<name>, Tensor.<name> and the
@@ -527,3 +597,91 @@ def operands(e, shapes, dtype, rng):
         out[-1] = np.where(last == 0, 1, last) if last.dtype.kind != "f" else \
             (np.sign(last) * (np.abs(last) + 0.5)).astype(last.dtype)
     return out
+
+
+# ---- the ops added with torch's division, bitwise and logical ops and tests of values ---------
+# (their own list: they take other dtypes than the rows above, named in `dtypes`)
+FLOATS_AND_INT64 = ("float32", "float64", "int64")
+INTEGRAL = ("int64", "bool")
+EVERY_DTYPE = ("float32", "float64", "int64", "bool")
+
+
+def _floor_divide(x, y):
+    """Python's floor division, which torch's follows (for floats, CPython's algorithm: the
+    quotient of x - fmod(x, y), rounded, with the sign of x / y at 0)."""
+    if not isinstance(x, np.floating):
+        return x // y
+    if y == 0:
+        return x / y
+    mod = np.fmod(x, y)
+    div = (x - mod) / y
+    if mod != 0 and (y < 0) != (mod < 0):
+        div -= 1
+    if div == 0:
+        return np.copysign(0.0, x / y)
+    floor = np.floor(div)
+    return floor + 1 if div - floor > 0.5 else floor
+
+
+def _remainder(x, y):
+    """The divisor's sign: fmod moved by y (a zero keeps fmod's sign, as torch's)."""
+    if not isinstance(x, np.floating):
+        return x % y
+    mod = np.fmod(x, y)
+    return mod + y if mod != 0 and (y < 0) != (mod < 0) else mod
+
+
+def _fmod(x, y):
+    """The dividend's sign (C's %)."""
+    if not isinstance(x, np.floating):
+        return (abs(x) % abs(y)) * (1 if x >= 0 else -1)
+    return np.fmod(x, y)
+
+
+def _lshift(x, y):
+    """0 for shifts outside [0, 64), else the bits shifted out of int64 dropped."""
+    return 0 if y < 0 or y >= 64 else ((x << y) + 2 ** 63) % 2 ** 64 - 2 ** 63
+
+
+def _rshift(x, y):
+    return x >> (63 if y < 0 or y >= 63 else y)
+
+
+def _lerp(x, y, w):
+    return x + w * (y - x) if abs(w) < 0.5 else y - (y - x) * (1 - w)
+
+
+def _test(name, rule):
+    return Elementwise(name, 1, rule, comparison=True, dtypes=EVERY_DTYPE, grad=False)
+
+
+MORE = [
+    Elementwise("floor_divide", 2, _floor_divide, operator.floordiv, away_from_zero=True,
+                dtypes=FLOATS_AND_INT64, grad=False),  # torch has no derivative
+    Elementwise("remainder", 2, _remainder, operator.mod, away_from_zero=True,
+                dtypes=FLOATS_AND_INT64),
+    Elementwise("fmod", 2, _fmod, away_from_zero=True, dtypes=FLOATS_AND_INT64),
+    Elementwise("atan2", 2, lambda x, y: np.arctan2(np.float64(x), y), int64=False,
+                dtypes=EVERY_DTYPE),
+    Elementwise("hypot", 2, np.hypot, dtypes=("float32", "float64")),
+    Elementwise("frac", 1, lambda x: x - np.trunc(x), derivative=lambda x, y: np.ones_like(x),
+                dtypes=("float32", "float64")),
+    Elementwise("lerp", 3, _lerp, domain=(-1.0, 1.0), dtypes=("float32", "float64")),
+    *[Elementwise(name, 2, rule, op, dtypes=INTEGRAL, grad=False) for name, rule, op in [
+        ("bitwise_and", operator.and_, operator.and_), ("bitwise_or", operator.or_, operator.or_),
+        ("bitwise_xor", operator.xor, operator.xor)]],
+    Elementwise("bitwise_not", 1, lambda x: not x if isinstance(x, bool) else ~x,
+                operator.invert, dtypes=INTEGRAL, grad=False),
+    Elementwise("bitwise_left_shift", 2, _lshift, operator.lshift, domain=(-4.0, 66.0),
+                dtypes=("int64",), grad=False),
+    Elementwise("bitwise_right_shift", 2, _rshift, operator.rshift, domain=(-4.0, 66.0),
+                dtypes=("int64",), grad=False),
+    *[Elementwise(name, 2, rule, comparison=True, dtypes=EVERY_DTYPE, grad=False)
+      for name, rule in [("logical_and", lambda x, y: bool(x) and bool(y)),
+                         ("logical_or", lambda x, y: bool(x) or bool(y)),
+                         ("logical_xor", lambda x, y: bool(x) != bool(y))]],
+    _test("logical_not", lambda x: not x),
+    _test("isnan", np.isnan), _test("isinf", np.isinf), _test("isposinf", np.isposinf),
+    _test("isneginf", np.isneginf), _test("isfinite", np.isfinite), _test("signbit", np.signbit),
+]
+ELEMENTWISE.update({e.name: e for e in MORE})

@@ -151,7 +151,7 @@ CASES = [
           ("fill_", "fill_", lambda v: v.fill_(3)), ("zero_", "fill_", lambda v: v.zero_()),
           ("x[0] = 5", "fill_", lambda v: v.__setitem__(0, 5.0)),
           ("x[[0]] = 5", "index_put_", lambda v: v.__setitem__([0], 5.0)),
-          ("lerp_", "copy_", lambda v: v.lerp_(fg.ones(2), 0.5))]],
+          ("lerp_", "lerp_", lambda v: v.lerp_(fg.ones(2), 0.5))]],
     ("bool sub", RuntimeError, r"sub\(\): subtraction of two bool tensors",
      lambda: (fg.tensor([True]), fg.tensor([False])), lambda a, b: a - b),
     ("read-only fill_", RuntimeError, r"fill_\(\): the tensor's memory is read-only",

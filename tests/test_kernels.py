@@ -131,6 +131,23 @@ def test_bool_operands(rng, e):
     assert_close(got, loop(e, a, b, out_dtype=np.bool_), np.bool_)
 
 
+MORE = [(e, d) for e in db.MORE for d in e.dtypes]
+MORE_SHAPES = {1: [(7,), (3, 4), (2, 3, 5), ()], 2: PAIRS, 3: [((3, 4), (4,), (3, 1)), ((), (2, 3), ())]}
+
+
+@pytest.mark.parametrize("e,dtype", MORE, ids=[f"{e.name}-{d}" for e, d in MORE])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "reversed"])
+def test_more_elementwise(rng, e, dtype, layout):
+    """The division, bitwise and logical ops and the tests of values, in each dtype they take,
+    broadcast and strided, against their rule on one element (int64 divisors off 0)."""
+    for shapes in MORE_SHAPES[e.arity]:
+        shapes = [shapes] if e.arity == 1 else shapes
+        arrays = [laid_out(x, layout) for x in db.operands(e, shapes, dtype, rng)]
+        got = getattr(fg, e.name)(*[fgt(a) for a in arrays])
+        want = ref.elementwise(e.scalar, *arrays, out_dtype=e.out_dtype(dtype))
+        assert_close(got, want, want.dtype)
+
+
 @pytest.mark.parametrize("name", sorted(ref.BACKWARD))
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("layout", ["contiguous", "transposed"])

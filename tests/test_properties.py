@@ -269,6 +269,21 @@ def test_comparisons_match_loops(data, dtype, e, shapes):
 
 
 @SETTINGS
+@given(data=st.data(), e=st.sampled_from(db.MORE))
+def test_more_kernels_match_loops(data, e):
+    """The division, bitwise and logical ops and the tests of values in each dtype they take,
+    on any broadcast shapes and layouts; floats with NaN and infinities, int64 divisors off 0."""
+    dtype = np.dtype(data.draw(st.sampled_from(e.dtypes))).type
+    shapes = data.draw(BROADCAST[e.arity]).input_shapes
+    arrays = [data.draw(laid_out_arrays(s, dtype, elements(dtype, *e.domain, special=True),
+                                        expand=True)) for s in shapes]
+    if e.away_from_zero and dtype == np.int64:
+        arrays[-1] = np.where(arrays[-1] == 0, 1, arrays[-1])
+    got = getattr(fg, e.name)(*[t(a) for a in arrays])
+    assert_matches(got, ref.elementwise(e.scalar, *arrays, out_dtype=e.out_dtype(dtype)), ulps=1)
+
+
+@SETTINGS
 @given(data=st.data(), dtype=ALL_DTYPES,
        shapes=BROADCAST[3])
 def test_where_matches_loops(data, dtype, shapes):

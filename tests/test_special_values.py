@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import fastgrad as fg
-from ops_db import BINARY, COMPARISONS, UNARY, VS_TORCH, inputs
+from ops_db import BINARY, COMPARISONS, MORE, UNARY, VS_TORCH, inputs
 import reference as ref
 
 NAN, INF = float("nan"), float("inf")
@@ -149,12 +149,40 @@ def test_abs_of_negative_zero_is_positive_zero():
     assert_values(values(fg.tensor([-0.0, -2.0]).float().abs()), np.array([0.0, 2.0], "float32"))
 
 
+FLOAT_MORE = [e for e in MORE if "float64" in e.dtypes]
+MORE_UNARY = [e for e in FLOAT_MORE if e.arity == 1]
+MORE_BINARY = [e for e in FLOAT_MORE if e.arity == 2]
+
+
 @pytest.mark.parametrize("dtype", FLOATS)
-@pytest.mark.parametrize("e", BINARY + COMPARISONS, ids=[e.name for e in BINARY + COMPARISONS])
+@pytest.mark.parametrize("e", MORE_UNARY, ids=[e.name for e in MORE_UNARY])
+def test_more_unary_ops_on_special_values(e, dtype):
+    """frac and the tests of values (isnan, signbit, ...), and frac's gradient: g everywhere."""
+    x = special(dtype)
+    t = leaf(x)
+    y = getattr(fg, e.name)(t)
+    assert_values(values(y), rule(e, x))
+    if e.derivative is not None:
+        g = upstream(x.shape, dtype)
+        y.backward(fg.tensor(g))
+        assert_values(t.grad.numpy(), (g * e.derivative(x, None)).astype(dtype), zero_sign=False)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("e", BINARY + COMPARISONS + MORE_BINARY,
+                         ids=[e.name for e in BINARY + COMPARISONS + MORE_BINARY])
 def test_binary_ops_on_every_pair_of_special_values(e, dtype):
     a, b = pairs(dtype)
     out = values(getattr(fg, e.name)(fg.tensor(a), fg.tensor(b)))
     assert_values(out, rule(e, a, b))
+
+
+def test_lerp_on_special_values():
+    """Every special value as start, end and weight: torch's two forms by |weight| < 0.5."""
+    x = special()
+    a, b, w = (np.array(v).reshape(-1) for v in np.meshgrid(x, x, x, indexing="ij"))
+    out = values(fg.lerp(fg.tensor(a), fg.tensor(b), fg.tensor(w)))
+    assert_values(out, rule(MORE[[e.name for e in MORE].index("lerp")], a, b, w))
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -470,6 +498,17 @@ UNARY_CASES = {
     "nonzero": lambda L, x: L.nonzero(x), "bool": lambda L, x: x.bool(),
     "fill_": lambda L, x: (x * 1).fill_(2.0), "zero_": lambda L, x: (x * 1).zero_() + x,
     "x*x": lambda L, x: x * x, "x-x": lambda L, x: x - x, "x/x": lambda L, x: x / x,
+    **{e.name: e.spellings()["function"] for e in MORE_UNARY},
+    "nan_to_num": lambda L, x: L.nan_to_num(x),
+    "nan_to_num values": lambda L, x: x.nan_to_num(nan=1.5, posinf=2.0, neginf=-3.0),
+    "nan_to_num_": lambda L, x: L.nan_to_num_(x * 1, posinf=1e300),
+    "x//2": lambda L, x: x // 2, "3//x": lambda L, x: 3 // x, "x%-2": lambda L, x: x % -2.0,
+    "3%x": lambda L, x: 3 % x, "fmod(x,2)": lambda L, x: L.fmod(x, 2.0),
+    "div trunc": lambda L, x: L.div(x, 0.75, rounding_mode="trunc"),
+    "div floor": lambda L, x: x.div(-0.75, rounding_mode="floor"),
+    "lerp to 2": lambda L, x: L.lerp(x, L.full_like(x, 2.0), 0.25),
+    "lerp from 2": lambda L, x: L.lerp(L.full_like(x, 2.0), x, 0.75),
+    "logical_not": lambda L, x: L.logical_not(x),
 }
 
 
@@ -487,6 +526,13 @@ BINARY_CASES = {
     **{e.name: e.spellings()["function"] for e in BINARY + COMPARISONS},
     "max": lambda L, a, b: L.max(a, b), "min": lambda L, a, b: L.min(a, b),
     "where": lambda L, a, b: L.where(a > b, a, b),
+    **{e.name: e.spellings()["function"] for e in MORE_BINARY},
+    "lerp by a tensor": lambda L, a, b: L.lerp(a, b, b * 0.125),
+    "isclose": lambda L, a, b: L.isclose(a, b),
+    "isclose equal_nan": lambda L, a, b: L.isclose(a, b, rtol=0.5, atol=1.0, equal_nan=True),
+    "logical_and": lambda L, a, b: L.logical_and(a, b),
+    "logical_xor": lambda L, a, b: L.logical_xor(a, b),
+    "where number": lambda L, a, b: L.where(a > b, a, 0.0),
     "matmul of columns": lambda L, a, b: L.matmul(a.reshape(8, 8), b.reshape(8, 8)),
 }
 
@@ -733,8 +779,11 @@ def test_printing_special_values_and_empty_tensors_matches_torch(torch):
         assert repr(fg.tensor(array)) == repr(torch.tensor(array))
 
 
-@pytest.mark.parametrize("op", sorted(set(UNARY_CASES) - {"masked zero", "inplace", "fill_", "zero_",
-                                                          "nonzero", "bool", "to other dtype"}))
+NO_FORWARD_MODE = {"x//2", "3//x", "3%x"}  # torch has none: both raise (test_torch_elementwise)
+
+
+@pytest.mark.parametrize("op", sorted(set(UNARY_CASES) - NO_FORWARD_MODE - {
+    "masked zero", "inplace", "fill_", "zero_", "nonzero", "bool", "to other dtype"}))
 def test_forward_mode_tangents_of_special_values_match_torch(torch, op):
     x, tangent = special(), np.roll(special(), 3)  # NaN and inf tangents, also at 0
     fn = UNARY_CASES[op]

@@ -5,14 +5,15 @@ rows. _core holds the row type, `apply` and the derived forward-mode rules. Impo
 
     _core <- elementwise <- views <- inplace <- indexing <- joining, scatter
     elementwise, views <- reductions, linalg;  elementwise, reductions <- softmax
+    inplace, indexing <- bitwise <- elementwise_more;  inplace <- division
 """
-from .elementwise import (abs, add, as_dtype, cast, clone, cos, div, eq, exp, ge, gt, le, log,
-                          lt, maximum, minimum, mul, ne, neg, pow, relu, sigmoid, sign, sin, sqrt,
-                          sub, tanh, where)
+from .elementwise import (abs, add, as_dtype, cast, clone, cos, eq, exp, ge, gt, le, log, lt,
+                          maximum, minimum, mul, ne, neg, pow, relu, sigmoid, sign, sin, sqrt, sub,
+                          tanh)
 from .elementwise import (acos, asin, atan, ceil, clamp, clip, cosh, erf, expm1, floor, log1p,
                           log2, log10, masked_fill, reciprocal, round, rsqrt, sinh, square, trunc)
 from .views import expand, flatten, flip, permute, reshape, squeeze, t, transpose, unsqueeze, view
-from .inplace import add_, clamp_, clip_, copy_, div_, fill_, masked_fill_, mul_, sub_
+from .inplace import add_, clamp_, clip_, copy_, fill_, masked_fill_, mul_, sub_
 from .indexing import gather, getitem, index_select, nonzero, scatter_add, scatter_add_, setitem
 from .joining import cat, stack
 from .scatter import (index_add, index_add_, index_fill, index_fill_, index_put, index_put_,
@@ -20,19 +21,38 @@ from .scatter import (index_add, index_add_, index_fill, index_fill_, index_put,
 from .reductions import argmax, argmin, cumsum, max, mean, min, norm, sum
 from .linalg import bmm, dot, matmul, mm, mv
 from .softmax import log_softmax, softmax
+# (div, div_ and where extend elementwise's and inplace's: rounding modes, where(condition))
+from .division import (div, div_, divide, floor_divide, floor_divide_, fmod, fmod_, remainder,
+                       remainder_, true_divide, true_divide_)
+from .bitwise import (bitwise_and, bitwise_and_, bitwise_left_shift, bitwise_left_shift_,
+                      bitwise_not, bitwise_not_, bitwise_or, bitwise_or_, bitwise_right_shift,
+                      bitwise_right_shift_, bitwise_xor, bitwise_xor_, invert, logical_and,
+                      logical_and_, logical_not, logical_not_, logical_or, logical_or_,
+                      logical_xor, logical_xor_)
+from .elementwise_more import (arctan2, arctan2_, atan2, atan2_, frac, frac_, hypot, hypot_,
+                               isclose, isfinite, isinf, isnan, isneginf, isposinf, lerp, lerp_,
+                               nan_to_num, nan_to_num_, signbit, where)
 
 arccos, arcsin, arctan, fix = acos, asin, atan, trunc  # torch's other names
 
 # The Tensor methods that are the function of the same name with the tensor first (x.exp() is
 # exp(x)); _tensor.py attaches them. Methods whose arguments differ are written out there.
 TENSOR_METHODS = (
-    "abs", "acos", "arccos", "arcsin", "arctan", "argmax", "argmin", "asin", "atan", "ceil",
+    "abs", "acos", "arccos", "arcsin", "arctan", "arctan2", "arctan2_", "argmax", "argmin",
+    "asin", "atan", "atan2", "atan2_", "bitwise_and", "bitwise_and_", "bitwise_left_shift",
+    "bitwise_left_shift_", "bitwise_not", "bitwise_not_", "bitwise_or", "bitwise_or_",
+    "bitwise_right_shift", "bitwise_right_shift_", "bitwise_xor", "bitwise_xor_", "ceil",
     "clamp", "clamp_", "clip", "clip_", "clone", "copy_", "cos", "cosh", "cumsum", "div",
-    "div_", "eq", "erf", "exp", "expm1", "fill_", "fix", "flatten", "floor", "gather", "ge",
-    "gt", "index_add", "index_add_", "index_fill", "index_fill_", "index_put", "index_put_",
-    "index_select", "le", "log", "log10", "log1p", "log2", "log_softmax", "lt", "masked_fill",
-    "masked_fill_", "masked_select", "max", "maximum", "mean", "min", "minimum", "mul", "mul_",
-    "ne", "neg", "nonzero", "norm", "pow", "reciprocal", "relu", "rsqrt", "scatter", "scatter_",
-    "scatter_add", "scatter_add_", "sigmoid", "sign", "sin", "sinh", "softmax", "sqrt",
-    "square", "squeeze", "sum", "t", "take", "tanh", "transpose", "trunc", "unsqueeze",
+    "div_", "divide", "eq", "erf", "exp", "expm1", "fill_", "fix", "flatten", "floor",
+    "floor_divide", "floor_divide_", "fmod", "fmod_", "frac", "frac_", "gather", "ge", "gt",
+    "hypot", "hypot_", "index_add", "index_add_", "index_fill", "index_fill_", "index_put",
+    "index_put_", "index_select", "isclose", "isfinite", "isinf", "isnan", "isneginf",
+    "isposinf", "le", "lerp", "lerp_", "log", "log10", "log1p", "log2", "log_softmax",
+    "logical_and", "logical_and_", "logical_not", "logical_not_", "logical_or", "logical_or_",
+    "logical_xor", "logical_xor_", "lt", "masked_fill", "masked_fill_", "masked_select", "max",
+    "maximum", "mean", "min", "minimum", "mul", "mul_", "nan_to_num", "nan_to_num_", "ne",
+    "neg", "nonzero", "norm", "pow", "reciprocal", "relu", "remainder", "remainder_", "rsqrt",
+    "scatter", "scatter_", "scatter_add", "scatter_add_", "sigmoid", "sign", "signbit", "sin",
+    "sinh", "softmax", "sqrt", "square", "squeeze", "sum", "t", "take", "tanh", "transpose",
+    "true_divide", "true_divide_", "trunc", "unsqueeze",
 )

@@ -73,8 +73,9 @@ def apply_in_place(name, out_of_place, x, other):
     """x <- out_of_place(x, other), written into x's memory."""
     check_number(other, name)
     check_writable(x, name)
-    recording = recording_into(x, other)
     result = out_of_place(x, other)
+    # a result that is not floating (logical_not_, ...) has no graph: x keeps its own, as torch
+    recording = recording_into(x, other) and result.dtype.is_floating_point
     if result._a.shape != x._a.shape:
         raise RuntimeError(f"{name}(): output with shape {list(x.shape)} doesn't match the "
                            f"broadcast shape {list(result.shape)}")
