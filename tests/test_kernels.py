@@ -92,23 +92,29 @@ def test_binary(rng, e, dtype, shapes, layout):
 # overflows is compared with torch in test_torch_dtypes) and every op in float16, against the
 # loop in a compute dtype rounded to the stored one.
 STORED = [np.int32, np.int16, np.int8, np.uint8, np.float16]
-STORED_CASES = [(e, d) for e in db.UNARY + db.BINARY + db.COMPARISONS for d in STORED
-                if d == np.float16 or e.int64]
+def _takes(e, dtype):
+    """Whether the row's op takes the stored dtype: as it takes float32 or int64."""
+    wide = "float32" if np.dtype(dtype).kind == "f" else "int64"
+    return wide in e.dtypes if e.dtypes is not None else wide == "float32" or e.int64
+
+
+STORED_CASES = [(e, d) for e in db.UNARY + db.BINARY + db.COMPARISONS + db.MORE for d in STORED
+                if _takes(e, d)]
 
 
 @pytest.mark.parametrize("e,dtype", STORED_CASES,
                          ids=[f"{e.name}-{d.__name__}" for e, d in STORED_CASES])
 def test_elementwise_in_the_stored_dtypes(rng, e, dtype):
     kind = np.dtype(dtype).kind
-    arity = 1 if e in db.UNARY else 2
     wide = np.float32 if kind == "f" else np.int64
-    arrays = [a.astype(dtype) for a in db.operands(e, [(3, 5)] * arity, wide, rng)]
+    arrays = [a.astype(dtype) for a in db.operands(e, [(3, 5)] * e.arity, wide, rng)]
     if kind == "u":
         arrays = [np.abs(a.astype(np.int64)).astype(dtype) for a in arrays]
     got = getattr(fg, e.name)(*(fgt(a) for a in arrays))
-    out_dtype = np.bool_ if e.comparison else dtype
-    want = loop(e, *(a.astype(wide) for a in arrays), out_dtype=wide if not e.comparison else np.bool_)
-    want = want.astype(out_dtype)
+    out_dtype = e.out_dtype(dtype)  # bool, the stored dtype, or float32 for a float op of ints
+    computed = np.bool_ if e.comparison else np.float32 if out_dtype.kind == "f" else wide
+    want = loop(e, *(a.astype(computed if computed != np.bool_ else wide) for a in arrays),
+                out_dtype=computed).astype(out_dtype)
     assert_close(got, want, out_dtype)
 
 
