@@ -1,8 +1,10 @@
 """fastgrad.nn: modules, parameters and losses, as torch.nn; fastgrad.nn.functional holds the
 functions they call."""
 from . import functional
-from .modules import (CrossEntropyLoss, Linear, Module, MSELoss, Parameter, ReLU, Sequential,
-                      Sigmoid, Tanh)
+from .containers import ModuleDict, ModuleList, ParameterList, Sequential
+from .module import Module
+from .modules import CrossEntropyLoss, Linear, MSELoss, ReLU, Sigmoid, Tanh
+from .parameter import Parameter
 
-__all__ = ["CrossEntropyLoss", "Linear", "MSELoss", "Module", "Parameter", "ReLU", "Sequential",
-           "Sigmoid", "Tanh", "functional"]
+__all__ = ["CrossEntropyLoss", "Linear", "MSELoss", "Module", "ModuleDict", "ModuleList",
+           "Parameter", "ParameterList", "ReLU", "Sequential", "Sigmoid", "Tanh", "functional"]
