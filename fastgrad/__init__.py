@@ -32,13 +32,15 @@ except ImportError as _error:
     raise ImportError(_missing_extension(_error)) from None
 
 from ._dtype import bool_ as bool  # noqa: A001  (torch.bool)
-from ._dtype import dtype, float32, float64, int64
+from ._dtype import dtype, float32, float64, int64, uint8
 from ._device import device, get_default_device, set_default_device
 from ._tensor import Size, Tensor
 from ._autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from ._creation import (arange, as_tensor, empty, empty_like, from_dlpack, from_numpy, full,
-                        full_like, manual_seed, normal, ones, ones_like, rand, randn, tensor,
-                        zeros, zeros_like)
+                        full_like, ones, ones_like, tensor, zeros, zeros_like)
+from ._random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed,
+                      manual_seed, multinomial, normal, rand, rand_like, randint, randint_like,
+                      randn, randn_like, randperm, seed, set_rng_state)
 from .ops import (abs, add, argmax, argmin, bmm, cat, cos, cumsum, div, dot, eq, exp, flatten,
                    ge, gt, le, log, lt, matmul, max, maximum, mean, min, minimum, mm, mul, mv,
                    ne, neg, norm, permute, pow, relu, reshape, sigmoid, sign, sin, sqrt, squeeze,
@@ -50,7 +52,7 @@ from .ops import arccos, arcsin, arctan, fix  # torch's other names
 from .ops import gather, index_select, nonzero, scatter_add
 from ._kernels import get_num_threads, isa, set_num_threads
 from ._compile import compile  # noqa: A001  (torch.compile)
-from . import accelerator, autograd, backends, cuda, func, nn, optim, version, viz
+from . import accelerator, autograd, backends, cuda, func, nn, optim, random, version, viz
 
 float = float32  # noqa: A001
 double = float64

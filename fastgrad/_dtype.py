@@ -29,6 +29,8 @@ int64 = dtype("int64", np.int64, 1, "int64_t", 1)
 float32 = dtype("float32", np.float32, 2, "float", 2)
 float64 = dtype("float64", np.float64, 3, "double", 3)
 default_float = float32
+# Storage only (no kernel computes on it): the bytes of a generator's state, as torch's uint8.
+uint8 = dtype("uint8", np.uint8, 4, "uint8_t", 1)
 
 _from_numpy = {d.np: d for d in (bool_, int64, float32, float64)}
 

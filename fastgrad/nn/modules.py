@@ -6,7 +6,7 @@ import math
 
 from .. import _device, ops
 from .._autograd import no_grad
-from .._creation import empty, rand
+from .._creation import empty
 from .._conversion import to_arguments
 from .._tensor import Tensor
 from ..optim import zero_grads
@@ -196,23 +196,26 @@ class Module:
 
 
 def _uniform(shape, bound):
-    """U(-bound, bound) samples from fastgrad's generator, as a Parameter."""
+    """U(-bound, bound) drawn as torch's init.uniform_ draws it, as a Parameter."""
     with no_grad():
-        return Parameter(rand(*shape) * (2 * bound) - bound)
+        return Parameter(empty(*shape).uniform_(-bound, bound))
 
 
 class Linear(Module):
     """y = x W^T + b, with W of shape (out_features, in_features). Initialised as torch's:
-    kaiming_uniform_(a=sqrt(5)) for W and the same bound for b, both U(-1/sqrt(in), 1/sqrt(in))."""
+    kaiming_uniform_(a=sqrt(5)) for W, U(-1/sqrt(in), 1/sqrt(in)) for b, drawn in that order with
+    torch's bounds to the last bit, so a seeded torch program gets torch's parameters."""
 
     def __init__(self, in_features, out_features, bias=True):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        bound = 1 / math.sqrt(in_features) if in_features > 0 else 0.0
-        self.weight = _uniform((out_features, in_features), bound)
+        gain = math.sqrt(2.0 / (1 + math.sqrt(5) ** 2))  # kaiming's leaky_relu gain at sqrt(5)
+        std = gain / math.sqrt(in_features) if in_features > 0 else 0.0
+        self.weight = _uniform((out_features, in_features), math.sqrt(3.0) * std)
         if bias:
-            self.bias = _uniform((out_features,), bound)
+            self.bias = _uniform((out_features,), 1 / math.sqrt(in_features) if in_features > 0
+                                 else 0.0)
         else:
             self.register_parameter("bias", None)
 
