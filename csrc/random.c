@@ -523,15 +523,17 @@ int fg_rng_multinomial(fg_generator *g, int dtype, int64_t rows, int64_t cats,
         return FG_ESIZE;
     double *work = fg_alloc(rows * cats + cats, sizeof(double));
     keyed *sorted = fg_alloc(cats, sizeof(keyed));
-    int why = FG_ENOMEM;
-    if (work && sorted)
+    int status = FG_ENOMEM, why = 0;
+    if (work && sorted) {
         why = replacement && n_sample > 1
                   ? with_replacement(g, dtype, rows, cats, strides, p, n_sample, out, work)
                   : without_replacement(g, dtype, rows, cats, strides, p, n_sample, out, work,
                                         sorted);
+        status = FG_OK;
+    }
     free(work);
     free(sorted);
-    if (why == FG_OK || why == FG_ENOMEM) return why;
+    if (status != FG_OK || why == 0) return status;
     *bad = why;
     return FG_EINDEX;
 }

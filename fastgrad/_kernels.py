@@ -309,12 +309,16 @@ def rng_fill(gen, kind, out, a=0.0, b=0.0, range_=0, base=0):
 
 
 def rng_bernoulli(gen, out, p):
-    """out = 1 with probability p (broadcast to out's shape), else 0."""
+    """out = 1 with probability p (broadcast to out's shape), else 0; None for a p outside
+    [0, 1]."""
     _drawing()
     shape = out._a.shape
     strides = list(out._a.strides) + list(broadcast_strides(p._a, shape))
-    _check(lib.fg_rng_bernoulli(gen, out.dtype.code, p.dtype.code, len(shape), shape, strides,
-                                out._ptr, p._ptr), "bernoulli", p.dtype)
+    status = lib.fg_rng_bernoulli(gen, out.dtype.code, p.dtype.code, len(shape), shape, strides,
+                                  out._ptr, p._ptr)
+    if status == lib.FG_EINDEX:
+        return None
+    _check(status, "bernoulli", p.dtype)
     return out
 
 

@@ -15,10 +15,10 @@ from ._creation import _finish, _size
 from ._fastgrad_c import ffi, lib
 from ._tensor import Tensor, empty_like_shape
 from ._shape import broadcast_shape
-from .ops import add, copy_, mul
+from .ops import add, mul
 from .ops import min as _min
 from .ops._core import Op, apply, zeros
-from .ops.inplace import recording_into
+from .ops.inplace import apply_in_place, recording_into
 
 DEFAULT_SEED = 67280421310721  # torch.Generator()'s seed
 _TORCH_NAMES = {"bool": "Bool", "int64": "Long", "float32": "Float", "float64": "Double"}
@@ -183,6 +183,21 @@ def _bernoulli_tensor(t, p, generator):
 
 
 # ---- Tensor methods: in place, as torch's (a leaf that requires grad refuses) -----------------
+def _zero_tangent(op, tangents, out, *inputs, **params):
+    return zeros(out._a.shape, out.dtype)
+
+
+def _overwrite_row(grad_fn_name):
+    """A graph node for values drawn over a tensor: nothing flows back to what it held."""
+    return Op(grad_fn_name, lambda x, values: values,
+              lambda g, out, values: zeros(g._a.shape, g.dtype), save_inputs=False,
+              jvp=_zero_tangent)
+
+
+_OVERWRITES = {name: _overwrite_row(name.capitalize().rstrip("_") + "Backward0")
+               for name in ("normal_", "uniform_", "exponential_", "random_", "bernoulli_")}
+
+
 def _in_place(x, name, draw):
     if not recording_into(x, None) and grad_state.fw_level is None:
         check_writable(x, name)
@@ -191,7 +206,7 @@ def _in_place(x, name, draw):
         return x
     values = Tensor(np.empty_like(x._a), x.dtype)  # x's layout: the draws land in x's order
     draw(values)
-    return copy_(x, values)
+    return apply_in_place(name, lambda t, _: apply(_OVERWRITES[name], t, values=values), x, 0)
 
 
 def uniform_(self, from_=0.0, to=1.0, *, generator=None):
@@ -305,10 +320,6 @@ def _zero_grad(g, out, *inputs, which, **params):
     return zeros(inputs[which]._a.shape, inputs[which].dtype)
 
 
-def _zero_tangent(op, tangents, out, *inputs, **params):
-    return zeros(out._a.shape, out.dtype)
-
-
 def _normal_row(name, n_inputs):
     grads = [lambda g, out, *ins, i=i, **p: _zero_grad(g, out, *ins, which=i, **p)
              for i in range(n_inputs)]
@@ -339,17 +350,23 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     if std_t:
         _check_std_tensor(std)
     with no_grad():
-        if mean_t and not std_t:  # drawn with the std, then shifted
-            values = add(_normal(_like(mean, None, device), 0.0, std, generator), mean)
-            return apply(NORMAL_MEAN, mean, values=values)
-        shape, dtype = std._a.shape, std.dtype
-        if mean_t:
-            shape, dtype = broadcast_shape("normal", mean._a.shape, shape), mean.dtype
-        eps = _normal(empty_like_shape(shape, dtype), 0.0, 1.0, generator)
-        values = add(mul(eps, std), mean)
-    if mean_t:
+        values = _normal_values(mean, std, mean_t, std_t, generator)
+    if mean_t and std_t:
         return apply(NORMAL_BOTH, mean, std, values=values)
-    return apply(NORMAL_STD, std, values=values)
+    return apply(NORMAL_MEAN, mean, values=values) if mean_t else apply(NORMAL_STD, std,
+                                                                         values=values)
+
+
+def _normal_values(mean, std, mean_t, std_t, generator):
+    """torch's arithmetic: a number std scales the draws (normal_(0, std)) and the mean is
+    added; a tensor std multiplies standard draws."""
+    if not std_t:
+        return add(_normal(_like(mean, None, None), 0.0, std, generator), mean)
+    shape, dtype = std._a.shape, std.dtype
+    if mean_t:
+        shape, dtype = broadcast_shape("normal", mean._a.shape, shape), mean.dtype
+    eps = _normal(empty_like_shape(shape, dtype), 0.0, 1.0, generator)
+    return add(mul(eps, std), mean)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):
