@@ -52,7 +52,8 @@ from .ops import arccos, arcsin, arctan, fix  # torch's other names
 from .ops import gather, index_select, nonzero, scatter_add
 from ._kernels import get_num_threads, isa, set_num_threads
 from ._compile import compile  # noqa: A001  (torch.compile)
-from . import accelerator, autograd, backends, cuda, func, nn, optim, random, version, viz
+from . import (accelerator, autograd, backends, cuda, distributions, func, nn, optim, random,
+               version, viz)
 
 float = float32  # noqa: A001
 double = float64
