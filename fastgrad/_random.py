@@ -316,12 +316,8 @@ def randint_like(input, *args, low=None, high=None, generator=None, dtype=None, 
 
 # normal with tensor mean and/or std: torch's gradients for them are zero (the draw is not
 # reparameterised; torch.distributions' rsample is).
-def _zero_grad(g, out, *inputs, which, **params):
-    return zeros(inputs[which]._a.shape, inputs[which].dtype)
-
-
 def _normal_row(name, n_inputs):
-    grads = [lambda g, out, *ins, i=i, **p: _zero_grad(g, out, *ins, which=i, **p)
+    grads = [lambda g, out, *ins, i=i, **params: zeros(ins[i]._a.shape, ins[i].dtype)
              for i in range(n_inputs)]
     return Op(name, lambda *ins, values: values, *grads, jvp=_zero_tangent)
 

@@ -68,6 +68,13 @@ CASES = {
     "randint_like": lambda L, n: L.randint_like(L.zeros(n), 4, 9),
     "linear_init": lambda L, n: L.cat([L.nn.Linear(n + 1, 3).weight.detach().reshape(-1),
                                        L.nn.Linear(3, n + 1).bias.detach()]),
+    "init_xavier_uniform": lambda L, n: L.nn.init.xavier_uniform_(L.empty(3, n + 1), gain=2.0),
+    "init_xavier_normal": lambda L, n: L.nn.init.xavier_normal_(L.empty(n + 1, 2, 3)),
+    "init_kaiming_uniform": lambda L, n: L.nn.init.kaiming_uniform_(
+        L.empty(n + 1, 4), mode="fan_out", nonlinearity="relu"),
+    "init_kaiming_normal": lambda L, n: L.nn.init.kaiming_normal_(L.empty(2, n + 1), a=0.1),
+    "init_uniform_normal": lambda L, n: L.cat([L.nn.init.uniform_(L.empty(n), -2, 3),
+                                               L.nn.init.normal_(L.empty(n), 1, 0.1)]),
     "generator": lambda L, n: L.randn(n, generator=L.Generator().manual_seed(n)),
     "cached_normal": lambda L, n: L.cat([L.randn(3), L.randn(1), L.randn(n, dtype=L.float64)
                                          .float()]),  # the scalar path's kept second value
@@ -133,6 +140,9 @@ def test_errors_match_torch():
         lambda L: L.Generator().manual_seed(1.5),
         lambda L: L.manual_seed(2**64),
         lambda L: L.zeros(3, requires_grad=True).normal_(),
+        lambda L: L.nn.init.calculate_gain("swish"),
+        lambda L: L.nn.init.xavier_uniform_(L.empty(3)),
+        lambda L: L.nn.init.kaiming_normal_(L.empty(3, 2), mode="fan"),
     ]
     for call in calls:
         with pytest.raises(Exception) as theirs:

@@ -5,12 +5,12 @@ import collections
 import math
 
 from .. import _device, ops
-from .._autograd import no_grad
 from .._creation import empty
 from .._conversion import to_arguments
 from .._tensor import Tensor
 from ..optim import zero_grads
 from . import functional as F
+from . import init
 
 __all__ = ["CrossEntropyLoss", "Linear", "MSELoss", "Module", "Parameter", "ReLU", "Sequential",
            "Sigmoid", "Tanh"]
@@ -195,12 +195,6 @@ class Module:
         return f"{type(self).__name__}(\n  " + "\n  ".join(extra + children) + "\n)"
 
 
-def _uniform(shape, bound):
-    """U(-bound, bound) drawn as torch's init.uniform_ draws it, as a Parameter."""
-    with no_grad():
-        return Parameter(empty(*shape).uniform_(-bound, bound))
-
-
 class Linear(Module):
     """y = x W^T + b, with W of shape (out_features, in_features). Initialised as torch's:
     kaiming_uniform_(a=sqrt(5)) for W, U(-1/sqrt(in), 1/sqrt(in)) for b, drawn in that order with
@@ -210,12 +204,12 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        gain = math.sqrt(2.0 / (1 + math.sqrt(5) ** 2))  # kaiming's leaky_relu gain at sqrt(5)
-        std = gain / math.sqrt(in_features) if in_features > 0 else 0.0
-        self.weight = _uniform((out_features, in_features), math.sqrt(3.0) * std)
+        self.weight = Parameter(empty(out_features, in_features))
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if bias:
-            self.bias = _uniform((out_features,), 1 / math.sqrt(in_features) if in_features > 0
-                                 else 0.0)
+            bound = 1 / math.sqrt(in_features) if in_features > 0 else 0
+            self.bias = Parameter(empty(out_features))
+            init.uniform_(self.bias, -bound, bound)
         else:
             self.register_parameter("bias", None)
 
