@@ -207,13 +207,38 @@ def init_genrand(seed):
 def test_engine_matches_python_mt19937(seed):
     # Python's random runs mt19937 too: given init_genrand's state (and "624 used", so that it
     # twists first, as torch's freshly seeded engine does), its 32-bit draws must be ours.
-    reference = random.Random()
-    reference.setstate((3, tuple(init_genrand(seed)) + (624,), None))
+    draw = python_stream(seed)
     gen = fg.Generator().manual_seed(seed)
     from fastgrad._fastgrad_c import lib
     ours = [lib.fg_rng_random(gen._g) for _ in range(2000)]  # more than one twist
-    assert ours == [reference.getrandbits(32) for _ in range(2000)]
+    assert ours == [draw() for _ in range(2000)]
     assert gen.initial_seed() == seed
+
+
+def python_stream(seed):
+    """Python's mt19937 in torch's seeding: a function giving its next 32-bit draw."""
+    reference = random.Random()
+    reference.setstate((3, tuple(init_genrand(seed)) + (624,), None))
+    return lambda: reference.getrandbits(32)
+
+
+def test_transforms_match_a_for_loop_reference():
+    # torch's transforms written out as loops over Python's mt19937 draws (no torch needed)
+    seed = 77
+    draw = python_stream(seed)
+    fg.manual_seed(seed)
+    assert fg.rand(5).tolist() == [float(np.float32((draw() & (2**24 - 1)) / 2**24))
+                                   for _ in range(5)]
+    wide = [((draw() << 32 | draw()) & (2**53 - 1)) / 2**53 for _ in range(3)]
+    assert fg.rand(3, dtype=fg.float64).tolist() == wide
+    assert fg.randint(-4, 9, (6,)).tolist() == [draw() % 13 - 4 for _ in range(6)]
+    values = list(range(7))  # randperm: swap i with i + draw % (n - i)
+    for i in range(6):
+        z = draw() % (7 - i)
+        values[i], values[z + i] = values[z + i], values[i]
+    assert fg.randperm(7).tolist() == values
+    u = [((draw() << 32 | draw()) & (2**53 - 1)) / 2**53 for _ in range(4)]
+    assert fg.empty(4, dtype=fg.float64).bernoulli_(0.5).tolist() == [float(v < 0.5) for v in u]
 
 
 def test_generator_api():

@@ -167,6 +167,19 @@ class Multinomial(Distribution):
     def variance(self):
         return self.total_count * self.probs * (1 - self.probs)
 
+    def entropy(self):
+        """torch's: n H(categorical) - log n! plus, over each category's binomial count k in
+        1..n, P(k) log k!."""
+        n = self.total_count
+        p = _clamp_probs(self.probs)
+        logits = log(p) - log1p(-p)  # each category's binomial logits
+        k = arange(1, n + 1, dtype=p.dtype).reshape((n,) + (1,) * p.dim())
+        log_n = _log_factorial(full((), p.dtype, n))
+        normalize = n * relu(logits) + n * log1p((-logits.abs()).exp()) - log_n
+        log_pk = k * logits - _log_factorial(k) - _log_factorial(n - k) - normalize
+        term2 = sum(sum(log_pk.exp() * _log_factorial(k), 0), -1)
+        return n * self._categorical.entropy() - log_n + term2
+
     def sample(self, sample_shape=()):
         samples = self._categorical.sample((self.total_count,) + tuple(sample_shape))
         order = list(range(1, samples.dim())) + [0]  # the draws' axis last
