@@ -221,13 +221,18 @@ def exponential_(self, lambd=1.0, *, generator=None):
     return _in_place(self, "exponential_", lambda t: _exponential(t, lambd, generator))
 
 
-def random_(self, from_=None, to=None, *, generator=None):
-    """random_() (the dtype's whole range), random_(to) or random_(from, to)."""
-    if from_ is None and to is None:
-        return _in_place(self, "random_", lambda t: _gen(generator)._call(
-            K.rng_fill, lib.FG_RNG_INT_DEFAULT, t))
-    low, high = (0, from_) if to is None else (from_, to)
-    return _in_place(self, "random_", lambda t: _random_from_to(t, low, high, generator))
+_TO_MISSING = object()  # random_(from, None) is not random_(from): None means "up to the max"
+
+
+def random_(self, from_=None, to=_TO_MISSING, *, generator=None):
+    """random_() (the dtype's whole range), random_(to), random_(from, to) or random_(from,
+    None) (from up to the dtype's largest value)."""
+    if to is _TO_MISSING:
+        if from_ is None:
+            return _in_place(self, "random_", lambda t: _gen(generator)._call(
+                K.rng_fill, lib.FG_RNG_INT_DEFAULT, t))
+        from_, to = 0, from_
+    return _in_place(self, "random_", lambda t: _random_from_to(t, from_, to, generator))
 
 
 def bernoulli_(self, p=0.5, *, generator=None):

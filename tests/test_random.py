@@ -44,6 +44,9 @@ CASES = {
     "random_bool": lambda L, n: L.empty(n, dtype=L.bool).random_(),
     "random_to": lambda L, n: L.empty(n, dtype=L.int64).random_(7),
     "random_from_to": lambda L, n: L.empty(n, dtype=L.int64).random_(-3, 9),
+    "random_from_none": lambda L, n: L.empty(n, dtype=L.int64).random_(5, None),
+    "random_full_range": lambda L, n: L.empty(n, dtype=L.int64).random_(-2**63, None),
+    "random_from_none_f32": lambda L, n: L.empty(n).random_(-7, None),
     "randperm": lambda L, n: L.randperm(n),
     "randperm_f64": lambda L, n: L.randperm(n, dtype=L.float64),
     "bernoulli_f32": lambda L, n: L.bernoulli(L.full((n,), 0.3)),
@@ -255,6 +258,12 @@ def test_generator_api():
     first = fg.rand(5, generator=g).tolist()
     assert g.set_state(state) is g
     assert fg.rand(5, generator=g).tolist() == first
+    fg.manual_seed(5)
+    expected = fg.rand(2).tolist()
+    fg.manual_seed(5)
+    with fg.random.fork_rng():  # draws inside leave the default stream where it was
+        fg.randn(7)
+    assert fg.rand(2).tolist() == expected
     # a generator's stream is its own: the default one does not move
     fg.manual_seed(9)
     expected = fg.rand(3).tolist()
