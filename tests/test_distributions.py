@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import fastgrad as fg
+from test_random import assert_torchs
 
 
 def results(L, seed):
@@ -69,7 +70,7 @@ def test_distributions_match_torch(seed):
         a, b = value.detach().numpy(), theirs[key].detach().numpy()
         assert a.dtype == b.dtype and a.shape == b.shape, key
         if "sample" in key:  # the draws: value for value
-            np.testing.assert_array_equal(a, b, err_msg=key)
+            assert_torchs(a, b, torch, key)
         else:  # formulas: to float32 rounding (as tests/ops_db.py compares)
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5, err_msg=key)
 

@@ -87,6 +87,16 @@ if not INTEL:
     CASES["bernoulli_method_p"] = lambda L, n: L.zeros(n).bernoulli(0.25)
 
 
+def assert_torchs(ours, theirs, torch, what):
+    """Value for value; float32 to its rounding where torch's normal kernel is not the AVX2 one
+    whose log and sincos we reproduce (CPUs without AVX2: torch then uses libm's in float)."""
+    if ours.dtype == np.float32 and torch.backends.cpu.get_cpu_capability() not in ("AVX2",
+                                                                                     "AVX512"):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-6, err_msg=what)
+    else:
+        np.testing.assert_array_equal(ours, theirs, err_msg=what)
+
+
 def draws(L, fn, seed, n):
     L.manual_seed(seed)
     return fn(L, n).numpy()
@@ -99,7 +109,7 @@ def test_draws_match_torch_value_for_value(name):
         for n in SIZES:
             ours, theirs = draws(fg, CASES[name], seed, n), draws(torch, CASES[name], seed, n)
             assert ours.dtype == theirs.dtype and ours.shape == theirs.shape, (seed, n)
-            np.testing.assert_array_equal(ours, theirs, err_msg=f"seed {seed}, n {n}")
+            assert_torchs(ours, theirs, torch, f"seed {seed}, n {n}")
 
 
 def test_state_bytes_are_torchs():
