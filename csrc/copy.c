@@ -29,12 +29,13 @@ static const fg_row_fn copy_rows[4][4] = {ROW_OF(bool), ROW_OF(i64), ROW_OF(f32)
 int fg_copy(int out_dtype, int x_dtype, int ndim, const int64_t *shape, const int64_t *strides,
             char *out, const char *x)
 {
-    if (!FG_VALID_DTYPE(out_dtype) || !FG_VALID_DTYPE(x_dtype)) return FG_EDTYPE;
+    int bytes = out_dtype == FG_UINT8 && x_dtype == FG_UINT8; /* copied as bool's bytes are */
+    if (!bytes && (!FG_VALID_DTYPE(out_dtype) || !FG_VALID_DTYPE(x_dtype))) return FG_EDTYPE;
     fg_geometry g;
     int status = fg_geometry_init(&g, 2, ndim, shape, strides);
     if (status != FG_OK) return status;
     char *ptrs[2] = {out, (char *)x};
-    fg_iterate(&g, ptrs, copy_rows[out_dtype][x_dtype], NULL, 1);
+    fg_iterate(&g, ptrs, bytes ? copy_bool_bool : copy_rows[out_dtype][x_dtype], NULL, 1);
     return FG_OK;
 }
 

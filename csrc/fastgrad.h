@@ -13,7 +13,8 @@ enum fg_status { FG_OK = 0, FG_EDTYPE = 1, FG_EOP = 2, FG_EDIMS = 3, FG_ENOMEM =
                  FG_EINDEX = 5, /* an index out of range; the function says which */
                  FG_ESIZE = 6   /* a negative size, or an element or byte count beyond int64 */ };
 
-enum fg_dtype { FG_BOOL = 0, FG_INT64 = 1, FG_FLOAT32 = 2, FG_FLOAT64 = 3 };
+enum fg_dtype { FG_BOOL = 0, FG_INT64 = 1, FG_FLOAT32 = 2, FG_FLOAT64 = 3,
+                FG_UINT8 = 4 /* storage only (a generator's state bytes): fg_copy to itself */ };
 
 /* Elementwise ops: out = f(x), f(x, y) or f(x, y, z). Comparisons write bool; FG_WHERE reads a
  * bool x; every other operand has the op's dtype. The *_BACKWARD ops take the upstream gradient
@@ -41,7 +42,7 @@ int fg_elementwise(int op, int dtype, int ndim, const int64_t *shape, const int6
 int fg_elementwise_flat(int op, int dtype, int64_t n, char *out, const char *x, int64_t sx,
                         const char *y, int64_t sy, const char *z, int64_t sz);
 
-/* out = x converted to out_dtype (a strided copy when the dtypes agree). */
+/* out = x converted to out_dtype (a strided copy when the dtypes agree; FG_UINT8 only so). */
 int fg_copy(int out_dtype, int x_dtype, int ndim, const int64_t *shape, const int64_t *strides,
             char *out, const char *x);
 /* `value` points to one element of `dtype`. */

@@ -268,6 +268,10 @@ def test_generator_api():
     first = fg.rand(5, generator=g).tolist()
     assert g.set_state(state) is g
     assert fg.rand(5, generator=g).tolist() == first
+    g.set_state(state.clone())  # uint8 is storage only, but copies
+    assert fg.rand(5, generator=g).tolist() == first
+    with pytest.raises(TypeError, match="not implemented for dtype torch.uint8"):
+        state + state
     fg.manual_seed(5)
     expected = fg.rand(2).tolist()
     fg.manual_seed(5)
