@@ -58,7 +58,7 @@ int fg_elementwise(int op, int dtype, int ndim, const int64_t *shape, const int6
 int fg_elementwise_flat(int op, int dtype, int64_t n, char *out, const char *x, int64_t sx,
                         const char *y, int64_t sy, const char *z, int64_t sz);
 
-/* out = x converted to out_dtype (a strided copy when the dtypes agree). */
+/* out = x converted to out_dtype (a strided copy when the dtypes agree; FG_UINT8 only so). */
 int fg_copy(int out_dtype, int x_dtype, int ndim, const int64_t *shape, const int64_t *strides,
             char *out, const char *x);
 /* `value` points to one element of `dtype`. */
@@ -137,6 +137,50 @@ int fg_index_fold(int ndim, const int64_t *shape, const int64_t *strides, int64_
  * with out NULL). */
 int fg_nonzero(int dtype, int ndim, const int64_t *shape, const int64_t *strides, const char *x,
                char *out, int64_t *count);
+
+/* Random numbers as torch's CPU generator (csrc/random.c): mt19937 seeded as torch seeds it,
+ * plus the second value of the scalar Box-Muller pair that torch keeps for the next draw. Draws
+ * refuse recording (fastgrad.compile), so none of these has a call kind. */
+typedef struct fg_generator {
+    uint64_t seed;
+    int32_t left;
+    uint32_t next;
+    uint32_t state[624];
+    double normal_double;
+    float normal_float;
+    int32_t has_normal_double, has_normal_float;
+} fg_generator;
+enum { FG_RNG_STATE_BYTES = 5056 }; /* sizeof torch's CPUGeneratorImplState */
+void fg_rng_seed(fg_generator *g, uint64_t seed);
+uint32_t fg_rng_random(fg_generator *g);
+uint64_t fg_rng_random64(fg_generator *g);
+/* The state as torch.get_rng_state's bytes; set_state: FG_ESIZE for a wrong byte count, FG_EOP
+ * for bytes that are no valid mt19937 state (torch's check). */
+void fg_rng_get_state(const fg_generator *g, uint8_t *out);
+int fg_rng_set_state(fg_generator *g, const uint8_t *in, int64_t n);
+/* Fills out (strided, any layout; drawn in memory order) with: FG_RNG_UNIFORM in [a, b);
+ * FG_RNG_NORMAL of mean a and std b; FG_RNG_EXPONENTIAL of rate a; FG_RNG_BERNOULLI 1 with
+ * probability a; FG_RNG_INT_RANGE integers in [base, base + range) (range > 0); FG_RNG_INT_FULL
+ * any int64; FG_RNG_INT_DEFAULT torch's random_(): [0, 2^63) for int64, [0, 2^24] for float32,
+ * [0, 2^53] for float64, {0, 1} for bool. */
+enum fg_rng_kind { FG_RNG_UNIFORM, FG_RNG_NORMAL, FG_RNG_EXPONENTIAL, FG_RNG_BERNOULLI,
+                   FG_RNG_INT_RANGE, FG_RNG_INT_FULL, FG_RNG_INT_DEFAULT };
+int fg_rng_fill(fg_generator *g, int kind, int dtype, int ndim, const int64_t *shape,
+                const int64_t *strides, char *out, double a, double b, uint64_t range,
+                int64_t base);
+/* out = 1 with probability p (rows of `strides`: out, p; p float32 or float64, broadcast with
+ * stride 0), out of any dtype. FG_EINDEX at the first p outside [0, 1] (drawing stops). */
+int fg_rng_bernoulli(fg_generator *g, int dtype, int p_dtype, int ndim, const int64_t *shape,
+                     const int64_t *strides, char *out, const char *p);
+/* A random permutation of 0..n-1 into the contiguous out (int64 or a float dtype). */
+int fg_rng_randperm(fg_generator *g, int dtype, int64_t n, char *out);
+/* n_sample category indices per row of the (rows, cats) probabilities p (float32 or float64,
+ * byte strides {row, column}) into the contiguous int64 (rows, n_sample) out. Bad
+ * probabilities: FG_EINDEX with *bad the reason. */
+enum fg_rng_bad { FG_RNG_BAD_NEGATIVE = 1, FG_RNG_BAD_NOT_FINITE, FG_RNG_BAD_SUM, FG_RNG_BAD_ANY };
+int fg_rng_multinomial(fg_generator *g, int dtype, int64_t rows, int64_t cats,
+                       const int64_t *strides, const char *p, int64_t n_sample, int replacement,
+                       int64_t *out, int *bad);
 
 /* Replaying recorded kernel calls (fastgrad.compile). A plan is an array of int64 words: for
  * each call its kind, then its arguments in the order of that function's parameters above, one

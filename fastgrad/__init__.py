@@ -34,15 +34,17 @@ except ImportError as _error:
 from ._dtype import bool_ as bool  # noqa: A001  (torch.bool)
 from ._dtype import (dtype, float16, float32, float64, get_default_dtype, int8, int16, int32, int64,
                      set_default_dtype, uint8)
+from ._device import device, get_default_device, set_default_device
+from ._tensor import Size, Tensor
 from ._format import set_printoptions
 from ._legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor,
                       IntTensor, LongTensor, ShortTensor)
-from ._device import device, get_default_device, set_default_device
-from ._tensor import Size, Tensor
 from ._autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from ._creation import (arange, as_tensor, empty, empty_like, from_dlpack, from_numpy, full,
-                        full_like, manual_seed, normal, ones, ones_like, rand, randn, tensor,
-                        zeros, zeros_like)
+                        full_like, ones, ones_like, tensor, zeros, zeros_like)
+from ._random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed,
+                      manual_seed, multinomial, normal, rand, rand_like, randint, randint_like,
+                      randn, randn_like, randperm, seed, set_rng_state)
 from .ops import (abs, add, argmax, argmin, bmm, cat, cos, cumsum, div, dot, eq, exp, flatten,
                    ge, gt, le, log, lt, matmul, max, maximum, mean, min, minimum, mm, mul, mv,
                    ne, neg, norm, permute, pow, relu, reshape, sigmoid, sign, sin, sqrt, squeeze,
@@ -60,7 +62,8 @@ from .ops import (arctan2, atan2, bitwise_and, bitwise_left_shift, bitwise_not, 
                   signbit, true_divide)
 from ._kernels import get_num_threads, isa, set_num_threads
 from ._compile import compile  # noqa: A001  (torch.compile)
-from . import accelerator, autograd, backends, cuda, func, nn, optim, version, viz
+from . import (accelerator, autograd, backends, cuda, distributions, func, nn, optim, random,
+               version, viz)
 
 float = float32  # noqa: A001  (torch's other names of dtypes)
 double = float64

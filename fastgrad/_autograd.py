@@ -524,7 +524,7 @@ def check_writable(x, name):
     """Refuses in-place writes into overlapping or read-only memory, and, in grad mode, into a
     leaf that requires grad or a view of one (made with or without grad mode)."""
     a = x._a
-    if 0 in a.strides and any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
+    if a.size and 0 in a.strides and any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
         raise RuntimeError(f"{name}(): unsupported operation: more than one element of the "
                            f"written-to tensor refers to a single memory location. Please clone() "
                            f"the tensor before performing the operation.")

@@ -1,5 +1,5 @@
-"""Making tensors: from Python data and numpy arrays, filled, ranges and random numbers.
-numpy owns the memory and makes the random numbers; fills and ranges run in C."""
+"""Making tensors: from Python data and numpy arrays, filled and ranges (random numbers: _random).
+numpy owns the memory; fills and ranges run in C."""
 import math
 import numbers
 
@@ -165,47 +165,3 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
     if not dtype.is_floating_point:
         start, step = int(start), int(step)
     return _finish(K.arange(max(0, n), start, step, dtype), requires_grad)
-
-
-# ---- random numbers: numpy's generator makes them ----------------------------------------------
-_generator = np.random.default_rng()
-
-
-def manual_seed(seed):
-    global _generator
-    _generator = np.random.default_rng(int(seed))
-    return _generator
-
-
-def _random(make, size, dtype, requires_grad):
-    dtype = _dtype.to_dtype(dtype or _dtype.default_float)
-    if not dtype.is_floating_point:
-        raise TypeError(f"random floats cannot be made as {dtype!r}")
-    _recording.refuse("it draws random numbers (its generator is not part of the plan)")
-    return _finish(Tensor(np.asarray(make(_size(size), dtype.np)), dtype), requires_grad)
-
-
-def randn(*size_args, size=None, dtype=None, requires_grad=False, generator=None, device=None):
-    _device.check(device)
-    """Standard normal samples."""
-    return _random(lambda s, d: _generator.standard_normal(s, dtype=d),
-                   size_args if size is None else (size,), dtype, requires_grad)
-
-
-def rand(*size_args, size=None, dtype=None, requires_grad=False, generator=None, device=None):
-    _device.check(device)
-    """Uniform samples from [0, 1)."""
-    return _random(lambda s, d: _generator.random(s, dtype=d),
-                   size_args if size is None else (size,), dtype, requires_grad)
-
-
-def normal(mean=0.0, std=1.0, size=None, dtype=None, requires_grad=False, generator=None,
-           device=None):
-    """Normal samples with the given mean and standard deviation (numbers) and size."""
-    if isinstance(mean, Tensor) or isinstance(std, Tensor):
-        raise NotImplementedError("normal(): tensor mean/std are not supported yet; pass numbers")
-    if size is None:
-        raise TypeError("normal(): pass size= with number mean and std")
-    _device.check(device)
-    return _random(lambda s, d: _generator.normal(mean, std, s).astype(d, copy=False),
-                   (size,) if isinstance(size, int) else size, dtype, requires_grad)

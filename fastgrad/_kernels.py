@@ -327,6 +327,61 @@ def nonzero(x):
     return out
 
 
+# ---- random draws (csrc/random.c): never recorded, a replay would repeat the same numbers ----
+def _drawing():
+    _recording.refuse("it draws random numbers (its generator is not part of the plan)")
+
+
+def rng_fill(gen, kind, out, a=0.0, b=0.0, range_=0, base=0):
+    """Fills out in memory order; `gen` is a generator's fg_generator pointer. The stored dtypes
+    take the draws of their compute dtype, converted."""
+    wide = _dtype.compute_dtype(out.dtype)
+    if wide is not out.dtype:
+        drawn = rng_fill(gen, kind, empty_like_shape(out._a.shape, wide), a, b, range_, base)
+        return copy_into(out, drawn)
+    _drawing()
+    x = out._a
+    _check(lib.fg_rng_fill(gen, kind, out.dtype.code, x.ndim, x.shape, x.strides, out._ptr, a, b,
+                           range_, base), "random fill", out.dtype)
+    return out
+
+
+def rng_bernoulli(gen, out, p):
+    """out = 1 with probability p (broadcast to out's shape), else 0; None for a p outside
+    [0, 1]."""
+    _drawing()
+    shape = out._a.shape
+    strides = list(out._a.strides) + list(broadcast_strides(p._a, shape))
+    status = lib.fg_rng_bernoulli(gen, out.dtype.code, p.dtype.code, len(shape), shape, strides,
+                                  out._ptr, p._ptr)
+    if status == lib.FG_EINDEX:
+        return None
+    _check(status, "bernoulli", p.dtype)
+    return out
+
+
+def rng_randperm(gen, n, dtype):
+    _drawing()
+    out = empty_like_shape((n,), dtype)
+    _check(lib.fg_rng_randperm(gen, dtype.code, n, out._ptr), "randperm", dtype)
+    return out
+
+
+def rng_multinomial(gen, p, n_sample, replacement):
+    """(rows, n_sample) int64 category indices, rows the rows of the 2-d p (or 1). Returns the
+    indices, or the reason (enum fg_rng_bad) the probabilities are invalid."""
+    _drawing()
+    a = p._a if p._a.ndim == 2 else p._a.reshape(1, -1)
+    out = empty_like_shape((a.shape[0], n_sample), _dtype.int64)
+    bad = ffi.new("int *")
+    status = lib.fg_rng_multinomial(gen, p.dtype.code, a.shape[0], a.shape[1], a.strides, p._ptr,
+                                    n_sample, replacement, ffi.cast("int64_t *", out._ptr), bad)
+    if status == lib.FG_EINDEX:
+        return bad[0]
+    _check(status, "multinomial", p.dtype)
+    return out
+
+
 def isa():
     """The instruction-set level the kernels picked at load time (avx512, avx2 or baseline);
     FASTGRAD_ISA=avx2 or baseline in the environment caps it."""

@@ -469,3 +469,6 @@ from ._conversion import to_arguments  # noqa: E402
 from . import ops as _ops  # noqa: E402  (the method table: every op imports Tensor)
 for _name in _ops.TENSOR_METHODS:  # x.exp() is exp(x): one function serves both spellings
     setattr(Tensor, _name, getattr(_ops, _name))
+from . import _random  # noqa: E402  (the draws: normal_, uniform_, ..., multinomial)
+for _name, _method in _random.TENSOR_METHODS.items():
+    setattr(Tensor, _name, _method)

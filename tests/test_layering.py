@@ -7,11 +7,11 @@ import pathlib
 import fastgrad
 
 PACKAGE = pathlib.Path(fastgrad.__file__).parent
-# The Tensor's methods call the ops, the engine, creation and printing: imported at the end of
+# The Tensor's methods call the ops, the engine, creation, the draws and printing: imported at the end of
 # _tensor.py, after the class exists.
 DEFERRED = {("fastgrad._tensor", name) for name in
             ("fastgrad._autograd", "fastgrad._conversion", "fastgrad._creation", "fastgrad._format",
-             "fastgrad._legacy", "fastgrad.ops")}
+             "fastgrad._legacy", "fastgrad._random", "fastgrad.ops")}
 
 
 def module_name(path):

@@ -3,31 +3,28 @@ fastgrad.nn.functional."""
 import math
 
 from .. import ops
-from .._autograd import no_grad
-from .._creation import rand
+from .._creation import empty
 from . import functional as F
+from . import init
 from .module import Module
 from .parameter import Parameter
 
 
-def _uniform(shape, bound):
-    """U(-bound, bound) samples from fastgrad's generator, as a Parameter."""
-    with no_grad():
-        return Parameter(rand(*shape) * (2 * bound) - bound)
-
-
 class Linear(Module):
     """y = x W^T + b, with W of shape (out_features, in_features). Initialised as torch's:
-    kaiming_uniform_(a=sqrt(5)) for W and the same bound for b, both U(-1/sqrt(in), 1/sqrt(in))."""
+    kaiming_uniform_(a=sqrt(5)) for W, U(-1/sqrt(in), 1/sqrt(in)) for b, drawn in that order with
+    torch's bounds to the last bit, so a seeded torch program gets torch's parameters."""
 
     def __init__(self, in_features, out_features, bias=True):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        bound = 1 / math.sqrt(in_features) if in_features > 0 else 0.0
-        self.weight = _uniform((out_features, in_features), bound)
+        self.weight = Parameter(empty(out_features, in_features))
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if bias:
-            self.bias = _uniform((out_features,), bound)
+            bound = 1 / math.sqrt(in_features) if in_features > 0 else 0
+            self.bias = Parameter(empty(out_features))
+            init.uniform_(self.bias, -bound, bound)
         else:
             self.register_parameter("bias", None)
 
