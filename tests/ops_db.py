@@ -69,6 +69,11 @@ def _index_put(L, x, w):
     return h
 
 
+def _ties(L, x):
+    """Few distinct values, no NaN (whose order torch's mode leaves to its unstable sort)."""
+    return L.round(L.where(x == x, x, 0.0).clamp(-2, 2) * 2)
+
+
 _REPEATS = [[0, 3, 3, 1], [2, 2, 0, 1], [1, 0, 3, 3]]  # repeated indices: gradients accumulate
 POSITIVE = (0.2, 3.0)
 DEFAULT_DOMAIN = Case.__dataclass_fields__["domain"].default
@@ -188,6 +193,66 @@ CASES = [
     Case("norm dim", "norm", lambda L, x: x.norm(dim=1), [(3, 4)]),
     Case("norm dim keepdim", "norm", lambda L, x: x.norm(dim=0, keepdim=True), [(3, 4)]),
     Case("norm of squares dim", "norm", lambda L, x: L.norm(x * x, dim=1), [(3, 4)]),
+    Case("prod", "prod", lambda L, x: L.prod(x), [(3, 4)]),
+    Case("prod dim keepdim", "prod", lambda L, x: x.prod(1, keepdim=True) * x, [(3, 4)]),
+    Case("prod axis", "prod", lambda L, x: L.prod(x * x, axis=0), [(3, 4)]),
+    Case("cumprod", "cumprod", lambda L, x: L.cumprod(x, dim=1), [(3, 4)]),
+    Case("cumprod of squares axis 0", "cumprod", lambda L, x: (x * x).cumprod(axis=0), [(3, 4)]),
+    Case("amax", "amax", lambda L, x: L.amax(x), [(3, 4)]),
+    Case("amax dims keepdim", "amax", lambda L, x: x.amax((0, 2), keepdim=True) * x, [(2, 3, 4)]),
+    Case("amin dim", "amin", lambda L, x: L.amin(x * x, dim=-1), [(3, 4)]),
+    Case("logsumexp", "logsumexp", lambda L, x: L.logsumexp(x, 1), [(3, 4)]),
+    Case("logsumexp dims keepdim", "logsumexp",
+         lambda L, x: (x * 100).logsumexp((0, 2), keepdim=True) * x, [(2, 3, 4)]),
+    Case("var", "var", lambda L, x: L.var(x), [(3, 4)]),
+    Case("var dim unbiased keepdim", "var", lambda L, x: L.var(x, 1, False, True) * x, [(3, 4)]),
+    Case("var correction dims", "var", lambda L, x: x.var(dim=(0, 2), correction=2), [(2, 3, 4)]),
+    Case("std", "std", lambda L, x: L.std(x, True), [(3, 4)]),
+    Case("std dim keepdim", "std", lambda L, x: x.std(0, keepdim=True) * x, [(3, 4)]),
+    Case("std correction 0", "std", lambda L, x: L.std(x * x, dim=-1, correction=0), [(3, 4)]),
+    Case("var_mean", "var_mean", lambda L, x: L.var_mean(x, 1)[0] * L.var_mean(x, 1)[1],
+         [(3, 4)]),
+    Case("std_mean", "std_mean", lambda L, x: L.std_mean(x, dim=0, correction=0)[0]
+         + L.std_mean(x * x)[0], [(3, 4)]),  # the mean of infinities: test_torch_sorting
+    Case("all", "all", lambda L, x: L.all(x > -1.5, dim=1), [(3, 4)], grad=False),
+    Case("all of numbers", "all", lambda L, x: L.all(x), [(3, 4)], grad=False),
+    Case("any dims keepdim", "any", lambda L, x: (x > 1).any((0, 1), keepdim=True), [(3, 4)],
+         grad=False),
+    Case("count_nonzero", "count_nonzero", lambda L, x: L.count_nonzero(L.relu(x), dim=0),
+         [(3, 4)], grad=False),
+    # ---- sorting
+    Case("sort", "sort", lambda L, x: L.sort(x).values * x, [(3, 4)]),
+    Case("sort dim 0 descending", "sort", lambda L, x: x.sort(0, descending=True)[0], [(3, 4)]),
+    Case("sort indices", "sort", lambda L, x: L.sort(x, dim=1, stable=True).indices, [(3, 4)],
+         grad=False),
+    Case("argsort", "argsort", lambda L, x: L.argsort(x, 0, descending=True), [(3, 4)],
+         grad=False),
+    Case("topk", "topk", lambda L, x: L.topk(x, 2).values, [(3, 4)]),
+    Case("topk smallest dim 0", "topk", lambda L, x: x.topk(2, dim=0, largest=False)[0] * 2,
+         [(3, 4)]),
+    Case("kthvalue", "kthvalue", lambda L, x: L.kthvalue(x, 2).values, [(3, 4)]),
+    Case("kthvalue dim 0 keepdim", "kthvalue", lambda L, x: x.kthvalue(3, 0, True)[0] * x,
+         [(3, 4)]),
+    Case("median", "median", lambda L, x: L.median(x), [(3, 4)]),
+    Case("median dim", "median", lambda L, x: x.median(dim=1).values, [(3, 4)]),
+    Case("median dim keepdim indices", "median", lambda L, x: L.median(x, 0, True).indices,
+         [(3, 4)], grad=False),
+    Case("mode", "mode", lambda L, x: L.mode(_ties(L, x), 1).indices, [(3, 5)], grad=False),
+    Case("mode values", "mode", lambda L, x: x.mode(0).values, [(3, 4)]),
+    Case("unique", "unique", lambda L, x: L.unique(L.round(x)), [(3, 4)], grad=False),
+    Case("unique inverse", "unique",
+         lambda L, x: L.round(x).unique(return_inverse=True)[1], [(3, 4)], grad=False),
+    Case("unique counts", "unique",
+         lambda L, x: L.unique(L.round(x), return_counts=True)[1], [(3, 4)], grad=False),
+    Case("unique dim", "unique", lambda L, x: L.unique(L.round(x / 2), dim=1), [(2, 6)],
+         grad=False),
+    Case("unique_consecutive", "unique_consecutive",
+         lambda L, x: L.unique_consecutive(L.round(x).sort().values, return_counts=True)[1],
+         [(12,)], grad=False),
+    Case("bincount", "bincount", lambda L, x: L.bincount((x * x).long(), minlength=7), [(12,)],
+         grad=False),
+    Case("bincount weights", "bincount",
+         lambda L, x: L.bincount((x * x).long(), weights=x), [(12,)], grad=False),
     # ---- products
     Case("dot", "dot", lambda L, a, b: L.dot(a, b), [(5,), (5,)]),
     Case("dot of a square", "dot", lambda L, a, b: L.dot(a * a, b), [(5,), (5,)]),

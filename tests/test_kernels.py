@@ -286,6 +286,80 @@ def test_cumsum(rng, dtype, axis, layout):
     assert_close(fg.cumsum(fgt(a), dim=axis), ref.cumsum(a, axis), dtype)
 
 
+@pytest.mark.parametrize("dtype", FLOATS + [np.int64])
+@pytest.mark.parametrize("axes", [(), (0,), (1,), (2,), (0, 2)])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_prod(rng, dtype, axes, layout):
+    a = laid_out(values(rng, (3, 4, 5), dtype, -1.5, 1.5), layout)
+    got = K.reduce(lib.FG_PROD, fgt(a), axes or (0, 1, 2))
+    assert_close(got, ref.prod_(a, axes or (0, 1, 2)), dtype)
+
+
+def test_int64_prod_wraps_around():
+    a = np.array([2**40, 2**40, 3], np.int64)
+    want = (2**80 * 3 + 2**63) % 2**64 - 2**63
+    assert K.reduce(lib.FG_PROD, fgt(a), (0,)).tolist() == [want]
+
+
+@pytest.mark.parametrize("dtype", FLOATS + [np.int64])
+@pytest.mark.parametrize("axis", [0, 1, 2])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_cumprod(rng, dtype, axis, layout):
+    a = laid_out(values(rng, (3, 4, 5), dtype, -1.5, 1.5), layout)
+    assert_close(fg.cumprod(fgt(a), dim=axis), ref.cumprod(a, axis), dtype)
+
+
+def _with_ties_and_nans(rng, shape, dtype):
+    """Few distinct values (many ties) and, in floats, NaNs among them."""
+    a = values(rng, shape, dtype, -2, 2)
+    if np.dtype(dtype).kind == "f":
+        a = np.round(a)
+        a[rng.random(shape) < 0.15] = np.nan
+    return a
+
+
+@pytest.mark.parametrize("dtype", FLOATS + [np.int64, np.bool_])
+@pytest.mark.parametrize("axis", [0, 1, 2])
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_sort(rng, dtype, axis, descending, layout):
+    a = laid_out(_with_ties_and_nans(rng, (3, 4, 9), dtype), layout)
+    code = lib.FG_SORT_DESCENDING if descending else lib.FG_SORT_ASCENDING
+    got_values, got_indices = K.sort(code, fgt(a), axis, a.shape)
+    want_values, want_indices = ref.sort(a, axis, descending)
+    np.testing.assert_array_equal(got_values.numpy(), want_values)
+    np.testing.assert_array_equal(got_indices.numpy(), want_indices)
+
+
+@pytest.mark.parametrize("shape,axis", [((0, 3), 0), ((0, 3), 1), ((1,), 0), ((2, 1), 1)])
+def test_sort_empty_and_single(shape, axis):
+    a = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
+    got_values, got_indices = K.sort(lib.FG_SORT_ASCENDING, fgt(a), axis, a.shape)
+    np.testing.assert_array_equal(got_values.numpy(), a)
+    np.testing.assert_array_equal(got_indices.numpy(), np.zeros(shape, np.int64))
+
+
+def test_long_rows_sort_stably(rng):
+    a = rng.integers(0, 50, 10_000).astype(np.float32)
+    got_values, got_indices = K.sort(lib.FG_SORT_ASCENDING, fgt(a), 0, a.shape)
+    want = np.argsort(a, kind="stable")  # numpy: the order only (the loop is too slow here)
+    np.testing.assert_array_equal(got_indices.numpy(), want)
+    np.testing.assert_array_equal(got_values.numpy(), a[want])
+
+
+@pytest.mark.parametrize("dtype", FLOATS + [np.int64, np.bool_])
+@pytest.mark.parametrize("axis", [0, 1, 2])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_mode(rng, dtype, axis, layout):
+    a = laid_out(values(rng, (3, 4, 7), dtype, -2, 2).round() if np.dtype(dtype).kind == "f"
+                 else values(rng, (3, 4, 7), dtype, -2, 2), layout)
+    shape = tuple(1 if d == axis else n for d, n in enumerate(a.shape))
+    got_values, got_indices = K.sort(lib.FG_SORT_MODE, fgt(a), axis, shape)
+    want_values, want_indices = ref.mode(a, axis)
+    np.testing.assert_array_equal(got_values.numpy(), want_values)
+    np.testing.assert_array_equal(got_indices.numpy(), want_indices)
+
+
 def test_reduction_speedups(rng, speedup):
     a = values(rng, (100, 100), np.float32)
     t = fgt(a)

@@ -16,6 +16,10 @@ from .inplace import add_, clamp_, clip_, copy_, div_, fill_, masked_fill_, mul_
 from .indexing import gather, getitem, index_select, nonzero, scatter_add, scatter_add_, setitem
 from .joining import cat, stack
 from .reductions import argmax, argmin, cumsum, max, mean, min, norm, sum
+from .reductions import (all, amax, amin, any, count_nonzero, cumprod, logsumexp, prod, std,
+                         std_mean, var, var_mean)
+from .sorting import (argsort, bincount, kthvalue, median, mode, sort, topk, unique,
+                      unique_consecutive)
 from .linalg import bmm, dot, matmul, mm, mv
 from .softmax import log_softmax, softmax
 
@@ -32,4 +36,8 @@ TENSOR_METHODS = (
     "ne", "neg", "nonzero", "norm", "pow", "reciprocal", "relu", "rsqrt", "scatter_add",
     "scatter_add_", "sigmoid", "sign", "sin", "sinh", "softmax", "sqrt", "square", "squeeze",
     "sum", "t", "tanh", "transpose", "trunc", "unsqueeze",
+    # reductions and sorting
+    "all", "amax", "amin", "any", "count_nonzero", "cumprod", "logsumexp", "prod", "std", "var",
+    "argsort", "bincount", "kthvalue", "median", "mode", "sort", "topk", "unique",
+    "unique_consecutive",
 )
