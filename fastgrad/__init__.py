@@ -50,11 +50,12 @@ from .ops import arccos, arcsin, arctan, fix  # torch's other names
 from .ops import gather, index_select, nonzero, scatter_add
 from .ops import (all, amax, amin, any, count_nonzero, cumprod, logsumexp, prod, std, std_mean,
                   var, var_mean)
-from .ops import (argsort, bincount, kthvalue, median, mode, sort, topk, unique,
-                  unique_consecutive)
+from .ops import (argsort, bincount, histc, histogram, kthvalue, median, mode, sort, topk,
+                  unique, unique_consecutive)
+from .ops import allclose, cdist, dist, einsum, equal
 from ._kernels import get_num_threads, isa, set_num_threads
 from ._compile import compile  # noqa: A001  (torch.compile)
-from . import return_types
+from . import linalg, return_types
 from . import accelerator, autograd, backends, cuda, func, nn, optim, version, viz
 
 float = float32  # noqa: A001

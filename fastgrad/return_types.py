@@ -12,6 +12,7 @@ def _return_type(name, fields=("values", "indices")):
     cls = collections.namedtuple(name, fields)
     cls.__module__ = __name__
     cls.__repr__ = cls.__str__ = _repr
+    cls.n_fields = cls.n_sequence_fields = len(fields)  # as torch's structseq types
     return cls
 
 

@@ -5,6 +5,7 @@ rows. _core holds the row type, `apply` and the derived forward-mode rules. Impo
 
     _core <- elementwise <- views <- inplace <- indexing <- joining
     elementwise, views <- reductions, linalg;  elementwise, reductions <- softmax
+    reductions, indexing, joining <- sorting;  reductions, linalg <- norms
 """
 from .elementwise import (abs, add, as_dtype, cast, clone, cos, div, eq, exp, ge, gt, le, log,
                           lt, maximum, minimum, mul, ne, neg, pow, relu, sigmoid, sign, sin, sqrt,
@@ -15,11 +16,13 @@ from .views import expand, flatten, flip, permute, reshape, squeeze, t, transpos
 from .inplace import add_, clamp_, clip_, copy_, div_, fill_, masked_fill_, mul_, sub_
 from .indexing import gather, getitem, index_select, nonzero, scatter_add, scatter_add_, setitem
 from .joining import cat, stack
-from .reductions import argmax, argmin, cumsum, max, mean, min, norm, sum
-from .reductions import (all, amax, amin, any, count_nonzero, cumprod, logsumexp, prod, std,
-                         std_mean, var, var_mean)
-from .sorting import (argsort, bincount, kthvalue, median, mode, sort, topk, unique,
-                      unique_consecutive)
+from .reductions import argmax, argmin, cumsum, max, mean, min, sum
+from .reductions import (all, allclose, amax, amin, any, count_nonzero, cumprod, equal,
+                         logsumexp, prod, std, std_mean, var, var_mean)
+from .sorting import (argsort, bincount, histc, histogram, kthvalue, median, mode, sort, topk,
+                      unique, unique_consecutive)
+from .norms import cdist, dist, norm
+from .einsum import einsum
 from .linalg import bmm, dot, matmul, mm, mv
 from .softmax import log_softmax, softmax
 
@@ -38,6 +41,7 @@ TENSOR_METHODS = (
     "sum", "t", "tanh", "transpose", "trunc", "unsqueeze",
     # reductions and sorting
     "all", "amax", "amin", "any", "count_nonzero", "cumprod", "logsumexp", "prod", "std", "var",
-    "argsort", "bincount", "kthvalue", "median", "mode", "sort", "topk", "unique",
+    "argsort", "bincount", "histc", "histogram", "kthvalue", "median", "mode", "sort", "topk",
+    "unique",
     "unique_consecutive",
 )

@@ -1,7 +1,10 @@
 """Reductions: sum, mean, prod, max/min (over all axes or one, with indices), amax/amin,
-argmax/argmin, all/any, count_nonzero, logsumexp, var/std, cumsum/cumprod, on csrc/reduce.c. A
+argmax/argmin, all/any, count_nonzero, logsumexp, var/std, cumsum/cumprod, on csrc/reduce.c
+(norms are in norms.py). A
 reduction's gradient lays the upstream gradient back over the reduced axes (a broadcast view, no
 copy, when no graph is recorded)."""
+import warnings
+
 from .. import _dtype, return_types
 from .. import _kernels as K
 from .._autograd import rules_are_recorded
@@ -103,23 +106,6 @@ def _cumsum_forward(x, dim):
     if x.ndim == 0:
         return _cast_forward(x, x.dtype)
     return K.along_axis(C.FG_CUMSUM, x, dim, x._a.shape, x.dtype)
-
-
-def _norm_forward(x, dims, keepdim):
-    squares = K.elementwise(C.FG_MUL, x.dtype, x.dtype, (x, x))
-    total = K.reduce(C.FG_SUM, squares, dims, keepdim)
-    return K.elementwise(C.FG_SQRT, x.dtype, x.dtype, (total,))
-
-
-def _norm_backward(g, out, x, dims, keepdim):
-    if not keepdim:  # lay g and the norm back over x's axes
-        g, out = (reshape(t, keepdim_shape(x._a.shape, dims)) for t in (g, out))
-    return where(out == 0, 0.0, x * (g / out))  # 0 at the origin, as torch
-
-
-def _norm_jvp(op, tangents, out, x, dims, keepdim):
-    dot_xt = sum(x * tangents[0], dims, keepdim)
-    return where(out == 0, 0.0, dot_xt / out)
 
 
 def _exclusive_cumprod(x, dim):
@@ -256,8 +242,6 @@ MIN_DIM = Op("MinBackward0", _reduce_forward(C.FG_MIN), _extreme_dim_backward, s
 CUMSUM = Op("CumsumBackward0", _cumsum_forward,
             lambda g, out, dim: _reverse_cumsum(g, dim) if g.ndim else g,
             save_inputs=False, jvp=LINEAR_JVP)
-NORM = Op("LinalgVectorNormBackward0", _norm_forward, _norm_backward, save_output=True,
-          jvp=_norm_jvp)
 PROD = Op("ProdBackward0", _reduce_forward(C.FG_PROD), _prod_backward, save_output=True,
           jvp=_prod_jvp)
 PROD_DIM = Op("ProdBackward1", _reduce_forward(C.FG_PROD), _prod_dim_backward, save_output=True,
@@ -363,16 +347,6 @@ def cumsum(x, dim=None, *, axis=None, dtype=None):
     return apply(CUMSUM, x, dim=normalize_dim(dim, x.ndim, "cumsum"))
 
 
-def norm(x, p="fro", dim=None, keepdim=False):
-    if not x.dtype.is_floating_point:
-        raise RuntimeError(f"norm(): input dtype should be floating point, but got {x.dtype!r}")
-    if p in (1, 1.0):
-        return sum(abs(x), dim, keepdim)
-    if p not in ("fro", 2, 2.0):
-        raise NotImplementedError(f"norm(): p={p!r} is not supported (use 'fro', 2 or 1)")
-    return apply(NORM, x, dims=normalize_dims(dim, x.ndim, "norm"), keepdim=keepdim)
-
-
 def prod(x, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
     dim, keepdim = pick_dim(dim, axis, keepdim, keepdims)
     x = _reduction_input(x, "prod", dtype)
@@ -461,6 +435,10 @@ def _moments(name, op, x, dim, unbiased, keepdim, correction, axis, keepdims):
         correction = 1 if unbiased is None or unbiased else 0
     dims = normalize_dims(dim, x.ndim, name)
     divisor = builtins_max(count(x._a.shape, dims) - correction, 0)
+    if divisor == 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
+                      f"than the reduction factor (input numel divided by output numel).",
+                      UserWarning, stacklevel=3)
     return apply(op, x, dims=dims, keepdim=keepdim, divisor=divisor)
 
 
@@ -484,3 +462,40 @@ def _with_mean(fn, name):
 
 var_mean = _with_mean(var, "var_mean")
 std_mean = _with_mean(std, "std_mean")
+
+
+def _either(a, b):
+    """a or b, elementwise, of bools."""
+    return where(a, a, b)
+
+
+def _isclose_all(name, x, other, rtol, atol, equal_nan):
+    """Whether every |x - other| <= atol + rtol * |other| (infinities only equal to themselves;
+    NaN equal to NaN when equal_nan), torch's isclose."""
+    check_tensor(x, name)
+    check_tensor(other, name, "other")
+    if x.dtype is not other.dtype:
+        raise RuntimeError(f"{_dtype_word(x.dtype)} did not match {_dtype_word(other.dtype)}")
+    close = eq(x, other)
+    if equal_nan:
+        close = _either(close, where(ne(x, x), ne(other, other), False))
+    error = abs(x - other) if x.dtype.is_floating_point else abs(cast(x - other, _dtype.float64))
+    allowed = atol + abs(other * rtol)
+    close = _either(close, where(ne(error, float("inf")), error <= allowed, False))
+    return bool(K.reduce(C.FG_MIN, close, tuple(range(close.ndim)), False).item())
+
+
+def _dtype_word(dtype):
+    return {"torch.float32": "Float", "torch.float64": "Double", "torch.int64": "Long",
+            "torch.bool": "Bool"}[repr(dtype)]
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
+    return _isclose_all("allclose", input, other, rtol, atol, equal_nan)
+
+
+def equal(input, other):  # noqa: A002  (torch's names)
+    """Same shape and elements (NaN equals nothing), whatever the dtypes."""
+    check_tensor(input, "equal")
+    check_tensor(other, "equal", "other")
+    return input._a.shape == other._a.shape and bool(all(eq(input, other)).item())

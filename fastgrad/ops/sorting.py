@@ -1,15 +1,18 @@
 """Sorting and what builds on it, on csrc/sort.c's stable sort along an axis: sort, argsort,
 topk, kthvalue, median, mode (their values taken from the input at the sorted indices, so the
 gradient goes back to where each value came from), and unique, unique_consecutive, bincount,
-histc, histogram (whose output shapes depend on the data: they refuse fastgrad.compile)."""
+histc, histogram (unique and bincount make shapes from the data: they refuse fastgrad.compile)."""
+import builtins
+import math
+
 from .. import _dtype, _recording, return_types
 from .. import _kernels as K
 from .._fastgrad_c import lib as C
 from .._shape import keepdim_shape, normalize_dim
 from .._tensor import Tensor, empty_like_shape
 from .._autograd import grad_state
-from ._core import LINEAR_JVP, Op, apply, check_tensor, full, record, zeros
-from .elementwise import cast, eq, ne, sub, where
+from ._core import LINEAR_JVP, Op, apply, check_tensor, full, record, scalar_tensor, zeros
+from .elementwise import cast, clamp, eq, ge, le, lt, ne, sub, where
 from .indexing import gather, getitem, nonzero, scatter_add
 from .joining import cat
 from .reductions import _extreme_all_backward, _extreme_all_jvp, any as any_, cumsum, sum
@@ -182,15 +185,15 @@ def _lexsort(rows):
     return order
 
 
-def _not_differentiable(out, x, name):
-    """out, which torch marks as needing a gradient it cannot give (backward raises)."""
+def _not_differentiable(out, x, error):
+    """out, which torch marks as needing a gradient it cannot give: backward raises error."""
     if x._requires_grad and out.dtype.is_floating_point and grad_state.enabled:
-        record(_NO_DERIVATIVE, (x,), out, {"name": name})
+        record(_NO_DERIVATIVE, (x,), out, {"error": error})
     return out
 
 
-def _no_derivative(g, out, name):
-    raise NotImplementedError(f"the derivative for '{name}' is not implemented.")
+def _no_derivative(g, out, error):
+    raise error
 
 
 _NO_DERIVATIVE = Op("NotImplemented", None, _no_derivative, save_inputs=False)
@@ -212,8 +215,9 @@ def _unique(name, x, sorted_, return_inverse, return_counts, dim):
     out = getitem(ordered, first)
     if shape is not None:
         out = permute(reshape(out, (-1,) + shape[1:]), tuple(front.index(d) for d in range(x.ndim)))
-    results = [_not_differentiable(out, x, {"unique": "_unique2" if dim is None else "unique_dim"}
-                                   .get(name, name))]
+    what = {"unique": "_unique2" if dim is None else "unique_dim"}.get(name, name)
+    results = [_not_differentiable(out, x, NotImplementedError(
+        f"the derivative for '{what}' is not implemented."))]
     if return_inverse:
         group = sub(cumsum(first, 0), 1)
         inverse = K.scatter(C.FG_SCATTER_ASSIGN, zeros((n,), int64), 0, order, group)
@@ -255,3 +259,107 @@ def bincount(x, weights=None, minlength=0):
     if not w.dtype.is_floating_point:
         w = cast(w, _dtype.float64)
     return K.scatter(C.FG_SCATTER_ADD, zeros((n,), w.dtype), 0, x, w)
+
+
+# ---- histograms --------------------------------------------------------------------------------
+def _finite_range(x, low, high, empty, error):
+    """[low, high], from the data's extremes when equal (`empty` for no data)."""
+    if low == high:
+        if not x._a.size:
+            return empty
+        low = K.reduce(C.FG_MIN, x, tuple(range(x.ndim)), False).item()
+        high = K.reduce(C.FG_MAX, x, tuple(range(x.ndim)), False).item()
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise RuntimeError(error.format(low=low, high=high))
+    return low, high
+
+
+def _linspace(low, high, steps, dtype):
+    """torch.linspace's values: from low up to halfway, then back from high, in dtype."""
+    low, high = scalar_tensor(low, dtype), scalar_tensor(high, dtype)
+    i = K.arange(steps, 0, 1, dtype)
+    step = (high - low) / (steps - 1)
+    return where(lt(i, steps // 2), low + i * step, high - (steps - 1 - i) * step)
+
+
+def _bin_of(x, edges):
+    """The bin (of len(edges) - 1) each element of flat x falls in: after the last edge at or
+    below it, the last edge itself in the last bin, as torch's binary search; -1 outside."""
+    bins = edges._a.shape[0] - 1
+    pos = zeros(x._a.shape, int64)
+    chunk = builtins.max(1, (1 << 22) // (bins + 1))  # comparisons made at once
+    for start in range(0, x._a.shape[0], chunk):
+        part = unsqueeze(_along(x, 0, start, start + chunk), 1)
+        count = sum(le(edges, part), 1)
+        K.copy_into(_along(pos, 0, start, start + chunk), count)
+    inside = _both(ge(x, _along(edges, 0, 0, 1)), le(x, _along(edges, 0, bins, None)))
+    return where(inside, clamp(pos - 1, 0, bins - 1), -1)
+
+
+def _both(a, b):
+    """a and b, elementwise, of bools."""
+    return where(a, b, a)
+
+
+def _count(x, pos, bins, weight):
+    """The weights (1 without) of the elements at each bin position; -1 counts nowhere."""
+    inside = ge(pos, 0)
+    w = full(x._a.shape, x.dtype, 1) if weight is None else flatten(weight.detach())
+    return K.scatter(C.FG_SCATTER_ADD, zeros((bins,), x.dtype), 0, where(inside, pos, 0),
+                     where(inside, w, 0.0))
+
+
+def _check_float(name, x):
+    check_tensor(x, name)
+    if not x.dtype.is_floating_point:
+        raise NotImplementedError(f'"{name}" not implemented for '
+                                  f"'{'Long' if x.dtype is int64 else 'Bool'}'")
+
+
+def histc(x, bins=100, min=0, max=0):  # noqa: A002  (torch's argument names)
+    _check_float("histogram_cpu", x)
+    if bins <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+    if min > max:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    low, high = _finite_range(x, min, max, (min, max),
+                              "torch.histc: range of [{low}, {high}] is not finite")
+    if low == high:
+        low, high = low - 1, high + 1
+    flat = flatten(x.detach())
+    # torch's: the bin by linear interpolation, in x's dtype, the last edge in the last bin
+    scaled = (flat - low) * bins / scalar_tensor(high - low, x.dtype)
+    pos = clamp(cast(scaled, int64), 0, bins - 1)
+    inside = _both(ge(flat, low), le(flat, high))
+    return _count(flat, where(inside, pos, -1), bins, None)
+
+
+def histogram(x, bins, *, range=None, weight=None, density=False):  # noqa: A002
+    _check_float("histogramdd", x)
+    if weight is not None and weight._a.shape != x._a.shape:
+        raise RuntimeError(f"torch.histogramdd: if weight tensor is provided it should have the "
+                           f"same shape as the input tensor excluding its innermost dimension, "
+                           f"but got input with shape {list(x.shape) + [1]} and weight with "
+                           f"shape {list(weight.shape)}")
+    if isinstance(bins, Tensor):
+        edges = cast(bins.detach(), x.dtype)
+    else:
+        low, high = range if range is not None else (0.0, 0.0)
+        if low > high:
+            raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min "
+                               f"{low:g} max {high:g} for dimension 0")
+        empty = (0.0, 1.0) if range is None else (low, high)
+        low, high = _finite_range(x, low, high, empty, "torch.histogramdd: dimension 0's range "
+                                  "[{low}, {high}] is not finite")
+        if low == high:
+            low, high = low - 0.5, high + 0.5
+        edges = _linspace(low, high, bins + 1, x.dtype)
+    flat = flatten(x.detach())
+    n = edges._a.shape[0] - 1
+    hist = _count(flat, _bin_of(flat, edges), n, weight)
+    if density:
+        widths = _along(edges, 0, 1, None) - _along(edges, 0, 0, n)
+        hist = hist / (sum(hist) * widths)
+    error = RuntimeError("derivative for aten::histogram is not implemented")
+    return return_types.histogram(_not_differentiable(hist, x, error),
+                                  _not_differentiable(edges, x, error))
