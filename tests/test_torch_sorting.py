@@ -200,6 +200,19 @@ def test_prod_and_cumprod_gradients_with_zeros(x):
     compare(lambda L, t: t.cumprod(0), x)
 
 
+@pytest.mark.parametrize("call", [lambda L, t: L.cumprod(t, 1), lambda L, t: t.cumprod(0),
+                                  lambda L, t: L.prod(t, 1), lambda L, t: t.prod()])
+def test_prod_and_cumprod_forward_mode_with_zeros(call):
+    x = np.array([[1.0, 0.0, 3.0, 2.0], [0.0, 5.0, 0.0, 2.0], [1.5, 2.0, 3.0, 0.5]])
+    tangent = rand(x.shape, seed=4)
+    results = []
+    for L, ad in ((fg, fg.autograd.forward_ad), (torch, torch.autograd.forward_ad)):
+        with ad.dual_level():
+            out = ad.unpack_dual(call(L, ad.make_dual(L.tensor(x), L.tensor(tangent))))
+            results.append(out.tangent)
+    assert_same(*results)
+
+
 def test_amax_amin_share_the_gradient_among_ties():
     x = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, -1.0]])
     compare(lambda L, t: L.amax(t, 1), x)
@@ -252,6 +265,7 @@ ERRORS = [
     lambda L: L.median(L.ones(2, 0), 1), lambda L: L.amax(L.ones(0, 3), 0),
     lambda L: L.amax(L.ones(0, 3)), lambda L: L.amin(L.ones(2), 3), lambda L: L.prod(L.ones(2), 1),
     lambda L: L.cumprod(L.ones(2), -2), lambda L: L.var(L.tensor([1, 2])),
+    lambda L: L.prod(L.ones(2, 2), (0, 1)), lambda L: L.var(L.ones(2), unbiased=False, correction=0),
     lambda L: L.all(L.ones(2), 1), lambda L: L.count_nonzero(L.ones(2), 1),
     lambda L: L.unique(L.ones(2), dim=1), lambda L: L.bincount(L.tensor([1, -1])),
     lambda L: L.bincount(L.tensor([[1]])), lambda L: L.bincount(L.tensor([1]), minlength=-1),

@@ -159,23 +159,36 @@ def _reverse_cumsum(t, dim):
     return flip(cumsum(flip(t, (dim,)), dim), (dim,))
 
 
+def _zero_marks(x, dim):
+    """(before, first, after) along dim: positions before each row's first zero, at it, at or
+    after it."""
+    zero = cast(eq(x, 0), int64)
+    seen = cumsum(zero, dim)  # zeros up to and including each position
+    return eq(seen, 0), eq(seen * zero, 1), ne(seen, 0)
+
+
 def _cumprod_backward(g, out, x, dim):
     """torch's rule, zeros included: before a row's first zero, sum_{j>=k} g_j out_j / x_k; at
     the first zero, the sum of g_j times the running product with that zero read as 1; after
     it, 0 (every product through it holds a zero)."""
     if x.ndim == 0:
         return g
-    zero = cast(eq(x, 0), int64)
-    seen = cumsum(zero, dim)  # zeros up to and including each position
-    before, first = eq(seen, 0), eq(seen * zero, 1)
+    before, first, after = _zero_marks(x, dim)
     ahead = _reverse_cumsum(g * out, dim) / where(before, x, 1.0)
-    at_zero = sum(where(ne(seen, 0), g * cumprod(where(first, 1.0, x), dim), 0.0), dim, True)
+    at_zero = sum(where(after, g * cumprod(where(first, 1.0, x), dim), 0.0), dim, True)
     return where(before, ahead, where(first, at_zero, 0.0))
 
 
 def _cumprod_jvp(op, tangents, out, x, dim):
-    """out * cumsum(t / x): exact away from zeros (a zero input makes it NaN)."""
-    return out * cumsum(tangents[0] / x, dim) if x.ndim else tangents[0]
+    """The transpose of the backward rule: out * cumsum(t / x) over the elements before the
+    first zero, plus the first zero's tangent times the running product with it read as 1."""
+    t = tangents[0]
+    if x.ndim == 0:
+        return t
+    before, first, after = _zero_marks(x, dim)
+    ahead = out * cumsum(where(before, t / where(before, x, 1.0), 0.0), dim)
+    at_zero = sum(where(first, t, 0.0), dim, True) * cumprod(where(first, 1.0, x), dim)
+    return ahead + where(after, at_zero, 0.0)
 
 
 def _logsumexp_forward(x, dims, keepdim):
@@ -352,8 +365,9 @@ def prod(x, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
     x = _reduction_input(x, "prod", dtype)
     if dim is None:
         return apply(PROD, x, dims=tuple(range(x.ndim)), keepdim=False, shape=x._a.shape)
-    if not isinstance(dim, int):
-        raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
+    if not isinstance(dim, int):  # one dim only, unlike sum
+        raise TypeError(f"prod() received an invalid combination of arguments - got (Tensor, "
+                        f"{type(dim).__name__}), but expected one of:")
     d = normalize_dim(dim, x.ndim, "prod")
     return apply(PROD_DIM, x, dims=(d,) if x.ndim else (), keepdim=keepdim, shape=x._a.shape)
 
@@ -427,8 +441,9 @@ def _moments(name, op, x, dim, unbiased, keepdim, correction, axis, keepdims):
         dim, unbiased = None, dim
     dim, keepdim = pick_dim(dim, axis, keepdim, keepdims)
     if unbiased is not None and correction is not None:
-        raise TypeError(f"{name}() received an invalid combination of arguments: 'unbiased' and "
-                        f"'correction' cannot both be given")
+        raise TypeError(f"{name}() received an invalid combination of arguments - got (Tensor, "
+                        f"correction={type(correction).__name__}, "
+                        f"unbiased={type(unbiased).__name__}), but expected one of:")
     if not x.dtype.is_floating_point:
         raise RuntimeError("std and var only support floating point and complex dtypes")
     if correction is None:
