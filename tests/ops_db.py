@@ -461,6 +461,10 @@ _INT64 = {
     "index slice", "index step", "index none ellipsis", "slicing of squares", "index list",
     "index rows and columns", "gather", "scatter_add", "nonzero", "stack", "cat", "cat dim 0",
     "cat and stack of squares", "nn relu",
+    # reductions and sorting of integers (ties among them: stable sorts only)
+    "prod", "prod dim keepdim", "cumprod", "amax", "amin dim", "all of numbers",
+    "count_nonzero", "sort", "sort indices", "topk", "kthvalue", "median dim", "unique",
+    "unique inverse", "unique counts", "bincount", "equal",
 }
 CASES = [dataclasses.replace(case, dtypes=case.dtypes + ("int64",)) if case.name in _INT64
          else case for case in CASES]

@@ -466,6 +466,21 @@ def test_large_reductions_split_across_threads(rng, name, axis):
     np.testing.assert_allclose(results[1], results[0], rtol=1e-12)
 
 
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_large_products_split_across_threads(rng, axis):
+    """Products take the same threaded paths (numpy the oracle; factors near 1 stay finite)."""
+    a = 1 + 1e-3 * rng.standard_normal((700, 900))
+    axes = (0, 1) if axis is None else (axis,)
+    default = fg.get_num_threads()
+    results = []
+    for threads in (1, 2):
+        fg.set_num_threads(threads)
+        results.append(K.reduce(lib.FG_PROD, fgt(a), axes, False).numpy())
+    fg.set_num_threads(default)
+    np.testing.assert_allclose(results[0], np.prod(a, axis=axis), rtol=1e-10)
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-10)
+
+
 @pytest.mark.parametrize("shape,axis", [((32, 10000), 1), ((2, 300000), 1), ((3, 200000), 1),
                                         ((100, 5000), 1), ((4, 100000, 2), 1)])
 @pytest.mark.parametrize("name", ["sum", "max", "min"])
