@@ -3,12 +3,15 @@
  * number, as in torch. */
 #include <stdint.h>
 #include <stdlib.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include "internal.h"
 
 typedef struct {
     int op;
     int64_t k, strides[3]; /* the row length; the strides of values, indices, x along it */
-    char *row;             /* k elements of x, contiguous */
+    char *row;             /* k elements of x, contiguous: one workspace per thread */
     int64_t *index, *scratch;
 } sort_work;
 
@@ -77,6 +80,50 @@ DEFINE_SORT_ROW(sort_f64, double)
 
 static const fg_row_fn sort_rows[4] = {sort_bool, sort_i64, sort_f32, sort_f64};
 
+/* Sorts the rows of g (operands: values, indices, x) with w's workspace, allocated here. */
+static int sort_rows_of(const fg_geometry *g, char **ptrs, int dtype, sort_work w)
+{
+    w.row = fg_alloc(w.k, fg_dtype_size(dtype));
+    w.index = fg_alloc(w.k, sizeof(int64_t));
+    w.scratch = fg_alloc(w.k, sizeof(int64_t));
+    int status = w.row && w.index && w.scratch ? FG_OK : FG_ENOMEM;
+    if (status == FG_OK) fg_iterate(g, ptrs, sort_rows[dtype], &w, 0);
+    free(w.row);
+    free(w.index);
+    free(w.scratch);
+    return status;
+}
+
+/* Rows are independent: with enough work, threads take slices of the longest axis off the
+ * sorted one, each with its own workspace (the same result for any thread count). */
+static int sort_geometry(const fg_geometry *g, char **ptrs, int dtype, sort_work w)
+{
+#ifdef _OPENMP
+    int threads = fg_threads(), d = 0;
+    for (int i = 1; i < g->ndim; i++)
+        if (g->shape[i] > g->shape[d]) d = i;
+    int64_t n = g->ndim ? g->shape[d] : 1;
+    if (threads > 1 && n > 1 && fg_geometry_numel(g) * w.k >= FG_PARALLEL_MIN) {
+        int status = FG_OK;
+#pragma omp parallel num_threads(threads)
+        {
+            int nt = omp_get_num_threads(), t = omp_get_thread_num();
+            int64_t lo = n * t / nt, hi = n * (t + 1) / nt;
+            fg_geometry s = *g;
+            s.shape[d] = hi - lo;
+            char *sliced[3];
+            for (int op = 0; op < 3; op++) sliced[op] = ptrs[op] + lo * g->strides[op][d];
+            if (hi > lo && sort_rows_of(&s, sliced, dtype, w) != FG_OK) {
+#pragma omp atomic write
+                status = FG_ENOMEM;
+            }
+        }
+        return status;
+    }
+#endif
+    return sort_rows_of(g, ptrs, dtype, w);
+}
+
 int fg_sort(int op, int dtype, int ndim, const int64_t *shape, const int64_t *strides, int axis,
             char *values, char *indices, const char *x)
 {
@@ -88,17 +135,6 @@ int fg_sort(int op, int dtype, int ndim, const int64_t *shape, const int64_t *st
     if (status != FG_OK) return status;
     w.k = shape[axis];
     if (w.k == 0 || fg_geometry_numel(&g) == 0) return FG_OK;
-    w.row = fg_alloc(w.k, fg_dtype_size(dtype));
-    w.index = fg_alloc(w.k, sizeof(int64_t));
-    w.scratch = fg_alloc(w.k, sizeof(int64_t));
-    if (w.row && w.index && w.scratch) {
-        char *ptrs[3] = {values, indices, (char *)x};
-        fg_iterate(&g, ptrs, sort_rows[dtype], &w, 0); /* one workspace: one thread */
-    } else {
-        status = FG_ENOMEM;
-    }
-    free(w.row);
-    free(w.index);
-    free(w.scratch);
-    return status;
+    char *ptrs[3] = {values, indices, (char *)x};
+    return sort_geometry(&g, ptrs, dtype, w);
 }

@@ -54,6 +54,29 @@ def test_sort_of_bools_empty_and_0d():
         same_pair(fg.sort(f, **kwargs), torch.sort(t, **kwargs))
 
 
+def test_sort_grad_fn_names_its_overload():
+    f, t = both(np.ones(3), requires_grad=True)
+    for kwargs in ({}, {"stable": False}, {"stable": True}):
+        assert fg.sort(f, **kwargs).values.grad_fn.name() == \
+            torch.sort(t, **kwargs).values.grad_fn.name()
+
+
+GRAD_FNS = [
+    lambda L, t: L.prod(t), lambda L, t: t.prod(1), lambda L, t: L.cumprod(t, 0),
+    lambda L, t: L.amax(t, 1), lambda L, t: t.amin(), lambda L, t: L.logsumexp(t, 1),
+    lambda L, t: L.var(t), lambda L, t: t.std(0), lambda L, t: L.topk(t, 2).values,
+    lambda L, t: L.kthvalue(t, 2).values, lambda L, t: L.median(t), lambda L, t: t.median(0)[0],
+    lambda L, t: L.mode(t).values, lambda L, t: L.norm(t, 3), lambda L, t: L.dist(t, t[0]),
+    lambda L, t: L.cdist(t, t * 2, 1), lambda L, t: L.max(t, 1).values, lambda L, t: L.max(t),
+]
+
+
+@pytest.mark.parametrize("call", GRAD_FNS, ids=range(len(GRAD_FNS)))
+def test_grad_fn_names(call):
+    f, t = both(rand((3, 4), seed=2), requires_grad=True)
+    assert call(fg, f).grad_fn.name() == call(torch, t).grad_fn.name()
+
+
 def test_sort_gradient_goes_back_to_each_position():
     compare(lambda L, t: L.sort(t, 0, descending=True).values * 2, rand((4, 3), seed=2))
     compare(lambda L, t: t.sort(stable=True)[0], rand((3, 5), "float32", seed=3))

@@ -66,9 +66,15 @@ def _norm_jvp(op, tangents, out, x, ord, dims, keepdim):
 
 NORM = Op("LinalgVectorNormBackward0", _norm_forward, _norm_backward, save_output=True,
           jvp=_norm_jvp)
+DIST = NORM.renamed("DistBackward0")  # the norm of a difference, under torch's names
+CDIST = NORM.renamed("CdistBackward0")
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    return _vector_norm(NORM, x, ord, dim, keepdim, dtype)
+
+
+def _vector_norm(row, x, ord, dim, keepdim, dtype):
     check_tensor(x, "linalg_vector_norm")
     if not isinstance(ord, numbers.Number) or isinstance(ord, bool):
         raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not "
@@ -82,7 +88,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     if x._a.size == 0 and ord < 0:
         raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor "
                            f"because the operation does not have an identity")
-    return apply(NORM, x, ord=float(ord), dims=dims, keepdim=keepdim)
+    return apply(row, x, ord=float(ord), dims=dims, keepdim=keepdim)
 
 
 def _dtype_word(dtype):
@@ -133,7 +139,7 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
 def dist(x, other, p=2):
     check_tensor(x, "dist")
     check_tensor(other, "dist", "other")
-    return vector_norm(x - other, p)
+    return _vector_norm(DIST, x - other, p, None, False, None)
 
 
 def _euclidean_forward(x1, x2):
@@ -189,4 +195,4 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         and (x1._a.shape[-2] > 25 or x2._a.shape[-2] > 25)))
     if mm:
         return apply(EUCLIDEAN, x1, x2)
-    return vector_norm(unsqueeze(x1, -2) - unsqueeze(x2, -3), p, -1)
+    return _vector_norm(CDIST, unsqueeze(x1, -2) - unsqueeze(x2, -3), p, -1, False, None)

@@ -44,7 +44,7 @@ def _take_row(name):
 
 
 SORT = _take_row("SortBackward0")
-SORT_STABLE = _take_row("SortBackward1")  # torch names the stable= spelling apart
+SORT_STABLE = _take_row("SortBackward1")
 TOPK = _take_row("TopkBackward0")
 KTHVALUE = _take_row("KthvalueBackward0")
 # the median of all elements shares its gradient among the elements equal to it, as max()
@@ -92,7 +92,8 @@ def sort(x, dim=-1, descending=False, *, stable=None):
     give otherwise."""
     dim = _dim("sort", x, dim)
     index = _sort_indices(x, dim, descending)
-    return return_types.sort(_take(SORT_STABLE if stable else SORT, x, index, dim), index)
+    row = SORT if stable is None else SORT_STABLE  # torch's name for the stable= overload
+    return return_types.sort(_take(row, x, index, dim), index)
 
 
 def argsort(x, dim=-1, descending=False, *, stable=False):
