@@ -218,6 +218,8 @@ CASES = [
          [(3, 3), (3,)]),
     Case("einsum three operands", "einsum",
          lambda L, a, b, c: L.einsum("bij,jk,k->bi", [a, b, c]), [(2, 3, 4), (4, 5), (5,)]),
+    Case("einsum sublists", "einsum", lambda L, a, b: L.einsum(a, [0, 1, 2], b, [2, 3], [1, 3]),
+         [(2, 3, 4), (4, 5)]),
     Case("einsum outer transposed", "einsum", lambda L, a, b: L.einsum("i,j->ji", a, b * b),
          [(3,), (4,)]),
     Case("allclose", "allclose", lambda L, a, b: L.tensor([L.allclose(a, a * (1 + 1e-7)),

@@ -254,6 +254,15 @@ def test_var_std_forms():
     compare(lambda L, t: L.std(t, 1), np.array([[1.0, 1.0, 1.0], [1.0, 2.0, 3.0]]))  # std 0
 
 
+@pytest.mark.parametrize("dim", [None, 0, 1])
+def test_float32_variance_of_large_values_is_as_accurate_as_torchs(dim):
+    """A float32 mean of values near 1e4 is off by ~1e-3, enough to show in the variance: it is
+    taken in double, as torch accumulates."""
+    a = (1e4 + np.random.default_rng(0).standard_normal((300, 400))).astype(np.float32)
+    f, t = both(a)
+    np.testing.assert_allclose(fg.var(f, dim).numpy(), torch.var(t, dim).numpy(), rtol=2e-7)
+
+
 def test_logsumexp_is_stable():
     x = np.array([[1000.0, 1000.0, -INF], [-INF, -INF, -INF], [INF, 1.0, 2.0]])
     assert_same(fg.logsumexp(fg.tensor(x), 1), torch.logsumexp(torch.tensor(x), 1))
@@ -266,7 +275,7 @@ def test_logsumexp_is_stable():
 def test_cdist(p, shapes):
     a, b = rand(shapes[0], seed=1), rand(shapes[1], seed=2)
     a[0] = b[..., 0, :] if a.ndim == 2 else a[0]  # a zero distance
-    compare(lambda L, x, y: L.cdist(x, y, p), a, b, grad=p != 0.0)
+    compare(lambda L, x, y: L.cdist(x, y, p), a, b)
 
 
 def test_norms():

@@ -128,7 +128,33 @@ def _contract(a, ta, b, tb, needed, sizes):
     return out, batch + left + right
 
 
+def _subscripts(sublist):
+    """A sublist's subscripts as equation letters: 0-25 are a-z, 26-51 A-Z, Ellipsis '...'."""
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    out = []
+    for s in sublist:
+        if s is Ellipsis:
+            out.append("...")
+        elif isinstance(s, int) and 0 <= s < 52:
+            out.append(letters[s])
+        else:
+            raise ValueError(f"einsum(): expected subscript to be within the range [0, 52), but "
+                             f"got {s}")
+    return "".join(out)
+
+
+def _from_sublists(args):
+    """einsum(a, [0, 1], b, [1, 2], [0, 2]): the equation and the operands."""
+    pairs = len(args) // 2 * 2
+    equation = ",".join(_subscripts(s) for s in args[1:pairs:2])
+    if len(args) % 2:
+        equation += "->" + _subscripts(args[-1])
+    return equation, args[0:pairs:2]
+
+
 def einsum(equation, *operands):
+    if not isinstance(equation, str):  # the sublist form
+        equation, operands = _from_sublists((equation,) + operands)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     for i, x in enumerate(operands):

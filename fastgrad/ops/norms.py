@@ -67,7 +67,9 @@ def _norm_jvp(op, tangents, out, x, ord, dims, keepdim):
 NORM = Op("LinalgVectorNormBackward0", _norm_forward, _norm_backward, save_output=True,
           jvp=_norm_jvp)
 DIST = NORM.renamed("DistBackward0")  # the norm of a difference, under torch's names
-CDIST = NORM.renamed("CdistBackward0")
+CDIST = Op("CdistBackward0", _norm_forward,  # zeros, not None, for p = 0: torch's cdist
+           lambda g, out, x, **p: _norm_backward(g, out, x, **p) if p["ord"] else zeros(
+               x._a.shape, x.dtype), save_output=True, jvp=_norm_jvp)
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):

@@ -214,8 +214,10 @@ def _deviations(x, dims):
 
 
 def _var_forward(x, dims, keepdim, divisor):
-    d = _deviations(x.detach(), dims)
-    return sum(d * d, dims, keepdim) / divisor
+    # in double, as torch accumulates float32: a float32 mean of large values is off by enough
+    # to show in the variance
+    d = _deviations(cast(x.detach(), _dtype.float64), dims)
+    return cast(sum(d * d, dims, keepdim) / divisor, x.dtype)
 
 
 def _var_backward(g, out, x, dims, keepdim, divisor):
