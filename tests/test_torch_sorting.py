@@ -176,11 +176,18 @@ def test_unique_along_a_dim_and_consecutive(dim):
         assert_same(a, b)
 
 
-def test_unique_has_no_derivative():
-    f, t = both(np.array([2.0, 1.0, 2.0]), requires_grad=True)
-    assert fg.unique(f).requires_grad == torch.unique(t).requires_grad
-    with pytest.raises(NotImplementedError, match="the derivative for '_unique2'"):
-        fg.unique(f).sum().backward()
+@pytest.mark.parametrize("call", [lambda L, x: L.unique(x), lambda L, x: L.unique(x, dim=0),
+                                  lambda L, x: x.unique_consecutive(),
+                                  lambda L, x: L.histogram(x, 3).bin_edges])
+def test_no_derivative_where_torch_has_none(call):
+    f, t = both(np.array([[2.0, 1.0], [2.0, 1.0]]), requires_grad=True)
+    ours, theirs = call(fg, f), call(torch, t)
+    assert ours.requires_grad and ours.grad_fn.name() == type(theirs.grad_fn).__name__
+    assert repr(ours) == repr(theirs)
+    with pytest.raises(Exception) as raised:
+        theirs.sum().backward()
+    with pytest.raises(type(raised.value), match=re.escape(str(raised.value))):
+        ours.sum().backward()
 
 
 def test_bincount():
@@ -286,6 +293,21 @@ def test_norms():
                  lambda L, t: L.linalg.norm(t, INF), lambda L, t: L.linalg.norm(t, -1),
                  lambda L, t: L.linalg.vector_norm(t, 1.5, (0, 1)),
                  lambda L, t: L.linalg.matrix_norm(t, "fro", keepdim=True)):
+        compare(call, x)
+
+
+def test_methods_are_the_functions():
+    x = rand((3, 4), seed=6)
+    f, t = both(x)
+    for name in ("allclose", "equal"):
+        assert getattr(f, name)(f * 1.5) == getattr(t, name)(t * 1.5)
+        assert getattr(f, name)(f) == getattr(t, name)(t)
+    for call in (lambda L, a: a.histogram(3).hist, lambda L, a: a.unique_consecutive()):
+        compare(call, x, grad=False)  # (no derivatives in torch)
+    for call in (lambda L, a: a.dist(a * 2, 3), lambda L, a: a.histc(4),
+                 lambda L, a: a.count_nonzero(0),
+                 lambda L, a: a.logsumexp(0),
+                 lambda L, a: a.argsort(1, True), lambda L, a: a.amin(1, True)):
         compare(call, x)
 
 

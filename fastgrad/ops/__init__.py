@@ -5,7 +5,7 @@ rows. _core holds the row type, `apply` and the derived forward-mode rules. Impo
 
     _core <- elementwise <- views <- inplace <- indexing <- joining
     elementwise, views <- reductions, linalg;  elementwise, reductions <- softmax
-    reductions, indexing, joining <- sorting;  reductions, linalg <- norms
+    reductions, indexing, joining <- sorting;  reductions, linalg <- norms, einsum
 """
 from .elementwise import (abs, add, as_dtype, cast, clone, cos, div, eq, exp, ge, gt, le, log,
                           lt, maximum, minimum, mul, ne, neg, pow, relu, sigmoid, sign, sin, sqrt,
@@ -39,9 +39,8 @@ TENSOR_METHODS = (
     "ne", "neg", "nonzero", "norm", "pow", "reciprocal", "relu", "rsqrt", "scatter_add",
     "scatter_add_", "sigmoid", "sign", "sin", "sinh", "softmax", "sqrt", "square", "squeeze",
     "sum", "t", "tanh", "transpose", "trunc", "unsqueeze",
-    # reductions and sorting
-    "all", "amax", "amin", "any", "count_nonzero", "cumprod", "logsumexp", "prod", "std", "var",
-    "argsort", "bincount", "histc", "histogram", "kthvalue", "median", "mode", "sort", "topk",
-    "unique",
-    "unique_consecutive",
+    # reductions, sorting, norms
+    "all", "allclose", "amax", "amin", "any", "argsort", "bincount", "count_nonzero", "cumprod",
+    "dist", "equal", "histc", "histogram", "kthvalue", "logsumexp", "median", "mode", "prod",
+    "sort", "std", "topk", "unique", "unique_consecutive", "var",
 )

@@ -186,10 +186,10 @@ def _lexsort(rows):
     return order
 
 
-def _not_differentiable(out, x, error):
+def _not_differentiable(out, x, row, error):
     """out, which torch marks as needing a gradient it cannot give: backward raises error."""
     if x._requires_grad and out.dtype.is_floating_point and grad_state.enabled:
-        record(_NO_DERIVATIVE, (x,), out, {"error": error})
+        record(row, (x,), out, {"error": error})
     return out
 
 
@@ -197,7 +197,11 @@ def _no_derivative(g, out, error):
     raise error
 
 
-_NO_DERIVATIVE = Op("NotImplemented", None, _no_derivative, save_inputs=False)
+# rows whose rule raises, under the names torch prints
+_NO_DERIVATIVE = {name: Op(grad_fn, None, _no_derivative, save_inputs=False) for name, grad_fn in (
+    ("_unique2", "Unique2Backward0"), ("unique_dim", "UniqueDimBackward0"),
+    ("unique_consecutive", "UniqueConsecutiveBackward0"),
+    ("histogram", "NotImplemented"))}
 
 
 def _unique(name, x, sorted_, return_inverse, return_counts, dim):
@@ -217,7 +221,7 @@ def _unique(name, x, sorted_, return_inverse, return_counts, dim):
     if shape is not None:
         out = permute(reshape(out, (-1,) + shape[1:]), tuple(front.index(d) for d in range(x.ndim)))
     what = {"unique": "_unique2" if dim is None else "unique_dim"}.get(name, name)
-    results = [_not_differentiable(out, x, NotImplementedError(
+    results = [_not_differentiable(out, x, _NO_DERIVATIVE[what], NotImplementedError(
         f"the derivative for '{what}' is not implemented."))]
     if return_inverse:
         group = sub(cumsum(first, 0), 1)
@@ -362,5 +366,6 @@ def histogram(x, bins, *, range=None, weight=None, density=False):  # noqa: A002
         widths = _along(edges, 0, 1, None) - _along(edges, 0, 0, n)
         hist = hist / (sum(hist) * widths)
     error = RuntimeError("derivative for aten::histogram is not implemented")
-    return return_types.histogram(_not_differentiable(hist, x, error),
-                                  _not_differentiable(edges, x, error))
+    row = _NO_DERIVATIVE["histogram"]
+    return return_types.histogram(_not_differentiable(hist, x, row, error),
+                                  _not_differentiable(edges, x, row, error))
