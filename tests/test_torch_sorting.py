@@ -68,6 +68,8 @@ GRAD_FNS = [
     lambda L, t: L.kthvalue(t, 2).values, lambda L, t: L.median(t), lambda L, t: t.median(0)[0],
     lambda L, t: L.mode(t).values, lambda L, t: L.norm(t, 3), lambda L, t: L.dist(t, t[0]),
     lambda L, t: L.cdist(t, t * 2, 1), lambda L, t: L.max(t, 1).values, lambda L, t: L.max(t),
+    lambda L, t: L.var_mean(t, 1)[0], lambda L, t: L.var_mean(t)[1],
+    lambda L, t: L.std_mean(t, 0, keepdim=True)[1],
 ]
 
 

@@ -467,18 +467,22 @@ def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
     return _moments("std", STD, x, dim, unbiased, keepdim, correction, axis, keepdims)
 
 
-def _with_mean(fn, name):
+def _with_mean(name, spread_row, mean_row):
+    """var_mean or std_mean: both results under torch's one grad_fn name."""
     def moments_and_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
                          keepdims=None):
-        spread = fn(x, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
-        d = None if isinstance(dim, bool) else (axis if axis is not None else dim)
-        return spread, mean(x, d, keepdims if keepdims is not None else keepdim)
+        spread = _moments(name, spread_row, x, dim, unbiased, keepdim, correction, axis, keepdims)
+        d, keep = pick_dim(None if isinstance(dim, bool) else dim, axis, keepdim, keepdims)
+        dims = normalize_dims(d, x.ndim, name)
+        return spread, apply(mean_row, x, dims=dims, keepdim=keep, shape=x._a.shape)
     moments_and_mean.__name__ = moments_and_mean.__qualname__ = name
     return moments_and_mean
 
 
-var_mean = _with_mean(var, "var_mean")
-std_mean = _with_mean(std, "std_mean")
+var_mean = _with_mean("var_mean", VAR.renamed("VarMeanBackward0"),
+                      MEAN.renamed("VarMeanBackward0"))
+std_mean = _with_mean("std_mean", STD.renamed("StdMeanBackward0"),
+                      MEAN.renamed("StdMeanBackward0"))
 
 
 def _either(a, b):
