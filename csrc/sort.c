@@ -19,8 +19,9 @@ typedef struct {
 #define ASCENDING(a, b) ((a) < (b) || ((b) != (b) && (a) == (a)))
 #define SAME(a, b) ((a) == (b) || ((a) != (a) && (b) != (b))) /* NaNs form one group */
 
-/* Merge sort of index[0..n) by v[index[i]]: `before(v[i], v[j])` says i goes first, and equal
- * elements keep their order. */
+/* Bottom-up merge sort of index[0..n) by v[index[i]], ascending or descending (NaN the largest
+ * either way): the left run's element goes first unless the right one strictly precedes it, so
+ * equal elements keep their order. */
 #define DEFINE_SORT(NAME, T)                                                                   \
     static void NAME(const T *v, int64_t *index, int64_t *scratch, int64_t n, int descending)  \
     {                                                                                          \
