@@ -70,14 +70,23 @@ int fg_arange(int dtype, int64_t n, char *out, const void *start, const void *st
 
 /* Reductions over the axes set in reduce_mask (bit d for axis d). `out` is contiguous with the
  * keepdims shape (1 on reduced axes); x is strided. Sums are float-accurate (pairwise). */
-enum fg_reduce_op { FG_SUM, FG_MAX, FG_MIN };
+enum fg_reduce_op { FG_SUM, FG_MAX, FG_MIN, FG_PROD };
 int fg_reduce(int op, int dtype, int ndim, const int64_t *shape, const int64_t *x_strides,
               uint64_t reduce_mask, char *out, const char *x);
 
-/* Scans along one axis: argmax/argmin (out is int64 with size 1 on `axis`) and cumsum. */
-enum fg_axis_op { FG_ARGMAX, FG_ARGMIN, FG_CUMSUM };
+/* Scans along one axis: argmax/argmin (out is int64 with size 1 on `axis`), cumsum, cumprod. */
+enum fg_axis_op { FG_ARGMAX, FG_ARGMIN, FG_CUMSUM, FG_CUMPROD };
 int fg_along_axis(int op, int dtype, int ndim, const int64_t *shape, const int64_t *strides,
                   int axis, char *out, const char *x);
+
+/* Sorts x along `axis` into values (x's dtype) and int64 indices (where each value was),
+ * stably: equal elements keep their order, also descending; NaN sorts above every number.
+ * FG_SORT_MODE writes instead, at position 0 along the axis, each row's most frequent value
+ * (the smallest of those as frequent) and the last index it occurs at. Operands (rows of
+ * `strides`): values, indices, x. */
+enum fg_sort_op { FG_SORT_ASCENDING, FG_SORT_DESCENDING, FG_SORT_MODE };
+int fg_sort(int op, int dtype, int ndim, const int64_t *shape, const int64_t *strides, int axis,
+            char *values, char *indices, const char *x);
 
 /* c[b] = a[b] @ b[b] for b < batch, a[b] m x k, b[b] k x n, c[b] m x n. `strides` holds the
  * batch, row and column strides of a, b and c, in that order, each a multiple of the element
@@ -192,7 +201,7 @@ enum fg_call {
     FG_CALL_ELEMENTWISE, FG_CALL_ELEMENTWISE_FLAT, FG_CALL_COPY, FG_CALL_FILL, FG_CALL_ARANGE,
     FG_CALL_REDUCE, FG_CALL_ALONG_AXIS, FG_CALL_MATMUL, FG_CALL_SOFTMAX, FG_CALL_SOFTMAX_BACKWARD,
     FG_CALL_CROSS_ENTROPY, FG_CALL_CROSS_ENTROPY_BACKWARD, FG_CALL_GATHER, FG_CALL_SCATTER,
-    FG_CALL_INDEX_FOLD, FG_NUM_CALLS
+    FG_CALL_INDEX_FOLD, FG_CALL_SORT, FG_NUM_CALLS
 };
 int fg_plan_run(int64_t ncalls, const int64_t *words, int64_t nwords, int64_t *failed);
 

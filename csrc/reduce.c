@@ -1,5 +1,5 @@
-/* Reductions (sum, max, min over any set of axes) and scans along one axis (argmax, argmin,
- * cumsum). */
+/* Reductions (sum, prod, max, min over any set of axes) and scans along one axis (argmax,
+ * argmin, cumsum, cumprod). */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,6 +10,9 @@
 #include "internal.h"
 
 #define PLUS(x, y) ((x) + (y))
+#define TIMES(x, y) ((x) * (y))
+/* int64 products wrap around, as torch's, without C's undefined signed overflow */
+#define TIMES_I64(x, y) ((int64_t)((uint64_t)(x) * (uint64_t)(y)))
 
 /* Pairwise summation (as numpy): error grows with log(n), not n, so float32 sums of millions
  * of elements stay within float32 rounding. Blocks of up to 128 use 8 accumulators to
@@ -78,6 +81,9 @@ DEFINE_PAIRWISE(pairwise_i64, int64_t)
 #define MIN_TOTAL_f64(acc, x, n, s) FOLD(MIN_OF, double, acc, x, n, s)
 #define MIN_TOTAL_i64(acc, x, n, s) FOLD(MIN_OF, int64_t, acc, x, n, s)
 #define MIN_TOTAL_bool(acc, x, n, s) FOLD(MIN_OF, fg_bool, acc, x, n, s)
+#define PROD_TOTAL_f32(acc, x, n, s) FOLD(TIMES, float, acc, x, n, s)
+#define PROD_TOTAL_f64(acc, x, n, s) FOLD(TIMES, double, acc, x, n, s)
+#define PROD_TOTAL_i64(acc, x, n, s) FOLD(TIMES_I64, int64_t, acc, x, n, s)
 
 /* float32 sums accumulate in double: along an outer axis each output gathers one element per
  * row, which in float32 would lose the low bits of long sums. */
@@ -92,12 +98,17 @@ DEFINE_REDUCE_ROW(min_f32, float, float, MIN_OF, MIN_TOTAL_f32)
 DEFINE_REDUCE_ROW(min_f64, double, double, MIN_OF, MIN_TOTAL_f64)
 DEFINE_REDUCE_ROW(min_i64, int64_t, int64_t, MIN_OF, MIN_TOTAL_i64)
 DEFINE_REDUCE_ROW(min_bool, fg_bool, fg_bool, MIN_OF, MIN_TOTAL_bool)
+DEFINE_REDUCE_ROW(prod_f32, float, float, TIMES, PROD_TOTAL_f32) /* in float, as torch */
+DEFINE_REDUCE_ROW(prod_f64, double, double, TIMES, PROD_TOTAL_f64)
+DEFINE_REDUCE_ROW(prod_i64, int64_t, int64_t, TIMES_I64, PROD_TOTAL_i64)
 
-/* [op][dtype]; NULL where the op does not take the dtype (sums of bools are cast first). */
-static const fg_row_fn reduce_rows[3][4] = {
+/* [op][dtype]; NULL where the op does not take the dtype (sums and products of bools are cast
+ * first). */
+static const fg_row_fn reduce_rows[4][4] = {
     [FG_SUM] = {NULL, sum_i64, sum_f32, sum_f64},
     [FG_MAX] = {max_bool, max_i64, max_f32, max_f64},
     [FG_MIN] = {min_bool, min_i64, min_f32, min_f64},
+    [FG_PROD] = {NULL, prod_i64, prod_f32, prod_f64},
 };
 
 /* Sets acc[0..n) to the value a reduction starts from: its identity, in the accumulator type
@@ -105,15 +116,18 @@ static const fg_row_fn reduce_rows[3][4] = {
 #define FILL_N(T, out, n, value) for (int64_t i = 0; i < (n); i++) ((T *)(out))[i] = (value)
 static void init_identity(int op, int dtype, char *acc, int64_t n)
 {
-    int is_sum = op == FG_SUM, is_max = op == FG_MAX;
+    int is_sum = op == FG_SUM, is_max = op == FG_MAX, is_prod = op == FG_PROD;
+    double start = is_sum ? 0 : is_prod ? 1 : is_max ? -INFINITY : INFINITY;
     switch (dtype) {
     case FG_BOOL: FILL_N(fg_bool, acc, n, is_max ? 0 : 1); break;
-    case FG_INT64: FILL_N(int64_t, acc, n, is_sum ? 0 : is_max ? INT64_MIN : INT64_MAX); break;
+    case FG_INT64:
+        FILL_N(int64_t, acc, n, is_sum ? 0 : is_prod ? 1 : is_max ? INT64_MIN : INT64_MAX);
+        break;
     case FG_FLOAT32:
         if (is_sum) FILL_N(double, acc, n, 0);
-        else FILL_N(float, acc, n, is_max ? -INFINITY : INFINITY);
+        else FILL_N(float, acc, n, (float)start);
         break;
-    case FG_FLOAT64: FILL_N(double, acc, n, is_sum ? 0 : is_max ? -INFINITY : INFINITY); break;
+    case FG_FLOAT64: FILL_N(double, acc, n, start); break;
     }
 }
 
@@ -250,7 +264,7 @@ static int reduce_geometry(const fg_geometry *g, int op, int dtype, char *acc, c
 int fg_reduce(int op, int dtype, int ndim, const int64_t *shape, const int64_t *x_strides,
               uint64_t reduce_mask, char *out, const char *x)
 {
-    if (op < FG_SUM || op > FG_MIN) return FG_EOP;
+    if (op < FG_SUM || op > FG_PROD) return FG_EOP;
     if (!FG_VALID_DTYPE(dtype) || !reduce_rows[op][dtype]) return FG_EDTYPE;
     if (ndim < 0 || ndim > FG_MAX_DIMS) return FG_EDIMS;
     if (fg_check_sizes(1, ndim, shape, x_strides)) return FG_ESIZE;
@@ -319,34 +333,38 @@ DEFINE_ARG_ROW(argmin_i64, int64_t, LESS)
 DEFINE_ARG_ROW(argmin_f32, float, LESS)
 DEFINE_ARG_ROW(argmin_f64, double, LESS)
 
-#define DEFINE_CUMSUM_ROW(NAME, T, ACC)                                                             \
+#define DEFINE_SCAN_ROW(NAME, T, ACC, START, COMBINE)                                          \
     static void NAME(int64_t n, char **p, const int64_t *s, const void *ctx)                   \
     {                                                                                          \
         const axis_scan *w = ctx;                                                              \
         for (int64_t i = 0; i < n; i++) {                                                      \
             char *out = p[0] + i * s[0];                                                       \
             const char *x = p[1] + i * s[1];                                                   \
-            ACC acc = 0;                                                                       \
+            ACC acc = START;                                                                   \
             for (int64_t j = 0; j < w->k; j++) {                                               \
-                acc += LOAD(T, x, j, w->x_stride);                                             \
+                acc = COMBINE(acc, (ACC)LOAD(T, x, j, w->x_stride));                           \
                 *(T *)(out + j * w->out_stride) = (T)acc;                                      \
             }                                                                                  \
         }                                                                                      \
     }
-DEFINE_CUMSUM_ROW(cumsum_i64, int64_t, int64_t)
-DEFINE_CUMSUM_ROW(cumsum_f32, float, double) /* as torch: float32 running sums in double */
-DEFINE_CUMSUM_ROW(cumsum_f64, double, double)
+DEFINE_SCAN_ROW(cumsum_i64, int64_t, int64_t, 0, PLUS)
+DEFINE_SCAN_ROW(cumsum_f32, float, double, 0, PLUS) /* as torch: float32 running sums in double */
+DEFINE_SCAN_ROW(cumsum_f64, double, double, 0, PLUS)
+DEFINE_SCAN_ROW(cumprod_i64, int64_t, int64_t, 1, TIMES_I64)
+DEFINE_SCAN_ROW(cumprod_f32, float, double, 1, TIMES) /* products too, as torch */
+DEFINE_SCAN_ROW(cumprod_f64, double, double, 1, TIMES)
 
-static const fg_row_fn axis_rows[3][4] = {
+static const fg_row_fn axis_rows[4][4] = {
     [FG_ARGMAX] = {argmax_bool, argmax_i64, argmax_f32, argmax_f64},
     [FG_ARGMIN] = {argmin_bool, argmin_i64, argmin_f32, argmin_f64},
     [FG_CUMSUM] = {NULL, cumsum_i64, cumsum_f32, cumsum_f64},
+    [FG_CUMPROD] = {NULL, cumprod_i64, cumprod_f32, cumprod_f64},
 };
 
 int fg_along_axis(int op, int dtype, int ndim, const int64_t *shape, const int64_t *strides,
                   int axis, char *out, const char *x)
 {
-    if (op < FG_ARGMAX || op > FG_CUMSUM) return FG_EOP;
+    if (op < FG_ARGMAX || op > FG_CUMPROD) return FG_EOP;
     if (!FG_VALID_DTYPE(dtype) || !axis_rows[op][dtype]) return FG_EDTYPE;
     fg_geometry g;
     int64_t along[2];

@@ -60,8 +60,14 @@ from .ops import (arctan2, atan2, bitwise_and, bitwise_left_shift, bitwise_not, 
                   isclose, isfinite, isinf, isnan, isneginf, isposinf, lerp, logical_and,
                   logical_not, logical_or, logical_xor, nan_to_num, nan_to_num_, remainder,
                   signbit, true_divide)
+from .ops import (all, amax, amin, any, count_nonzero, cumprod, logsumexp, prod, std, std_mean,
+                  var, var_mean)
+from .ops import (argsort, bincount, histc, histogram, kthvalue, median, mode, sort, topk,
+                  unique, unique_consecutive)
+from .ops import allclose, cdist, dist, einsum, equal
 from ._kernels import get_num_threads, isa, set_num_threads
 from ._compile import compile  # noqa: A001  (torch.compile)
+from . import linalg, return_types
 from . import (accelerator, autograd, backends, cuda, distributions, func, nn, optim, random,
                version, viz)
 

@@ -178,6 +178,20 @@ def along_axis(code, x, axis, out_shape, out_dtype):
     return _narrowed(out, out_dtype)
 
 
+def sort(code, x, axis, out_shape):
+    """(values, int64 indices) of x sorted along axis (FG_SORT_ASCENDING/DESCENDING, out_shape
+    x's), or each row's mode and where it was (FG_SORT_MODE, out_shape with 1 at axis)."""
+    dtype, x = x.dtype, _widened(x)
+    a = x._a
+    values = empty_like_shape(out_shape, x.dtype)
+    indices = empty_like_shape(out_shape, _dtype.int64)
+    strides = list(values._a.strides) + list(indices._a.strides) + list(a.strides)
+    _check(_call(lib.FG_CALL_SORT, (code, x.dtype.code, a.ndim, a.shape, strides, axis,
+                                     values._ptr, indices._ptr, x._ptr), values, indices, x),
+           "mode" if code == lib.FG_SORT_MODE else "sort", x.dtype)
+    return _narrowed(values, dtype), indices
+
+
 def _axis_strides(t, shape, axis):
     """t's byte strides over `shape`: as they are if t has every dimension, else with 0 along
     `axis` (a loss, a target) or everywhere (a 0-d gradient of a reduced loss)."""
@@ -405,8 +419,9 @@ _NAMES = {getattr(lib, "FG_" + name.upper()): name for name in (
     "where floor_divide remainder fmod div_trunc atan2 hypot frac lerp bitwise_and bitwise_or "
     "bitwise_xor bitwise_not lshift rshift logical_and logical_or logical_xor logical_not isnan "
     "isinf isposinf isneginf isfinite signbit replace_nan replace_inf").split()}
-_REDUCE_NAMES = {lib.FG_SUM: "sum", lib.FG_MAX: "max", lib.FG_MIN: "min"}
-_AXIS_NAMES = {lib.FG_ARGMAX: "argmax", lib.FG_ARGMIN: "argmin", lib.FG_CUMSUM: "cumsum"}
+_REDUCE_NAMES = {lib.FG_SUM: "sum", lib.FG_MAX: "max", lib.FG_MIN: "min", lib.FG_PROD: "prod"}
+_AXIS_NAMES = {lib.FG_ARGMAX: "argmax", lib.FG_ARGMIN: "argmin", lib.FG_CUMSUM: "cumsum",
+               lib.FG_CUMPROD: "cumprod"}
 
 _KERNELS = {lib.FG_CALL_ELEMENTWISE: lib.fg_elementwise,
             lib.FG_CALL_ELEMENTWISE_FLAT: lib.fg_elementwise_flat, lib.FG_CALL_COPY: lib.fg_copy,
@@ -417,4 +432,4 @@ _KERNELS = {lib.FG_CALL_ELEMENTWISE: lib.fg_elementwise,
             lib.FG_CALL_CROSS_ENTROPY: lib.fg_cross_entropy,
             lib.FG_CALL_CROSS_ENTROPY_BACKWARD: lib.fg_cross_entropy_backward,
             lib.FG_CALL_GATHER: lib.fg_gather, lib.FG_CALL_SCATTER: lib.fg_scatter,
-            lib.FG_CALL_INDEX_FOLD: lib.fg_index_fold}
+            lib.FG_CALL_INDEX_FOLD: lib.fg_index_fold, lib.FG_CALL_SORT: lib.fg_sort}

@@ -96,15 +96,66 @@ def arg_along(x, axis, better):
     return np.expand_dims(out, axis)
 
 
-def cumsum(x, axis):
+def _scan(x, axis, combine, start):
     moved = np.moveaxis(x, axis, -1)
     out = np.empty(moved.shape, x.dtype)
     for o in np.ndindex(*moved.shape[:-1]):
-        acc = 0
+        acc = start
         for j in range(moved.shape[-1]):
-            acc += _scalar(moved[o + (j,)])
+            acc = combine(acc, _ieee(moved[o + (j,)]))
             out[o + (j,)] = acc
     return np.moveaxis(out, -1, axis)
+
+
+def cumsum(x, axis):
+    return _scan(x, axis, lambda acc, v: acc + v, 0)
+
+
+def prod_(x, axes):
+    return reduce(lambda acc, v: acc * v, 1, x, axes, x.dtype)
+
+
+def cumprod(x, axis):
+    return _scan(x, axis, lambda acc, v: acc * v, 1)
+
+
+def _sort_key(v, descending):
+    """NaN above every number; descending flips the order, not that of equal elements."""
+    rank = (1, 0) if v != v else (0, v)
+    return tuple(-r for r in rank) if descending else rank
+
+
+def sort(x, axis, descending):
+    """(values, indices) along axis by insertion sort, which keeps equal elements in order."""
+    moved = np.moveaxis(x, axis, -1)
+    values, indices = np.empty(moved.shape, x.dtype), np.empty(moved.shape, np.int64)
+    for o in np.ndindex(*moved.shape[:-1]):
+        order = []
+        for j in range(moved.shape[-1]):
+            key = _sort_key(_scalar(moved[o + (j,)]), descending)
+            at = len(order)
+            while at and _sort_key(_scalar(moved[o + (order[at - 1],)]), descending) > key:
+                at -= 1
+            order.insert(at, j)
+        for j, i in enumerate(order):
+            values[o + (j,)], indices[o + (j,)] = moved[o + (i,)], i
+    return np.moveaxis(values, -1, axis), np.moveaxis(indices, -1, axis)
+
+
+def mode(x, axis):
+    """(the most frequent value, the smallest of those as frequent; the last index it is at)
+    along axis, kept as size 1."""
+    moved = np.moveaxis(x, axis, -1)
+    values, indices = np.empty(moved.shape[:-1], x.dtype), np.empty(moved.shape[:-1], np.int64)
+    for o in np.ndindex(*moved.shape[:-1]):
+        row = [_scalar(v) for v in moved[o]]
+        counts = {}
+        for v in row:
+            counts[v] = counts.get(v, 0) + 1
+        best = min(counts, key=lambda v: (-counts[v], v))
+        values[o] = best
+        indices[o] = max(j for j, v in enumerate(row) if v == best)
+    return np.expand_dims(values, axis), np.expand_dims(indices, axis)
 
 
 def dot(a, b):

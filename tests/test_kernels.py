@@ -342,6 +342,100 @@ def test_cumsum(rng, dtype, axis, layout):
     assert_close(fg.cumsum(fgt(a), dim=axis), ref.cumsum(a, axis), dtype)
 
 
+@pytest.mark.parametrize("dtype", FLOATS + [np.int64])
+@pytest.mark.parametrize("axes", [(), (0,), (1,), (2,), (0, 2)])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_prod(rng, dtype, axes, layout):
+    a = laid_out(values(rng, (3, 4, 5), dtype, -1.5, 1.5), layout)
+    got = K.reduce(lib.FG_PROD, fgt(a), axes or (0, 1, 2))
+    assert_close(got, ref.prod_(a, axes or (0, 1, 2)), dtype)
+
+
+def test_int64_prod_wraps_around():
+    a = np.array([2**40, 2**40, 3], np.int64)
+    want = (2**80 * 3 + 2**63) % 2**64 - 2**63
+    assert K.reduce(lib.FG_PROD, fgt(a), (0,)).tolist() == [want]
+
+
+@pytest.mark.parametrize("dtype", FLOATS + [np.int64])
+@pytest.mark.parametrize("axis", [0, 1, 2])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_cumprod(rng, dtype, axis, layout):
+    a = laid_out(values(rng, (3, 4, 5), dtype, -1.5, 1.5), layout)
+    assert_close(fg.cumprod(fgt(a), dim=axis), ref.cumprod(a, axis), dtype)
+
+
+def _with_ties_and_nans(rng, shape, dtype):
+    """Few distinct values (many ties) and, in floats, NaNs among them."""
+    a = values(rng, shape, dtype, -2, 2)
+    if np.dtype(dtype).kind == "f":
+        a = np.round(a)
+        a[rng.random(shape) < 0.15] = np.nan
+    return a
+
+
+@pytest.mark.parametrize("dtype", FLOATS + [np.int64, np.bool_])
+@pytest.mark.parametrize("axis", [0, 1, 2])
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_sort(rng, dtype, axis, descending, layout):
+    a = laid_out(_with_ties_and_nans(rng, (3, 4, 9), dtype), layout)
+    code = lib.FG_SORT_DESCENDING if descending else lib.FG_SORT_ASCENDING
+    got_values, got_indices = K.sort(code, fgt(a), axis, a.shape)
+    want_values, want_indices = ref.sort(a, axis, descending)
+    np.testing.assert_array_equal(got_values.numpy(), want_values)
+    np.testing.assert_array_equal(got_indices.numpy(), want_indices)
+
+
+@pytest.mark.parametrize("shape,axis", [((0, 3), 0), ((0, 3), 1), ((1,), 0), ((2, 1), 1)])
+def test_sort_empty_and_single(shape, axis):
+    a = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
+    got_values, got_indices = K.sort(lib.FG_SORT_ASCENDING, fgt(a), axis, a.shape)
+    np.testing.assert_array_equal(got_values.numpy(), a)
+    np.testing.assert_array_equal(got_indices.numpy(), np.zeros(shape, np.int64))
+
+
+def test_long_rows_sort_stably(rng):
+    a = rng.integers(0, 50, 10_000).astype(np.float32)
+    got_values, got_indices = K.sort(lib.FG_SORT_ASCENDING, fgt(a), 0, a.shape)
+    want = np.argsort(a, kind="stable")  # numpy: the order only (the loop is too slow here)
+    np.testing.assert_array_equal(got_indices.numpy(), want)
+    np.testing.assert_array_equal(got_values.numpy(), a[want])
+
+
+@pytest.mark.parametrize("shape,axis", [((300, 400), 1), ((400, 300), 0), ((2, 70000), 1),
+                                        ((5, 3, 9000), 1)])
+@pytest.mark.parametrize("code", ["FG_SORT_DESCENDING", "FG_SORT_MODE"])
+def test_sorts_split_across_threads(rng, shape, axis, code):
+    """Rows sorted by threads, each with its own workspace: the same as one thread."""
+    a = rng.integers(0, 40, shape).astype(np.float64)
+    out_shape = tuple(1 if d == axis and code == "FG_SORT_MODE" else n for d, n in enumerate(shape))
+    default = fg.get_num_threads()
+    results = []
+    for threads in (1, 2):
+        fg.set_num_threads(threads)
+        results.append([t.numpy() for t in K.sort(getattr(lib, code), fgt(a), axis, out_shape)])
+    fg.set_num_threads(default)
+    for one, two in zip(*results):
+        np.testing.assert_array_equal(one, two)
+    if code == "FG_SORT_DESCENDING":  # numpy: the values only (the loop is too slow here)
+        np.testing.assert_array_equal(results[0][0], np.flip(np.sort(a, axis), axis))
+        np.testing.assert_array_equal(np.take_along_axis(a, results[0][1], axis), results[0][0])
+
+
+@pytest.mark.parametrize("dtype", FLOATS + [np.int64, np.bool_])
+@pytest.mark.parametrize("axis", [0, 1, 2])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_mode(rng, dtype, axis, layout):
+    a = laid_out(values(rng, (3, 4, 7), dtype, -2, 2).round() if np.dtype(dtype).kind == "f"
+                 else values(rng, (3, 4, 7), dtype, -2, 2), layout)
+    shape = tuple(1 if d == axis else n for d, n in enumerate(a.shape))
+    got_values, got_indices = K.sort(lib.FG_SORT_MODE, fgt(a), axis, shape)
+    want_values, want_indices = ref.mode(a, axis)
+    np.testing.assert_array_equal(got_values.numpy(), want_values)
+    np.testing.assert_array_equal(got_indices.numpy(), want_indices)
+
+
 def test_reduction_speedups(rng, speedup):
     a = values(rng, (100, 100), np.float32)
     t = fgt(a)
@@ -446,6 +540,21 @@ def test_large_reductions_split_across_threads(rng, name, axis):
     want = getattr(np, name if name == "sum" else "a" + name)(a, axis=axis)
     np.testing.assert_allclose(results[0], want, rtol=1e-12)
     np.testing.assert_allclose(results[1], results[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_large_products_split_across_threads(rng, axis):
+    """Products take the same threaded paths (numpy the oracle; factors near 1 stay finite)."""
+    a = 1 + 1e-3 * rng.standard_normal((700, 900))
+    axes = (0, 1) if axis is None else (axis,)
+    default = fg.get_num_threads()
+    results = []
+    for threads in (1, 2):
+        fg.set_num_threads(threads)
+        results.append(K.reduce(lib.FG_PROD, fgt(a), axes, False).numpy())
+    fg.set_num_threads(default)
+    np.testing.assert_allclose(results[0], np.prod(a, axis=axis), rtol=1e-10)
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-10)
 
 
 @pytest.mark.parametrize("shape,axis", [((32, 10000), 1), ((2, 300000), 1), ((3, 200000), 1),

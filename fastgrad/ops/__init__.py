@@ -6,6 +6,7 @@ rows. _core holds the row type, `apply` and the derived forward-mode rules. Impo
     _core <- elementwise <- views <- inplace <- indexing <- joining, scatter
     elementwise, views <- reductions, linalg;  elementwise, reductions <- softmax
     inplace, indexing <- bitwise <- elementwise_more;  inplace <- division
+    reductions, indexing, joining <- sorting;  reductions, linalg <- norms, einsum
 """
 from .elementwise import (abs, add, as_dtype, cast, clone, cos, eq, exp, ge, gt, le, log, lt,
                           maximum, minimum, mul, ne, neg, pow, relu, sigmoid, sign, sin, sqrt, sub,
@@ -18,7 +19,13 @@ from .indexing import gather, getitem, index_select, nonzero, scatter_add, scatt
 from .joining import cat, stack
 from .scatter import (index_add, index_add_, index_fill, index_fill_, index_put, index_put_,
                       masked_select, scatter, scatter_, take)
-from .reductions import argmax, argmin, cumsum, max, mean, min, norm, sum
+from .reductions import argmax, argmin, cumsum, max, mean, min, sum
+from .reductions import (all, allclose, amax, amin, any, count_nonzero, cumprod, equal,
+                         logsumexp, prod, std, std_mean, var, var_mean)
+from .sorting import (argsort, bincount, histc, histogram, kthvalue, median, mode, sort, topk,
+                      unique, unique_consecutive)
+from .norms import cdist, dist, norm
+from .einsum import einsum
 from .linalg import bmm, dot, matmul, mm, mv
 from .softmax import log_softmax, softmax
 # (div, div_ and where extend elementwise's and inplace's: rounding modes, where(condition))
@@ -38,21 +45,24 @@ arccos, arcsin, arctan, fix = acos, asin, atan, trunc  # torch's other names
 # The Tensor methods that are the function of the same name with the tensor first (x.exp() is
 # exp(x)); _tensor.py attaches them. Methods whose arguments differ are written out there.
 TENSOR_METHODS = (
-    "abs", "acos", "arccos", "arcsin", "arctan", "arctan2", "arctan2_", "argmax", "argmin",
-    "asin", "atan", "atan2", "atan2_", "bitwise_and", "bitwise_and_", "bitwise_left_shift",
-    "bitwise_left_shift_", "bitwise_not", "bitwise_not_", "bitwise_or", "bitwise_or_",
-    "bitwise_right_shift", "bitwise_right_shift_", "bitwise_xor", "bitwise_xor_", "ceil",
-    "clamp", "clamp_", "clip", "clip_", "clone", "copy_", "cos", "cosh", "cumsum", "div",
-    "div_", "divide", "eq", "erf", "exp", "expm1", "fill_", "fix", "flatten", "floor",
-    "floor_divide", "floor_divide_", "fmod", "fmod_", "frac", "frac_", "gather", "ge", "gt",
-    "hypot", "hypot_", "index_add", "index_add_", "index_fill", "index_fill_", "index_put",
-    "index_put_", "index_select", "isclose", "isfinite", "isinf", "isnan", "isneginf",
-    "isposinf", "le", "lerp", "lerp_", "log", "log10", "log1p", "log2", "log_softmax",
-    "logical_and", "logical_and_", "logical_not", "logical_not_", "logical_or", "logical_or_",
-    "logical_xor", "logical_xor_", "lt", "masked_fill", "masked_fill_", "masked_select", "max",
-    "maximum", "mean", "min", "minimum", "mul", "mul_", "nan_to_num", "nan_to_num_", "ne",
-    "neg", "nonzero", "norm", "pow", "reciprocal", "relu", "remainder", "remainder_", "rsqrt",
-    "scatter", "scatter_", "scatter_add", "scatter_add_", "sigmoid", "sign", "signbit", "sin",
-    "sinh", "softmax", "sqrt", "square", "squeeze", "sum", "t", "take", "tanh", "transpose",
-    "true_divide", "true_divide_", "trunc", "unsqueeze",
+    "abs", "acos", "all", "allclose", "amax", "amin", "any", "arccos", "arcsin", "arctan",
+    "arctan2", "arctan2_", "argmax", "argmin", "argsort", "asin", "atan", "atan2", "atan2_",
+    "bincount", "bitwise_and", "bitwise_and_", "bitwise_left_shift", "bitwise_left_shift_",
+    "bitwise_not", "bitwise_not_", "bitwise_or", "bitwise_or_", "bitwise_right_shift",
+    "bitwise_right_shift_", "bitwise_xor", "bitwise_xor_", "ceil", "clamp", "clamp_", "clip",
+    "clip_", "clone", "copy_", "cos", "cosh", "count_nonzero", "cumprod", "cumsum", "dist",
+    "div", "div_", "divide", "eq", "equal", "erf", "exp", "expm1", "fill_", "fix", "flatten",
+    "floor", "floor_divide", "floor_divide_", "fmod", "fmod_", "frac", "frac_", "gather", "ge",
+    "gt", "histc", "histogram", "hypot", "hypot_", "index_add", "index_add_", "index_fill",
+    "index_fill_", "index_put", "index_put_", "index_select", "isclose", "isfinite", "isinf",
+    "isnan", "isneginf", "isposinf", "kthvalue", "le", "lerp", "lerp_", "log", "log10", "log1p",
+    "log2", "log_softmax", "logical_and", "logical_and_", "logical_not", "logical_not_",
+    "logical_or", "logical_or_", "logical_xor", "logical_xor_", "logsumexp", "lt",
+    "masked_fill", "masked_fill_", "masked_select", "max", "maximum", "mean", "median", "min",
+    "minimum", "mode", "mul", "mul_", "nan_to_num", "nan_to_num_", "ne", "neg", "nonzero",
+    "norm", "pow", "prod", "reciprocal", "relu", "remainder", "remainder_", "rsqrt", "scatter",
+    "scatter_", "scatter_add", "scatter_add_", "sigmoid", "sign", "signbit", "sin", "sinh",
+    "softmax", "sort", "sqrt", "square", "squeeze", "std", "sum", "t", "take", "tanh", "topk",
+    "transpose", "true_divide", "true_divide_", "trunc", "unique", "unique_consecutive",
+    "unsqueeze", "var",
 )
