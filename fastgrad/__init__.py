@@ -39,6 +39,7 @@ from ._autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, se
 from ._creation import (arange, as_tensor, empty, empty_like, from_dlpack, from_numpy, full,
                         full_like, manual_seed, normal, ones, ones_like, rand, randn, tensor,
                         zeros, zeros_like)
+from ._creation import eye, linspace, logspace
 from .ops import (abs, add, argmax, argmin, bmm, cat, cos, cumsum, div, dot, eq, exp, flatten,
                    ge, gt, le, log, lt, matmul, max, maximum, mean, min, minimum, mm, mul, mv,
                    ne, neg, norm, permute, pow, relu, reshape, sigmoid, sign, sin, sqrt, squeeze,
@@ -48,6 +49,9 @@ from .ops import (acos, asin, atan, ceil, clamp, clip, cosh, erf, expm1, flip, f
                   log2, log10, masked_fill, reciprocal, round, rsqrt, sinh, square, trunc)
 from .ops import arccos, arcsin, arctan, fix  # torch's other names
 from .ops import gather, index_select, nonzero, scatter_add
+from .ops import (chunk, column_stack, concat, concatenate, diag, diag_embed, diagonal, dstack,
+                  hstack, meshgrid, moveaxis, movedim, narrow, roll,
+                  split, swapaxes, swapdims, tile, tril, triu, unbind, unflatten, vstack)
 from ._kernels import get_num_threads, isa, set_num_threads
 from ._compile import compile  # noqa: A001  (torch.compile)
 from . import accelerator, autograd, backends, cuda, func, nn, optim, version, viz

@@ -48,6 +48,7 @@ ROLES = {
     lib.FG_CALL_GATHER: ("gather", "iiaaiiwrrs"),
     lib.FG_CALL_SCATTER: ("scatter", "iiiaaiiurrs"),
     lib.FG_CALL_INDEX_FOLD: ("index_fold", "iaaiurs"),
+    lib.FG_CALL_LINSPACE: ("linspace", "iiiwvvv"),
 }
 
 

@@ -123,6 +123,18 @@ def arange(n, start, step, dtype):
     return out
 
 
+def linspace(n, start, end, dtype, base=None):
+    """torch's linspace of n values from start to end, or its logspace when a base is given:
+    base ** each value (start and end are ints for int64, floats otherwise)."""
+    out = empty_like_shape((n,), dtype)
+    ctype = "double *" if dtype.is_floating_point else "int64_t *"
+    _check(_call(lib.FG_CALL_LINSPACE, (base is not None, dtype.code, n, out._ptr,
+                                         ffi.new(ctype, start), ffi.new(ctype, end),
+                                         ffi.new("double *", base or 0.0)), out),
+           "logspace" if base is not None else "linspace", dtype)
+    return out
+
+
 def reduce(code, x, axes, keepdim=True):
     """Reduces x over `axes` (a tuple of non-negative ints), keeping them as size-1 dimensions
     or not: the output's memory is the same contiguous block either way."""
@@ -327,4 +339,4 @@ _KERNELS = {lib.FG_CALL_ELEMENTWISE: lib.fg_elementwise,
             lib.FG_CALL_CROSS_ENTROPY: lib.fg_cross_entropy,
             lib.FG_CALL_CROSS_ENTROPY_BACKWARD: lib.fg_cross_entropy_backward,
             lib.FG_CALL_GATHER: lib.fg_gather, lib.FG_CALL_SCATTER: lib.fg_scatter,
-            lib.FG_CALL_INDEX_FOLD: lib.fg_index_fold}
+            lib.FG_CALL_INDEX_FOLD: lib.fg_index_fold, lib.FG_CALL_LINSPACE: lib.fg_linspace}

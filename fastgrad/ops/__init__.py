@@ -3,7 +3,8 @@ rows (the kernel that computes an op, the gradient rule of each input, the forwa
 what the rules save), then the public functions that check PyTorch's arguments and apply the
 rows. _core holds the row type, `apply` and the derived forward-mode rules. Imports:
 
-    _core <- elementwise <- views <- inplace <- indexing <- joining
+    _core <- elementwise <- views <- inplace <- indexing <- joining, shaping
+    shaping, reductions <- copying
     elementwise, views <- reductions, linalg;  elementwise, reductions <- softmax
 """
 from .elementwise import (abs, add, as_dtype, cast, clone, cos, div, eq, exp, ge, gt, le, log,
@@ -14,12 +15,16 @@ from .elementwise import (acos, asin, atan, ceil, clamp, clip, cosh, erf, expm1,
 from .views import expand, flatten, flip, permute, reshape, squeeze, t, transpose, unsqueeze, view
 from .inplace import add_, clamp_, clip_, copy_, div_, fill_, masked_fill_, mul_, sub_
 from .indexing import gather, getitem, index_select, nonzero, scatter_add, scatter_add_, setitem
-from .joining import cat, stack
+from .joining import cat, column_stack, concat, concatenate, dstack, hstack, stack, vstack
+from .shaping import (chunk, diagonal, meshgrid, movedim, narrow, split, swapaxes, swapdims,
+                      unbind, unflatten)
+from .copying import diag, diag_embed, repeat, roll, tile, tril, tril_, triu, triu_
 from .reductions import argmax, argmin, cumsum, max, mean, min, norm, sum
 from .linalg import bmm, dot, matmul, mm, mv
 from .softmax import log_softmax, softmax
 
 arccos, arcsin, arctan, fix = acos, asin, atan, trunc  # torch's other names
+moveaxis = movedim
 
 # The Tensor methods that are the function of the same name with the tensor first (x.exp() is
 # exp(x)); _tensor.py attaches them. Methods whose arguments differ are written out there.
@@ -32,4 +37,7 @@ TENSOR_METHODS = (
     "ne", "neg", "nonzero", "norm", "pow", "reciprocal", "relu", "rsqrt", "scatter_add",
     "scatter_add_", "sigmoid", "sign", "sin", "sinh", "softmax", "sqrt", "square", "squeeze",
     "sum", "t", "tanh", "transpose", "trunc", "unsqueeze",
+    "chunk", "diag", "diag_embed", "diagonal", "movedim", "moveaxis", "narrow", "repeat", "roll",
+    "split", "swapaxes", "swapdims", "tile", "tril", "tril_", "triu", "triu_", "unbind",
+    "unflatten",
 )
