@@ -276,8 +276,9 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
             raise RuntimeError(f"{name} must be greater or equal to 0, got {v}")
     m = n if m is None else m
     out = full((n, m), 0, dtype=_dtype.to_dtype(dtype or _dtype.default_float))
-    a = out._a  # its diagonal: a strided view (one step down and one right per element)
-    K.fill(out._view(np.lib.stride_tricks.as_strided(a, (min(n, m),), (sum(a.strides),))), 1)
+    diagonal = np.diagonal(out._a)  # a view of out's memory (numpy makes it read-only)
+    diagonal.flags.writeable = True
+    K.fill(out._view(diagonal), 1)
     return _finish(out, requires_grad)
 
 

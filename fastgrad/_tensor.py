@@ -339,6 +339,9 @@ class Tensor:
     def permute(self, *dims):
         return _ops.permute(self, _shape.shape_arg(dims))
 
+    def tile(self, *dims):
+        return _ops.tile(self, dims[0] if len(dims) == 1 else dims)
+
 
 
 

@@ -279,7 +279,32 @@ SHAPE_ERRORS = {
     "meshgrid dtypes": lambda L: L.meshgrid(L.ones(2), L.ones(2, dtype=L.int64), indexing="ij"),
     "meshgrid empty": lambda L: L.meshgrid([], indexing="ij"),
     "hstack empty": lambda L: L.hstack([]),
+    "split float": lambda L: L.ones(4).split([1.5]),
+    "split float sizes": lambda L: L.ones(4).split(1.5),
+    "tile float": lambda L: L.ones(2).tile((1.5,)),
+    "repeat negative": lambda L: L.ones(2).repeat(-1),
+    "view two -1": lambda L: L.ones(12).view(-1, -1),
+    "expand fewer sizes": lambda L: L.ones(2, 3, dtype=L.float64).expand(3),
+    "expand leading -1": lambda L: L.ones(3).expand(-1, 3),
+    "expand mismatch": lambda L: L.ones(3).expand(2, 2),
 }
+
+
+@pytest.mark.parametrize("op", list(CUTS))
+def test_grad_fn_names(op):
+    """The node each op records is named as torch's (x.grad_fn.name())."""
+    names = []
+    for L in (fg, torch):
+        t = L.ones(2, 3, 4, dtype=L.float64, requires_grad=True)
+        names.append(CUTS[op](L, t * 1).grad_fn.name())
+    assert names[0] == names[1]
+
+
+@pytest.mark.parametrize("dim", [None, 1, (1,), (0, 1)], ids=str)
+def test_squeeze_grad_fn_names(dim):
+    names = [(L.ones(1, 1, 3, requires_grad=True) * 1).squeeze(*(() if dim is None else (dim,)))
+             .grad_fn.name() for L in (fg, torch)]
+    assert names[0] == names[1]
 
 
 @pytest.mark.parametrize("case", list(SHAPE_ERRORS))

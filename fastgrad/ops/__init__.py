@@ -38,6 +38,6 @@ TENSOR_METHODS = (
     "scatter_add_", "sigmoid", "sign", "sin", "sinh", "softmax", "sqrt", "square", "squeeze",
     "sum", "t", "tanh", "transpose", "trunc", "unsqueeze",
     "chunk", "diag", "diag_embed", "diagonal", "movedim", "moveaxis", "narrow", "repeat", "roll",
-    "split", "swapaxes", "swapdims", "tile", "tril", "tril_", "triu", "triu_", "unbind",
+    "split", "swapaxes", "swapdims", "tril", "tril_", "triu", "triu_", "unbind",
     "unflatten",
 )

@@ -13,7 +13,7 @@ from .._tensor import Tensor, empty_like_shape
 from ._core import LINEAR_JVP, Op, apply, check_tensor, positions_along, scalar_tensor, zeros
 from .inplace import apply_in_place
 from .reductions import sum as sum_
-from .shaping import _diagonal_backward, diagonal, diagonal_array
+from .shaping import _diagonal_backward, diagonal, diagonal_array, int_tuple
 from .views import reshape
 
 
@@ -102,34 +102,26 @@ DIAGONAL_COPY = Op("DiagonalBackward0_copy", _diagonal_copy_forward, _diagonal_b
 
 
 # ---- the functions -----------------------------------------------------------------------------
-def _sizes(args, name):
-    """f(2, 3), f((2, 3)) and f([2, 3]), each an int."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        args = args[0]
-    for s in args:
-        if not isinstance(s, numbers.Integral) or isinstance(s, bool):
-            raise TypeError(f"{name}(): argument 'repeats' must be tuple of ints, but found "
-                            f"element of type {type(s).__name__}")
-    return tuple(int(s) for s in args)
-
-
-def repeat(input, *sizes):
-    """input tiled sizes[i] times along each dim (leading sizes add dimensions): a copy."""
+def repeat(input, *repeats):
+    """input tiled repeats[i] times along each dim (leading ones add dimensions): a copy.
+    As torch's Tensor.repeat: repeat(2, 3) or repeat((2, 3))."""
     check_tensor(input, "repeat")
-    sizes = _sizes(sizes, "repeat")
+    sizes = int_tuple(repeats[0] if len(repeats) == 1 else repeats, "repeat", "repeats")
     if len(sizes) < input.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")
-    if any(s < 0 for s in sizes):
-        raise RuntimeError(f"Trying to create tensor with negative dimension {min(sizes)}: "
-                           f"{list(sizes)}")
+    dims = (1,) * (len(sizes) - input.ndim) + input._a.shape
+    shape = [r * d for r, d in zip(sizes, dims)]
+    if any(n < 0 for n in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension "
+                           f"{next(n for n in shape if n < 0)}: {shape}")
     return apply(REPEAT, input, sizes=sizes, in_shape=input._a.shape)
 
 
-def tile(input, *dims):
+def tile(input, dims):
     """repeat, with ones prepended to dims when it has fewer than input has dimensions."""
     check_tensor(input, "tile")
-    dims = _sizes(dims, "tile")
+    dims = int_tuple(dims, "tile", "dims")
     return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 
 

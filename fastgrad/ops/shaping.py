@@ -51,6 +51,19 @@ DIAGONAL_BACKWARD = Op("DiagonalBackwardBackward0", _diagonal_backward_forward,
 
 
 # ---- the functions -----------------------------------------------------------------------------
+def int_tuple(values, name, argument, position=1):
+    """A tuple of ints (an int counts as one), or torch's TypeError naming the argument."""
+    if isinstance(values, numbers.Integral) and not isinstance(values, bool):
+        return (int(values),)
+    prefix = f"{name}(): argument '{argument}' (position {position}) must be tuple of ints"
+    if not isinstance(values, (tuple, list)):
+        raise TypeError(f"{prefix}, not {type(values).__name__}")
+    for i, s in enumerate(values):
+        if not isinstance(s, numbers.Integral) or isinstance(s, bool):
+            raise TypeError(f"{prefix}, but found element of type {type(s).__name__} at pos {i}")
+    return tuple(int(s) for s in values)
+
+
 def _along(x, dim, start, length):
     """The basic-indexing key of x[start:start + length] along dim."""
     return (slice(None),) * dim + (slice(start, start + length), Ellipsis)
@@ -79,7 +92,7 @@ def split(tensor, split_size_or_sections, dim=0):
         count = max(1, -(-size // step)) if step else 1
         sizes = [step] * (count - 1) + [size - step * (count - 1)]
         return _pieces(SPLIT, tensor, dim, sizes)
-    sizes = [int(s) for s in split_size_or_sections]
+    sizes = list(int_tuple(split_size_or_sections, "split_with_sizes", "split_sizes", 2))
     if sum(sizes) != size or any(s < 0 for s in sizes):
         raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input "
                            f"tensor's size at dimension {dim}), but got split_sizes={sizes}")
