@@ -125,8 +125,9 @@ int fg_arange(int dtype, int64_t n, char *out, const void *start, const void *st
     }
 #define FMA_float fmaf
 #define FMA_double fma
-DEFINE_LINSPACE(linspace_f32, float, float, PLAIN)
-DEFINE_LINSPACE(linspace_f64, double, double, PLAIN)
+#define FLOAT_AS_IS(x) (x) /* a floating value stored as a float: C's conversion rounds it */
+DEFINE_LINSPACE(linspace_f32, float, float, FLOAT_AS_IS)
+DEFINE_LINSPACE(linspace_f64, double, double, FLOAT_AS_IS)
 DEFINE_LINSPACE(linspace_i64, int64_t, double, FLOAT_TO_INT)
 
 /* torch's logspace: base ** (start + step * i) by halves as linspace, the exponent in double
@@ -143,8 +144,8 @@ DEFINE_LINSPACE(linspace_i64, int64_t, double, FLOAT_TO_INT)
             out[i] = CONV(pow(base, x));                                                       \
         }                                                                                      \
     }
-DEFINE_LOGSPACE(logspace_f32, float, PLAIN)
-DEFINE_LOGSPACE(logspace_f64, double, PLAIN)
+DEFINE_LOGSPACE(logspace_f32, float, FLOAT_AS_IS)
+DEFINE_LOGSPACE(logspace_f64, double, FLOAT_AS_IS)
 DEFINE_LOGSPACE(logspace_i64, int64_t, FLOAT_TO_INT)
 
 int fg_linspace(int log, int dtype, int64_t n, char *out, const void *start, const void *end,

@@ -178,7 +178,8 @@ def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layo
     return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
 
-NEW_METHODS = ("new_full", "new_zeros", "new_ones", "new_empty", "new_tensor")
+for _method in (new_full, new_zeros, new_ones, new_empty, new_tensor):  # x.new_zeros(2, 3)
+    setattr(Tensor, _method.__name__, _method)
 
 
 # ---- ranges: torch's values, bit for bit (csrc/copy.c) --------------------------------------------

@@ -448,5 +448,3 @@ from ._conversion import to_arguments  # noqa: E402
 from . import ops as _ops  # noqa: E402  (the method table: every op imports Tensor)
 for _name in _ops.TENSOR_METHODS:  # x.exp() is exp(x): one function serves both spellings
     setattr(Tensor, _name, getattr(_ops, _name))
-for _name in _creation.NEW_METHODS:  # x.new_zeros(2, 3): x's dtype by default
-    setattr(Tensor, _name, getattr(_creation, _name))

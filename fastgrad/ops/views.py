@@ -104,7 +104,8 @@ def flatten(x, start_dim=0, end_dim=-1):
     return reshape(x, shape[:start] + (-1,) + shape[end + 1:])
 
 
-_TYPE_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool"}
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+               "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 def expand(x, size):
@@ -113,7 +114,7 @@ def expand(x, size):
     shape = x._a.shape
     lead = len(size) - len(shape)
     if lead < 0:
-        kind = _TYPE_NAMES[repr(x.dtype).split(".")[1]]
+        kind = _TYPE_NAMES.get(repr(x.dtype).split(".")[1], "")
         raise RuntimeError(f"expand(torch.{kind}Tensor{{{list(shape)}}}, size={list(size)}): the "
                            f"number of sizes provided ({len(size)}) must be greater or equal to "
                            f"the number of dimensions in the tensor ({len(shape)})")
