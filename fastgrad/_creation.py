@@ -158,19 +158,22 @@ def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=F
                 device=device)
 
 
-def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
-              pin_memory=False):
-    return new_full(self, _size(size), 0, dtype=dtype, device=device, requires_grad=requires_grad)
+def new_zeros(self, *sizes, size=None, dtype=None, device=None, requires_grad=False,
+              layout=None, pin_memory=False):
+    return new_full(self, _size(sizes if size is None else (size,)), 0, dtype=dtype,
+                    device=device, requires_grad=requires_grad)
 
 
-def new_ones(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
-             pin_memory=False):
-    return new_full(self, _size(size), 1, dtype=dtype, device=device, requires_grad=requires_grad)
+def new_ones(self, *sizes, size=None, dtype=None, device=None, requires_grad=False,
+             layout=None, pin_memory=False):
+    return new_full(self, _size(sizes if size is None else (size,)), 1, dtype=dtype,
+                    device=device, requires_grad=requires_grad)
 
 
-def new_empty(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
-              pin_memory=False):
-    return empty(_size(size), dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+def new_empty(self, *sizes, size=None, dtype=None, device=None, requires_grad=False,
+              layout=None, pin_memory=False):
+    return empty(_size(sizes if size is None else (size,)), dtype=dtype or self.dtype,
+                 device=device, requires_grad=requires_grad)
 
 
 def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None,

@@ -279,6 +279,7 @@ SHAPE_ERRORS = {
     "meshgrid dtypes": lambda L: L.meshgrid(L.ones(2), L.ones(2, dtype=L.int64), indexing="ij"),
     "meshgrid empty": lambda L: L.meshgrid([], indexing="ij"),
     "hstack empty": lambda L: L.hstack([]),
+    "split negative size": lambda L: L.ones(4).split([5, -1]),
     "split float": lambda L: L.ones(4).split([1.5]),
     "split float sizes": lambda L: L.ones(4).split(1.5),
     "tile float": lambda L: L.ones(2).tile((1.5,)),

@@ -93,7 +93,10 @@ def split(tensor, split_size_or_sections, dim=0):
         sizes = [step] * (count - 1) + [size - step * (count - 1)]
         return _pieces(SPLIT, tensor, dim, sizes)
     sizes = list(int_tuple(split_size_or_sections, "split_with_sizes", "split_sizes", 2))
-    if sum(sizes) != size or any(s < 0 for s in sizes):
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative entries, "
+                           f"but got split_sizes={sizes}")
+    if sum(sizes) != size:
         raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input "
                            f"tensor's size at dimension {dim}), but got split_sizes={sizes}")
     return _pieces(SPLIT_WITH_SIZES, tensor, dim, sizes)
@@ -188,6 +191,9 @@ def swapdims(input, dim0, dim1):
 def unflatten(input, dim, sizes):
     """dim split into `sizes` (one of them may be -1), a view."""
     check_tensor(input, "unflatten")
+    if input.ndim == 0:
+        raise RuntimeError("unflatten got an unexpected error:\nDimension specified as 0 but "
+                           "tensor has no dimensions")
     dim = normalize_dim(dim, input.ndim, "unflatten")
     sizes = tuple(int(s) for s in sizes)
     if not sizes:
