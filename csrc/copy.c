@@ -4,32 +4,41 @@
 #include "internal.h"
 
 /* Conversions as torch does them: to bool is "!= 0"; a float that int64 cannot hold (NaN, inf,
- * out of range) becomes INT64_MIN instead of undefined behaviour. */
-#define TO_BOOL(x) ((x) != 0)
+ * out of range) becomes INT64_MIN instead of undefined behaviour; narrower integers go through
+ * int32 (INT32_MIN out of its range) and take its low bits (300.0 -> uint8 44), as torch on x86. */
+#define IS_FLOAT(x) _Generic((x), float: 1, double: 1, fg_half: 1, default: 0)
 #define FLOAT_TO_INT(x) ((x) >= -9.2233720368547758e18 && (x) < 9.2233720368547758e18 ? (int64_t)(x) : INT64_MIN)
-#define PLAIN(x) (x)
+#define CONVERT_bool(T, x) ((x) != 0)
+#define FLOAT_TO_INT32(x) ((x) >= -2147483648.0 && (x) < 2147483648.0 ? (int32_t)(x) : INT32_MIN)
+#define CONVERT_int(T, x) \
+    (IS_FLOAT(x) ? (sizeof(T) == 8 ? (T)FLOAT_TO_INT(x) : (T)FLOAT_TO_INT32(x)) : (T)(x))
+#define CONVERT_float(T, x) ((T)(x))
 
-#define CONVERSIONS(X)                                                                         \
-    X(bool, fg_bool, bool, fg_bool, PLAIN) X(bool, fg_bool, i64, int64_t, TO_BOOL)             \
-    X(bool, fg_bool, f32, float, TO_BOOL) X(bool, fg_bool, f64, double, TO_BOOL)               \
-    X(i64, int64_t, bool, fg_bool, PLAIN) X(i64, int64_t, i64, int64_t, PLAIN)                 \
-    X(i64, int64_t, f32, float, FLOAT_TO_INT) X(i64, int64_t, f64, double, FLOAT_TO_INT)       \
-    X(f32, float, bool, fg_bool, PLAIN) X(f32, float, i64, int64_t, PLAIN)                     \
-    X(f32, float, f32, float, PLAIN) X(f32, float, f64, double, PLAIN)                         \
-    X(f64, double, bool, fg_bool, PLAIN) X(f64, double, i64, int64_t, PLAIN)                   \
-    X(f64, double, f32, float, PLAIN) X(f64, double, f64, double, PLAIN)
+/* Every dtype, in fg_dtype order: X(suffix, C type, conversion kind). The sources of a copy are
+ * a second list, as a macro cannot expand inside itself: X(target, its kind, source, C type). */
+#define DTYPES(X)                                                                              \
+    X(bool, fg_bool, bool) X(i64, int64_t, int) X(f32, float, float) X(f64, double, float)     \
+    X(i32, int32_t, int) X(i16, int16_t, int) X(i8, int8_t, int) X(u8, uint8_t, int)           \
+    X(f16, fg_half, float)
+#define SOURCES(X, TO, KIND)                                                                   \
+    X(TO, KIND, bool, fg_bool) X(TO, KIND, i64, int64_t) X(TO, KIND, f32, float)               \
+    X(TO, KIND, f64, double) X(TO, KIND, i32, int32_t) X(TO, KIND, i16, int16_t)               \
+    X(TO, KIND, i8, int8_t) X(TO, KIND, u8, uint8_t) X(TO, KIND, f16, fg_half)
 
-#define DEFINE_CONVERSION(TO, TO_T, FROM, FROM_T, CONV) ROW(copy_##TO##_##FROM, 1, FROM_T, FROM_T, TO_T, CONV(x))
-CONVERSIONS(DEFINE_CONVERSION)
+/* copy_TO_FROM for every pair */
+#define DEFINE_COPY(TO, KIND, FROM, FROM_T)                                                    \
+    ROW(copy_##TO##_##FROM, 1, FROM_T, FROM_T, TO##_t, CONVERT_##KIND(TO##_t, x))
+#define DEFINE_COPIES_TO(TO, TO_T, KIND) typedef TO_T TO##_t; SOURCES(DEFINE_COPY, TO, KIND)
+DTYPES(DEFINE_COPIES_TO)
 
-/* [to][from], in fg_dtype order: bool, int64, float32, float64 */
-#define ROW_OF(TO) {copy_##TO##_bool, copy_##TO##_i64, copy_##TO##_f32, copy_##TO##_f64}
-static const fg_row_fn copy_rows[4][4] = {ROW_OF(bool), ROW_OF(i64), ROW_OF(f32), ROW_OF(f64)};
+#define COPY_ENTRY(TO, KIND, FROM, FROM_T) copy_##TO##_##FROM,
+#define COPY_ROW(TO, TO_T, KIND) {SOURCES(COPY_ENTRY, TO, KIND)},
+static const fg_row_fn copy_rows[FG_NUM_DTYPES][FG_NUM_DTYPES] = {DTYPES(COPY_ROW)};
 
 int fg_copy(int out_dtype, int x_dtype, int ndim, const int64_t *shape, const int64_t *strides,
             char *out, const char *x)
 {
-    if (!FG_VALID_DTYPE(out_dtype) || !FG_VALID_DTYPE(x_dtype)) return FG_EDTYPE;
+    if (!FG_STORED_DTYPE(out_dtype) || !FG_STORED_DTYPE(x_dtype)) return FG_EDTYPE;
     fg_geometry g;
     int status = fg_geometry_init(&g, 2, ndim, shape, strides);
     if (status != FG_OK) return status;
@@ -38,8 +47,8 @@ int fg_copy(int out_dtype, int x_dtype, int ndim, const int64_t *shape, const in
     return FG_OK;
 }
 
-#define DEFINE_FILL(NAME, T)                                                                   \
-    static void NAME(int64_t n, char **p, const int64_t *s, const void *ctx)                   \
+#define DEFINE_FILL(S, T, KIND)                                                        \
+    static void fill_##S(int64_t n, char **p, const int64_t *s, const void *ctx)               \
     {                                                                                          \
         const T value = *(const T *)ctx;                                                       \
         if (s[0] == sizeof(T))                                                                 \
@@ -47,16 +56,14 @@ int fg_copy(int out_dtype, int x_dtype, int ndim, const int64_t *shape, const in
         else                                                                                   \
             for (int64_t i = 0; i < n; i++) STORE(T, p[0], i, s[0], value);                    \
     }
-DEFINE_FILL(fill_bool, fg_bool)
-DEFINE_FILL(fill_i64, int64_t)
-DEFINE_FILL(fill_f32, float)
-DEFINE_FILL(fill_f64, double)
+DTYPES(DEFINE_FILL)
 
 int fg_fill(int dtype, int ndim, const int64_t *shape, const int64_t *strides, char *out,
             const void *value)
 {
-    static const fg_row_fn rows[4] = {fill_bool, fill_i64, fill_f32, fill_f64};
-    if (!FG_VALID_DTYPE(dtype)) return FG_EDTYPE;
+#define FILL_ENTRY(S, T, KIND) fill_##S,
+    static const fg_row_fn rows[FG_NUM_DTYPES] = {DTYPES(FILL_ENTRY)};
+    if (!FG_STORED_DTYPE(dtype)) return FG_EDTYPE;
     fg_geometry g;
     int status = fg_geometry_init(&g, 1, ndim, shape, strides);
     if (status != FG_OK) return status;

@@ -9,6 +9,8 @@
 /* The math functions of each floating type: vecmath.h's (FG_F32_exp is fg_expf, ...). */
 #define F32_VEC(name) FG_F32_##name
 #define F64_VEC(name) FG_F64_##name
+/* float16 computes in float and rounds once, as torch's CPU kernels do. */
+#define F16_VEC(name) (fg_half)FG_F32_##name
 
 /* ---- the ops, each once. x, y, z are the operands; results are converted to the out type. */
 #define ABS_OF(x) ((x) <= 0 ? 0 - (x) : (x)) /* 0 - -0. is 0. (-(-0.) is not); NaN stays NaN */
@@ -89,6 +91,10 @@ static inline int64_t int_pow(int64_t base, int64_t exp)
 /* Ops of int64 only. */
 #define INT_OPS(X, S, D, T, F) X(S, D, FG_POW, 2, T, T, T, int_pow(x, y))
 
+/* The narrower integer types have the lists of int64. */
+#define INT_INSTANCES(X, S, D, T)                                            \
+    X(ALL_DTYPE_OPS, S, D, T, none) X(NUMBER_OPS, S, D, T, none) X(INT_OPS, S, D, T, none)
+
 /* Every (op list, dtype) pair, once: X(LIST, S, D, T, F); F is none where the list uses no
  * math function. */
 #define INSTANCES(X)                                                         \
@@ -101,7 +107,14 @@ static inline int64_t int_pow(int64_t base, int64_t exp)
     X(NUMBER_OPS, i64, FG_INT64, int64_t, none)                              \
     X(FLOAT_OPS, f32, FG_FLOAT32, float, F32_VEC)                            \
     X(FLOAT_OPS, f64, FG_FLOAT64, double, F64_VEC)                           \
-    X(INT_OPS, i64, FG_INT64, int64_t, none)
+    X(INT_OPS, i64, FG_INT64, int64_t, none)                                 \
+    X(ALL_DTYPE_OPS, f16, FG_FLOAT16, fg_half, F16_VEC)                      \
+    X(NUMBER_OPS, f16, FG_FLOAT16, fg_half, F16_VEC)                         \
+    X(FLOAT_OPS, f16, FG_FLOAT16, fg_half, F16_VEC)                          \
+    INT_INSTANCES(X, i32, FG_INT32, int32_t)                                 \
+    INT_INSTANCES(X, i16, FG_INT16, int16_t)                                 \
+    INT_INSTANCES(X, i8, FG_INT8, int8_t)                                    \
+    INT_INSTANCES(X, u8, FG_UINT8, uint8_t)
 
 /* One pass defines the row functions, named op_dtype (FG_ADD_f32), ... */
 #define DEFINE_ROW(S, D, OP, ARITY, TX, T, R, EXPR) ROW(OP##_##S, ARITY, TX, T, R, EXPR)
@@ -109,7 +122,7 @@ static inline int64_t int_pow(int64_t base, int64_t exp)
 INSTANCES(DEFINE_LIST)
 
 typedef struct {
-    fg_row_fn row[4]; /* indexed by fg_dtype */
+    fg_row_fn row[FG_NUM_DTYPES]; /* indexed by fg_dtype */
     int arity;
 } op_entry;
 
@@ -129,7 +142,7 @@ int fg_elementwise(int op, int dtype, int ndim, const int64_t *shape, const int6
                    char *out, const char *x, const char *y, const char *z)
 {
     if (op < 0 || op >= FG_NUM_OPS) return FG_EOP;
-    if (!FG_VALID_DTYPE(dtype) || !op_table[op].row[dtype]) return FG_EDTYPE;
+    if (!FG_STORED_DTYPE(dtype) || !op_table[op].row[dtype]) return FG_EDTYPE;
     fg_geometry g;
     int status = fg_geometry_init(&g, op_table[op].arity + 1, ndim, shape, strides);
     if (status != FG_OK) return status;
@@ -141,7 +154,7 @@ int fg_elementwise(int op, int dtype, int ndim, const int64_t *shape, const int6
 int fg_elementwise_flat(int op, int dtype, int64_t n, char *out, const char *x, int64_t sx,
                         const char *y, int64_t sy, const char *z, int64_t sz)
 {
-    if (!FG_VALID_DTYPE(dtype)) return FG_EDTYPE;
+    if (!FG_STORED_DTYPE(dtype)) return FG_EDTYPE;
     int64_t out_size = op >= FG_EQ && op <= FG_GE ? (int64_t)sizeof(fg_bool) : fg_dtype_size(dtype);
     const int64_t strides[4] = {out_size, sx, sy, sz};
     return fg_elementwise(op, dtype, 1, &n, strides, out, x, y, z);

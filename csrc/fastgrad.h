@@ -13,7 +13,11 @@ enum fg_status { FG_OK = 0, FG_EDTYPE = 1, FG_EOP = 2, FG_EDIMS = 3, FG_ENOMEM =
                  FG_EINDEX = 5, /* an index out of range; the function says which */
                  FG_ESIZE = 6   /* a negative size, or an element or byte count beyond int64 */ };
 
-enum fg_dtype { FG_BOOL = 0, FG_INT64 = 1, FG_FLOAT32 = 2, FG_FLOAT64 = 3 };
+/* The first four are the compute dtypes every kernel takes. The others are stored as such and
+ * taken by the copy, fill, elementwise, gather/scatter-assign and nonzero kernels (float16
+ * computed in float, as torch's CPU does); other kernels get them widened by the Python side. */
+enum fg_dtype { FG_BOOL = 0, FG_INT64 = 1, FG_FLOAT32 = 2, FG_FLOAT64 = 3, FG_INT32 = 4,
+                FG_INT16 = 5, FG_INT8 = 6, FG_UINT8 = 7, FG_FLOAT16 = 8, FG_NUM_DTYPES };
 
 /* Elementwise ops: out = f(x), f(x, y) or f(x, y, z). Comparisons write bool; FG_WHERE reads a
  * bool x; every other operand has the op's dtype. The *_BACKWARD ops take the upstream gradient
@@ -104,12 +108,12 @@ int fg_cross_entropy_backward(int dtype, int ndim, const int64_t *shape, const i
  * `shape` (the int64 index's shape), with j = i but j[dim] = index[i]:
  *   fg_gather:  out[i] = x[j]
  *   fg_scatter: out[j] = src[i] (FG_SCATTER_ASSIGN) or out[j] += src[i] (FG_SCATTER_ADD: in
- *               index order, so repeated indices accumulate; bool adds as "or")
+ *               index order, so repeated indices accumulate; bool adds as "or"), or *= (FG_SCATTER_MULTIPLY; bool: "and")
  * `strides` holds the rows of out, x (src) and index; the indexed operand's row includes its
  * stride along dim, where it has `size` elements. Every index must lie in [0, size): else
  * nothing is written, *bad receives the first one (row-major) that does not, and FG_EINDEX is
  * returned. Gathers and assignments take any dtype (they move bytes). */
-enum fg_scatter_op { FG_SCATTER_ASSIGN, FG_SCATTER_ADD };
+enum fg_scatter_op { FG_SCATTER_ASSIGN, FG_SCATTER_ADD, FG_SCATTER_MULTIPLY };
 int fg_gather(int dtype, int ndim, const int64_t *shape, const int64_t *strides, int dim,
               int64_t size, char *out, const char *x, const char *index, int64_t *bad);
 int fg_scatter(int op, int dtype, int ndim, const int64_t *shape, const int64_t *strides, int dim,

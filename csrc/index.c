@@ -71,22 +71,32 @@ static int run_indexed(fg_row_fn row, int indexed, int ndim, const int64_t *shap
 #define ASSIGN(o, v) (v)
 #define ADD(o, v) ((o) + (v))
 #define OR(o, v) ((o) | (v)) /* bool "addition" saturates, as torch's */
+#define MUL(o, v) ((o) * (v))
+#define AND(o, v) ((o) & (v))
 
 DEFINE_GATHER(gather_1, uint8_t)
+DEFINE_GATHER(gather_2, uint16_t)
 DEFINE_GATHER(gather_4, uint32_t)
 DEFINE_GATHER(gather_8, uint64_t)
 DEFINE_SCATTER(assign_1, uint8_t, ASSIGN)
+DEFINE_SCATTER(assign_2, uint16_t, ASSIGN)
 DEFINE_SCATTER(assign_4, uint32_t, ASSIGN)
 DEFINE_SCATTER(assign_8, uint64_t, ASSIGN)
 DEFINE_SCATTER(add_bool, fg_bool, OR)
 DEFINE_SCATTER(add_i64, int64_t, ADD)
 DEFINE_SCATTER(add_f32, float, ADD)
 DEFINE_SCATTER(add_f64, double, ADD)
+DEFINE_SCATTER(mul_bool, fg_bool, AND)
+DEFINE_SCATTER(mul_i64, int64_t, MUL)
+DEFINE_SCATTER(mul_f32, float, MUL)
+DEFINE_SCATTER(mul_f64, double, MUL)
 
-static fg_row_fn by_size(int dtype, fg_row_fn one, fg_row_fn four, fg_row_fn eight)
+static fg_row_fn by_size(int dtype, fg_row_fn one, fg_row_fn two, fg_row_fn four,
+                         fg_row_fn eight)
 {
     switch (fg_dtype_size(dtype)) {
     case 1: return one;
+    case 2: return two;
     case 4: return four;
     case 8: return eight;
     default: return NULL;
@@ -96,7 +106,7 @@ static fg_row_fn by_size(int dtype, fg_row_fn one, fg_row_fn four, fg_row_fn eig
 int fg_gather(int dtype, int ndim, const int64_t *shape, const int64_t *strides, int dim,
               int64_t size, char *out, const char *x, const char *index, int64_t *bad)
 {
-    fg_row_fn row = by_size(dtype, gather_1, gather_4, gather_8);
+    fg_row_fn row = by_size(dtype, gather_1, gather_2, gather_4, gather_8);
     if (row == NULL) return FG_EDTYPE;
     char *ptrs[3] = {out, (char *)x, (char *)index};
     return run_indexed(row, 1, ndim, shape, strides, dim, size, ptrs, bad);
@@ -106,13 +116,15 @@ int fg_scatter(int op, int dtype, int ndim, const int64_t *shape, const int64_t 
                int64_t size, char *out, const char *src, const char *index, int64_t *bad)
 {
     static const fg_row_fn adds[4] = {add_bool, add_i64, add_f32, add_f64};
-    if (!FG_VALID_DTYPE(dtype)) return FG_EDTYPE;
+    static const fg_row_fn muls[4] = {mul_bool, mul_i64, mul_f32, mul_f64};
     fg_row_fn row;
     switch (op) {
-    case FG_SCATTER_ASSIGN: row = by_size(dtype, assign_1, assign_4, assign_8); break;
-    case FG_SCATTER_ADD: row = adds[dtype]; break;
+    case FG_SCATTER_ASSIGN: row = by_size(dtype, assign_1, assign_2, assign_4, assign_8); break;
+    case FG_SCATTER_ADD: row = FG_VALID_DTYPE(dtype) ? adds[dtype] : NULL; break;
+    case FG_SCATTER_MULTIPLY: row = FG_VALID_DTYPE(dtype) ? muls[dtype] : NULL; break;
     default: return FG_EOP;
     }
+    if (row == NULL) return FG_EDTYPE;
     char *ptrs[3] = {out, (char *)src, (char *)index};
     return run_indexed(row, 0, ndim, shape, strides, dim, size, ptrs, bad);
 }
@@ -170,12 +182,18 @@ DEFINE_NONZERO(nonzero_bool, fg_bool)
 DEFINE_NONZERO(nonzero_i64, int64_t)
 DEFINE_NONZERO(nonzero_f32, float)
 DEFINE_NONZERO(nonzero_f64, double)
+DEFINE_NONZERO(nonzero_i32, int32_t)
+DEFINE_NONZERO(nonzero_i16, int16_t)
+DEFINE_NONZERO(nonzero_i8, int8_t)
+DEFINE_NONZERO(nonzero_u8, uint8_t)
+DEFINE_NONZERO(nonzero_f16, fg_half)
 
 int fg_nonzero(int dtype, int ndim, const int64_t *shape, const int64_t *strides, const char *x,
                char *out, int64_t *count)
 {
-    static const fg_row_fn rows[4] = {nonzero_bool, nonzero_i64, nonzero_f32, nonzero_f64};
-    if (!FG_VALID_DTYPE(dtype)) return FG_EDTYPE;
+    static const fg_row_fn rows[FG_NUM_DTYPES] = {nonzero_bool, nonzero_i64, nonzero_f32,
+        nonzero_f64, nonzero_i32, nonzero_i16, nonzero_i8, nonzero_u8, nonzero_f16};
+    if (!FG_STORED_DTYPE(dtype)) return FG_EDTYPE;
     fg_geometry g;
     int status = fg_geometry_init(&g, 1, ndim, shape, strides);
     if (status != FG_OK) return status;

@@ -51,7 +51,8 @@ int fg_check_indices(const fg_geometry *g, const char *index, int64_t lo, int64_
 void fg_iterate(const fg_geometry *g, char **ptrs, fg_row_fn row, const void *ctx, int parallel);
 
 int fg_dtype_size(int dtype); /* 0 for an unknown dtype */
-#define FG_VALID_DTYPE(d) ((d) >= FG_BOOL && (d) <= FG_FLOAT64)
+#define FG_VALID_DTYPE(d) ((d) >= FG_BOOL && (d) <= FG_FLOAT64) /* a compute dtype */
+#define FG_STORED_DTYPE(d) ((d) >= FG_BOOL && (d) < FG_NUM_DTYPES) /* any dtype */
 
 /* name_suffix, with the suffix a macro expanded first: the names of a template's
  * instantiations (gemm_kernel.h, nn_rows.h, matmul_kernels.h). */
@@ -65,6 +66,7 @@ int fg_threads(void);
 #define MIN_OF(x, y) (((x) < (y) || (x) != (x)) ? (x) : (y))
 
 typedef uint8_t fg_bool; /* numpy's bool: one byte, 0 or 1 */
+typedef _Float16 fg_half; /* IEEE binary16, numpy's float16 */
 
 /* Compiles a function for AVX-512F, AVX2 and baseline x86-64, the loader picking the best the
  * CPU has (GCC's function multiversioning, which needs glibc's ifunc: <stdint.h> above defines

@@ -15,6 +15,11 @@ int fg_dtype_size(int dtype)
     case FG_INT64: return 8;
     case FG_FLOAT32: return 4;
     case FG_FLOAT64: return 8;
+    case FG_INT32: return 4;
+    case FG_INT16: return 2;
+    case FG_INT8: return 1;
+    case FG_UINT8: return 1;
+    case FG_FLOAT16: return 2;
     default: return 0;
     }
 }

@@ -32,7 +32,11 @@ except ImportError as _error:
     raise ImportError(_missing_extension(_error)) from None
 
 from ._dtype import bool_ as bool  # noqa: A001  (torch.bool)
-from ._dtype import dtype, float32, float64, int64
+from ._dtype import (dtype, float16, float32, float64, get_default_dtype, int8, int16, int32, int64,
+                     set_default_dtype, uint8)
+from ._format import set_printoptions
+from ._legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor,
+                      IntTensor, LongTensor, ShortTensor)
 from ._device import device, get_default_device, set_default_device
 from ._tensor import Size, Tensor
 from ._autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
@@ -49,6 +53,7 @@ from .ops import (acos, asin, atan, ceil, clamp, clip, cosh, erf, expm1, flip, f
                   log2, log10, masked_fill, reciprocal, round, rsqrt, sinh, square, trunc)
 from .ops import arccos, arcsin, arctan, fix  # torch's other names
 from .ops import gather, index_select, nonzero, scatter_add
+from .ops import index_add, index_fill, index_put, index_put_, masked_select, scatter, take
 from .ops import (chunk, column_stack, concat, concatenate, diag, diag_embed, diagonal, dstack,
                   hstack, meshgrid, moveaxis, movedim, narrow, roll,
                   split, swapaxes, swapdims, tile, tril, triu, unbind, unflatten, vstack)
@@ -56,9 +61,12 @@ from ._kernels import get_num_threads, isa, set_num_threads
 from ._compile import compile  # noqa: A001  (torch.compile)
 from . import accelerator, autograd, backends, cuda, func, nn, optim, version, viz
 
-float = float32  # noqa: A001
+float = float32  # noqa: A001  (torch's other names of dtypes)
 double = float64
+half = float16
 long = int64
+int = int32  # noqa: A001
+short = int16
 
 from .version import __version__
 

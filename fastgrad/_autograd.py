@@ -61,27 +61,32 @@ class _GradMode:
         return wrapper
 
 
-class no_grad(_GradMode):
-    """Operations inside record no graph: `with no_grad():` or `@no_grad()`. Thread-local."""
+class _BareDecorator(_GradMode):
+    """A mode that also decorates without parentheses, as torch's: @no_grad."""
+
+    def __new__(cls, *args):
+        if len(args) == 1 and callable(args[0]):
+            return cls()(args[0])
+        return super().__new__(cls)
+
+
+class no_grad(_BareDecorator):
+    """Operations inside record no graph: `with no_grad():`, `@no_grad()` or `@no_grad`.
+    Thread-local."""
 
     def __init__(self):
         super().__init__(False)
 
 
-class inference_mode(_GradMode):
+class inference_mode(_BareDecorator):
     """torch.inference_mode(mode=True): no graph is recorded inside (mode False changes
     nothing); also a decorator, with or without parentheses."""
-
-    def __new__(cls, mode=True):
-        if callable(mode):  # @inference_mode without parentheses
-            return cls()(mode)
-        return super().__new__(cls)
 
     def __init__(self, mode=True):
         super().__init__(False if mode else None)
 
 
-class enable_grad(_GradMode):
+class enable_grad(_BareDecorator):
     def __init__(self):
         super().__init__(True)
 
@@ -108,8 +113,7 @@ class Node:
     (a Node, a leaf Tensor that requires grad, or None), and what its backward rule needs."""
 
     __slots__ = ("op", "parents", "inputs", "out", "params", "input_meta", "versions", "freed",
-                 "retained",
-                 "__weakref__")
+                 "retained", "hooks", "__weakref__")
 
     def __init__(self, op, inputs, out, params):
         self.op = op
@@ -129,6 +133,7 @@ class Node:
         self.versions = [t._version[0] if t is not None else 0 for t in self._saved_tensors()]
         self.freed = False
         self.retained = None  # a weak reference to the output, after its retain_grad()
+        self.hooks = None  # the output's register_hook functions, {handle id: fn}
 
     def _needed(self, op, inputs):
         """The inputs the rules of the inputs that require grad read; None for the others."""
@@ -345,7 +350,7 @@ def _propagate(roots, retain_graph, create_graph, wanted, check_grads):
                 grads[t._node] = grads[t._node] + g if t._node in grads else g
         if grads:
             _run(grads, leaf_grads, retain_graph, wanted, node_grads, check_grads)
-        return leaf_grads, node_grads
+        return _leaf_hooks_applied(leaf_grads), node_grads
     finally:
         grad_state.enabled = recording
 
@@ -383,6 +388,62 @@ def _add_leaf_grad(leaf_grads, leaf, g):
     leaf_grads[id(leaf)] = (leaf, g if previous is None else previous[1] + g)
 
 
+# ---- tensor hooks --------------------------------------------------------------------------
+class RemovableHandle:
+    """What register_hook returns: remove() takes the hook away."""
+
+    _next_id = 0
+
+    def __init__(self, hooks):
+        self._hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self):
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def register_hook(t, fn):
+    """fn(grad) runs when t's gradient is computed, in the order hooks were registered; a
+    result that is not None replaces the gradient (for a leaf, before it reaches .grad)."""
+    if not t.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if t._node is not None:
+        if t._node.hooks is None:
+            t._node.hooks = {}
+        hooks = t._node.hooks
+    else:
+        if getattr(t, "_hooks", None) is None:
+            t._hooks = {}
+        hooks = t._hooks
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = fn
+    return handle
+
+
+def _run_hooks(hooks, grad):
+    for fn in list(hooks.values()):
+        result = fn(grad)
+        if result is not None:
+            grad = result
+    return grad
+
+
+def _leaf_hooks_applied(leaf_grads):
+    """The leaves' gradients after their hooks (run once per backward, on the total)."""
+    for key, (leaf, g) in leaf_grads.items():
+        hooks = getattr(leaf, "_hooks", None)
+        if hooks:
+            leaf_grads[key] = (leaf, _run_hooks(hooks, g))
+    return leaf_grads
+
+
 def _run(grads, leaf_grads, retain_graph, wanted, node_grads, check_grads):
     """Propagates `grads` (gradients of root nodes) through the graph, in an order where each
     node comes after every node that consumes its output."""
@@ -391,6 +452,8 @@ def _run(grads, leaf_grads, retain_graph, wanted, node_grads, check_grads):
     while ready:
         node = ready.pop()
         grad = grads.pop(node)
+        if node.hooks:
+            grad = _run_hooks(node.hooks, grad)
         if wanted and node in wanted:
             node_grads[node] = grad
         input_grads = node.apply(grad)

@@ -2,13 +2,14 @@
 C function, and turns its status into an exception. No arithmetic happens here."""
 import math
 
+import numpy as np
+
 from . import _dtype, _recording
 from ._fastgrad_c import ffi, lib
 from ._shape import broadcast_shape, broadcast_strides, drop_dims_shape, keepdim_shape
 from ._tensor import empty_like_shape
 
 NULL = ffi.NULL
-FLOAT32_MAX = 3.4028234663852886e38
 
 _ERRORS = {
     lib.FG_EDTYPE: (TypeError, "is not implemented for dtype {dtype}"),
@@ -91,20 +92,33 @@ def copy_into(out, x):
 
 
 def _element(dtype, value, what):
-    """A Python number as one C element of dtype (floats into int64 truncate, as torch)."""
+    """A Python number as one C element of dtype (floats into integers truncate, as torch);
+    a number the dtype cannot hold is torch's RuntimeError (unsigned types take -max..max,
+    wrapping negatives, as c10's check)."""
+    if dtype.code == lib.FG_BOOL:
+        return ffi.new(dtype.ctype + " *", bool(value))
     if dtype.is_floating_point:
         value = float(value)
-        if dtype.code == lib.FG_FLOAT32 and math.isfinite(value) and abs(value) > FLOAT32_MAX:
-            raise RuntimeError(f"{what}(): value {value} cannot be converted to type float "
-                               f"without overflow")
-    elif dtype.code == lib.FG_INT64:
-        if not math.isfinite(value) or not -2**63 <= int(value) < 2**63:
-            raise RuntimeError(f"{what}(): value {value} cannot be converted to type int64_t "
-                               f"without overflow")
-        value = int(value)
-    else:
-        value = bool(value)
-    return ffi.new(dtype.ctype + " *", value)
+        limit = float(np.finfo(dtype.np).max)
+        if math.isfinite(value) and abs(value) > limit:
+            _overflow(what, value, dtype)
+        if dtype.code == lib.FG_FLOAT16:  # cffi has no binary16: pass its bits
+            value = int(np.array(value, np.float16).view(np.uint16))
+        return ffi.new(dtype.ctype + " *", value)
+    info = np.iinfo(dtype.np)
+    low = -info.max if info.min == 0 else info.min
+    if not math.isfinite(value) or not low <= int(value) <= info.max:
+        _overflow(what, value, dtype)
+    return ffi.new(dtype.ctype + " *", int(value) % (info.max + 1) if info.min == 0 else int(value))
+
+
+# torch's words for the C++ type in overflow messages
+_C_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "int32": "int"}
+
+
+def _overflow(what, value, dtype):
+    raise RuntimeError(f"{what}(): value {value} cannot be converted to type "
+                       f"{_C_NAMES.get(dtype.name, dtype.ctype)} without overflow")
 
 
 def fill(out, value):
@@ -115,29 +129,44 @@ def fill(out, value):
 
 
 def arange(n, start, step, dtype):
-    """n values start, start + step, ...: exact integers for int64, doubles rounded otherwise."""
-    out = empty_like_shape((n,), dtype)
+    """n values start, start + step, ...: exact integers for int64, doubles rounded otherwise
+    (the narrower dtypes made in their compute dtype, then converted)."""
+    out = empty_like_shape((n,), _dtype.compute_dtype(dtype))
     ctype = "double *" if dtype.is_floating_point else "int64_t *"
-    _check(_call(lib.FG_CALL_ARANGE, (dtype.code, n, out._ptr, ffi.new(ctype, start),
+    _check(_call(lib.FG_CALL_ARANGE, (out.dtype.code, n, out._ptr, ffi.new(ctype, start),
                                        ffi.new(ctype, step)), out), "arange", dtype)
-    return out
+    return _narrowed(out, dtype)
+
+
+def _widened(x):
+    """x in the dtype the kernels below compute it in (narrow integers in int64, float16 in
+    float32); x itself for the compute dtypes."""
+    wide = _dtype.compute_dtype(x.dtype)
+    return x if wide is x.dtype else copy_into(empty_like_shape(x._a.shape, wide), x)
+
+
+def _narrowed(out, dtype):
+    """A result computed in a wider dtype, rounded back to the operands' dtype."""
+    return out if out.dtype is dtype else copy_into(empty_like_shape(out._a.shape, dtype), out)
 
 
 def linspace(n, start, end, dtype, base=None):
     """torch's linspace of n values from start to end, or its logspace when a base is given:
-    base ** each value (start and end are ints for int64, floats otherwise)."""
-    out = empty_like_shape((n,), dtype)
+    base ** each value (start and end are ints for the integer dtypes, floats otherwise; the
+    narrower dtypes made in their compute dtype, then converted)."""
+    out = empty_like_shape((n,), _dtype.compute_dtype(dtype))
     ctype = "double *" if dtype.is_floating_point else "int64_t *"
-    _check(_call(lib.FG_CALL_LINSPACE, (base is not None, dtype.code, n, out._ptr,
+    _check(_call(lib.FG_CALL_LINSPACE, (base is not None, out.dtype.code, n, out._ptr,
                                          ffi.new(ctype, start), ffi.new(ctype, end),
                                          ffi.new("double *", base or 0.0)), out),
            "logspace" if base is not None else "linspace", dtype)
-    return out
+    return _narrowed(out, dtype)
 
 
 def reduce(code, x, axes, keepdim=True):
     """Reduces x over `axes` (a tuple of non-negative ints), keeping them as size-1 dimensions
     or not: the output's memory is the same contiguous block either way."""
+    dtype, x = x.dtype, _widened(x)
     a = x._a
     mask = 0
     for d in axes:
@@ -146,17 +175,18 @@ def reduce(code, x, axes, keepdim=True):
     out = empty_like_shape(shape, x.dtype)
     _check(_call(lib.FG_CALL_REDUCE, (code, x.dtype.code, a.ndim, a.shape, a.strides, mask,
                                        out._ptr, x._ptr), out, x), _REDUCE_NAMES[code], x.dtype)
-    return out
+    return _narrowed(out, dtype)
 
 
 def along_axis(code, x, axis, out_shape, out_dtype):
     """argmax/argmin (out_shape has 1 at axis) or cumsum (out_shape is x's shape) along axis."""
+    x = _widened(x)
     a = x._a
-    out = empty_like_shape(out_shape, out_dtype)
+    out = empty_like_shape(out_shape, _dtype.compute_dtype(out_dtype))
     strides = list(out._a.strides) + list(a.strides)
     _check(_call(lib.FG_CALL_ALONG_AXIS, (code, x.dtype.code, a.ndim, a.shape, strides, axis,
                                            out._ptr, x._ptr), out, x), _AXIS_NAMES[code], x.dtype)
-    return out
+    return _narrowed(out, out_dtype)
 
 
 def _axis_strides(t, shape, axis):
@@ -185,20 +215,22 @@ _SOFTMAX_NAMES = {lib.FG_SOFTMAX: "softmax", lib.FG_LOG_SOFTMAX: "log_softmax"}
 
 def softmax(code, x, axis):
     """softmax or log_softmax (code) of x along axis."""
+    dtype, x = x.dtype, _widened(x)
     out = empty_like_shape(x._a.shape, x.dtype)
     _check(_call(lib.FG_CALL_SOFTMAX, (code, x.dtype.code, *_along_axis_args(x, axis, (out, x)),
                                         axis, out._ptr, x._ptr), out, x),
            _SOFTMAX_NAMES[code], x.dtype)
-    return out
+    return _narrowed(out, dtype)
 
 
 def softmax_backward(code, g, y, axis):
     """The gradient of softmax or log_softmax (code) from its upstream g and its output y."""
+    dtype, g, y = y.dtype, _widened(g), _widened(y)
     gx = empty_like_shape(y._a.shape, y.dtype)
     _check(_call(lib.FG_CALL_SOFTMAX_BACKWARD,
                  (code, y.dtype.code, *_along_axis_args(y, axis, (gx, g, y)), axis, gx._ptr,
                   g._ptr, y._ptr), gx, g, y), _SOFTMAX_NAMES[code] + "_backward", y.dtype)
-    return gx
+    return _narrowed(gx, dtype)
 
 
 def cross_entropy(x, target, axis, ignore_index):

@@ -10,10 +10,13 @@ from ._shape import Size
 
 class Tensor:
     __slots__ = ("_a", "_p", "dtype", "_requires_grad", "_grad", "_node", "_version", "_base",
-                 "_tangent", "__weakref__")
+                 "_tangent", "_hooks", "__weakref__")  # _hooks: a leaf's, set by register_hook
     __array_priority__ = 1000  # numpy defers `ndarray op Tensor` to our reflected operators
 
-    def __init__(self, array, dtype, version=None, base=None):
+    def __init__(self, array=None, dtype=None, version=None, base=None, *sizes):
+        if dtype.__class__ is not _dtype.dtype:  # the legacy torch.Tensor(data) or (*sizes)
+            array, dtype = _legacy.tensor_init_arguments((array, dtype, version, base) + sizes)
+            version = base = None
         self._a = array            # numpy ndarray: owns or views the memory; never computes
         self._p = None             # the C pointer to its first element, made once on first use
         self.dtype = dtype
@@ -175,6 +178,9 @@ class Tensor:
         self.requires_grad = False
         return self
 
+    def register_hook(self, hook):
+        return _autograd.register_hook(self, hook)
+
     def retain_grad(self):
         _autograd.retain_grad(self)
 
@@ -287,23 +293,25 @@ class Tensor:
         out = self if dtype is None else _ops.cast(self, dtype)
         return _ops.clone(out) if copy and out is self else out
 
-    def type(self, dtype=None):
+    def type(self, dtype=None, non_blocking=False):
+        """The legacy type name ('torch.FloatTensor'), or this tensor converted to a dtype, a
+        legacy type (torch.LongTensor) or its name."""
         if dtype is None:
-            return {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",
-                    "int64": "torch.LongTensor", "bool": "torch.BoolTensor"}[self.dtype.name]
-        return self.to(dtype)
+            return f"torch.{self.dtype._torch_name}Tensor"
+        return self.to(_dtype.from_type(dtype))
 
-    def float(self):
-        return _ops.cast(self, _dtype.float32)
+    def float(self): return _ops.cast(self, _dtype.float32)
+    def double(self): return _ops.cast(self, _dtype.float64)
+    def half(self): return _ops.cast(self, _dtype.float16)
+    def long(self): return _ops.cast(self, _dtype.int64)
+    def int(self): return _ops.cast(self, _dtype.int32)
+    def short(self): return _ops.cast(self, _dtype.int16)
+    def char(self): return _ops.cast(self, _dtype.int8)
+    def byte(self): return _ops.cast(self, _dtype.uint8)
+    def bool(self): return _ops.cast(self, _dtype.bool_)
 
-    def double(self):
-        return _ops.cast(self, _dtype.float64)
-
-    def long(self):
-        return _ops.cast(self, _dtype.int64)
-
-    def bool(self):
-        return _ops.cast(self, _dtype.bool_)
+    def is_signed(self):
+        return self.dtype.is_signed
 
     def cpu(self):
         return self
@@ -443,7 +451,7 @@ def empty_like_shape(shape, dtype):
     return t
 
 
-from . import _autograd, _creation, _format  # noqa: E402  (these import Tensor)
+from . import _autograd, _creation, _format, _legacy  # noqa: E402  (these import Tensor)
 from ._conversion import to_arguments  # noqa: E402
 from . import ops as _ops  # noqa: E402  (the method table: every op imports Tensor)
 for _name in _ops.TENSOR_METHODS:  # x.exp() is exp(x): one function serves both spellings

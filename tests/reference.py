@@ -217,12 +217,19 @@ def gather(x, dim, index):
     return out
 
 
-def scatter(out, dim, index, src, accumulate):
-    """out[i with i[dim] = index[i]] = src[i] (or += src[i]), in index order, on a copy of out."""
+def scatter(out, dim, index, src, combine=None):
+    """out[i with i[dim] = index[i]] = src[i] (or combine(out[j], src[i]): "add", "multiply"),
+    in index order, on a copy of out; bools add as "or" and multiply as "and"."""
     out = out.copy()
+    boolean = out.dtype == np.bool_
     for i in np.ndindex(*index.shape):
         j = _along(i, dim, index[i])
-        out[j] = (out[j] + src[i] if out.dtype != np.bool_ else out[j] or src[i]) if accumulate else src[i]
+        if combine == "add":
+            out[j] = out[j] or src[i] if boolean else out[j] + src[i]
+        elif combine == "multiply":
+            out[j] = out[j] and src[i] if boolean else out[j] * src[i]
+        else:
+            out[j] = src[i]
     return out
 
 

@@ -234,3 +234,36 @@ def test_jvp_and_second_derivative(case):
         seconds.append(L.autograd.grad((g * L.tensor(tangent)).sum(), x)[0])
     same(*tangents)
     same(*seconds)
+
+
+WRITE_ERRORS = {
+    "one_hot too small": lambda L, x: L.nn.functional.one_hot(L.tensor([0, 5]), 3),
+    "one_hot negative": lambda L, x: L.nn.functional.one_hot(L.tensor([-1])),
+    "one_hot float": lambda L, x: L.nn.functional.one_hot(L.tensor([1.0])),
+    "one_hot empty": lambda L, x: L.nn.functional.one_hot(L.tensor([], dtype=L.long)),
+    "take beyond": lambda L, x: L.take(x, L.tensor([6])),
+    "take float index": lambda L, x: L.take(x, L.tensor([1.0])),
+    "index_fill beyond": lambda L, x: x.index_fill(1, L.tensor([3]), 0.0),
+    "index_fill 1-d value": lambda L, x: x.index_fill(1, L.tensor([0]), L.ones(2)),
+    "index_add beyond": lambda L, x: x.index_add(0, L.tensor([2]), L.ones(1, 3)),
+    "masked_select int mask": lambda L, x: x.masked_select(L.tensor([1, 0, 1])),
+    "scatter bad reduce": lambda L, x: x.scatter(0, L.tensor([[0]]), 1.0, reduce="max"),
+    "scatter beyond": lambda L, x: x.scatter(0, L.tensor([[2]]), 1.0),
+    "scatter dtypes": lambda L, x: x.scatter(0, L.tensor([[1]]), L.ones(1, 1, dtype=L.float32)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WRITE_ERRORS))
+def test_errors_of_writes_along_an_axis_match_torch(name):
+    x = np.arange(6.0).reshape(2, 3)
+    same_error(lambda: WRITE_ERRORS[name](fg, fg.tensor(x)),
+               lambda: WRITE_ERRORS[name](torch, torch.tensor(x)))
+
+
+def test_scatter_multiply_has_no_gradient_as_in_torch():
+    for L in (fg, torch):
+        x = L.ones(3, requires_grad=True)
+        y = (x * 1).scatter(0, L.tensor([0, 0, 1]), L.tensor([2.0, 3.0, 4.0]), reduce="multiply")
+        assert y.grad_fn.name().endswith("NotImplemented")
+        with pytest.raises(RuntimeError, match="derivative for aten::scatter is not implemented"):
+            y.sum().backward()

@@ -14,7 +14,8 @@ import ops_db as db
 import reference as ref
 
 FLOATS = [np.float32, np.float64]
-TOL = {np.float32: dict(rtol=2e-5, atol=1e-6), np.float64: dict(rtol=1e-12, atol=1e-12)}
+TOL = {np.float32: dict(rtol=2e-5, atol=1e-6), np.float64: dict(rtol=1e-12, atol=1e-12),
+       np.float16: dict(rtol=1e-3, atol=1e-3)}  # float16: computed in float, rounded once
 LAYOUTS = ["contiguous", "transposed", "sliced", "reversed"]
 
 
@@ -87,6 +88,38 @@ def test_binary(rng, e, dtype, shapes, layout):
     got = getattr(fg, e.name)(fgt(a), fgt(b))
     want = loop(e, a, b, out_dtype=dtype)
     assert_close(got, want, want.dtype)
+
+
+# The stored dtypes: integer ops in int32..uint8 (values that stay in range; the wrap-around of
+# overflows is compared with torch in test_torch_dtypes) and every op in float16, against the
+# loop in a compute dtype rounded to the stored one.
+STORED = [np.int32, np.int16, np.int8, np.uint8, np.float16]
+STORED_CASES = [(e, d) for e in db.UNARY + db.BINARY + db.COMPARISONS for d in STORED
+                if d == np.float16 or e.int64]
+
+
+@pytest.mark.parametrize("e,dtype", STORED_CASES,
+                         ids=[f"{e.name}-{d.__name__}" for e, d in STORED_CASES])
+def test_elementwise_in_the_stored_dtypes(rng, e, dtype):
+    kind = np.dtype(dtype).kind
+    arity = 1 if e in db.UNARY else 2
+    wide = np.float32 if kind == "f" else np.int64
+    arrays = [a.astype(dtype) for a in db.operands(e, [(3, 5)] * arity, wide, rng)]
+    if kind == "u":
+        arrays = [np.abs(a.astype(np.int64)).astype(dtype) for a in arrays]
+    got = getattr(fg, e.name)(*(fgt(a) for a in arrays))
+    out_dtype = np.bool_ if e.comparison else dtype
+    want = loop(e, *(a.astype(wide) for a in arrays), out_dtype=wide if not e.comparison else np.bool_)
+    want = want.astype(out_dtype)
+    assert_close(got, want, out_dtype)
+
+
+@pytest.mark.parametrize("source", [np.bool_] + FLOATS + [np.int64] + STORED)
+@pytest.mark.parametrize("target", [np.bool_] + FLOATS + [np.int64] + STORED)
+def test_copy_converts_every_pair_as_numpy_does_in_range(rng, source, target):
+    a = laid_out(np.array([0, 1, 3, 7, 100, 127], dtype=source), "reversed")
+    got = fg.from_numpy(a).to(fg.from_numpy(np.zeros(0, target)).dtype)
+    assert_close(got, a.astype(target), target)
 
 
 BOOL_OPERANDS = [e for e in db.BINARY + db.COMPARISONS
@@ -631,7 +664,7 @@ def test_gather(rng, dtype, x_shape, dim, index_shape, layout):
 
 
 @pytest.mark.parametrize("dtype", ALL_DTYPES)
-@pytest.mark.parametrize("code", ["FG_SCATTER_ADD", "FG_SCATTER_ASSIGN"])
+@pytest.mark.parametrize("code", ["FG_SCATTER_ADD", "FG_SCATTER_ASSIGN", "FG_SCATTER_MULTIPLY"])
 @pytest.mark.parametrize("x_shape,dim,index_shape", ALONG)
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_scatter(rng, dtype, code, x_shape, dim, index_shape, layout):
@@ -639,7 +672,8 @@ def test_scatter(rng, dtype, code, x_shape, dim, index_shape, layout):
     out = values(rng, x_shape, dtype)
     src = laid_out(values(rng, index_shape, dtype), layout)
     index = _index(rng, index_shape, max(x_shape[dim], 1), layout)  # repeats: they accumulate
-    want = ref.scatter(out, dim, index, src, code == "FG_SCATTER_ADD")
+    want = ref.scatter(out, dim, index, src, {"FG_SCATTER_ADD": "add",
+                                              "FG_SCATTER_MULTIPLY": "multiply"}.get(code))
     target = laid_out(out.copy(), layout)
     K.scatter(getattr(lib, code), fgt(target), dim, fgt(index), fgt(src))
     assert_close(target, want, dtype)

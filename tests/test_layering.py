@@ -11,7 +11,7 @@ PACKAGE = pathlib.Path(fastgrad.__file__).parent
 # _tensor.py, after the class exists.
 DEFERRED = {("fastgrad._tensor", name) for name in
             ("fastgrad._autograd", "fastgrad._conversion", "fastgrad._creation", "fastgrad._format",
-             "fastgrad.ops")}
+             "fastgrad._legacy", "fastgrad.ops")}
 
 
 def module_name(path):

@@ -699,9 +699,9 @@ def test_scatter_add_matches_loops(data, dtype, problem, in_place):
     src = data.draw(laid_out_arrays(src_shape, dtype, expand=True))
     want_base = base.copy()
     src_part = src[tuple(slice(0, n) for n in index_shape)]
-    want = ref.scatter(x, dim, index, src_part, accumulate=True)
+    want = ref.scatter(x, dim, index, src_part, "add")
     ref.write_through(view_of(want_base, key), want)
-    magnitudes = ref.scatter(_abs(x), dim, index, _abs(src_part), accumulate=True)
+    magnitudes = ref.scatter(_abs(x), dim, index, _abs(src_part), "add")
     bound = sum_bound(magnitudes, max(index_shape[dim], 1) + 1, dtype)
     if in_place:
         t(x).scatter_add_(dim, t(index), t(src))
@@ -732,9 +732,9 @@ def test_scatter_kernel_into_strided_views_matches_loops(data, dtype, problem, a
     src = data.draw(laid_out_arrays(index_shape, dtype, expand=True))
     want_base = base.copy()
     x = view_of(base, key)
-    want = ref.scatter(x, dim, index, src, accumulate)
+    want = ref.scatter(x, dim, index, src, "add" if accumulate else None)
     ref.write_through(view_of(want_base, key), want)
-    magnitudes = ref.scatter(_abs(x), dim, index, _abs(src), accumulate=True)
+    magnitudes = ref.scatter(_abs(x), dim, index, _abs(src), "add")
     bound = sum_bound(magnitudes, index_shape[dim] + 1, dtype) if accumulate else \
         np.zeros(magnitudes.shape)  # assignments are exact
     code = lib.FG_SCATTER_ADD if accumulate else lib.FG_SCATTER_ASSIGN

@@ -67,8 +67,19 @@ def test_no_grad_decorator():
         @L.no_grad()
         def double(v):
             return v * 2
+
+        @L.no_grad  # without parentheses, as torch 2 allows
+        def triple(v):
+            return v * 3
+
+        @L.enable_grad
+        def again(v):
+            return v * 4
         x = L.tensor([1.0], requires_grad=True)
-        return [L.tensor(double(x).requires_grad)]
+        with L.no_grad():
+            inner = again(x).requires_grad
+        return [L.tensor(double(x).requires_grad), L.tensor(triple(x).requires_grad),
+                triple(x), L.tensor(inner)]
     run_both(fn)
 
 
@@ -297,3 +308,52 @@ def test_clamp_and_masked_fill_in_place_match_torch():
     np.testing.assert_array_equal(fh.numpy(), th.numpy())
     np.testing.assert_array_equal(fg_grad.numpy(), tgrad.numpy())
     assert fname == tname
+
+
+def _hooks(L):
+    """Hooks on a leaf and on intermediates: what they see, what they change, their order,
+    removal, and their place before retain_grad and .grad."""
+    seen = []
+    x = L.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    hx = x.register_hook(lambda g: g * 2)
+    x.register_hook(lambda g: seen.append(("x", g.tolist())))
+    h = x * x
+    h.register_hook(lambda g: seen.append(("h first", g.tolist())))
+    h.register_hook(lambda g: g + 1)
+    h.register_hook(lambda g: seen.append(("h second", g.tolist())))
+    h.retain_grad()
+    y = h.sum() * 3
+    y.register_hook(lambda g: seen.append(("y", g.item())))
+    y.backward(retain_graph=True)
+    first = (x.grad.tolist(), h.grad.tolist())
+    hx.remove()
+    x.grad = None
+    y.backward()
+    (gx,) = L.autograd.grad((x * 5).sum(), x)
+    return seen, first, x.grad.tolist(), gx.tolist()
+
+
+def test_register_hook_matches_torch():
+    assert _hooks(fg) == _hooks(torch)
+
+
+def test_register_hook_on_a_tensor_without_grad_is_refused():
+    for L in (fg, torch):
+        with pytest.raises(RuntimeError, match="cannot register a hook on a tensor that doesn't "
+                                               "require gradient"):
+            L.ones(2).register_hook(print)
+
+
+def test_assignment_drops_leading_ones_of_the_value_as_torch():
+    """z[0] = t with t of shape (1, n), also when t requires grad: the gradient flows back."""
+    def run(L):
+        w = L.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+        z = L.zeros(2, 3)
+        z[0] = w * 2
+        z[1, :] = L.ones(1, 1, 3)
+        (z * L.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])).sum().backward()
+        return z.detach().tolist(), w.grad.tolist(), z.grad_fn.name().split("::")[-1]
+    assert run(fg) == run(torch)
+    for L in (fg, torch):
+        with pytest.raises(RuntimeError):
+            L.zeros(2, 3)[0] = L.ones(2, 3)

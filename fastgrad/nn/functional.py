@@ -11,10 +11,10 @@ from .._shape import broadcast_shape
 from .._tensor import empty_like_shape
 from ..ops import (as_dtype, cast, eq, ne, sigmoid, softmax as _softmax_op, sum, unsqueeze,
                    where)
-from ..ops._core import Op, apply, check_tensor, positions_along, total
+from ..ops._core import Op, apply, check_tensor, positions_along, total, zeros
 from ..ops.inplace import apply_in_place
 
-__all__ = ["cross_entropy", "log_softmax", "mse_loss", "relu", "sigmoid", "softmax"]
+__all__ = ["cross_entropy", "log_softmax", "mse_loss", "one_hot", "relu", "sigmoid", "softmax"]
 
 
 def _reduce_loss(loss, reduction, count):
@@ -212,3 +212,21 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     if not dtype.is_floating_point:
         raise NotImplementedError(f"mse_loss(): not implemented for dtype {dtype!r}")
     return apply(MSE_LOSS, as_dtype(input, dtype), as_dtype(target, dtype), reduction=reduction)
+
+
+def one_hot(tensor, num_classes=-1):
+    """An int64 tensor of tensor's shape plus a last axis of num_classes (the largest class
+    + 1 when -1) with a 1 at each class index, as torch.nn.functional.one_hot."""
+    check_tensor(tensor, "one_hot")
+    if tensor.dtype is not _dtype.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        if tensor.numel() == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(ops.max(tensor).item()) + 1
+    if tensor.numel() and int(ops.min(tensor).item()) < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if tensor.numel() and int(ops.max(tensor).item()) >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    out = zeros(tuple(tensor.shape) + (num_classes,), _dtype.int64)
+    return ops.scatter_(out, -1, unsqueeze(tensor, -1), 1)

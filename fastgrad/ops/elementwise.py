@@ -192,7 +192,7 @@ _NUMBERS = (int, float, bool)
 def _unary(op, name, x):
     check_tensor(x, name)
     if op in _FLOAT_ONLY and not x.dtype.is_floating_point:
-        x = cast(x, float32)
+        x = cast(x, _dtype.default_float)
     elif x.dtype is bool_ and op is not ABS:
         raise TypeError(f"{name}(): not supported for bool tensors")
     return apply(op, x)
@@ -210,8 +210,9 @@ def _binary(op, name, a, b):
         check_number(a, name)
         check_number(b, name)
         dtype = _dtype.result_type(a, b)
-    if op in _FLOAT_ONLY and not dtype.is_floating_point and not (op is POW and dtype is int64):
-        dtype = float32
+    if op in _FLOAT_ONLY and not dtype.is_floating_point and not (
+            op is POW and _dtype.category(dtype) == 1):
+        dtype = _dtype.default_float
     elif dtype is bool_ and op in _BOOL_ARITHMETIC:
         op = _BOOL_ARITHMETIC[op]
         if op is None:
@@ -288,7 +289,9 @@ def clamp(x, min=None, max=None):  # noqa: A002  (torch's names)
 clip = clamp
 
 
-_MASK_DTYPE_NAMES = {int64: "long int", float32: "float", _dtype.float64: "double"}
+_MASK_DTYPE_NAMES = {int64: "long int", float32: "float", _dtype.float64: "double",
+                     _dtype.int32: "int", _dtype.int16: "short int", _dtype.int8: "signed char",
+                     _dtype.uint8: "unsigned char", _dtype.float16: "c10::Half"}
 
 
 def masked_fill(x, mask, value):
@@ -309,7 +312,7 @@ def masked_fill(x, mask, value):
 def _rounding(op, name, x):
     """floor, ceil, trunc, round: integers are their own values (a copy, as torch)."""
     check_tensor(x, name)
-    if x.dtype is int64:
+    if _dtype.category(x.dtype) == 1:
         return clone(x)
     if x.dtype is bool_:
         raise NotImplementedError(f'"{name}_vml_cpu" not implemented for \'Bool\'')
@@ -328,8 +331,7 @@ def round(x, decimals=0):  # noqa: A001  (torch's name)
         return _rounding(ROUND, "round", x)
     check_tensor(x, "round")
     if not x.dtype.is_floating_point:
-        raise NotImplementedError(f'"round_cpu" not implemented for '
-                                  f'\'{"Long" if x.dtype is int64 else "Bool"}\'')
+        raise NotImplementedError(f'"round_cpu" not implemented for \'{x.dtype._torch_name}\'')
     return apply(ROUND_DECIMALS, x, decimals=int(decimals))
 
 
@@ -358,7 +360,8 @@ def ge(input, other): return _binary(COMPARISONS["ge"], "ge", input, other)  # n
 def pow(input, exponent):  # noqa: A002
     if isinstance(exponent, numbers.Number) and isinstance(input, Tensor) and input.dtype.is_floating_point:
         return _binary(POW_SCALAR, "pow", input, exponent)
-    if (type(exponent) is int and exponent < 0 and isinstance(input, Tensor) and input.dtype is int64):
+    if (type(exponent) is int and exponent < 0 and isinstance(input, Tensor) and
+            _dtype.category(input.dtype) == 1):
         # torch refuses only this form; negative tensor exponents give int_pow's 0 (or +-1)
         raise RuntimeError("pow(): Integers to negative integer powers are not allowed.")
     return _binary(POW, "pow", input, exponent)

@@ -24,7 +24,7 @@ from .elementwise import _cast_forward, clone
 from .inplace import apply_in_place, check_no_overlap, copy_, fill_, recording_into
 from .views import _view_op, broadcast_view, permute, reshape, reshaped_array, expand
 
-bool_, int64, float32, float64 = _dtype.bool_, _dtype.int64, _dtype.float32, _dtype.float64
+bool_, int64 = _dtype.bool_, _dtype.int64
 
 
 def _index_backward_forward(g, key, shape):
@@ -60,12 +60,16 @@ def _advanced_index_backward(g, out, x, index, perm, rows_shape, dim, shape, in_
     return _unrows(rows, perm, in_shape)
 
 
-def _index_put_forward(x, index, src, perm, rows_shape, dim, shape, in_shape):
-    rows = _rows(x.detach(), perm, rows_shape)
-    if np.may_share_memory(rows._a, x._a):
-        rows = clone(rows)
-    K.scatter(C.FG_SCATTER_ASSIGN, rows, dim, index, src)
-    return Tensor(_unrows(rows, perm, in_shape)._a, x.dtype)
+def put_forward(code):
+    """The forward of index_put: x with src written (code FG_SCATTER_ASSIGN) or added
+    (FG_SCATTER_ADD) at the flat index into x's indexed axes."""
+    def forward(x, index, src, perm, rows_shape, dim, shape, in_shape):
+        rows = _rows(x.detach(), perm, rows_shape)
+        if np.may_share_memory(rows._a, x._a):
+            rows = clone(rows)
+        K.scatter(code, rows, dim, index, src)
+        return Tensor(_unrows(rows, perm, in_shape)._a, x.dtype)
+    return forward
 
 
 def _gather_forward(x, index, dim, error=None):
@@ -119,7 +123,7 @@ INDEX_BACKWARD = Op("SliceBackwardBackward0", _index_backward_forward,
 INDEX = Op("IndexBackward0", _index_forward, _advanced_index_backward, None, needs=((1,), ()),
            jvp=LINEAR_JVP)
 # x with src written at index: x's gradient is g with zeros there, src's is g at index.
-INDEX_PUT = Op("IndexPutBackward0", _index_put_forward,
+INDEX_PUT = Op("IndexPutBackward0", put_forward(C.FG_SCATTER_ASSIGN),
                lambda g, out, x, index, src, **plan: apply(
                    INDEX_PUT, g, index, zeros(index._a.shape, g.dtype), **plan),
                None,
@@ -201,7 +205,7 @@ def setitem(x, key, value):
     if not any(_is_advanced(k) for k in key):
         target = _basic_view(x, _basic_key(x, key))
         if isinstance(value, Tensor):
-            copy_(target, value)
+            copy_(target, _without_leading_ones(value, target.ndim))
         else:
             fill_(target, value)
         return
@@ -334,6 +338,15 @@ def _index_plan(v, indices):
                        in_shape=shape)
 
 
+def _without_leading_ones(value, ndim):
+    """value without the leading size-1 dimensions it has beyond ndim: z[0] = t of shape
+    (1, n) writes a row, as torch."""
+    vshape = value._a.shape
+    while len(vshape) > ndim and vshape[0] == 1:
+        vshape = vshape[1:]
+    return value if len(vshape) == value.ndim else reshape(value, vshape)
+
+
 def _put_source(value, dtype, index, shape):
     """index_put_'s value as the src of the scatter: of dtype, broadcast to the result's shape
     (leading 1s dropped first, as torch), laid out as index."""
@@ -341,8 +354,8 @@ def _put_source(value, dtype, index, shape):
         value = scalar_tensor(value, dtype)
     elif value.dtype is not dtype:
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
-                           f"{_TYPE_NAMES[dtype]} for the destination and "
-                           f"{_TYPE_NAMES[value.dtype]} for the source.")
+                           f"{dtype._torch_name} for the destination and "
+                           f"{value.dtype._torch_name} for the source.")
     vshape = value._a.shape
     while vshape and vshape[0] == 1:
         vshape = vshape[1:]
@@ -350,9 +363,6 @@ def _put_source(value, dtype, index, shape):
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot be "
                            f"broadcast to indexing result of shape {list(shape)}")
     return reshape(expand(reshape(value, vshape), shape), index._a.shape)
-
-
-_TYPE_NAMES = {float32: "Float", float64: "Double", int64: "Long", bool_: "Bool"}
 
 
 def _check_index_tensor(name, index, message):
@@ -417,11 +427,15 @@ def index_select(x, dim, index):
     shape = x._a.shape
     if x.ndim == 0:
         return apply(INDEX_SELECT, x, Tensor(index._a.reshape(()), int64), dim=dim, shape=shape)
+    return apply(INDEX_SELECT, x, spread_index(index, dim, shape), dim=dim, shape=shape)
+
+
+def spread_index(index, dim, shape):
+    """A 1-d index laid along dim and repeated (stride 0) over shape's other axes: the index
+    of a gather or scatter that selects whole slices, as index_select and index_add."""
     n = index._a.size
-    # index laid along dim and repeated (stride 0) over x's other axes: a gather's index
-    spread = index._a.reshape((1,) * dim + (n,) + (1,) * (x.ndim - dim - 1))
-    spread = Tensor(broadcast_view(spread, shape[:dim] + (n,) + shape[dim + 1:]), int64)
-    return apply(INDEX_SELECT, x, spread, dim=dim, shape=shape)
+    spread = index._a.reshape((1,) * dim + (n,) + (1,) * (len(shape) - dim - 1))
+    return Tensor(broadcast_view(spread, shape[:dim] + (n,) + shape[dim + 1:]), int64)
 
 
 def nonzero(x):

@@ -2,6 +2,7 @@
 of any strides; the transposes a gradient needs are views, never copies)."""
 import math
 
+from .. import _dtype
 from .. import _kernels as K
 from .._shape import broadcast_shape
 from .._tensor import Tensor
@@ -70,7 +71,7 @@ def _products_check(name, a, b, a_ndim, b_ndim):
     if a.dtype is not b.dtype:
         raise RuntimeError(f"{name}(): expected both arguments to have the same dtype, but got "
                            f"{a.dtype!r} and {b.dtype!r}")
-    if not a.dtype.is_floating_point:
+    if not a.dtype.is_floating_point or a.dtype is _dtype.float16:
         raise TypeError(f"{name}(): is not implemented for dtype {a.dtype!r}")
 
 

@@ -130,7 +130,7 @@ def _reduction_input(x, name, dtype):
     check_tensor(x, name)
     if dtype is not None:
         return cast(x, _dtype.to_dtype(dtype))
-    return cast(x, int64) if x.dtype is bool_ else x
+    return x if x.dtype.is_floating_point else cast(x, int64)  # torch sums integers in int64
 
 
 def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
@@ -142,10 +142,11 @@ def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
 
 def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
     dim, keepdim = pick_dim(dim, axis, keepdim, keepdims)
-    x = _reduction_input(x, "mean", dtype)
-    if not x.dtype.is_floating_point:
+    check_tensor(x, "mean")
+    if dtype is None and not x.dtype.is_floating_point:
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
-                           f"floating point or complex dtype. Got: {x.dtype!r}")
+                           f"floating point or complex dtype. Got: {x.dtype._torch_name}")
+    x = _reduction_input(x, "mean", dtype)
     dims = normalize_dims(dim, x.ndim, "mean")
     return apply(MEAN if dim is None else MEAN_DIM, x, dims=dims, keepdim=keepdim, shape=x._a.shape)
 
