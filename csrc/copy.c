@@ -76,22 +76,24 @@ int fg_fill(int dtype, int ndim, const int64_t *shape, const int64_t *strides, c
  * start at base = start + step * i (rounded to T) and go on by base + k * step, and the rest is
  * start + step * i, all in double; the compiler contracts each `a + b * c` into one fma. */
 #define ARANGE_GRAIN 32768
-#define DEFINE_ARANGE(NAME, T)                                                                 \
-    static void NAME(int64_t n, int64_t chunk, T *out, double start, double step)             \
+#define DEFINE_ARANGE(NAME, T, ACC, FMA)                                                       \
+    static void NAME(int64_t n, int64_t chunk, T *out, double start_, double step_)           \
     {                                                                                          \
         const int64_t w = 32 / sizeof(T);                                                      \
+        const ACC start = (ACC)start_, step = (ACC)step_;                                      \
         for (int64_t begin = 0; begin < n; begin += chunk) {                                   \
             int64_t end = n - begin < chunk ? n : begin + chunk, i = begin;                    \
             for (; i + 2 * w <= end; i += 2 * w)                                               \
                 for (int64_t v = i; v < i + 2 * w; v += w) {                                   \
-                    double base = (T)fma(step, (double)v, start);                              \
-                    for (int64_t k = 0; k < w; k++) out[v + k] = (T)fma((double)k, step, base);\
+                    ACC base = (T)FMA(step, (ACC)v, start);                                    \
+                    for (int64_t k = 0; k < w; k++) out[v + k] = (T)FMA((ACC)k, step, base);   \
                 }                                                                              \
-            for (; i < end; i++) out[i] = (T)fma(step, (double)i, start);                      \
+            for (; i < end; i++) out[i] = (T)FMA(step, (ACC)i, start);                         \
         }                                                                                      \
     }
-DEFINE_ARANGE(arange_f32, float)
-DEFINE_ARANGE(arange_f64, double)
+DEFINE_ARANGE(arange_f32, float, double, fma)
+DEFINE_ARANGE(arange_f64, double, double, fma)
+DEFINE_ARANGE(arange_f16, fg_half, float, fmaf) /* float16 accumulates in float, in torch */
 
 int fg_arange(int dtype, int64_t n, char *out, const void *start, const void *step)
 {
@@ -113,6 +115,7 @@ int fg_arange(int dtype, int64_t n, char *out, const void *start, const void *st
     switch (dtype) {
     case FG_FLOAT32: arange_f32(n, chunk, (float *)out, s, d); break;
     case FG_FLOAT64: arange_f64(n, chunk, (double *)out, s, d); break;
+    case FG_FLOAT16: arange_f16(n, chunk, (fg_half *)out, s, d); break;
     default: return FG_EDTYPE;
     }
     return FG_OK;
@@ -133,6 +136,7 @@ int fg_arange(int dtype, int64_t n, char *out, const void *start, const void *st
 #define FMA_float fmaf
 #define FMA_double fma
 #define FLOAT_AS_IS(x) (x) /* a floating value stored as a float: C's conversion rounds it */
+#define HALF(x) ((fg_half)(float)(x)) /* c10::Half from a double goes through float */
 DEFINE_LINSPACE(linspace_f32, float, float, FLOAT_AS_IS)
 DEFINE_LINSPACE(linspace_f64, double, double, FLOAT_AS_IS)
 DEFINE_LINSPACE(linspace_i64, int64_t, double, FLOAT_TO_INT)
@@ -153,6 +157,19 @@ DEFINE_LINSPACE(linspace_i64, int64_t, double, FLOAT_TO_INT)
     }
 DEFINE_LOGSPACE(logspace_f32, float, FLOAT_AS_IS)
 DEFINE_LOGSPACE(logspace_f64, double, FLOAT_AS_IS)
+DEFINE_LOGSPACE(logspace_f16, fg_half, HALF)
+
+/* torch's float16 linspace computes in c10::Half arithmetic: each operation in float, rounded
+ * to half (so no fma); its int64 operands become halves first. */
+static void linspace_f16(int64_t n, fg_half *out, fg_half start, fg_half end)
+{
+    const fg_half step = HALF((float)HALF((float)end - (float)start) / (float)HALF(n - 1));
+    const int64_t half = n / 2;
+    for (int64_t i = 0; i < n; i++) {
+        fg_half part = HALF((float)step * (float)HALF(i < half ? i : n - 1 - i));
+        out[i] = i < half ? HALF((float)start + (float)part) : HALF((float)end - (float)part);
+    }
+}
 DEFINE_LOGSPACE(logspace_i64, int64_t, FLOAT_TO_INT)
 
 int fg_linspace(int log, int dtype, int64_t n, char *out, const void *start, const void *end,
@@ -179,6 +196,11 @@ int fg_linspace(int log, int dtype, int64_t n, char *out, const void *start, con
         if (n == 1) *(double *)out = log ? pow(b, s) : s;
         else if (log) logspace_f64(n, (double *)out, s, e, b);
         else linspace_f64(n, (double *)out, s, e);
+        break;
+    case FG_FLOAT16:
+        if (n == 1) *(fg_half *)out = HALF(log ? pow(b, s) : s);
+        else if (log) logspace_f16(n, (fg_half *)out, HALF(s), HALF(e), b);
+        else linspace_f16(n, (fg_half *)out, HALF(s), HALF(e));
         break;
     default: return FG_EDTYPE;
     }

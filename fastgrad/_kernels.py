@@ -128,10 +128,16 @@ def fill(out, value):
     return out
 
 
+def _made_as(dtype):
+    """The dtype a range kernel makes for `dtype`: the narrower integers in int64 (then
+    converted), float16 itself (torch computes its ranges in float16 or float)."""
+    return dtype if dtype is _dtype.float16 else _dtype.compute_dtype(dtype)
+
+
 def arange(n, start, step, dtype):
     """n values start, start + step, ...: exact integers for int64, doubles rounded otherwise
-    (the narrower dtypes made in their compute dtype, then converted)."""
-    out = empty_like_shape((n,), _dtype.compute_dtype(dtype))
+    (the narrower integers made in int64, then converted)."""
+    out = empty_like_shape((n,), _made_as(dtype))
     ctype = "double *" if dtype.is_floating_point else "int64_t *"
     _check(_call(lib.FG_CALL_ARANGE, (out.dtype.code, n, out._ptr, ffi.new(ctype, start),
                                        ffi.new(ctype, step)), out), "arange", dtype)
@@ -153,8 +159,8 @@ def _narrowed(out, dtype):
 def linspace(n, start, end, dtype, base=None):
     """torch's linspace of n values from start to end, or its logspace when a base is given:
     base ** each value (start and end are ints for the integer dtypes, floats otherwise; the
-    narrower dtypes made in their compute dtype, then converted)."""
-    out = empty_like_shape((n,), _dtype.compute_dtype(dtype))
+    narrower integers made in int64, then converted)."""
+    out = empty_like_shape((n,), _made_as(dtype))
     ctype = "double *" if dtype.is_floating_point else "int64_t *"
     _check(_call(lib.FG_CALL_LINSPACE, (base is not None, out.dtype.code, n, out._ptr,
                                          ffi.new(ctype, start), ffi.new(ctype, end),

@@ -81,7 +81,7 @@ def _ranges(count, seed):
     return out
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
 def test_arange_float_step_is_torchs_to_the_bit(dtype):
     assert fg.arange(-8.0, 8.0, 0.1)[80].item() == torch.arange(-8.0, 8.0, 0.1)[80].item()
     threads = torch.get_num_threads()
@@ -101,7 +101,7 @@ def test_arange_int64_truncates_each_bound(args):
     promo(lambda L: L.arange(*args, dtype=L.int64))
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "float16", "int32", "int16"])
 def test_linspace_and_logspace_are_torchs_to_the_bit(dtype):
     rng = np.random.default_rng(7)
     for _ in range(40):
