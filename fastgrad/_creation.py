@@ -213,7 +213,7 @@ def _c_div(a, b):
     return q if (a < 0) == (b < 0) else -q
 
 
-def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+def arange(start, end=None, step=1, *, dtype=None, layout=None, device=None,
            requires_grad=False):
     """Values from start (inclusive) to end (exclusive) by step; int64 unless any bound is a
     float. Its length and values are torch's: ceil((end - start) / step) in double, and for
@@ -257,19 +257,19 @@ def _spaced(name, start, end, steps, base, dtype, device, requires_grad):
     return _finish(K.linspace(int(steps), convert(start), convert(end), dtype, base), requires_grad)
 
 
-def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
+def linspace(start, end, steps, *, dtype=None, layout=None, device=None,
              requires_grad=False):
     """steps values from start to end inclusive, evenly spaced (the default float dtype)."""
     return _spaced("linspace", start, end, steps, None, dtype, device, requires_grad)
 
 
-def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
+def logspace(start, end, steps, base=10.0, *, dtype=None, layout=None, device=None,
              requires_grad=False):
     """base ** v for v in linspace(start, end, steps) (as torch computes it, in double)."""
     return _spaced("logspace", start, end, steps, float(base), dtype, device, requires_grad)
 
 
-def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def eye(n, m=None, *, dtype=None, layout=None, device=None, requires_grad=False):
     """An n x m matrix (m = n by default) with ones on the diagonal and zeros elsewhere."""
     _device.check(device)
     for name, v, position in (("n", n, 1), ("m", m, 2)):

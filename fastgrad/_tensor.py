@@ -350,6 +350,9 @@ class Tensor:
     def tile(self, *dims):
         return _ops.tile(self, dims[0] if len(dims) == 1 else dims)
 
+    def split(self, split_size, dim=0):  # torch's method names its argument split_size
+        return _ops.split(self, split_size, dim)
+
 
 
 

@@ -156,6 +156,8 @@ CUTS = {
     "split int": lambda L, t: L.stack(t.split(2, 2), 0),
     "split last shorter": lambda L, t: t.split(3, 2)[1],
     "split sizes": lambda L, t: L.split(t, [1, 2], dim=1)[1],
+    "split keywords": lambda L, t: t.split(split_size=[3, 1], dim=2)[0] * L.split(
+        t, split_size_or_sections=2, dim=0)[0][..., 1:],
     "chunk": lambda L, t: t.chunk(3, -1)[1],
     "chunk uneven": lambda L, t: L.chunk(t, 3, 1)[0] * t.chunk(3, 1)[2].sum(),
     "unbind": lambda L, t: t.unbind(1)[2],

@@ -41,6 +41,6 @@ TENSOR_METHODS = (
     "scatter_add", "scatter_add_", "sigmoid", "sign", "sin", "sinh", "softmax", "sqrt",
     "square", "squeeze", "sum", "t", "take", "tanh", "transpose", "trunc", "unsqueeze",
     "chunk", "diag", "diag_embed", "diagonal", "movedim", "moveaxis", "narrow", "repeat", "roll",
-    "split", "swapaxes", "swapdims", "tril", "tril_", "triu", "triu_", "unbind",
+    "swapaxes", "swapdims", "tril", "tril_", "triu", "triu_", "unbind",
     "unflatten",
 )
