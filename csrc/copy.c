@@ -71,6 +71,30 @@ int fg_fill(int dtype, int ndim, const int64_t *shape, const int64_t *strides, c
     return FG_OK;
 }
 
+/* torch's float arange, value for value: ATen's CPU kernel (the AVX2 build, whose vectors hold
+ * 32 bytes) cuts the range among its threads in chunks; within a chunk, blocks of two vectors
+ * start at base = start + step * i (rounded to T) and go on by base + k * step, and the rest is
+ * start + step * i, all in double; the compiler contracts each `a + b * c` into one fma. */
+#define ARANGE_GRAIN 32768
+#define DEFINE_ARANGE(NAME, T, ACC, FMA)                                                       \
+    static void NAME(int64_t n, int64_t chunk, T *out, double start_, double step_)           \
+    {                                                                                          \
+        const int64_t w = 32 / sizeof(T);                                                      \
+        const ACC start = (ACC)start_, step = (ACC)step_;                                      \
+        for (int64_t begin = 0; begin < n; begin += chunk) {                                   \
+            int64_t end = n - begin < chunk ? n : begin + chunk, i = begin;                    \
+            for (; i + 2 * w <= end; i += 2 * w)                                               \
+                for (int64_t v = i; v < i + 2 * w; v += w) {                                   \
+                    ACC base = (T)FMA(step, (ACC)v, start);                                    \
+                    for (int64_t k = 0; k < w; k++) out[v + k] = (T)FMA((ACC)k, step, base);   \
+                }                                                                              \
+            for (; i < end; i++) out[i] = (T)FMA(step, (ACC)i, start);                         \
+        }                                                                                      \
+    }
+DEFINE_ARANGE(arange_f32, float, double, fma)
+DEFINE_ARANGE(arange_f64, double, double, fma)
+DEFINE_ARANGE(arange_f16, fg_half, float, fmaf) /* float16 accumulates in float, in torch */
+
 int fg_arange(int dtype, int64_t n, char *out, const void *start, const void *step)
 {
     if (fg_check_sizes(1, 1, &n, (const int64_t[]){8})) return FG_ESIZE;
@@ -79,10 +103,105 @@ int fg_arange(int dtype, int64_t n, char *out, const void *start, const void *st
         for (int64_t i = 0; i < n; i++) ((int64_t *)out)[i] = s + i * d;
         return FG_OK;
     }
+    /* torch's threads split the range as at::parallel_for does: into min(threads, n / grain)
+     * equal chunks, only when n exceeds the grain */
+    int64_t threads = fg_get_num_threads(), chunk = n > 0 ? n : 1;
+    if (n > ARANGE_GRAIN && threads > 1) {
+        int64_t parts = (n + ARANGE_GRAIN - 1) / ARANGE_GRAIN;
+        parts = parts < threads ? parts : threads;
+        chunk = (n + parts - 1) / parts;
+    }
     double s = *(const double *)start, d = *(const double *)step;
     switch (dtype) {
-    case FG_FLOAT32: for (int64_t i = 0; i < n; i++) ((float *)out)[i] = (float)(s + i * d); break;
-    case FG_FLOAT64: for (int64_t i = 0; i < n; i++) ((double *)out)[i] = s + i * d; break;
+    case FG_FLOAT32: arange_f32(n, chunk, (float *)out, s, d); break;
+    case FG_FLOAT64: arange_f64(n, chunk, (double *)out, s, d); break;
+    case FG_FLOAT16: arange_f16(n, chunk, (fg_half *)out, s, d); break;
+    default: return FG_EDTYPE;
+    }
+    return FG_OK;
+}
+
+/* torch's linspace: the first half from start (start + step * i), the second from end
+ * (end - step * (n - 1 - i)), in T for floats and in double for int64 (truncated), each with
+ * one fma as torch's compiled kernel has. */
+#define DEFINE_LINSPACE(NAME, T, STEP_T, CONV)                                                 \
+    static void NAME(int64_t n, T *out, T start, T end)                                        \
+    {                                                                                          \
+        const STEP_T step = ((STEP_T)end - (STEP_T)start) / (STEP_T)(n - 1);                   \
+        const int64_t half = n / 2;                                                            \
+        for (int64_t i = 0; i < n; i++)                                                        \
+            out[i] = i < half ? CONV(FMA_##STEP_T(step, (STEP_T)i, (STEP_T)start))             \
+                              : CONV(FMA_##STEP_T(-step, (STEP_T)(n - 1 - i), (STEP_T)end));   \
+    }
+#define FMA_float fmaf
+#define FMA_double fma
+#define FLOAT_AS_IS(x) (x) /* a floating value stored as a float: C's conversion rounds it */
+#define HALF(x) ((fg_half)(float)(x)) /* c10::Half from a double goes through float */
+DEFINE_LINSPACE(linspace_f32, float, float, FLOAT_AS_IS)
+DEFINE_LINSPACE(linspace_f64, double, double, FLOAT_AS_IS)
+DEFINE_LINSPACE(linspace_i64, int64_t, double, FLOAT_TO_INT)
+
+/* torch's logspace: base ** (start + step * i) by halves as linspace, the exponent in double
+ * with step = (end - start) / (n - 1) (the difference taken in T), without fma (torch's code
+ * here is built for the baseline ISA). */
+#define DEFINE_LOGSPACE(NAME, T, CONV)                                                         \
+    static void NAME(int64_t n, T *out, T start, T end, double base)                           \
+    {                                                                                          \
+        const double step = (double)(T)(end - start) / (double)(n - 1);                        \
+        const int64_t half = n / 2;                                                            \
+        for (int64_t i = 0; i < n; i++) {                                                      \
+            double x = i < half ? (double)start + step * (double)i                             \
+                                : (double)end - step * (double)(n - 1 - i);                    \
+            out[i] = CONV(pow(base, x));                                                       \
+        }                                                                                      \
+    }
+DEFINE_LOGSPACE(logspace_f32, float, FLOAT_AS_IS)
+DEFINE_LOGSPACE(logspace_f64, double, FLOAT_AS_IS)
+DEFINE_LOGSPACE(logspace_f16, fg_half, HALF)
+
+/* torch's float16 linspace computes in c10::Half arithmetic: each operation in float, rounded
+ * to half (so no fma); its int64 operands become halves first. */
+static void linspace_f16(int64_t n, fg_half *out, fg_half start, fg_half end)
+{
+    const fg_half step = HALF((float)HALF((float)end - (float)start) / (float)HALF(n - 1));
+    const int64_t half = n / 2;
+    for (int64_t i = 0; i < n; i++) {
+        fg_half part = HALF((float)step * (float)HALF(i < half ? i : n - 1 - i));
+        out[i] = i < half ? HALF((float)start + (float)part) : HALF((float)end - (float)part);
+    }
+}
+DEFINE_LOGSPACE(logspace_i64, int64_t, FLOAT_TO_INT)
+
+int fg_linspace(int log, int dtype, int64_t n, char *out, const void *start, const void *end,
+                const void *base)
+{
+    if (fg_check_sizes(1, 1, &n, (const int64_t[]){8})) return FG_ESIZE;
+    if (n == 0) return FG_OK;
+    double b = *(const double *)base;
+    if (dtype == FG_INT64) {
+        int64_t s = *(const int64_t *)start, e = *(const int64_t *)end;
+        if (n == 1) *(int64_t *)out = log ? FLOAT_TO_INT(pow(b, (double)s)) : s;
+        else if (log) logspace_i64(n, (int64_t *)out, s, e, b);
+        else linspace_i64(n, (int64_t *)out, s, e);
+        return FG_OK;
+    }
+    double s = *(const double *)start, e = *(const double *)end;
+    switch (dtype) {
+    case FG_FLOAT32:
+        if (n == 1) *(float *)out = (float)(log ? pow(b, s) : s);
+        else if (log) logspace_f32(n, (float *)out, (float)s, (float)e, b);
+        else linspace_f32(n, (float *)out, (float)s, (float)e);
+        break;
+    case FG_FLOAT64:
+        if (n == 1) *(double *)out = log ? pow(b, s) : s;
+        else if (log) logspace_f64(n, (double *)out, s, e, b);
+        else linspace_f64(n, (double *)out, s, e);
+        break;
+    case FG_FLOAT16:
+        if (n == 1) *(fg_half *)out = HALF(log ? pow(b, s) : s);
+        else if (log) logspace_f16(n, (fg_half *)out, HALF(s), HALF(e), b);
+        else linspace_f16(n, (fg_half *)out, HALF(s), HALF(e));
+        break;
     default: return FG_EDTYPE;
     }
     return FG_OK;

@@ -67,6 +67,10 @@ int fg_fill(int dtype, int ndim, const int64_t *shape, const int64_t *strides, c
 /* out[i] = start + i * step: exactly in int64 for FG_INT64 (start and step point to int64),
  * in double and then rounded for the floating dtypes (start and step point to doubles). */
 int fg_arange(int dtype, int64_t n, char *out, const void *start, const void *step);
+/* torch's linspace (log 0) and logspace (log 1, base ** each value) over n values from start to
+ * end; start and end point to int64 for FG_INT64 and to doubles otherwise, base to a double. */
+int fg_linspace(int log, int dtype, int64_t n, char *out, const void *start, const void *end,
+                const void *base);
 
 /* Reductions over the axes set in reduce_mask (bit d for axis d). `out` is contiguous with the
  * keepdims shape (1 on reduced axes); x is strided. Sums are float-accurate (pairwise). */
@@ -201,7 +205,7 @@ enum fg_call {
     FG_CALL_ELEMENTWISE, FG_CALL_ELEMENTWISE_FLAT, FG_CALL_COPY, FG_CALL_FILL, FG_CALL_ARANGE,
     FG_CALL_REDUCE, FG_CALL_ALONG_AXIS, FG_CALL_MATMUL, FG_CALL_SOFTMAX, FG_CALL_SOFTMAX_BACKWARD,
     FG_CALL_CROSS_ENTROPY, FG_CALL_CROSS_ENTROPY_BACKWARD, FG_CALL_GATHER, FG_CALL_SCATTER,
-    FG_CALL_INDEX_FOLD, FG_CALL_SORT, FG_NUM_CALLS
+    FG_CALL_INDEX_FOLD, FG_CALL_SORT, FG_CALL_LINSPACE, FG_NUM_CALLS
 };
 int fg_plan_run(int64_t ncalls, const int64_t *words, int64_t nwords, int64_t *failed);
 

@@ -45,6 +45,7 @@ from ._creation import (arange, as_tensor, empty, empty_like, from_dlpack, from_
 from ._random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed,
                       manual_seed, multinomial, normal, rand, rand_like, randint, randint_like,
                       randn, randn_like, randperm, seed, set_rng_state)
+from ._creation import eye, linspace, logspace
 from .ops import (abs, add, argmax, argmin, bmm, cat, cos, cumsum, div, dot, eq, exp, flatten,
                    ge, gt, le, log, lt, matmul, max, maximum, mean, min, minimum, mm, mul, mv,
                    ne, neg, norm, permute, pow, relu, reshape, sigmoid, sign, sin, sqrt, squeeze,
@@ -65,6 +66,9 @@ from .ops import (all, amax, amin, any, count_nonzero, cumprod, logsumexp, prod,
 from .ops import (argsort, bincount, histc, histogram, kthvalue, median, mode, sort, topk,
                   unique, unique_consecutive)
 from .ops import allclose, cdist, dist, einsum, equal
+from .ops import (chunk, column_stack, concat, concatenate, diag, diag_embed, diagonal, dstack,
+                  hstack, meshgrid, moveaxis, movedim, narrow, roll,
+                  split, swapaxes, swapdims, tile, tril, triu, unbind, unflatten, vstack)
 from ._kernels import get_num_threads, isa, set_num_threads
 from ._compile import compile  # noqa: A001  (torch.compile)
 from . import linalg, return_types

@@ -49,6 +49,7 @@ ROLES = {
     lib.FG_CALL_SCATTER: ("scatter", "iiiaaiiurrs"),
     lib.FG_CALL_INDEX_FOLD: ("index_fold", "iaaiurs"),
     lib.FG_CALL_SORT: ("sort", "iiiaaiwwr"),
+    lib.FG_CALL_LINSPACE: ("linspace", "iiiwvvv"),
 }
 
 

@@ -128,40 +128,159 @@ def empty(*size_args, size=None, dtype=None, requires_grad=False, device=None):
                    requires_grad)
 
 
-def full_like(x, fill_value, dtype=None, requires_grad=False, device=None):
-    return full(x.shape, fill_value, dtype or x.dtype, requires_grad, device)
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None):
+    return full(input.shape, fill_value, dtype=dtype or input.dtype, requires_grad=requires_grad,
+                device=device)
 
 
-def zeros_like(x, dtype=None, requires_grad=False, device=None):
-    return full_like(x, 0, dtype, requires_grad, device)
+def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=None):
+    return full_like(input, 0, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
-def ones_like(x, dtype=None, requires_grad=False, device=None):
-    return full_like(x, 1, dtype, requires_grad, device)
+def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None):
+    return full_like(input, 1, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
-def empty_like(x, dtype=None, requires_grad=False, device=None):
+def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=None):
     _device.check(device)
-    return _finish(empty_like_shape(x._a.shape, _dtype.to_dtype(dtype or x.dtype)), requires_grad)
+    return _finish(empty_like_shape(input._a.shape, _dtype.to_dtype(dtype or input.dtype)),
+                   requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
-    """Values from start (inclusive) to end (exclusive) by step; int64 unless any bound is a float."""
+# ---- Tensor.new_*: the tensor's dtype unless another is given ------------------------------------
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False,
+             layout=None, pin_memory=False):
+    return full(_size((size,)), fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad,
+                device=device)
+
+
+def new_zeros(self, *sizes, size=None, dtype=None, device=None, requires_grad=False,
+              layout=None, pin_memory=False):
+    return new_full(self, _size(sizes if size is None else (size,)), 0, dtype=dtype,
+                    device=device, requires_grad=requires_grad)
+
+
+def new_ones(self, *sizes, size=None, dtype=None, device=None, requires_grad=False,
+             layout=None, pin_memory=False):
+    return new_full(self, _size(sizes if size is None else (size,)), 1, dtype=dtype,
+                    device=device, requires_grad=requires_grad)
+
+
+def new_empty(self, *sizes, size=None, dtype=None, device=None, requires_grad=False,
+              layout=None, pin_memory=False):
+    return empty(_size(sizes if size is None else (size,)), dtype=dtype or self.dtype,
+                 device=device, requires_grad=requires_grad)
+
+
+def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None,
+               pin_memory=False):
+    return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+
+for _method in (new_full, new_zeros, new_ones, new_empty, new_tensor):  # x.new_zeros(2, 3)
+    setattr(Tensor, _method.__name__, _method)
+
+
+# ---- ranges: torch's values, bit for bit (csrc/copy.c) --------------------------------------------
+def _number(v, name, what):
+    """A range bound: a number, or a 0-d tensor's number."""
+    if isinstance(v, Tensor):
+        if v.ndim:
+            raise RuntimeError(f"{name} only supports 0-dimensional start and end tensors, but got "
+                               f"{what} with {v.ndim} dimension(s).")
+        return v.item()
+    return v
+
+
+def _range_dtype(dtype, name, bounds=()):
+    """The dtype asked for, else int64 for integer bounds and the default float otherwise."""
+    if dtype is None:
+        floating = not bounds or any(isinstance(v, (float, np.floating)) for v in bounds)
+        return _dtype.default_float if floating else _dtype.int64
+    dtype = _dtype.to_dtype(dtype)
+    if dtype is _dtype.bool_:
+        raise NotImplementedError(f'"{name}_cpu" not implemented for \'Bool\'')
+    return dtype
+
+
+def _c_div(a, b):
+    """a / b rounded toward zero, as C's int64 division."""
+    q = abs(a) // abs(b)
+    return q if (a < 0) == (b < 0) else -q
+
+
+def arange(start, end=None, step=1, *, dtype=None, layout=None, device=None,
+           requires_grad=False):
+    """Values from start (inclusive) to end (exclusive) by step; int64 unless any bound is a
+    float. Its length and values are torch's: ceil((end - start) / step) in double, and for
+    int64 each bound truncated first."""
     _device.check(device)
     if end is None:
         start, end = 0, start
     bounds = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    if dtype is None:
-        floating = any(isinstance(v, (float, np.floating)) for v in bounds)
-        dtype = _dtype.default_float if floating else _dtype.int64
-    dtype = _dtype.to_dtype(dtype)
+    dtype = _range_dtype(dtype, "arange", bounds)
     start, end, step = bounds
     if step == 0:
-        raise RuntimeError("arange(): step must be nonzero")
+        raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start:g} -> {end:g}")
     if (end - start) * step < 0:
-        raise RuntimeError("arange(): upper bound and larger bound inconsistent with step sign")
-    exact = all(isinstance(v, (int, np.integer)) for v in bounds)  # ints: no rounding of n
-    n = -((start - end) // step) if exact else math.ceil((end - start) / step)
-    if not dtype.is_floating_point:
-        start, step = int(start), int(step)
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if dtype.is_floating_point:
+        start, step = float(start), float(step)
+        n = math.ceil((float(end) - start) / step)
+    else:
+        start, end, step = int(start), int(end), int(step)
+        if step == 0:  # a fractional step, truncated
+            raise ValueError("step must be nonzero")
+        n = _c_div(end - start + step - (1 if step > 0 else -1), step)
     return _finish(K.arange(max(0, n), start, step, dtype), requires_grad)
+
+
+def _spaced(name, start, end, steps, base, dtype, device, requires_grad):
+    _device.check(device)
+    if not isinstance(steps, numbers.Integral) or isinstance(steps, bool):
+        raise TypeError(f"{name}(): argument 'steps' (position 3) must be int, not "
+                        f"{type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    start, end = _number(start, name, "start"), _number(end, name, "end")
+    dtype = _range_dtype(dtype, name)
+    if base is not None and steps == 1 and not dtype.is_floating_point:  # torch: base ** start
+        out = K.linspace(1, float(start), float(start), _dtype.float64, base)  # in double
+        return _finish(K.copy_into(empty_like_shape((1,), dtype), out), requires_grad)
+    convert = float if dtype.is_floating_point else int  # torch's Scalar.to<T>: int truncates
+    return _finish(K.linspace(int(steps), convert(start), convert(end), dtype, base), requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, layout=None, device=None,
+             requires_grad=False):
+    """steps values from start to end inclusive, evenly spaced (the default float dtype)."""
+    return _spaced("linspace", start, end, steps, None, dtype, device, requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, layout=None, device=None,
+             requires_grad=False):
+    """base ** v for v in linspace(start, end, steps) (as torch computes it, in double)."""
+    return _spaced("logspace", start, end, steps, float(base), dtype, device, requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, layout=None, device=None, requires_grad=False):
+    """An n x m matrix (m = n by default) with ones on the diagonal and zeros elsewhere."""
+    _device.check(device)
+    for name, v, position in (("n", n, 1), ("m", m, 2)):
+        if v is not None and (not isinstance(v, numbers.Integral) or isinstance(v, bool)):
+            raise TypeError(f"eye(): argument '{name}' (position {position}) must be int, not "
+                            f"{type(v).__name__}")
+        if v is not None and v < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {v}")
+    m = n if m is None else m
+    out = full((n, m), 0, dtype=_dtype.to_dtype(dtype or _dtype.default_float))
+    diagonal = np.diagonal(out._a)  # a view of out's memory (numpy makes it read-only)
+    diagonal.flags.writeable = True
+    K.fill(out._view(diagonal), 1)
+    return _finish(out, requires_grad)

@@ -130,10 +130,16 @@ def fill(out, value):
     return out
 
 
+def _made_as(dtype):
+    """The dtype a range kernel makes for `dtype`: the narrower integers in int64 (then
+    converted), float16 itself (torch computes its ranges in float16 or float)."""
+    return dtype if dtype is _dtype.float16 else _dtype.compute_dtype(dtype)
+
+
 def arange(n, start, step, dtype):
     """n values start, start + step, ...: exact integers for int64, doubles rounded otherwise
-    (the narrower dtypes made in their compute dtype, then converted)."""
-    out = empty_like_shape((n,), _dtype.compute_dtype(dtype))
+    (the narrower integers made in int64, then converted)."""
+    out = empty_like_shape((n,), _made_as(dtype))
     ctype = "double *" if dtype.is_floating_point else "int64_t *"
     _check(_call(lib.FG_CALL_ARANGE, (out.dtype.code, n, out._ptr, ffi.new(ctype, start),
                                        ffi.new(ctype, step)), out), "arange", dtype)
@@ -150,6 +156,19 @@ def _widened(x):
 def _narrowed(out, dtype):
     """A result computed in a wider dtype, rounded back to the operands' dtype."""
     return out if out.dtype is dtype else copy_into(empty_like_shape(out._a.shape, dtype), out)
+
+
+def linspace(n, start, end, dtype, base=None):
+    """torch's linspace of n values from start to end, or its logspace when a base is given:
+    base ** each value (start and end are ints for the integer dtypes, floats otherwise; the
+    narrower integers made in int64, then converted)."""
+    out = empty_like_shape((n,), _made_as(dtype))
+    ctype = "double *" if dtype.is_floating_point else "int64_t *"
+    _check(_call(lib.FG_CALL_LINSPACE, (base is not None, out.dtype.code, n, out._ptr,
+                                         ffi.new(ctype, start), ffi.new(ctype, end),
+                                         ffi.new("double *", base or 0.0)), out),
+           "logspace" if base is not None else "linspace", dtype)
+    return _narrowed(out, dtype)
 
 
 def reduce(code, x, axes, keepdim=True):
@@ -432,4 +451,5 @@ _KERNELS = {lib.FG_CALL_ELEMENTWISE: lib.fg_elementwise,
             lib.FG_CALL_CROSS_ENTROPY: lib.fg_cross_entropy,
             lib.FG_CALL_CROSS_ENTROPY_BACKWARD: lib.fg_cross_entropy_backward,
             lib.FG_CALL_GATHER: lib.fg_gather, lib.FG_CALL_SCATTER: lib.fg_scatter,
-            lib.FG_CALL_INDEX_FOLD: lib.fg_index_fold, lib.FG_CALL_SORT: lib.fg_sort}
+            lib.FG_CALL_INDEX_FOLD: lib.fg_index_fold, lib.FG_CALL_SORT: lib.fg_sort,
+            lib.FG_CALL_LINSPACE: lib.fg_linspace}

@@ -116,7 +116,9 @@ def _infer_shape(shape, numel, name):
     for s in shape:
         if s != -1:
             known *= s
-    invalid = shape.count(-1) > 1 or min(shape, default=0) < -1
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    invalid = min(shape, default=0) < -1
     if -1 in shape and not invalid and known and numel % known == 0:
         shape = tuple(numel // known if s == -1 else s for s in shape)
     elif -1 in shape or known != numel:

@@ -347,6 +347,12 @@ class Tensor:
     def permute(self, *dims):
         return _ops.permute(self, _shape.shape_arg(dims))
 
+    def tile(self, *dims):
+        return _ops.tile(self, dims[0] if len(dims) == 1 else dims)
+
+    def split(self, split_size, dim=0):  # torch's method names its argument split_size
+        return _ops.split(self, split_size, dim)
+
 
 
 

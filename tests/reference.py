@@ -2,6 +2,7 @@
 numpy only holds the numbers and walks indices here; each value is computed by a Python loop.
 The elementwise ops' rules on one element are in ops_db.py (ELEMENTWISE)."""
 import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -313,11 +314,87 @@ def mean_(x, axes):
     return elementwise(lambda s: s / count if count else math.nan, sum_(x, axes), out_dtype=x.dtype)
 
 
-def arange(n, start, step, out_dtype):
-    """out[i] = start + i * step: exact for int64, in double then rounded for floats."""
+def arange(n, start, step, out_dtype, threads=1):
+    """out[i] = start + i * step: exact for int64; for floats as torch's CPU kernel computes it
+    (one fma each, in double, or float for float16; vectors of 32 bytes in pairs from a rounded
+    base; the range cut into equal chunks among threads when it exceeds 32768 values)."""
     out = np.empty(n, out_dtype)
+    if out_dtype == np.int64:
+        for i in range(n):
+            out[i] = start + i * step
+        return out
+    acc = np.float32 if out_dtype == np.float16 else np.float64
+    start, step = float(acc(start)), float(acc(step))
+    width = 32 // np.dtype(out_dtype).itemsize
+    parts = min(threads, -(-n // 32768)) if n > 32768 and threads > 1 else 1
+    chunk = -(-n // parts) if n else 1
+    for begin in range(0, n, chunk):
+        end, i = min(n, begin + chunk), begin
+        while i + 2 * width <= end:
+            for v in (i, i + width):
+                base = float(out_dtype(rounded(fma(step, v, start), acc)))
+                for k in range(width):
+                    out[v + k] = rounded(fma(k, step, base), acc)
+            i += 2 * width
+        for j in range(i, end):
+            out[j] = rounded(fma(step, j, start), acc)
+    return out
+
+
+def half(x):
+    """c10::Half from a float or double: through float, then rounded to half (inf beyond its
+    range, as the kernel)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.float16(np.float32(x))
+
+
+def fma(a, b, c):
+    """a * b + c exactly (a Fraction), to be rounded once."""
+    return Fraction(float(a)) * Fraction(float(b)) + Fraction(float(c))
+
+
+def rounded(exact, dtype):
+    """The value of dtype nearest to `exact` (a Fraction or float), ties to even."""
+    guess = dtype(float(exact))
+    below, above = np.nextafter(guess, dtype(-np.inf)), np.nextafter(guess, dtype(np.inf))
+    best = min((abs(Fraction(float(v)) - exact), int(v.view(np.uint32 if dtype == np.float32
+                                                              else np.uint64)) & 1, i)
+               for i, v in enumerate((below, guess, above)) if np.isfinite(v))
+    return (below, guess, above)[best[2]]
+
+
+def linspace(n, start, end, dtype, base=None):
+    """torch's linspace: the first half start + step * i, the second end - step * (n - 1 - i),
+    in dtype for floats with one fma each (in double, truncated, for int64; float16 in half
+    arithmetic); with a base,
+    torch's logspace: base ** those values in double (step from the difference in dtype)."""
+    out = np.empty(n, dtype)
+    store = half if dtype == np.float16 else dtype
+    if n == 1:
+        out[0] = store(base ** start if base is not None else start)
+        return out
+    floating = dtype != np.int64
+    if base is not None:
+        step = float(dtype(end - start)) / (n - 1)
+        for i in range(n):
+            x = float(start) + step * i if i < n // 2 else float(end) - step * (n - 1 - i)
+            out[i] = store(math.pow(base, x)) if floating else math.trunc(math.pow(base, x))
+        return out
+    if dtype == np.float16:  # c10::Half arithmetic: each operation in float, rounded to half
+        start, end = half(start), half(end)
+        with np.errstate(over="ignore", invalid="ignore"):  # inf * 0 is NaN there too
+            step = half(np.float32(half(np.float32(end) - np.float32(start))) /
+                        np.float32(half(n - 1)))
+            for i in range(n):
+                part = half(np.float32(step) * np.float32(half(i if i < n // 2 else n - 1 - i)))
+                out[i] = half(np.float32(start) + part if i < n // 2 else np.float32(end) - part)
+        return out
+    step_type = dtype if floating else np.float64
+    step = step_type(step_type(end) - step_type(start)) / step_type(n - 1)
     for i in range(n):
-        out[i] = start + i * step
+        exact = (fma(step, step_type(i), step_type(start)) if i < n // 2 else
+                 fma(-step, step_type(n - 1 - i), step_type(end)))
+        out[i] = rounded(exact, step_type) if floating else math.trunc(float(exact))
     return out
 
 

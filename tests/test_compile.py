@@ -287,6 +287,17 @@ def test_tensors_made_from_python_data_inside_are_constants_of_the_plan():
             assert compiled(fg.ones(1)).tolist() == [float(k)]
 
 
+def test_ranges_and_eye_made_inside_replay():
+    def grid(x):
+        return (x * fg.linspace(0, 1, 4) + fg.logspace(0, 1, 4, base=2.0) +
+                fg.arange(0.0, 0.4, 0.1) + fg.eye(4)[1] + fg.eye(4, 2, dtype=fg.float32)[:, 0])
+    compiled = fg.compile(grid, fullgraph=True)
+    for k in range(CALLS):
+        x = fg.full((4,), float(k))
+        assert compiled(x).tolist() == grid(x).tolist()
+    assert compiled.plan is not None
+
+
 def test_random_numbers_inside_are_refused():
     fg.manual_seed(0)
     compiled = fg.compile(lambda x: x + fg.randn(3))

@@ -1,6 +1,8 @@
 """Every C kernel against its for-loop version (reference.py): float32 and float64 (int64 and
 bool where the op takes them), sizes 0 and 1, broadcasting, transposed, sliced and reversed
 operands. Each family also records its speedup over the loop on one moderate size."""
+import math
+
 import numpy as np
 import pytest
 
@@ -241,6 +243,46 @@ def test_arange(args):
         want.append(v)
         v = start + len(want) * step
     assert got.tolist() == want
+
+
+RANGES = [(0.0, 1.0, 0.1), (-8.0, 8.0, 0.1), (-3.3, 17.0, 1 / 3), (1e4, -1e4, -7.77), (0.5, 40000.0, 0.7),
+          (-1.0, 1.0, 2e-5), (2.5, 2.75, 0.3), (1e8, 1e8 + 500, 1.5)]
+
+
+@pytest.mark.parametrize("start,end,step,dtype", [  # float16 where the values are finite
+    r + (d,) for r in RANGES for d in FLOATS + [np.float16] if d != np.float16 or abs(r[1]) < 6e4])
+def test_arange_is_torchs_loop(start, end, step, dtype):
+    n = math.ceil((end - start) / step)
+    got = K.arange(n, start, step, fg._dtype.from_numpy_dtype(np.dtype(dtype)))
+    np.testing.assert_array_equal(got.numpy(), ref.arange(n, start, step, dtype, fg.get_num_threads()))
+
+
+def test_arange_splits_as_torchs_threads():
+    """Past 32768 values the vector pattern restarts at each thread's chunk (torch's values
+    depend on its thread count, so ours follow fastgrad's)."""
+    before = fg.get_num_threads()
+    try:
+        for threads, dtype in ((1, np.float32), (2, np.float32), (3, np.float32), (2, np.float16)):
+            fg.set_num_threads(threads)
+            got = K.arange(70001, -1.0, 0.013, fg._dtype.from_numpy_dtype(np.dtype(dtype))).numpy()
+            np.testing.assert_array_equal(got, ref.arange(70001, -1.0, 0.013, dtype, threads))
+    finally:
+        fg.set_num_threads(before)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.float16])
+@pytest.mark.parametrize("start,end,n", [(0, 1, 5), (-3.7, 11.3, 101), (10, -2, 64), (0.1, 0.1, 7),
+                                         (5, 9, 1), (-1e5, 3e5, 999), (1, 2, 0)])
+@pytest.mark.parametrize("base", [None, 10.0, 2.0, 0.5])
+def test_linspace_is_torchs_loop(start, end, n, base, dtype):
+    if dtype == np.int64:
+        start, end = int(start), int(end)
+    if base is not None:
+        start, end = start / 1e5 * 3, end / 1e5 * 3  # exponents with finite powers
+        if dtype == np.int64:
+            start, end = int(start), int(end)
+    got = K.linspace(n, start, end, fg._dtype.from_numpy_dtype(np.dtype(dtype)), base)
+    np.testing.assert_array_equal(got.numpy(), ref.linspace(n, start, end, dtype, base))
 
 
 def test_copy_speedup(rng, speedup):

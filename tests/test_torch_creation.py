@@ -7,7 +7,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import fastgrad as fg  # noqa: E402
-from torch_compare import rand, both, assert_same  # noqa: E402
+from torch_compare import rand, both, assert_same, assert_same_error  # noqa: E402
 
 
 # ---- type promotion -----------------------------------------------------------------------
@@ -67,6 +67,113 @@ def test_arange(args):
 def test_arange_dtype_and_requires_grad():
     promo(lambda L: L.arange(4, dtype=L.float64))
     promo(lambda L: L.arange(3.0, requires_grad=True))
+
+
+def _ranges(count, seed):
+    """Random float ranges: short and long (past torch's 32768-value grain), either direction."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(count):
+        start = float(rng.choice([-8.0, 0.0, 1.5, rng.uniform(-10, 10), rng.uniform(-1e4, 1e4)]))
+        step = float(rng.choice([0.1, 1 / 3, 0.01, rng.uniform(1e-3, 1)])) * rng.choice([1, -1])
+        length = int(rng.choice([rng.integers(1, 300), rng.integers(1, 80000)]))
+        out.append((start, start + step * length + step * rng.uniform(0, 1), step))
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_arange_float_step_is_torchs_to_the_bit(dtype):
+    assert fg.arange(-8.0, 8.0, 0.1)[80].item() == torch.arange(-8.0, 8.0, 0.1)[80].item()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(fg.get_num_threads())  # past 32768 values torch's threads matter
+    try:
+        for start, end, step in _ranges(60, 5):
+            ours = fg.arange(start, end, step, dtype=getattr(fg, dtype)).numpy()
+            theirs = torch.arange(start, end, step, dtype=getattr(torch, dtype)).numpy()
+            np.testing.assert_array_equal(ours, theirs, err_msg=f"arange({start}, {end}, {step})")
+    finally:
+        torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("args", [(0.5, 5.7, 1.5), (-1.5, 5.7, 2), (5, 0, -1.5), (2**40, 2**40 + 9, 4)],
+                         ids=str)
+def test_arange_int64_truncates_each_bound(args):
+    promo(lambda L: L.arange(*args, dtype=L.int64))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "float16", "int32", "int16"])
+def test_linspace_and_logspace_are_torchs_to_the_bit(dtype):
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        start, end = rng.uniform(-100, 100, 2)
+        steps = int(rng.choice([0, 1, 2, 3, rng.integers(4, 3000)]))
+        base = float(rng.choice([10.0, 2.0, 0.5, 3.3]))
+        for L_args, kwargs in (((start, end, steps), {}),
+                               ((start / 30, end / 30, steps), {"base": base})):
+            name = "logspace" if kwargs else "linspace"
+            ours = getattr(fg, name)(*L_args, dtype=getattr(fg, dtype), **kwargs).numpy()
+            theirs = getattr(torch, name)(*L_args, dtype=getattr(torch, dtype), **kwargs).numpy()
+            np.testing.assert_array_equal(ours, theirs, err_msg=f"{name}{L_args} {kwargs}")
+
+
+SPACED = {
+    "linspace": lambda L: L.linspace(0, 1, 5),
+    "linspace ints": lambda L: L.linspace(0, 10, 4, dtype=L.int64),
+    "linspace 0-d tensors": lambda L: L.linspace(L.tensor(-1.0), L.tensor(2.0), steps=7),
+    "linspace requires_grad": lambda L: L.linspace(0.0, 1.0, 3, requires_grad=True),
+    "logspace": lambda L: L.logspace(0, 2, 3),
+    "logspace base": lambda L: L.logspace(-1, 3, 5, base=2),
+    "logspace float64": lambda L: L.logspace(0.5, 1.5, 4, dtype=L.float64),
+    "logspace one": lambda L: L.logspace(1.5, 9, 1),
+    "eye": lambda L: L.eye(3),
+    "eye n m": lambda L: L.eye(2, 4),
+    "eye m < n": lambda L: L.eye(4, 2, dtype=L.int64),
+    "eye empty": lambda L: L.eye(0, 3),
+    "eye bool": lambda L: L.eye(2, dtype=L.bool),
+    "zeros_like dtype": lambda L: L.zeros_like(L.ones(2, 3), dtype=L.int64),
+    "ones_like requires_grad": lambda L: L.ones_like(L.ones(2), requires_grad=True),
+    "empty_like shape": lambda L: L.empty_like(L.ones(2, 3, dtype=L.float64)).fill_(1),
+    "full_like keyword": lambda L: L.full_like(L.ones(2), 3, dtype=L.float64),
+    "new_zeros varargs": lambda L: L.ones(2, dtype=L.float64).new_zeros(2, 3),
+    "new_zeros tuple": lambda L: L.ones(2, dtype=L.int64).new_zeros((3,)),
+    "new_zeros size keyword": lambda L: L.ones(2).new_zeros(size=(2, 3)),
+    "new_empty size keyword": lambda L: L.ones(2).new_empty(size=[2]).fill_(1),
+    "new_ones dtype": lambda L: L.ones(2).new_ones([2, 2], dtype=L.int64),
+    "new_full": lambda L: L.ones(2, dtype=L.int64).new_full((2,), 1.5),
+    "new_empty": lambda L: L.ones(2, dtype=L.float64).new_empty(3).fill_(2),
+    "new_tensor": lambda L: L.ones(2, dtype=L.int64).new_tensor([1.5, 2.5]),
+    "new_tensor dtype": lambda L: L.ones(2).new_tensor([1, 2], dtype=L.float64),
+    "new_tensor requires_grad": lambda L: L.ones(2).new_tensor([1, 2], requires_grad=True),
+}
+
+
+@pytest.mark.parametrize("case", list(SPACED))
+def test_construction(case):
+    ours, theirs = SPACED[case](fg), SPACED[case](torch)
+    assert_same(ours, theirs)
+    assert ours.requires_grad == theirs.requires_grad
+
+
+CREATION_ERRORS = {
+    "arange zero step": lambda L: L.arange(0, 5, 0),
+    "arange wrong sign": lambda L: L.arange(5, 0, 1),
+    "arange infinite": lambda L: L.arange(0, float("inf")),
+    "arange nan": lambda L: L.arange(0, float("nan")),
+    "arange int64 step truncated to 0": lambda L: L.arange(0, 2.5, 0.5, dtype=L.int64),
+    "arange bool": lambda L: L.arange(5, dtype=L.bool),
+    "linspace negative steps": lambda L: L.linspace(0, 1, -1),
+    "linspace bool": lambda L: L.linspace(0, 1, 3, dtype=L.bool),
+    "logspace bool": lambda L: L.logspace(0, 1, 3, dtype=L.bool),
+    "linspace 1-d start": lambda L: L.linspace(L.tensor([0.0]), 1, 3),
+    "eye negative n": lambda L: L.eye(-1),
+    "eye negative m": lambda L: L.eye(2, -1),
+    "eye float n": lambda L: L.eye(2.0),
+}
+
+
+@pytest.mark.parametrize("case", list(CREATION_ERRORS))
+def test_creation_errors_match_torch(case):
+    assert_same_error(CREATION_ERRORS[case])
 
 
 @pytest.mark.parametrize("data", [

@@ -85,3 +85,12 @@ def run_both(fn):
             assert f is None
         else:
             assert_same(f, t)
+
+
+def assert_same_error(fn):
+    """fn(lib) raises in torch; it raises the same exception type and words in fastgrad."""
+    with pytest.raises(Exception) as theirs:
+        fn(torch)
+    with pytest.raises(type(theirs.value)) as ours:
+        fn(fg)
+    assert str(ours.value) == str(theirs.value)

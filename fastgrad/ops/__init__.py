@@ -3,7 +3,8 @@ rows (the kernel that computes an op, the gradient rule of each input, the forwa
 what the rules save), then the public functions that check PyTorch's arguments and apply the
 rows. _core holds the row type, `apply` and the derived forward-mode rules. Imports:
 
-    _core <- elementwise <- views <- inplace <- indexing <- joining, scatter
+    _core <- elementwise <- views <- inplace <- indexing <- joining, scatter, shaping
+    shaping, reductions <- copying
     elementwise, views <- reductions, linalg;  elementwise, reductions <- softmax
     inplace, indexing <- bitwise <- elementwise_more;  inplace <- division
     reductions, indexing, joining <- sorting;  reductions, linalg <- norms, einsum
@@ -16,9 +17,12 @@ from .elementwise import (acos, asin, atan, ceil, clamp, clip, cosh, erf, expm1,
 from .views import expand, flatten, flip, permute, reshape, squeeze, t, transpose, unsqueeze, view
 from .inplace import add_, clamp_, clip_, copy_, fill_, masked_fill_, mul_, sub_
 from .indexing import gather, getitem, index_select, nonzero, scatter_add, scatter_add_, setitem
-from .joining import cat, stack
+from .joining import cat, column_stack, concat, concatenate, dstack, hstack, stack, vstack
 from .scatter import (index_add, index_add_, index_fill, index_fill_, index_put, index_put_,
                       masked_select, scatter, scatter_, take)
+from .shaping import (chunk, diagonal, meshgrid, movedim, narrow, split, swapaxes, swapdims,
+                      unbind, unflatten)
+from .copying import diag, diag_embed, repeat, roll, tile, tril, tril_, triu, triu_
 from .reductions import argmax, argmin, cumsum, max, mean, min, sum
 from .reductions import (all, allclose, amax, amin, any, count_nonzero, cumprod, equal,
                          logsumexp, prod, std, std_mean, var, var_mean)
@@ -41,6 +45,7 @@ from .elementwise_more import (arctan2, arctan2_, atan2, atan2_, frac, frac_, hy
                                nan_to_num, nan_to_num_, signbit, where)
 
 arccos, arcsin, arctan, fix = acos, asin, atan, trunc  # torch's other names
+moveaxis = movedim
 
 # The Tensor methods that are the function of the same name with the tensor first (x.exp() is
 # exp(x)); _tensor.py attaches them. Methods whose arguments differ are written out there.
@@ -49,20 +54,22 @@ TENSOR_METHODS = (
     "arctan2", "arctan2_", "argmax", "argmin", "argsort", "asin", "atan", "atan2", "atan2_",
     "bincount", "bitwise_and", "bitwise_and_", "bitwise_left_shift", "bitwise_left_shift_",
     "bitwise_not", "bitwise_not_", "bitwise_or", "bitwise_or_", "bitwise_right_shift",
-    "bitwise_right_shift_", "bitwise_xor", "bitwise_xor_", "ceil", "clamp", "clamp_", "clip",
-    "clip_", "clone", "copy_", "cos", "cosh", "count_nonzero", "cumprod", "cumsum", "dist",
-    "div", "div_", "divide", "eq", "equal", "erf", "exp", "expm1", "fill_", "fix", "flatten",
-    "floor", "floor_divide", "floor_divide_", "fmod", "fmod_", "frac", "frac_", "gather", "ge",
-    "gt", "histc", "histogram", "hypot", "hypot_", "index_add", "index_add_", "index_fill",
-    "index_fill_", "index_put", "index_put_", "index_select", "isclose", "isfinite", "isinf",
-    "isnan", "isneginf", "isposinf", "kthvalue", "le", "lerp", "lerp_", "log", "log10", "log1p",
-    "log2", "log_softmax", "logical_and", "logical_and_", "logical_not", "logical_not_",
-    "logical_or", "logical_or_", "logical_xor", "logical_xor_", "logsumexp", "lt",
-    "masked_fill", "masked_fill_", "masked_select", "max", "maximum", "mean", "median", "min",
-    "minimum", "mode", "mul", "mul_", "nan_to_num", "nan_to_num_", "ne", "neg", "nonzero",
-    "norm", "pow", "prod", "reciprocal", "relu", "remainder", "remainder_", "rsqrt", "scatter",
+    "bitwise_right_shift_", "bitwise_xor", "bitwise_xor_", "ceil", "chunk", "clamp", "clamp_",
+    "clip", "clip_", "clone", "copy_", "cos", "cosh", "count_nonzero", "cumprod", "cumsum",
+    "diag", "diag_embed", "diagonal", "dist", "div", "div_", "divide", "eq", "equal", "erf",
+    "exp", "expm1", "fill_", "fix", "flatten", "floor", "floor_divide", "floor_divide_", "fmod",
+    "fmod_", "frac", "frac_", "gather", "ge", "gt", "histc", "histogram", "hypot", "hypot_",
+    "index_add", "index_add_", "index_fill", "index_fill_", "index_put", "index_put_",
+    "index_select", "isclose", "isfinite", "isinf", "isnan", "isneginf", "isposinf", "kthvalue",
+    "le", "lerp", "lerp_", "log", "log10", "log1p", "log2", "log_softmax", "logical_and",
+    "logical_and_", "logical_not", "logical_not_", "logical_or", "logical_or_", "logical_xor",
+    "logical_xor_", "logsumexp", "lt", "masked_fill", "masked_fill_", "masked_select", "max",
+    "maximum", "mean", "median", "min", "minimum", "mode", "moveaxis", "movedim", "mul", "mul_",
+    "nan_to_num", "nan_to_num_", "narrow", "ne", "neg", "nonzero", "norm", "pow", "prod",
+    "reciprocal", "relu", "remainder", "remainder_", "repeat", "roll", "rsqrt", "scatter",
     "scatter_", "scatter_add", "scatter_add_", "sigmoid", "sign", "signbit", "sin", "sinh",
-    "softmax", "sort", "sqrt", "square", "squeeze", "std", "sum", "t", "take", "tanh", "topk",
-    "transpose", "true_divide", "true_divide_", "trunc", "unique", "unique_consecutive",
-    "unsqueeze", "var",
+    "softmax", "sort", "sqrt", "square", "squeeze", "std", "sum", "swapaxes", "swapdims", "t",
+    "take", "tanh", "topk", "transpose", "tril", "tril_", "triu", "triu_", "true_divide",
+    "true_divide_", "trunc", "unbind", "unflatten", "unique", "unique_consecutive", "unsqueeze",
+    "var",
 )

@@ -44,14 +44,20 @@ CAT = Op("CatBackward0", _join_forward, _join_backward, save_inputs=False, joint
 
 
 # ---- the functions -----------------------------------------------------------------------------
-def _join(name, tensors, dim, new_axis):
+def _tensors(name, tensors, empty_message):
+    """The tensors of a list argument, checked (torch's errors)."""
     tensors = tuple(tensors)
     if not tensors:
-        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+        raise RuntimeError(empty_message)
     for i, x in enumerate(tensors):
         if not isinstance(x, Tensor):
             raise TypeError(f"{name}(): expected Tensor as element {i} in argument 0, but got "
                             f"{type(x).__name__}")
+    return tensors
+
+
+def _join(name, tensors, dim, new_axis):
+    tensors = _tensors(name, tensors, f"{name}(): expected a non-empty list of Tensors")
     dtype = _dtype.result_type(*tensors)
     tensors = tuple(as_dtype(x, dtype) for x in tensors)
     first = tensors[0]._a.shape
@@ -79,3 +85,42 @@ def stack(tensors, dim=0):
 
 def cat(tensors, dim=0):
     return _join("cat", tensors, dim, False)
+
+
+def concat(tensors, dim=0):
+    return cat(tensors, dim)
+
+
+def concatenate(tensors, axis=0):
+    return cat(tensors, axis)
+
+
+def _at_least(tensors, name, shape_of):
+    """Each tensor reshaped (a view) to at least the dimensions `shape_of` gives it."""
+    tensors = _tensors(name, tensors, f"{name} expects a non-empty TensorList")
+    return [reshape(x, shape_of(x._a.shape)) for x in tensors]
+
+
+def hstack(tensors):
+    """cat along dim 1, or along dim 0 when the tensors are 1-d (0-d ones count as 1-d)."""
+    tensors = _at_least(tensors, "hstack", lambda s: s or (1,))
+    return _join("hstack", tensors, 0 if tensors and tensors[0].ndim == 1 else 1, False)
+
+
+def vstack(tensors):
+    """cat along dim 0 of the tensors made at least 2-d (a 1-d one is a row)."""
+    tensors = _at_least(tensors, "vstack", lambda s: (1,) * (2 - len(s)) + s if len(s) < 2 else s)
+    return _join("vstack", tensors, 0, False)
+
+
+def dstack(tensors):
+    """cat along dim 2 of the tensors made at least 3-d: (n) -> (1, n, 1), (m, n) -> (m, n, 1)."""
+    def shape_of(s):
+        return {0: (1, 1, 1), 1: (1,) + s + (1,), 2: s + (1,)}.get(len(s), s)
+    return _join("dstack", _at_least(tensors, "dstack", shape_of), 2, False)
+
+
+def column_stack(tensors):
+    """cat along dim 1 of the tensors with 0-d and 1-d ones made columns."""
+    tensors = _at_least(tensors, "column_stack", lambda s: (s or (1,)) + (1,) if len(s) < 2 else s)
+    return _join("column_stack", tensors, 1, False)

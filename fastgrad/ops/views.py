@@ -6,8 +6,7 @@ import numbers
 
 import numpy as np
 
-from .._shape import (broadcast_shape, broadcast_strides, broadcasts_to, infer_shape,
-                      normalize_dim, normalize_dims)
+from .._shape import broadcast_strides, infer_shape, normalize_dim, normalize_dims
 from ._core import LINEAR_JVP, Op, apply
 from .elementwise import _cast_forward, clone
 
@@ -52,6 +51,8 @@ VIEW = _view_op("ViewBackward0", _reshape_view, _back_to_shape)
 UNSAFE_VIEW = _view_op("UnsafeViewBackward0", _reshape_view, _back_to_shape)  # matmul's, in torch
 UNSQUEEZE = _view_op("UnsqueezeBackward0", lambda a, dim, in_shape: np.expand_dims(a, dim), _back_to_shape)
 SQUEEZE = _view_op("SqueezeBackward0", lambda a, dims, in_shape: np.squeeze(a, dims), _back_to_shape)
+SQUEEZE_DIM = SQUEEZE.renamed("SqueezeBackward1")  # squeeze(x, 1)
+SQUEEZE_DIMS = SQUEEZE.renamed("SqueezeBackward2")  # squeeze(x, (0, 1))
 EXPAND = _view_op("ExpandBackward0", broadcast_view, lambda g, out, size: g)
 TRANSPOSE = _view_op("TransposeBackward0", lambda a, dim0, dim1: np.swapaxes(a, dim0, dim1),
                      lambda g, out, dim0, dim1: transpose(g, dim0, dim1))
@@ -88,7 +89,8 @@ def unsqueeze(x, dim):
 
 def squeeze(x, dim=None):
     dims = tuple(d for d in normalize_dims(dim, x.ndim, "squeeze") if x._a.shape[d] == 1)
-    return apply(SQUEEZE, x, dims=dims, in_shape=x._a.shape)
+    row = SQUEEZE if dim is None else SQUEEZE_DIM if isinstance(dim, numbers.Integral) else SQUEEZE_DIMS
+    return apply(row, x, dims=dims, in_shape=x._a.shape)
 
 
 def flatten(x, start_dim=0, end_dim=-1):
@@ -102,20 +104,29 @@ def flatten(x, start_dim=0, end_dim=-1):
     return reshape(x, shape[:start] + (-1,) + shape[end + 1:])
 
 
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+               "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
 def expand(x, size):
+    """x read at `size` without copying: size-1 dims repeat (stride 0), -1 keeps a dim, leading
+    sizes add dims. Errors in torch's words."""
     shape = x._a.shape
     lead = len(size) - len(shape)
     if lead < 0:
-        raise RuntimeError(f"expand: the number of sizes provided ({len(size)}) must be greater "
-                           f"or equal to the number of dimensions in the tensor ({len(shape)})")
-    if any(s == -1 for s in size[:lead]):
-        raise RuntimeError(f"expand: -1 is not allowed in a leading, non-existing dimension "
-                           f"(shape {tuple(shape)} to {tuple(size)})")
+        kind = _TYPE_NAMES.get(repr(x.dtype).split(".")[1], "")
+        raise RuntimeError(f"expand(torch.{kind}Tensor{{{list(shape)}}}, size={list(size)}): the "
+                           f"number of sizes provided ({len(size)}) must be greater or equal to "
+                           f"the number of dimensions in the tensor ({len(shape)})")
+    for i, s in enumerate(size):
+        if i < lead and s < 0:
+            raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a "
+                               f"leading, non-existing dimension {i}")
+        if i >= lead and s != -1 and shape[i - lead] not in (1, s):
+            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing "
+                               f"size ({shape[i - lead]}) at non-singleton dimension {i}.  Target "
+                               f"sizes: {list(size)}.  Tensor sizes: {list(shape)}")
     size = tuple(shape[i - lead] if s == -1 else s for i, s in enumerate(size))
-    broadcast_shape("expand", shape, size)
-    if not broadcasts_to(shape, size):
-        raise RuntimeError(f"expand: the expanded size of the tensor must match the existing size "
-                           f"at non-singleton dimensions (shape {tuple(shape)} to {size})")
     if math.prod(size) * x._a.itemsize >= 2**63:  # numpy's limit, for views as well
         raise ValueError(f"expand: a tensor of shape {size} would span 2**63 bytes or more")
     return apply(EXPAND, x, size=size)
