@@ -6,6 +6,9 @@
 #include "internal.h"
 #include "vecmath.h"
 
+/* Each op is written once for every type: its comparisons with 0 are always false for uint8. */
+#pragma GCC diagnostic ignored "-Wtype-limits"
+
 /* The math functions of each floating type: vecmath.h's (FG_F32_exp is fg_expf, ...). */
 #define F32_VEC(name) FG_F32_##name
 #define F64_VEC(name) FG_F64_##name
