@@ -350,7 +350,7 @@ def _propagate(roots, retain_graph, create_graph, wanted, check_grads):
                 grads[t._node] = grads[t._node] + g if t._node in grads else g
         if grads:
             _run(grads, leaf_grads, retain_graph, wanted, node_grads, check_grads)
-        return _leaf_hooks_applied(leaf_grads), node_grads
+        return (_leaf_hooks_applied(leaf_grads) if _hooked_leaves else leaf_grads), node_grads
     finally:
         grad_state.enabled = recording
 
@@ -419,12 +419,17 @@ def register_hook(t, fn):
             t._node.hooks = {}
         hooks = t._node.hooks
     else:
+        global _hooked_leaves
+        _hooked_leaves = True
         if getattr(t, "_hooks", None) is None:
             t._hooks = {}
         hooks = t._hooks
     handle = RemovableHandle(hooks)
     hooks[handle.id] = fn
     return handle
+
+
+_hooked_leaves = False  # whether any leaf ever had a hook: backward() looks for them only then
 
 
 def _run_hooks(hooks, grad):

@@ -8,13 +8,16 @@ from ._fastgrad_c import ffi
 from ._shape import Size
 
 
+_DTYPE = _dtype.dtype
+
+
 class Tensor:
     __slots__ = ("_a", "_p", "dtype", "_requires_grad", "_grad", "_node", "_version", "_base",
                  "_tangent", "_hooks", "__weakref__")  # _hooks: a leaf's, set by register_hook
     __array_priority__ = 1000  # numpy defers `ndarray op Tensor` to our reflected operators
 
     def __init__(self, array=None, dtype=None, version=None, base=None, *sizes):
-        if dtype.__class__ is not _dtype.dtype:  # the legacy torch.Tensor(data) or (*sizes)
+        if dtype.__class__ is not _DTYPE:  # the legacy torch.Tensor(data) or (*sizes)
             array, dtype = _legacy.tensor_init_arguments((array, dtype, version, base) + sizes)
             version = base = None
         self._a = array            # numpy ndarray: owns or views the memory; never computes
