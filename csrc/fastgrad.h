@@ -195,6 +195,31 @@ int fg_rng_multinomial(fg_generator *g, int dtype, int64_t rows, int64_t cats,
                        const int64_t *strides, const char *p, int64_t n_sample, int replacement,
                        int64_t *out, int *bad);
 
+/* ---- Optimizers (fastgrad.optim, csrc/optim.c) -------------------------------------------
+ * One fused in-place update of a parameter's n contiguous elements, following torch's
+ * single-tensor CPU code: param, grad and the state buffers all have dtype (float32 or float64)
+ * and n elements; a NULL buffer means the option that uses it is off. hp holds the group's
+ * numbers; step (0-d, step_dtype float32 or float64) is incremented first, and the bias
+ * corrections come from it. */
+enum fg_optim_flags { FG_OPTIM_MAXIMIZE = 1, FG_OPTIM_NESTEROV = 2,
+                      FG_OPTIM_FIRST = 4,     /* SGD: no momentum buffer yet, it becomes grad */
+                      FG_OPTIM_DECOUPLED = 8  /* Adam: AdamW's decoupled weight decay */ };
+/* hp: lr, weight_decay, momentum, dampening; buf: the momentum buffer (NULL without momentum). */
+int fg_sgd_step(int dtype, int64_t n, int flags, const double *hp, void *param,
+                const void *grad, void *buf);
+/* hp: lr, beta1, beta2, eps, weight_decay; max_exp_avg_sq NULL unless amsgrad. */
+int fg_adam_step(int dtype, int64_t n, int flags, const double *hp, int step_dtype, void *step,
+                 void *param, const void *grad, void *exp_avg, void *exp_avg_sq,
+                 void *max_exp_avg_sq);
+/* hp: lr, alpha, eps, weight_decay, momentum; grad_avg NULL unless centered, momentum_buffer
+ * NULL unless momentum > 0. */
+int fg_rmsprop_step(int dtype, int64_t n, int flags, const double *hp, int step_dtype,
+                    void *step, void *param, const void *grad, void *square_avg,
+                    void *grad_avg, void *momentum_buffer);
+/* hp: lr, lr_decay, eps, weight_decay. */
+int fg_adagrad_step(int dtype, int64_t n, int flags, const double *hp, int step_dtype,
+                    void *step, void *param, const void *grad, void *sum);
+
 /* Replaying recorded kernel calls (fastgrad.compile). A plan is an array of int64 words: for
  * each call its kind, then its arguments in the order of that function's parameters above, one
  * word each: ints as they are, pointers as addresses (the shape and stride arrays, the buffers
@@ -205,7 +230,9 @@ enum fg_call {
     FG_CALL_ELEMENTWISE, FG_CALL_ELEMENTWISE_FLAT, FG_CALL_COPY, FG_CALL_FILL, FG_CALL_ARANGE,
     FG_CALL_REDUCE, FG_CALL_ALONG_AXIS, FG_CALL_MATMUL, FG_CALL_SOFTMAX, FG_CALL_SOFTMAX_BACKWARD,
     FG_CALL_CROSS_ENTROPY, FG_CALL_CROSS_ENTROPY_BACKWARD, FG_CALL_GATHER, FG_CALL_SCATTER,
-    FG_CALL_INDEX_FOLD, FG_CALL_SORT, FG_CALL_LINSPACE, FG_NUM_CALLS
+    FG_CALL_INDEX_FOLD, FG_CALL_SORT, FG_CALL_LINSPACE,
+    FG_CALL_SGD_STEP, FG_CALL_ADAM_STEP, FG_CALL_RMSPROP_STEP, FG_CALL_ADAGRAD_STEP, /* optim */
+    FG_NUM_CALLS
 };
 int fg_plan_run(int64_t ncalls, const int64_t *words, int64_t nwords, int64_t *failed);
 

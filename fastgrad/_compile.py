@@ -50,6 +50,11 @@ ROLES = {
     lib.FG_CALL_INDEX_FOLD: ("index_fold", "iaaiurs"),
     lib.FG_CALL_SORT: ("sort", "iiiaaiwwr"),
     lib.FG_CALL_LINSPACE: ("linspace", "iiiwvvv"),
+    # optim: the fused optimizer updates
+    lib.FG_CALL_SGD_STEP: ("sgd_step", "iiivuru"),
+    lib.FG_CALL_ADAM_STEP: ("adam_step", "iiiviuuruuu"),
+    lib.FG_CALL_RMSPROP_STEP: ("rmsprop_step", "iiiviuuruuu"),
+    lib.FG_CALL_ADAGRAD_STEP: ("adagrad_step", "iiiviuuru"),
 }
 
 
@@ -380,8 +385,7 @@ class Compiled:
         elif entry.previous != canonical:
             self._refuse(entry, "its kernel calls or their operands change from call to call "
                                 "(tensors made from Python data that changes, or Python numbers "
-                                "that change, such as an optimizer's step count: "
-                                "torch.optim.Adam(..., capturable=True) keeps it in a tensor)")
+                                "that change, such as a learning rate a scheduler sets)")
         else:
             entry.plan = Plan(recorder,
                               [(i, a) for i, a in enumerate(args) if isinstance(a, Tensor)],

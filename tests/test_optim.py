@@ -173,8 +173,10 @@ def test_errors():
         optim.SGD([p, 3], lr=0.1)
     with pytest.raises(ValueError, match="non-leaf"):
         optim.SGD([p * 2], lr=0.1)
-    with pytest.raises(ValueError, match="more than once"):
+    with pytest.warns(UserWarning, match="duplicate parameters"):  # torch warns, for now
         optim.SGD([p, p], lr=0.1)
+    with pytest.raises(ValueError, match="some parameters appear in more than one parameter group"):
+        optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
 
 
 @needs_torch

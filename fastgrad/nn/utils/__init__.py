@@ -1,0 +1,7 @@
+"""fastgrad.nn.utils: gradient clipping and flat parameter vectors, as torch.nn.utils."""
+from . import clip_grad, convert_parameters
+from .clip_grad import clip_grad_norm, clip_grad_norm_, clip_grad_value_
+from .convert_parameters import parameters_to_vector, vector_to_parameters
+
+__all__ = ["clip_grad", "clip_grad_norm", "clip_grad_norm_", "clip_grad_value_",
+           "convert_parameters", "parameters_to_vector", "vector_to_parameters"]

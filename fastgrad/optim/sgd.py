@@ -1,0 +1,37 @@
+"""SGD, as torch.optim.SGD: momentum (the first buffer is the gradient itself), dampening,
+Nesterov momentum, weight decay and maximize, in one kernel per parameter."""
+from .. import _kernels as K
+from .._fastgrad_c import lib
+from .optimizer import Optimizer, check, contiguous_state
+
+__all__ = ["SGD"]
+
+
+def maximize_flag(group):
+    return lib.FG_OPTIM_MAXIMIZE if group["maximize"] else 0
+
+
+class SGD(Optimizer):
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
+                 *, maximize=False, foreach=None, differentiable=False, fused=None):
+        check(0.0 <= lr, "learning rate", lr)
+        check(0.0 <= momentum, "momentum value", momentum)
+        check(0.0 <= weight_decay, "weight_decay value", weight_decay)
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize, foreach=foreach,
+                        differentiable=differentiable, fused=fused)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+
+    def _update(self, p, grad, state, group):
+        flags = maximize_flag(group) | (lib.FG_OPTIM_NESTEROV if group["nesterov"] else 0)
+        buf = None
+        if group["momentum"] != 0:
+            if state.get("momentum_buffer") is None:  # torch's first buffer: the (decayed)
+                state["momentum_buffer"] = grad.new_empty(grad.shape)  # gradient, kernel-written
+                flags |= lib.FG_OPTIM_FIRST
+            buf, = contiguous_state(state, ("momentum_buffer",))
+        K.optimizer_step(lib.FG_CALL_SGD_STEP, flags,
+                         [group["lr"], group["weight_decay"], group["momentum"],
+                          group["dampening"]], p, grad, [buf])
