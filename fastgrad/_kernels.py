@@ -476,7 +476,7 @@ def optimizer_step(kind, flags, hp, param, grad, buffers, step=None):
                                f"{tuple(param.shape)} and dtype {param.dtype}")
     if step is not None and step._a.size != 1:
         raise RuntimeError(f"{name}: the step count must have one element, not {step._a.size}")
-    args = [param.dtype.code, n, flags, ffi.new("double[]", hp)]
+    args = [param.dtype.code, n, flags, ffi.new("double[]", [float(x) for x in hp])]
     if step is not None:
         args += [step.dtype.code, step._ptr]
     args += [param._ptr, grad._ptr] + [NULL if b is None else b._ptr for b in buffers]

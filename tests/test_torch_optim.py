@@ -28,6 +28,10 @@ OPTIONS = [
     ("Adagrad", dict()),
     ("Adagrad", dict(lr_decay=0.1, weight_decay=0.1, initial_accumulator_value=0.5,
                      maximize=True)),
+    ("SGD", dict(lr=0.05, momentum=0.5, nesterov=True, weight_decay=0.2)),
+    ("Adam", dict(lr=0.02, maximize=True, betas=(0.3, 0.6))),
+    ("AdamW", dict(lr=0.01, weight_decay=0.5, amsgrad=True, maximize=True)),
+    ("RMSprop", dict(lr=0.01, momentum=0.5, weight_decay=0.1)),
 ]
 # SGD is bit for bit. The others divide by a square root, which torch's CPU build computes with
 # MKL's vector math, not correctly rounded (torch.tensor(a).sqrt() differs from numpy's and ours
@@ -305,6 +309,30 @@ def test_schedule_matches_torch(name):
     if name.startswith("OneCycleLR"):
         assert _schedule(fg, SCHEDULES[name], "Adam")[0] == \
             _schedule(torch, SCHEDULES[name], "Adam")[0]  # Adam's beta1 cycles
+
+
+@pytest.mark.parametrize("name", ["StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
+                                  "LinearLR", "ConstantLR"])
+def test_schedule_step_with_epoch_uses_the_closed_form(name):
+    """The deprecated step(epoch): a warning, then torch's closed form at that epoch."""
+    seen = []
+    for lib in (fg, torch):
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1)
+        scheduler = SCHEDULES[name](lib.optim.lr_scheduler, opt)
+        opt.step()
+        with pytest.warns(UserWarning, match="The epoch parameter in `scheduler.step\\(\\)`"):
+            scheduler.step(7)
+        seen.append(scheduler.get_last_lr())
+    assert seen[0] == seen[1]
+
+
+def test_tensor_learning_rate():
+    """lr given as a 0-d tensor, as torch allows (its value read as a Python float)."""
+    runs = []
+    for lib in (fg, torch):
+        params, _ = _train(lib, "SGD", dict(lr=lib.tensor(0.1), momentum=0.9), "float32", steps=3)
+        runs.append(params[0].detach().numpy())
+    assert runs[0].tobytes() == runs[1].tobytes()
 
 
 def test_schedule_resumes_from_state_dict():
