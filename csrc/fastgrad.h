@@ -195,6 +195,21 @@ int fg_rng_multinomial(fg_generator *g, int dtype, int64_t rows, int64_t cats,
                        const int64_t *strides, const char *p, int64_t n_sample, int replacement,
                        int64_t *out, int *bad);
 
+/* ---- convolution (csrc/conv.c) ---- */
+/* 2-d convolution, cross-correlation as torch's: y[n, o, oy, ox] = bias[o] + sum over the c of
+ * o's group, ky, kx of w[o, c, ky, kx] x[n, c, oy*sh - ph + ky*dh, ox*sw - pw + kx*dw], x read
+ * as 0 outside its H x W (zero padding: ph, pw on the top and left; the output's OH x OW given,
+ * so the bottom and right pads are whatever fills it). Operands are CONTIGUOUS (row-major) in
+ * the shapes x (N, C, H, W), w (O, C/groups, KH, KW), y (N, O, OH, OW), in `dtype` (float32 or
+ * float64). geometry: 16 words N, C, H, W, O, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, groups
+ * (each below 2^30; kernel, strides, dilations, groups >= 1 and dividing C and O: else FG_EDIMS).
+ *   FG_CONV_FORWARD:     out = y, a = x, b = w, bias (O values) or NULL
+ *   FG_CONV_INPUT_GRAD:  out = gx (x's shape), a = gy (y's), b = w; bias NULL
+ *   FG_CONV_WEIGHT_GRAD: out = gw (w's shape), a = x, b = gy; bias NULL */
+enum fg_conv_op { FG_CONV_FORWARD, FG_CONV_INPUT_GRAD, FG_CONV_WEIGHT_GRAD };
+int fg_conv2d(int op, int dtype, const int64_t *geometry, char *out, const char *a,
+              const char *b, const char *bias);
+
 /* Replaying recorded kernel calls (fastgrad.compile). A plan is an array of int64 words: for
  * each call its kind, then its arguments in the order of that function's parameters above, one
  * word each: ints as they are, pointers as addresses (the shape and stride arrays, the buffers
@@ -205,7 +220,9 @@ enum fg_call {
     FG_CALL_ELEMENTWISE, FG_CALL_ELEMENTWISE_FLAT, FG_CALL_COPY, FG_CALL_FILL, FG_CALL_ARANGE,
     FG_CALL_REDUCE, FG_CALL_ALONG_AXIS, FG_CALL_MATMUL, FG_CALL_SOFTMAX, FG_CALL_SOFTMAX_BACKWARD,
     FG_CALL_CROSS_ENTROPY, FG_CALL_CROSS_ENTROPY_BACKWARD, FG_CALL_GATHER, FG_CALL_SCATTER,
-    FG_CALL_INDEX_FOLD, FG_CALL_SORT, FG_CALL_LINSPACE, FG_NUM_CALLS
+    FG_CALL_INDEX_FOLD, FG_CALL_SORT, FG_CALL_LINSPACE,
+    FG_CALL_CONV2D, /* conv */
+    FG_NUM_CALLS
 };
 int fg_plan_run(int64_t ncalls, const int64_t *words, int64_t nwords, int64_t *failed);
 

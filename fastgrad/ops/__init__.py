@@ -32,6 +32,7 @@ from .norms import cdist, dist, norm
 from .einsum import einsum
 from .linalg import bmm, dot, matmul, mm, mv
 from .softmax import log_softmax, softmax
+from .conv import conv1d, conv2d
 # (div, div_ and where extend elementwise's and inplace's: rounding modes, where(condition))
 from .division import (div, div_, divide, floor_divide, floor_divide_, fmod, fmod_, remainder,
                        remainder_, true_divide, true_divide_)
