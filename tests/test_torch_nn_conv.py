@@ -88,7 +88,9 @@ def test_hostile_geometries_raise_instead_of_crashing():
 
 
 def test_threads_change_no_bit():
-    x, w = fg.tensor(rand((4, 3, 9, 9), "float32")), fg.tensor(rand((8, 3, 3, 3), "float32", 1))
+    """Enough work for threads to split (the batch's images; the weight gradient's runs of
+    images, 10 over 8 unequal runs), the same bits on 1 and 2."""
+    x, w = fg.tensor(rand((10, 16, 16, 16), "float32")), fg.tensor(rand((16, 16, 3, 3), "float32", 1))
     results = []
     for threads in (1, 2):
         fg.set_num_threads(threads)
@@ -101,6 +103,21 @@ def test_threads_change_no_bit():
 
 
 # ---- the functions against torch ---------------------------------------------------------------
+def test_column_blocks_as_torch():
+    """Rows long enough (64 channels x 3 x 3 taps x 64 columns of float64) that the column
+    matrix is made a block of output rows at a time: every pass against torch."""
+    (fx, tx), (fw, tw) = both(rand((1, 64, 9, 64), seed=1), True), both(rand((2, 64, 3, 3), seed=2),
+                                                                          True)
+    g = rand((1, 2, 7, 32), seed=3)  # 7 output rows: blocks of 3, 3 and 1
+    for L, x, w in ((fg, fx, fw), (torch, tx, tw)):
+        L.conv2d(x, w, padding=(0, 1), stride=(1, 2)).backward(L.tensor(g))
+    np.testing.assert_allclose(to_np(fg.conv2d(fx, fw, padding=(0, 1), stride=(1, 2))),
+                               to_np(torch.conv2d(tx, tw, padding=(0, 1), stride=(1, 2))),
+                               rtol=1e-12, atol=1e-12)
+    for f, t in ((fx, tx), (fw, tw)):
+        np.testing.assert_allclose(to_np(f.grad), to_np(t.grad), rtol=1e-12, atol=1e-12)
+
+
 def test_float16_and_int64_as_torch():
     x, w = rand((1, 2, 4, 4), seed=1), rand((3, 2, 2, 2), seed=2)
     for dtype in ("float16", "int64"):
