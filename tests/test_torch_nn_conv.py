@@ -234,7 +234,8 @@ def test_lazy_modules_as_torch(cls, args, shape):
     for L in (fg, torch):
         L.manual_seed(0)
         m = getattr(L.nn, cls)(*args)
-        before = (repr(m), repr(m.weight), type(m.weight).__name__)
+        before = (repr(m), repr(m.weight), type(m.weight).__name__,
+                  repr(L.nn.Sequential(m).state_dict()))
         with pytest.raises(RuntimeError, match="Can't access the shape of an uninitialized"):
             m.weight.shape
         outputs.append(m(L.ones(*shape)))

@@ -53,6 +53,15 @@ class LazyModuleMixin:
         super().__init__(*args, **kwargs)
         self._initialize_hook = self.register_forward_pre_hook(self._infer_parameters)
 
+    def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
+        """As Module's, with the uninitialized parameters themselves (as torch saves them)."""
+        out = super().state_dict(*args, destination=destination, prefix=prefix,
+                                 keep_vars=keep_vars)
+        for name, p in self._parameters.items():
+            if isinstance(p, UninitializedParameter):
+                out[prefix + name] = p
+        return out
+
     def has_uninitialized_params(self):
         return any(isinstance(p, UninitializedParameter)
                    for p in list(self._parameters.values()) + list(self._buffers.values()))
