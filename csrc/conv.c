@@ -35,6 +35,8 @@ typedef struct {
 /* A column matrix is made and used a block of output rows at a time, sized to stay in L2
  * between its packing and the product reading it. */
 #define CONV_BLOCK_BYTES ((int64_t)1 << 19)
+/* Below this many flops a pass runs on one thread (its products may still thread themselves). */
+#define CONV_PARALLEL_FLOPS 8388608.0
 
 static int mul_ok(int64_t a, int64_t b, int64_t *out)
 {
@@ -228,7 +230,7 @@ static int each_image(int op, const conv_geo *g, char *out, const char *a, const
     double flops = 2.0 * g->n * g->o * g->p * g->k;
     int threads = fg_threads();
     if (threads > g->n) threads = (int)g->n;
-    if (flops < 4 * 2097152.0) threads = 1;
+    if (flops < CONV_PARALLEL_FLOPS) threads = 1;
     int status = FG_OK;
 #pragma omp parallel num_threads(threads > 1 ? threads : 1)
     {
@@ -291,7 +293,7 @@ static int weight_grad(const conv_geo *g, char *gw, const char *x, const char *g
     memset(gw, 0, size * es);
     int threads = fg_threads();
     if (threads > chunks) threads = (int)chunks;
-    if (2.0 * g->n * g->o * g->p * g->k < 4 * 2097152.0) threads = 1;
+    if (2.0 * g->n * g->o * g->p * g->k < CONV_PARALLEL_FLOPS) threads = 1;
     int status = FG_OK;
 #pragma omp parallel num_threads(threads > 1 ? threads : 1)
     {

@@ -8,6 +8,7 @@ rows. _core holds the row type, `apply` and the derived forward-mode rules. Impo
     elementwise, views <- reductions, linalg;  elementwise, reductions <- softmax
     inplace, indexing <- bitwise <- elementwise_more;  inplace <- division
     reductions, indexing, joining <- sorting;  reductions, linalg <- norms, einsum
+    reductions, views <- conv
 """
 from .elementwise import (abs, add, as_dtype, cast, clone, cos, eq, exp, ge, gt, le, log, lt,
                           maximum, minimum, mul, ne, neg, pow, relu, sigmoid, sign, sin, sqrt, sub,
