@@ -219,6 +219,20 @@ int fg_rmsprop_step(int dtype, int64_t n, int flags, const double *hp, int step_
 /* hp: lr, lr_decay, eps, weight_decay. */
 int fg_adagrad_step(int dtype, int64_t n, int flags, const double *hp, int step_dtype,
                     void *step, void *param, const void *grad, void *sum);
+/* ---- convolution (csrc/conv.c) ---- */
+/* 2-d convolution, cross-correlation as torch's: y[n, o, oy, ox] = bias[o] + sum over the c of
+ * o's group, ky, kx of w[o, c, ky, kx] x[n, c, oy*sh - ph + ky*dh, ox*sw - pw + kx*dw], x read
+ * as 0 outside its H x W (zero padding: ph, pw on the top and left; the output's OH x OW given,
+ * so the bottom and right pads are whatever fills it). Operands are CONTIGUOUS (row-major) in
+ * the shapes x (N, C, H, W), w (O, C/groups, KH, KW), y (N, O, OH, OW), in `dtype` (float32 or
+ * float64). geometry: 16 words N, C, H, W, O, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, groups
+ * (each below 2^30; kernel, strides, dilations, groups >= 1 and dividing C and O: else FG_EDIMS).
+ *   FG_CONV_FORWARD:     out = y, a = x, b = w, bias (O values) or NULL
+ *   FG_CONV_INPUT_GRAD:  out = gx (x's shape), a = gy (y's), b = w; bias NULL
+ *   FG_CONV_WEIGHT_GRAD: out = gw (w's shape), a = x, b = gy; bias NULL */
+enum fg_conv_op { FG_CONV_FORWARD, FG_CONV_INPUT_GRAD, FG_CONV_WEIGHT_GRAD };
+int fg_conv2d(int op, int dtype, const int64_t *geometry, char *out, const char *a,
+              const char *b, const char *bias);
 
 /* Replaying recorded kernel calls (fastgrad.compile). A plan is an array of int64 words: for
  * each call its kind, then its arguments in the order of that function's parameters above, one
@@ -232,6 +246,7 @@ enum fg_call {
     FG_CALL_CROSS_ENTROPY, FG_CALL_CROSS_ENTROPY_BACKWARD, FG_CALL_GATHER, FG_CALL_SCATTER,
     FG_CALL_INDEX_FOLD, FG_CALL_SORT, FG_CALL_LINSPACE,
     FG_CALL_SGD_STEP, FG_CALL_ADAM_STEP, FG_CALL_RMSPROP_STEP, FG_CALL_ADAGRAD_STEP, /* optim */
+    FG_CALL_CONV2D, /* conv */
     FG_NUM_CALLS
 };
 int fg_plan_run(int64_t ncalls, const int64_t *words, int64_t nwords, int64_t *failed);

@@ -594,6 +594,24 @@ CASES = [
     Case("mv of a row", "mv", lambda L, h, w: L.mv(h, w[1]).unsqueeze(1) * w, [(3, 4), (3, 4)]),
     Case("0-d input", "cumsum", lambda L, x: L.exp(x * L.ones(3, dtype=L.float64).cumsum(0)),
          [()]),
+    # ---- convolution (conv helper): input, weight (and bias) all differentiated
+    Case("conv2d plain", "conv2d", lambda L, x, w: L.nn.functional.conv2d(x, w),
+         [(2, 2, 4, 5), (3, 2, 3, 2)]),
+    Case("conv2d bias stride padding", "conv2d",
+         lambda L, x, w, b: L.conv2d(x, w, b, stride=2, padding=1), [(1, 2, 5, 4), (2, 2, 3, 3), (2,)]),
+    Case("conv2d groups dilation", "conv2d",
+         lambda L, x, w: L.nn.functional.conv2d(x, w, groups=2, dilation=(2, 1), padding=(1, 0)),
+         [(1, 4, 5, 4), (4, 2, 2, 2)]),
+    Case("conv2d same even kernel", "conv2d",
+         lambda L, x, w: L.nn.functional.conv2d(x, w, padding="same"), [(1, 1, 4, 3), (2, 1, 2, 2)]),
+    Case("conv2d unbatched 1x1", "conv2d", lambda L, x, w: L.conv2d(x, w), [(2, 3, 3), (3, 2, 1, 1)]),
+    # (no padding here: torch's float32 conv1d skips padded taps, its float64 one multiplies
+    # them, so 0 * inf in a pad is NaN in one and not the other)
+    Case("conv1d stride dilation bias", "conv1d",
+         lambda L, x, w, b: L.nn.functional.conv1d(x, w, b, stride=2, dilation=2),
+         [(2, 2, 7), (3, 2, 2), (3,)]),
+    Case("conv1d valid groups", "conv1d",
+         lambda L, x, w: L.conv1d(x, w, padding="valid", groups=2), [(1, 4, 5), (2, 2, 3)]),
 ]
 
 # The cases that take int64 inputs too (values only: integers carry no gradient).

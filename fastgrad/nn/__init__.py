@@ -6,7 +6,10 @@ from .containers import ModuleDict, ModuleList, ParameterList, Sequential
 from .module import Module
 from .modules import CrossEntropyLoss, Linear, MSELoss, ReLU, Sigmoid, Tanh
 from .parameter import Parameter
+from .conv import Conv1d, Conv2d
+from .lazy import LazyConv1d, LazyConv2d, LazyLinear, UninitializedParameter
 
 __all__ = ["CrossEntropyLoss", "Linear", "MSELoss", "Module", "ModuleDict", "ModuleList",
            "Parameter", "ParameterList", "ReLU", "Sequential", "Sigmoid", "Tanh", "functional",
            "init", "utils"]
+__all__ += ["Conv1d", "Conv2d", "LazyConv1d", "LazyConv2d", "LazyLinear", "UninitializedParameter"]

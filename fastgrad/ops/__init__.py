@@ -8,6 +8,7 @@ rows. _core holds the row type, `apply` and the derived forward-mode rules. Impo
     elementwise, views <- reductions, linalg;  elementwise, reductions <- softmax
     inplace, indexing <- bitwise <- elementwise_more;  inplace <- division
     reductions, indexing, joining <- sorting;  reductions, linalg <- norms, einsum
+    reductions, views <- conv
 """
 from .elementwise import (abs, add, as_dtype, cast, clone, cos, eq, exp, ge, gt, le, log, lt,
                           maximum, minimum, mul, ne, neg, pow, relu, sigmoid, sign, sin, sqrt, sub,
@@ -32,6 +33,7 @@ from .norms import cdist, dist, norm
 from .einsum import einsum
 from .linalg import bmm, dot, matmul, mm, mv
 from .softmax import log_softmax, softmax
+from .conv import conv1d, conv2d
 # (div, div_ and where extend elementwise's and inplace's: rounding modes, where(condition))
 from .division import (div, div_, divide, floor_divide, floor_divide_, fmod, fmod_, remainder,
                        remainder_, true_divide, true_divide_)
