@@ -5,7 +5,9 @@ from .containers import ModuleDict, ModuleList, ParameterList, Sequential
 from .module import Module
 from .modules import CrossEntropyLoss, Linear, MSELoss, ReLU, Sigmoid, Tanh
 from .parameter import Parameter
+from .rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell, RNNCellBase
 
 __all__ = ["CrossEntropyLoss", "Linear", "MSELoss", "Module", "ModuleDict", "ModuleList",
            "Parameter", "ParameterList", "ReLU", "Sequential", "Sigmoid", "Tanh", "functional",
-           "init"]
+           "init", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell",
+           "RNNCellBase"]
