@@ -48,6 +48,7 @@ enum fg_op {
     FG_ISNAN, FG_ISINF, FG_ISPOSINF, FG_ISNEGINF, FG_ISFINITE, FG_SIGNBIT,
     FG_REPLACE_NAN,      /* x is NaN ? y : x                                     */
     FG_REPLACE_INF,      /* x == inf ? y : x == -inf ? z : x                     */
+    FG_ERFINV,           /* rnn (nn.init.trunc_normal_): torch's calc_erfinv     */
     FG_NUM_OPS
 };
 
@@ -195,6 +196,14 @@ int fg_rng_multinomial(fg_generator *g, int dtype, int64_t rows, int64_t cats,
                        const int64_t *strides, const char *p, int64_t n_sample, int replacement,
                        int64_t *out, int *bad);
 
+/* ---- rnn: decompositions (csrc/linalg.c) ---------------------------------------------------
+ * The QR decompositions of `batch` contiguous row-major m x n matrices a (float32 or float64),
+ * k = min(m, n), by Householder reflections as LAPACK's geqrf and orgqr (so R's diagonal has
+ * LAPACK's signs): r receives each R as r_rows x n (r_rows k or m, zeros below the diagonal),
+ * q the first q_cols columns of each Q as m x q_cols (q_cols k or m; 0: q unused). */
+int fg_qr(int dtype, int64_t batch, int64_t m, int64_t n, int64_t q_cols, int64_t r_rows,
+          char *q, char *r, const char *a);
+
 /* Replaying recorded kernel calls (fastgrad.compile). A plan is an array of int64 words: for
  * each call its kind, then its arguments in the order of that function's parameters above, one
  * word each: ints as they are, pointers as addresses (the shape and stride arrays, the buffers
@@ -205,7 +214,9 @@ enum fg_call {
     FG_CALL_ELEMENTWISE, FG_CALL_ELEMENTWISE_FLAT, FG_CALL_COPY, FG_CALL_FILL, FG_CALL_ARANGE,
     FG_CALL_REDUCE, FG_CALL_ALONG_AXIS, FG_CALL_MATMUL, FG_CALL_SOFTMAX, FG_CALL_SOFTMAX_BACKWARD,
     FG_CALL_CROSS_ENTROPY, FG_CALL_CROSS_ENTROPY_BACKWARD, FG_CALL_GATHER, FG_CALL_SCATTER,
-    FG_CALL_INDEX_FOLD, FG_CALL_SORT, FG_CALL_LINSPACE, FG_NUM_CALLS
+    FG_CALL_INDEX_FOLD, FG_CALL_SORT, FG_CALL_LINSPACE,
+    FG_CALL_QR, /* rnn */
+    FG_NUM_CALLS
 };
 int fg_plan_run(int64_t ncalls, const int64_t *words, int64_t nwords, int64_t *failed);
 

@@ -50,6 +50,7 @@ ROLES = {
     lib.FG_CALL_INDEX_FOLD: ("index_fold", "iaaiurs"),
     lib.FG_CALL_SORT: ("sort", "iiiaaiwwr"),
     lib.FG_CALL_LINSPACE: ("linspace", "iiiwvvv"),
+    lib.FG_CALL_QR: ("qr", "iiiiiiwwr"),  # rnn
 }
 
 
