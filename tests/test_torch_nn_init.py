@@ -1,6 +1,6 @@
 """nn.init's structured and truncated initialisations against torch's after manual_seed (eye_,
-dirac_, trunc_normal_ in both of its regimes, orthogonal_, sparse_), torch.linalg.qr against
-torch's, and the QR kernel against a plain Householder loop."""
+dirac_, trunc_normal_ in both of its regimes, orthogonal_, sparse_), torch.linalg.qr and its
+first and second derivatives against torch's, and the QR kernel against a Householder loop."""
 import math
 import warnings
 
@@ -159,8 +159,22 @@ def test_qr_errors_as_torch(call):
     assert raised[0] == raised[1]
 
 
-def test_qr_backward_refuses_clearly():
-    q, r = fg.linalg.qr(fg.ones(3, 3, requires_grad=True))
-    assert q.grad_fn.name() == r.grad_fn.name() == "LinalgQrBackward0"
-    with pytest.raises(NotImplementedError, match="derivative of linalg.qr"):
-        (q.sum() + r.sum()).backward()
+@pytest.mark.parametrize("shape,mode", [((5, 3), "reduced"), ((3, 5), "reduced"),
+                                        ((4, 4), "complete"), ((2, 3, 4), "complete")])
+def test_qr_gradients_as_torch(shape, mode):
+    """First and second derivatives of a loss reading both Q and R (the gradient is made of
+    ops), in both regimes (m >= n, m < n)."""
+    a = np.random.default_rng(2).standard_normal(shape)
+    results = []
+    for lib in (fg, torch):
+        x = lib.tensor(a.copy(), requires_grad=True)
+        q, r = lib.linalg.qr(x, mode=mode)
+        assert q.grad_fn.name() == r.grad_fn.name() == "LinalgQrBackward0"
+        weights = [lib.tensor(np.cos(np.arange(t.numel()) * k).reshape(tuple(t.shape)))
+                   for k, t in ((1, q), (2, r))]
+        loss = (q * weights[0]).sum() + (r * weights[1]).sum()
+        (g,) = lib.autograd.grad(loss, x, create_graph=True)
+        (g * g).sum().backward()
+        results.append((g, x.grad))
+    for f, t in zip(*results):
+        assert_same(f, t)

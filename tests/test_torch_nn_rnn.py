@@ -75,7 +75,7 @@ def test_forward_and_gradients(kind, kwargs, batched, given_hx):
     f.double()
     f.load_state_dict({k: fg.tensor(v.detach().numpy()) for k, v in t.state_dict().items()})
     rng = np.random.default_rng(1)
-    shape = ((3, 6) if kwargs.get("batch_first") else (6, 3)) if batched else (6,)
+    shape = ((3, 4) if kwargs.get("batch_first") else (4, 3)) if batched else (4,)
     x = rng.uniform(-1, 1, shape + (5,))
     hx = states(kind, kwargs, batched, rng) if given_hx else None
     results = []
