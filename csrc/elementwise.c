@@ -128,6 +128,7 @@ static inline int64_t int_rshift(int64_t a, int64_t b) { return a >> (b < 0 || b
     X(S, D, FG_ACOS, 1, T, T, T, F(acos)(x))                                 \
     X(S, D, FG_ATAN, 1, T, T, T, F(atan)(x))                                 \
     X(S, D, FG_ERF, 1, T, T, T, F(erf)(x))                                   \
+    X(S, D, FG_ERFINV, 1, T, T, T, F(erfinv)(x))                             \
     X(S, D, FG_SIGMOID, 1, T, T, T, (T)1 / ((T)1 + F(exp)(-x)))              \
     X(S, D, FG_DIV, 2, T, T, T, x / y)                                       \
     X(S, D, FG_POW, 2, T, T, T, F(pow)(x, y))                                \

@@ -48,6 +48,7 @@ enum fg_op {
     FG_ISNAN, FG_ISINF, FG_ISPOSINF, FG_ISNEGINF, FG_ISFINITE, FG_SIGNBIT,
     FG_REPLACE_NAN,      /* x is NaN ? y : x                                     */
     FG_REPLACE_INF,      /* x == inf ? y : x == -inf ? z : x                     */
+    FG_ERFINV,           /* rnn (nn.init.trunc_normal_): torch's calc_erfinv     */
     FG_NUM_OPS
 };
 
@@ -233,6 +234,13 @@ int fg_adagrad_step(int dtype, int64_t n, int flags, const double *hp, int step_
 enum fg_conv_op { FG_CONV_FORWARD, FG_CONV_INPUT_GRAD, FG_CONV_WEIGHT_GRAD };
 int fg_conv2d(int op, int dtype, const int64_t *geometry, char *out, const char *a,
               const char *b, const char *bias);
+/* ---- rnn: decompositions (csrc/linalg.c) ---------------------------------------------------
+ * The QR decompositions of `batch` contiguous row-major m x n matrices a (float32 or float64),
+ * k = min(m, n), by Householder reflections as LAPACK's geqrf and orgqr (so R's diagonal has
+ * LAPACK's signs): r receives each R as r_rows x n (r_rows k or m, zeros below the diagonal),
+ * q the first q_cols columns of each Q as m x q_cols (q_cols k or m; 0: q unused). */
+int fg_qr(int dtype, int64_t batch, int64_t m, int64_t n, int64_t q_cols, int64_t r_rows,
+          char *q, char *r, const char *a);
 
 /* Replaying recorded kernel calls (fastgrad.compile). A plan is an array of int64 words: for
  * each call its kind, then its arguments in the order of that function's parameters above, one
@@ -247,6 +255,7 @@ enum fg_call {
     FG_CALL_INDEX_FOLD, FG_CALL_SORT, FG_CALL_LINSPACE,
     FG_CALL_SGD_STEP, FG_CALL_ADAM_STEP, FG_CALL_RMSPROP_STEP, FG_CALL_ADAGRAD_STEP, /* optim */
     FG_CALL_CONV2D, /* conv */
+    FG_CALL_QR, /* rnn */
     FG_NUM_CALLS
 };
 int fg_plan_run(int64_t ncalls, const int64_t *words, int64_t nwords, int64_t *failed);

@@ -17,6 +17,7 @@ static const int ARITY[FG_NUM_CALLS] = {
     [FG_CALL_SGD_STEP] = 7, [FG_CALL_ADAM_STEP] = 11, [FG_CALL_RMSPROP_STEP] = 11,
     [FG_CALL_ADAGRAD_STEP] = 9,
     [FG_CALL_CONV2D] = 7, /* conv */
+    [FG_CALL_QR] = 9, /* rnn */
 };
 
 static int run_one(int64_t kind, const int64_t *w)
@@ -70,6 +71,8 @@ static int run_one(int64_t kind, const int64_t *w)
     /* conv */
     case FG_CALL_CONV2D:
         return fg_conv2d(I(0), I(1), A(2), P(3), P(4), P(5), P(6));
+    case FG_CALL_QR: /* rnn */
+        return fg_qr(I(0), I(1), I(2), I(3), I(4), I(5), P(6), P(7), P(8));
     default:
         return FG_EOP;
     }

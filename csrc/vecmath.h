@@ -160,4 +160,40 @@ static inline int fg_signbit(double x)
 #define FG_F64_hypot hypot
 #define FG_F64_signbit fg_signbit
 
+/* The inverse error function. torch's CPU computes it with MKL's high-accuracy vdErfInv and
+ * vsErfInv (under 1 ulp), so ours must be as accurate: the first guess of torch's own
+ * calc_erfinv (Pavlis' rational approximation, ~1e-7 relative), then three Newton steps on erf
+ * for |y| <= 1/2 and on erfc(|x|) = 1 - |y| beyond (1 - |y| is exact there, and erfc keeps the
+ * tail's digits that erf(x) - y would cancel). float is computed in double and rounded once.
+ * NaN outside [-1, 1], +-inf at +-1. */
+static inline double fg_erfinv(double y)
+{
+    const double two_over_sqrt_pi = 1.1283791670955126;
+    double y_abs = fabs(y), x;
+    if (!(y_abs <= 1.0)) return NAN;
+    if (y_abs == 1.0) return copysign(INFINITY, y);
+    if (y_abs <= 0.7) {
+        double z = y * y;
+        double num = ((-0.140543331 * z + 0.914624893) * z - 1.645349621) * z + 0.886226899;
+        double dem = (((0.012229801 * z - 0.329097515) * z + 1.442710462) * z - 2.118377725) * z
+                     + 1.0;
+        x = y * num / dem;
+    } else {
+        double z = sqrt(-log((1.0 - y_abs) / 2.0));
+        double num = ((1.641345311 * z + 3.429567803) * z - 1.624906493) * z - 1.970840454;
+        double dem = (1.637067800 * z + 3.543889200) * z + 1.0;
+        x = copysign(num, y) / dem;
+    }
+    if (y_abs <= 0.5) {
+        for (int i = 0; i < 3; i++) x -= (erf(x) - y) / (two_over_sqrt_pi * exp(-x * x));
+        return x;
+    }
+    double q = 1.0 - y_abs, a = fabs(x);
+    for (int i = 0; i < 3; i++) a += (erfc(a) - q) / (two_over_sqrt_pi * exp(-a * a));
+    return copysign(a, y);
+}
+static inline float fg_erfinvf(float y) { return (float)fg_erfinv(y); }
+#define FG_F32_erfinv fg_erfinvf
+#define FG_F64_erfinv fg_erfinv
+
 #endif

@@ -55,6 +55,7 @@ from .ops import conv1d, conv2d
 from .ops import (acos, asin, atan, ceil, clamp, clip, cosh, erf, expm1, flip, floor, log1p,
                   log2, log10, masked_fill, reciprocal, round, rsqrt, sinh, square, trunc)
 from .ops import arccos, arcsin, arctan, fix  # torch's other names
+from .ops import erfinv
 from .ops import gather, index_select, nonzero, scatter_add
 from .ops import index_add, index_fill, index_put, index_put_, masked_select, scatter, take
 from .ops import (arctan2, atan2, bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or,

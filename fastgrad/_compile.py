@@ -56,6 +56,7 @@ ROLES = {
     lib.FG_CALL_RMSPROP_STEP: ("rmsprop_step", "iiiviuuruuu"),
     lib.FG_CALL_ADAGRAD_STEP: ("adagrad_step", "iiiviuuru"),
     lib.FG_CALL_CONV2D: ("conv2d", "iiawrrr"),  # conv
+    lib.FG_CALL_QR: ("qr", "iiiiiiwwr"),  # rnn
 }
 
 

@@ -437,7 +437,7 @@ _NAMES = {getattr(lib, "FG_" + name.upper()): name for name in (
     "eq ne lt le gt ge relu_backward abs_backward sigmoid_backward tanh_backward max_backward "
     "where floor_divide remainder fmod div_trunc atan2 hypot frac lerp bitwise_and bitwise_or "
     "bitwise_xor bitwise_not lshift rshift logical_and logical_or logical_xor logical_not isnan "
-    "isinf isposinf isneginf isfinite signbit replace_nan replace_inf").split()}
+    "isinf isposinf isneginf isfinite signbit replace_nan replace_inf erfinv").split()}
 _REDUCE_NAMES = {lib.FG_SUM: "sum", lib.FG_MAX: "max", lib.FG_MIN: "min", lib.FG_PROD: "prod"}
 _AXIS_NAMES = {lib.FG_ARGMAX: "argmax", lib.FG_ARGMIN: "argmin", lib.FG_CUMSUM: "cumsum",
                lib.FG_CUMPROD: "cumprod"}
@@ -516,3 +516,16 @@ def conv2d(code, out_shape, a, b, bias, geometry):
     _check(_call(lib.FG_CALL_CONV2D, args, out, a, b, *(() if bias is None else (bias,))),
            _CONV_NAMES[code], a.dtype)
     return _narrowed(out, dtype)
+# ---- rnn: decompositions (csrc/linalg.c) -------------------------------------------------------
+_KERNELS[lib.FG_CALL_QR] = lib.fg_qr
+
+
+def qr(a, q_cols, r_rows):
+    """Q (batch..., m, q_cols; None when q_cols is None) and R (batch..., r_rows, n) of the
+    contiguous float32/float64 a (batch..., m, n), LAPACK's."""
+    *batch, m, n = a._a.shape
+    q = empty_like_shape((0,) if q_cols is None else (*batch, m, q_cols), a.dtype)
+    r = empty_like_shape((*batch, r_rows, n), a.dtype)
+    _check(_call(lib.FG_CALL_QR, (a.dtype.code, math.prod(batch), m, n, q_cols or 0, r_rows,
+                                  q._ptr, r._ptr, a._ptr), q, r, a), "linalg_qr", a.dtype)
+    return (None if q_cols is None else q), r

@@ -24,3 +24,4 @@ kthvalue = _return_type("kthvalue")
 median = _return_type("median")
 mode = _return_type("mode")
 histogram = _return_type("histogram", ("hist", "bin_edges"))
+linalg_qr = _return_type("linalg_qr", ("Q", "R"))  # rnn

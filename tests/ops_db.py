@@ -612,6 +612,10 @@ CASES = [
          [(2, 2, 7), (3, 2, 2), (3,)]),
     Case("conv1d valid groups", "conv1d",
          lambda L, x, w: L.conv1d(x, w, padding="valid", groups=2), [(1, 4, 5), (2, 2, 3)]),
+    # ---- rnn (nn.init.trunc_normal_): erfinv ----
+    Case("erfinv", "erfinv", lambda L, x: L.erfinv(x), [(3, 4)], domain=(-0.9, 0.9)),
+    Case("erfinv of a product", "erfinv", lambda L, x: x.mul(0.5).erfinv() * x, [(3, 4)],
+         domain=(-0.9, 0.9)),
 ]
 
 # The cases that take int64 inputs too (values only: integers carry no gradient).
@@ -719,6 +723,22 @@ def _sigmoid(x):
 
 # The rules take numpy float64 scalars (IEEE: 1 / 0 is inf, never an exception), Python ints
 # and bools; numpy's functions, not math's, so that special values go through.
+def _erfinv(y):
+    """The x with erf(x) = y, by bisection: on erfc(x) = 1 - |y| where |y| > 1/2 (1 - |y| is
+    exact there; erf(x) would have lost the tail's digits)."""
+    y = float(y)
+    if not -1 <= y <= 1:
+        return math.nan
+    if abs(y) == 1:
+        return math.copysign(math.inf, y)
+    a = abs(y)
+    miss = (lambda x: math.erfc(x) - (1 - a)) if a > 0.5 else (lambda x: a - math.erf(x))
+    lo, hi = 0.0, 6.0  # erfinv(1 - 2^-53) is 5.86; miss is > 0 below the root
+    while lo < (mid := (lo + hi) / 2) < hi:
+        lo, hi = (mid, hi) if miss(mid) > 0 else (lo, mid)
+    return math.copysign(lo if abs(miss(lo)) <= abs(miss(hi)) else hi, y)
+
+
 UNARY = [
     Elementwise("neg", 1, lambda x: -x, operator.neg, lambda x, y: -np.ones_like(x)),
     Elementwise("abs", 1, lambda x: -x if x < 0 else x + 0, abs,  # + 0: abs(-0.) is 0.
@@ -760,6 +780,10 @@ UNARY = [
     Elementwise("atan", 1, np.arctan, derivative=lambda x, y: 1 / (x * x + 1), int64=False),
     Elementwise("erf", 1, lambda x: math.erf(x) if x == x else x,
                 derivative=lambda x, y: 1.1283791670955126 * np.exp(-x * x), int64=False),
+    # rnn (nn.init.trunc_normal_):
+    Elementwise("erfinv", 1, _erfinv,
+                derivative=lambda x, y: 0.886226925452758 * np.exp(np.vectorize(_erfinv)(x) ** 2),
+                domain=(-1.0, 1.0), int64=False),
 ]
 BINARY = [
     Elementwise("add", 2, lambda x, y: x + y, operator.add),

@@ -13,3 +13,9 @@ __all__ = ["CrossEntropyLoss", "Linear", "MSELoss", "Module", "ModuleDict", "Mod
            "Parameter", "ParameterList", "ReLU", "Sequential", "Sigmoid", "Tanh", "functional",
            "init", "utils"]
 __all__ += ["Conv1d", "Conv2d", "LazyConv1d", "LazyConv2d", "LazyLinear", "UninitializedParameter"]
+from .rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell, RNNCellBase
+
+__all__ = ["CrossEntropyLoss", "Linear", "MSELoss", "Module", "ModuleDict", "ModuleList",
+           "Parameter", "ParameterList", "ReLU", "Sequential", "Sigmoid", "Tanh", "functional",
+           "init", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell",
+           "RNNCellBase"]

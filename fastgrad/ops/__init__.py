@@ -45,6 +45,8 @@ from .bitwise import (bitwise_and, bitwise_and_, bitwise_left_shift, bitwise_lef
 from .elementwise_more import (arctan2, arctan2_, atan2, atan2_, frac, frac_, hypot, hypot_,
                                isclose, isfinite, isinf, isnan, isneginf, isposinf, lerp, lerp_,
                                nan_to_num, nan_to_num_, signbit, where)
+from .elementwise import erfinv  # rnn: nn.init.trunc_normal_
+from .elementwise_more import erfinv_
 
 arccos, arcsin, arctan, fix = acos, asin, atan, trunc  # torch's other names
 moveaxis = movedim
@@ -59,6 +61,7 @@ TENSOR_METHODS = (
     "bitwise_right_shift_", "bitwise_xor", "bitwise_xor_", "ceil", "chunk", "clamp", "clamp_",
     "clip", "clip_", "clone", "copy_", "cos", "cosh", "count_nonzero", "cumprod", "cumsum",
     "diag", "diag_embed", "diagonal", "dist", "div", "div_", "divide", "eq", "equal", "erf",
+    "erfinv", "erfinv_",
     "exp", "expm1", "fill_", "fix", "flatten", "floor", "floor_divide", "floor_divide_", "fmod",
     "fmod_", "frac", "frac_", "gather", "ge", "gt", "histc", "histogram", "hypot", "hypot_",
     "index_add", "index_add_", "index_fill", "index_fill_", "index_put", "index_put_",

@@ -122,6 +122,9 @@ ATAN = Op("AtanBackward0", _kernel(C.FG_ATAN), lambda g, out, x: g / (x * x + 1)
           jvp=ELEMENTWISE_JVP)
 ERF = Op("ErfBackward0", _kernel(C.FG_ERF),
          lambda g, out, x: 1.1283791670955126 * exp(-(x ** 2)) * g, jvp=ELEMENTWISE_JVP)
+ERFINV = Op("ErfinvBackward0", _kernel(C.FG_ERFINV),  # sqrt(pi) / 2 * exp(erfinv(x)^2) * g
+            lambda g, out: 0.886226925452758 * exp(out ** 2) * g, save_inputs=False,
+            save_output=True, jvp=ELEMENTWISE_JVP)
 
 ADD = Op("AddBackward0", _kernel(C.FG_ADD), lambda g, out: g, lambda g, out: g,
          save_inputs=False, jvp=ELEMENTWISE_JVP)
@@ -182,7 +185,7 @@ _REFLECTED = {  # the operator with the tensor on the right
 }
 
 _FLOAT_ONLY = {DIV, POW, EXP, LOG, SQRT, SIN, COS, TANH, SIGMOID, POW_SCALAR, LOG2, LOG10, LOG1P,
-               EXPM1, RSQRT, RECIPROCAL, SINH, COSH, ASIN, ACOS, ATAN, ERF,
+               EXPM1, RSQRT, RECIPROCAL, SINH, COSH, ASIN, ACOS, ATAN, ERF, ERFINV,
                _REFLECTED[POW], _REFLECTED[DIV]}
 _BOOL_ARITHMETIC = {ADD: MAXIMUM, MUL: MINIMUM, SUB: None}  # or, and; as torch
 _NUMBERS = (int, float, bool)
@@ -246,6 +249,7 @@ def asin(x): return _unary(ASIN, "asin", x)
 def acos(x): return _unary(ACOS, "acos", x)
 def atan(x): return _unary(ATAN, "atan", x)
 def erf(x): return _unary(ERF, "erf", x)
+def erfinv(x): return _unary(ERFINV, "erfinv", x)
 def square(x): return pow(x, 2)  # torch's square is x ** 2 (PowBackward0)
 
 

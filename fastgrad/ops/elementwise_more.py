@@ -193,6 +193,10 @@ def frac_(x):
     return apply_in_place("frac_", lambda x, unused: frac(x), x, 0)
 
 
+def erfinv_(x):
+    return apply_in_place("erfinv_", lambda x, unused: E.erfinv(x), x, 0)
+
+
 def lerp_(x, end, weight):
     return apply_in_place("lerp_", lambda x, end: lerp(x, end, weight), x, end)
 
