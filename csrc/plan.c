@@ -14,6 +14,9 @@ static const int ARITY[FG_NUM_CALLS] = {
     [FG_CALL_CROSS_ENTROPY] = 10, [FG_CALL_CROSS_ENTROPY_BACKWARD] = 11, [FG_CALL_GATHER] = 10,
     [FG_CALL_SCATTER] = 11, [FG_CALL_INDEX_FOLD] = 7, [FG_CALL_SORT] = 9,
     [FG_CALL_LINSPACE] = 7,
+    /* normalisation */
+    [FG_CALL_LAYER_NORM] = 10, [FG_CALL_LAYER_NORM_BACKWARD] = 11, [FG_CALL_BATCH_NORM] = 14,
+    [FG_CALL_BATCH_NORM_BACKWARD] = 13,
 };
 
 static int run_one(int64_t kind, const int64_t *w)
@@ -54,6 +57,18 @@ static int run_one(int64_t kind, const int64_t *w)
         return fg_index_fold(I(0), A(1), A(2), I(3), P(4), P(5), P(6));
     case FG_CALL_SORT:
         return fg_sort(I(0), I(1), I(2), A(3), A(4), I(5), P(6), P(7), P(8));
+    /* normalisation */
+    case FG_CALL_LAYER_NORM:
+        return fg_layer_norm(I(0), I(1), I(2), P(3), P(4), P(5), P(6), P(7), P(8), P(9));
+    case FG_CALL_LAYER_NORM_BACKWARD:
+        return fg_layer_norm_backward(I(0), I(1), I(2), P(3), P(4), P(5), P(6), P(7), P(8), P(9),
+                                      P(10));
+    case FG_CALL_BATCH_NORM:
+        return fg_batch_norm(I(0), I(1), I(2), I(3), I(4), P(5), P(6), P(7), P(8), P(9), P(10),
+                             P(11), P(12), P(13));
+    case FG_CALL_BATCH_NORM_BACKWARD:
+        return fg_batch_norm_backward(I(0), I(1), I(2), I(3), I(4), P(5), P(6), P(7), P(8), P(9),
+                                      P(10), P(11), P(12));
     default:
         return FG_EOP;
     }

@@ -50,6 +50,11 @@ ROLES = {
     lib.FG_CALL_INDEX_FOLD: ("index_fold", "iaaiurs"),
     lib.FG_CALL_SORT: ("sort", "iiiaaiwwr"),
     lib.FG_CALL_LINSPACE: ("linspace", "iiiwvvv"),
+    # normalisation (csrc/norm.c)
+    lib.FG_CALL_LAYER_NORM: ("layer_norm", "iiivwwwrrr"),
+    lib.FG_CALL_LAYER_NORM_BACKWARD: ("layer_norm_backward", "iiiwwwrrrrr"),
+    lib.FG_CALL_BATCH_NORM: ("batch_norm", "iiiiivwwwrrruu"),
+    lib.FG_CALL_BATCH_NORM_BACKWARD: ("batch_norm_backward", "iiiiiwwwrrrrr"),
 }
 
 
