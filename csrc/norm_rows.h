@@ -1,8 +1,9 @@
 /* The layer-norm and batch-norm workers of norm.c, written once and included by norm.c once
  * per element type. Not a header to include anywhere else. The includer defines FG_T (float or
- * double) and FG_SFX (f32 or f64), and norm.c's LANES, OMP, FG_OMP_ID and threads_for; everything defined here is undefined
- * again at the end. Each worker is compiled for several instruction sets (FG_CLONES) and called
- * from inside the parallel regions, whose outlined bodies would get the baseline set only. */
+ * double) and FG_SFX (f32 or f64), and norm.c's LANES, OMP, FG_OMP_ID and threads_for;
+ * everything defined here is undefined again at the end. Each worker is compiled for several
+ * instruction sets (FG_CLONES) and called from inside the parallel regions, whose outlined
+ * bodies would get the baseline set only. */
 
 #define ID(name) FG_CAT(name, FG_SFX)
 #define T FG_T
@@ -52,7 +53,7 @@ static inline __attribute__((always_inline)) void ID(moments)(const T *x, int64_
     for (int l = 1; l < LANES; l++) s1[0] += s1[l], s2[0] += s2[l];
     *mu = s1[0] / (double)n;
     double v = s2[0] / (double)n - *mu * *mu;
-    *var = v > 0 ? v : 0;
+    *var = v < 0 ? 0 : v; /* (rounding may make it negative; NaN stays NaN) */
 }
 
 FG_CLONES static void ID(ln_row)(int64_t n, double eps, T *out, T *mean, T *rstd, const T *x,
@@ -123,7 +124,8 @@ FG_CLONES static void ID(bn_sums)(int64_t outer, int64_t ch, int64_t inner, int6
     for (int64_t o = 0; o < outer; o++) {
         const T *xo = x + o * ch * inner;
         if (inner == 1 && mu)
-            for (int64_t c = lo; c < hi; c++) acc[c] += ((double)xo[c] - mu[c]) * ((double)xo[c] - mu[c]);
+            for (int64_t c = lo; c < hi; c++)
+                acc[c] += ((double)xo[c] - mu[c]) * ((double)xo[c] - mu[c]);
         else if (inner == 1)
             for (int64_t c = lo; c < hi; c++) acc[c] += (double)xo[c];
         else

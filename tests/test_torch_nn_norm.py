@@ -1,5 +1,5 @@
-"""Normalisation layers and embeddings against torch: F.layer_norm, F.batch_norm, F.normalize,
-F.embedding and nn.LayerNorm, nn.BatchNorm1d/2d, nn.Embedding (values, gradients, running
+"""Normalisation layers and embeddings against torch: F.layer_norm, F.batch_norm, F.group_norm,
+F.normalize, F.embedding and nn.LayerNorm, nn.GroupNorm, nn.BatchNorm1d/2d, nn.Embedding (values, gradients, running
 statistics over several steps, eval, state_dict, reprs, errors); and csrc/norm.c's kernels
 against plain loops in float64."""
 import numpy as np
@@ -134,6 +134,11 @@ ERRORS = [
     lambda L, x: L.nn.Embedding(3, 2, padding_idx=-4),
     lambda L, x: L.nn.Embedding.from_pretrained(x[0]),
     lambda L, x: L.nn.functional.normalize(x.long()),
+    lambda L, x: L.nn.functional.group_norm(x[0], 2),
+    lambda L, x: L.nn.functional.group_norm(x, 3),
+    lambda L, x: L.nn.functional.group_norm(x, 2, L.ones(3)),
+    lambda L, x: L.nn.functional.group_norm(x.long(), 2),
+    lambda L, x: L.nn.GroupNorm(3, 4),
 ]
 
 
@@ -182,9 +187,10 @@ def test_batch_norm_modules_train_and_eval_as_torch(make, shape):
     assert repr(mods[0]) == repr(mods[1])
 
 
-def test_layer_norm_module_as_torch():
+def test_layer_norm_and_group_norm_modules_as_torch():
     for make in (lambda L: L.nn.LayerNorm(4), lambda L: L.nn.LayerNorm([2, 4], bias=False),
-                 lambda L: L.nn.LayerNorm(4, elementwise_affine=False)):
+                 lambda L: L.nn.LayerNorm(4, elementwise_affine=False),
+                 lambda L: L.nn.GroupNorm(1, 2), lambda L: L.nn.GroupNorm(2, 2, affine=False)):
         mods = _pair(make)
         _step(mods, rand((3, 2, 4), "float32"))
         assert repr(mods[0]) == repr(mods[1])

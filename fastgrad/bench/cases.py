@@ -6,7 +6,7 @@ import numpy as np
 
 import fastgrad as fg
 
-from . import _optional
+from . import _optional, cases_norm
 from .timing import PAUSE
 
 
@@ -269,7 +269,6 @@ def target_cases(quick):
     t.append(("the same, compiled", char_mlp_case(), "fastgrad compiled", "torch", 3.3))
     t.append(("MLP 784-256-10 step, batch 256", mlp_case(), "fastgrad", "torch", 1.0))
     t.append(("the same, compiled, vs eager", mlp_case(), "fastgrad compiled", "fastgrad", 1.0))
-    from .cases_norm import norm_target_cases  # (it imports Case from here)
-    t += norm_target_cases()
+    t += cases_norm.norm_target_cases(Case)
     return t
 

@@ -6,7 +6,6 @@ import numpy as np
 import fastgrad as fg
 
 from . import _optional
-from .cases import Case
 
 ROWS, FEATURES = 256, 1024
 
@@ -15,7 +14,7 @@ def _libs():
     return [lib for lib in (fg, _optional.torch) if lib is not None]
 
 
-def norm_case(kind, threads):
+def norm_case(Case, kind, threads):
     """nn.LayerNorm(1024) or nn.BatchNorm1d(1024) (training) on (256, 1024) float32: forward,
     backward with a fixed upstream gradient (into the input and the parameters)."""
     rng = np.random.default_rng(0)
@@ -33,7 +32,7 @@ def norm_case(kind, threads):
                 parallel=True)
 
 
-def lm_case():
+def lm_case(Case):
     """A character-level MLP language model's step from nn modules: Embedding(27, 10), context
     3, Linear(30, 200), Tanh, Linear(200, 27), batch 32, F.cross_entropy, optim.SGD."""
     rng = np.random.default_rng(0)
@@ -66,12 +65,13 @@ class _Flatten:
         return Flatten()
 
 
-def norm_target_cases():
-    """(description, case, mine, other, goal) rows for target_cases."""
+def norm_target_cases(Case):
+    """(description, case, mine, other, goal) rows for target_cases, made with its Case (passed
+    in: this module is imported by the one that defines it)."""
     rows = []
     for kind in ("LayerNorm", "BatchNorm1d"):
         for threads in (1, 2):
             rows.append((f"{kind} (256, 1024) fwd+bwd, {threads} thread(s)",
-                         norm_case(kind, threads), "fastgrad", "torch", 1.0))
-    rows.append(("LM step from nn modules, batch 32", lm_case(), "fastgrad", "torch", 1.0))
+                         norm_case(Case, kind, threads), "fastgrad", "torch", 1.0))
+    rows.append(("LM step from nn modules, batch 32", lm_case(Case), "fastgrad", "torch", 1.0))
     return rows

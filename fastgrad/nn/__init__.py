@@ -5,10 +5,10 @@ from .containers import ModuleDict, ModuleList, ParameterList, Sequential
 from .module import Module
 from .modules import CrossEntropyLoss, Linear, MSELoss, ReLU, Sigmoid, Tanh
 from .parameter import Parameter
-from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm  # noqa: E402
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm  # noqa: E402
 from .sparse import Embedding  # noqa: E402
 
 __all__ = ["CrossEntropyLoss", "Linear", "MSELoss", "Module", "ModuleDict", "ModuleList",
            "Parameter", "ParameterList", "ReLU", "Sequential", "Sigmoid", "Tanh", "functional",
            "init"]
-__all__ += ["BatchNorm1d", "BatchNorm2d", "Embedding", "LayerNorm"]
+__all__ += ["BatchNorm1d", "BatchNorm2d", "Embedding", "GroupNorm", "LayerNorm"]

@@ -1,4 +1,4 @@
-"""Normalisation layers as torch.nn's: LayerNorm, BatchNorm1d and BatchNorm2d (running
+"""Normalisation layers as torch.nn's: LayerNorm, GroupNorm, BatchNorm1d and BatchNorm2d (running
 statistics in buffers, updated in training), over fastgrad.ops.normalization's functions."""
 import numbers
 
@@ -8,6 +8,14 @@ from ..ops import normalization as N
 from . import init
 from .module import Module
 from .parameter import Parameter
+
+
+def _ones_and_zeros(weight, bias):
+    """The affine parameters' initial values, where there are any."""
+    if weight is not None:
+        init.ones_(weight)
+    if bias is not None:
+        init.zeros_(bias)
 
 
 class LayerNorm(Module):
@@ -30,10 +38,7 @@ class LayerNorm(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _ones_and_zeros(self.weight, self.bias)
 
     def forward(self, input):
         return N.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -77,10 +82,7 @@ class _BatchNorm(Module):
 
     def reset_parameters(self):
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _ones_and_zeros(self.weight, self.bias)
 
     def forward(self, input):
         self._check_input_dim(input)
@@ -97,7 +99,8 @@ class _BatchNorm(Module):
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -110,3 +113,32 @@ class BatchNorm2d(_BatchNorm):
     def _check_input_dim(self, input):
         if input.dim() != 4:
             raise ValueError(f"expected 4D input (got {input.dim()}D input)")
+
+
+class GroupNorm(Module):
+    """Group norm over num_groups groups of num_channels, with per-channel weight and bias
+    (ones and zeros at first) when affine."""
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, bias=True, device=None,
+                 dtype=None):
+        super().__init__()
+        if num_channels % num_groups:
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups "
+                             f"({num_groups})")
+        self.num_groups, self.num_channels = num_groups, num_channels
+        self.eps, self.affine = eps, affine
+        self.register_parameter("weight", Parameter(empty(num_channels, dtype=dtype))
+                                if affine else None)
+        self.register_parameter("bias", Parameter(empty(num_channels, dtype=dtype))
+                                if affine and bias else None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        _ones_and_zeros(self.weight, self.bias)
+
+    def forward(self, input):
+        return N.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")

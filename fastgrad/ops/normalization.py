@@ -12,6 +12,7 @@ from .. import _dtype
 from .. import _kernels as K
 from .. import _kernels_norm as KN
 from .._autograd import rules_are_recorded
+from .._fastgrad_c import lib as C
 from .._tensor import Tensor, empty_like_shape
 from ._core import Op, apply, check_tensor, zeros
 from .elementwise import cast, maximum, ne, rsqrt, where
@@ -283,6 +284,9 @@ def _embedding_forward(weight, index, shape, padding_idx, table):
 
 def _embedding_backward(g, out, weight, index, shape, padding_idx, table):
     """g's rows added up at the rows of the table they came from (the padding row's left 0)."""
+    if padding_idx is None and not rules_are_recorded():  # the training step's path: one kernel
+        g = Tensor(g._a.reshape(index._a.shape), g.dtype)
+        return K.scatter(C.FG_SCATTER_ADD, zeros(table, g.dtype), 0, index, g)
     g = reshape(g, index._a.shape)
     if padding_idx is not None:
         g = where(ne(index, padding_idx), g, 0.0)
@@ -310,7 +314,10 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding(): max_norm, scale_grad_by_freq and sparse are not "
                                   "supported yet")
-    index = cast(input, int64).reshape(-1)
+    index = input if input.dtype is int64 else cast(input, int64)
+    # a view when contiguous (the op's own reshape would record a node: indices have no grad)
+    index = Tensor(index._a.reshape(-1), int64) if index._a.flags.c_contiguous else \
+        index.reshape(-1)
     spread = spread_index(index, 0, weight._a.shape)
     return apply(EMBEDDING, weight, spread, shape=tuple(input.shape) + (weight.shape[1],),
                  padding_idx=padding_idx, table=weight._a.shape)
@@ -335,3 +342,35 @@ def torch_batch_norm(input, weight, bias, running_mean, running_var, training, m
                      cudnn_enabled):
     """torch.batch_norm: F.batch_norm's arguments in another order, all required."""
     return batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+# ---- group norm --------------------------------------------------------------------------------
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalizes input (N, C, *) over each of num_groups groups of channels per sample, then
+    * weight + bias per channel: layer norm's row over (N, num_groups, the rest), whose node is
+    the layer norm's (torch's is one NativeGroupNormBackward0)."""
+    check_tensor(input, "group_norm")
+    shape = tuple(input.shape)
+    if len(shape) < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{len(shape)}")
+    if shape[1] % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, "
+                           f"but got input of shape {list(shape)} and num_groups={num_groups}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and (p.ndim != 1 or p.numel() != shape[1]):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
+                               f"channels in input, but got {name} of shape {list(p.shape)} and "
+                               f"input of shape {list(shape)}")
+    _check_floating("group_norm", "GroupNormKernelImpl", input)
+    _same_dtype(input, weight, bias)
+    size = input.numel() // (shape[0] * num_groups) if shape[0] * num_groups else 0
+    y = reshape(layer_norm(reshape(input, (shape[0], num_groups, size)), (size,), eps=eps), shape)
+    view = _batch_view(input)
+    y = y if weight is None else y * view(weight)
+    return y if bias is None else y + view(bias)
+
+
+def torch_group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, cudnn_enabled=True):
+    """torch.group_norm: F.group_norm with cudnn_enabled (ignored)."""
+    return group_norm(input, num_groups, weight, bias, eps)
