@@ -76,13 +76,13 @@ FG_CLONES static void ID(ln_row)(int64_t n, double eps, T *out, T *mean, T *rstd
 /* gx = r gy - r mean(gy) - (x - mu) r^3 mean(gy (x - mu)), gy = g * w (gx unless NULL), and,
  * unless aw is NULL, the row's terms of gw and gb added into aw += g xhat, ab += g */
 FG_CLONES static void ID(ln_row_backward)(int64_t n, T *gx, const T *g, const T *x, double mu,
-                                          double r, const T *w, double *aw, double *ab)
+                                          double r, const T *w, T *aw, T *ab)
 {
-    if (aw) {
+    if (aw) { /* summed over rows in T, as torch's (its opmath type for float is float) */
         T m = (T)mu, rr = (T)r;
         for (int64_t j = 0; j < n; j++) {
-            aw[j] += (double)(g[j] * ((x[j] - m) * rr));
-            ab[j] += (double)g[j];
+            aw[j] += g[j] * ((x[j] - m) * rr);
+            ab[j] += g[j];
         }
     }
     if (!gx) return;
@@ -211,12 +211,12 @@ static void ID(layer_norm)(int64_t rows, int64_t n, double eps, T *out, T *mean,
         ID(ln_row)(n, eps, out + i * n, mean + i, rstd + i, x + i * n, w, b);
 }
 
-/* Each thread adds its rows' terms of gw and gb into its own 2 n doubles, summed at the end. */
+/* Each thread adds its rows' terms of gw and gb into its own 2 n of T, summed at the end. */
 static int ID(layer_norm_backward)(int64_t rows, int64_t n, T *gx, T *gw, T *gb, const T *g,
                                    const T *x, const T *mean, const T *rstd, const T *w)
 {
     int threads = threads_for(rows, rows * n), params = gw || gb;
-    double *acc = params ? fg_alloc(2 * n * threads, sizeof(double)) : NULL;
+    T *acc = params ? fg_alloc(2 * n * threads, sizeof(T)) : NULL;
     if (params && !acc) return FG_ENOMEM;
     (void)threads; /* without OpenMP */
     OMP("omp parallel num_threads(threads) if(threads > 1)")
@@ -224,7 +224,7 @@ static int ID(layer_norm_backward)(int64_t rows, int64_t n, T *gx, T *gw, T *gb,
         int t = 0, nt = 1;
         FG_OMP_ID(t, nt);
         int64_t lo = rows * t / nt, hi = rows * (t + 1) / nt;
-        double *aw = params ? acc + 2 * n * t : NULL, *ab = params ? aw + n : NULL;
+        T *aw = params ? acc + 2 * n * t : NULL, *ab = params ? aw + n : NULL;
         for (int64_t j = 0; params && j < 2 * n; j++) aw[j] = 0;
         for (int64_t i = lo; i < hi; i++)
             ID(ln_row_backward)(n, gx ? gx + i * n : NULL, g + i * n, x + i * n, mean[i],
@@ -232,7 +232,8 @@ static int ID(layer_norm_backward)(int64_t rows, int64_t n, T *gx, T *gw, T *gb,
     }
     for (int64_t j = 0; params && j < n; j++) {
         double sw = 0, sb = 0;
-        for (int t = 0; t < threads; t++) sw += acc[2 * n * t + j], sb += acc[2 * n * t + n + j];
+        for (int t = 0; t < threads; t++)
+            sw += (double)acc[2 * n * t + j], sb += (double)acc[2 * n * t + n + j];
         if (gw) gw[j] = (T)sw;
         if (gb) gb[j] = (T)sb;
     }
