@@ -241,6 +241,29 @@ int fg_conv2d(int op, int dtype, const int64_t *geometry, char *out, const char 
  * q the first q_cols columns of each Q as m x q_cols (q_cols k or m; 0: q unused). */
 int fg_qr(int dtype, int64_t batch, int64_t m, int64_t n, int64_t q_cols, int64_t r_rows,
           char *q, char *r, const char *a);
+/* ---- normalisation (csrc/norm.c): layer norm and batch norm. Every operand contiguous and
+ * aligned, float32 or float64; statistics and sums accumulate in double.
+ * Layer norm: x as (rows, n), each row normalized over its n elements: out = (x - mean) * rstd
+ * * w + b (w, b of n elements, either NULL for none), writing each row's mean and rstd =
+ * 1 / sqrt(biased variance + *eps). Its backward writes (any of them NULL for not wanted) gx, gw
+ * = sum over rows of g * xhat, gb = sum over rows of g, from the saved mean and rstd.
+ * Batch norm: x as (outer, channels, inner), each channel normalized over its outer * inner
+ * elements. coef = {eps, momentum}. training: the batch's mean and invstd = 1 / sqrt(biased
+ * variance + eps) are written to mean and invstd, and running_mean and running_var (unless NULL)
+ * move towards the mean and the unbiased variance by momentum; else the running statistics
+ * (required) are used, mean and invstd receiving them as used. The backward reads them back;
+ * in training it includes the statistics' dependence on x. */
+int fg_layer_norm(int dtype, int64_t rows, int64_t n, const double *eps, char *out, char *mean,
+                  char *rstd, const char *x, const char *w, const char *b);
+int fg_layer_norm_backward(int dtype, int64_t rows, int64_t n, char *gx, char *gw, char *gb,
+                           const char *g, const char *x, const char *mean, const char *rstd,
+                           const char *w);
+int fg_batch_norm(int dtype, int64_t outer, int64_t channels, int64_t inner, int training,
+                  const double *coef, char *out, char *mean, char *invstd, const char *x,
+                  const char *w, const char *b, char *running_mean, char *running_var);
+int fg_batch_norm_backward(int dtype, int64_t outer, int64_t channels, int64_t inner,
+                           int training, char *gx, char *gw, char *gb, const char *g,
+                           const char *x, const char *mean, const char *invstd, const char *w);
 
 /* Replaying recorded kernel calls (fastgrad.compile). A plan is an array of int64 words: for
  * each call its kind, then its arguments in the order of that function's parameters above, one
@@ -257,6 +280,9 @@ enum fg_call {
     FG_CALL_CONV2D, /* conv */
     FG_CALL_QR, /* rnn */
     FG_NUM_CALLS
+    /* normalisation */
+    FG_CALL_LAYER_NORM, FG_CALL_LAYER_NORM_BACKWARD, FG_CALL_BATCH_NORM,
+    FG_CALL_BATCH_NORM_BACKWARD, FG_NUM_CALLS
 };
 int fg_plan_run(int64_t ncalls, const int64_t *words, int64_t nwords, int64_t *failed);
 

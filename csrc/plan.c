@@ -18,6 +18,9 @@ static const int ARITY[FG_NUM_CALLS] = {
     [FG_CALL_ADAGRAD_STEP] = 9,
     [FG_CALL_CONV2D] = 7, /* conv */
     [FG_CALL_QR] = 9, /* rnn */
+    /* normalisation */
+    [FG_CALL_LAYER_NORM] = 10, [FG_CALL_LAYER_NORM_BACKWARD] = 11, [FG_CALL_BATCH_NORM] = 14,
+    [FG_CALL_BATCH_NORM_BACKWARD] = 13,
 };
 
 static int run_one(int64_t kind, const int64_t *w)
@@ -73,6 +76,18 @@ static int run_one(int64_t kind, const int64_t *w)
         return fg_conv2d(I(0), I(1), A(2), P(3), P(4), P(5), P(6));
     case FG_CALL_QR: /* rnn */
         return fg_qr(I(0), I(1), I(2), I(3), I(4), I(5), P(6), P(7), P(8));
+    /* normalisation */
+    case FG_CALL_LAYER_NORM:
+        return fg_layer_norm(I(0), I(1), I(2), P(3), P(4), P(5), P(6), P(7), P(8), P(9));
+    case FG_CALL_LAYER_NORM_BACKWARD:
+        return fg_layer_norm_backward(I(0), I(1), I(2), P(3), P(4), P(5), P(6), P(7), P(8), P(9),
+                                      P(10));
+    case FG_CALL_BATCH_NORM:
+        return fg_batch_norm(I(0), I(1), I(2), I(3), I(4), P(5), P(6), P(7), P(8), P(9), P(10),
+                             P(11), P(12), P(13));
+    case FG_CALL_BATCH_NORM_BACKWARD:
+        return fg_batch_norm_backward(I(0), I(1), I(2), I(3), I(4), P(5), P(6), P(7), P(8), P(9),
+                                      P(10), P(11), P(12));
     default:
         return FG_EOP;
     }

@@ -68,6 +68,8 @@ from .ops import (all, amax, amin, any, count_nonzero, cumprod, logsumexp, prod,
 from .ops import (argsort, bincount, histc, histogram, kthvalue, median, mode, sort, topk,
                   unique, unique_consecutive)
 from .ops import allclose, cdist, dist, einsum, equal
+from .ops.normalization import (torch_batch_norm as batch_norm, torch_group_norm as group_norm,
+                                torch_layer_norm as layer_norm)
 from .ops import (chunk, column_stack, concat, concatenate, diag, diag_embed, diagonal, dstack,
                   hstack, meshgrid, moveaxis, movedim, narrow, roll,
                   split, swapaxes, swapdims, tile, tril, triu, unbind, unflatten, vstack)

@@ -57,6 +57,11 @@ ROLES = {
     lib.FG_CALL_ADAGRAD_STEP: ("adagrad_step", "iiiviuuru"),
     lib.FG_CALL_CONV2D: ("conv2d", "iiawrrr"),  # conv
     lib.FG_CALL_QR: ("qr", "iiiiiiwwr"),  # rnn
+    # normalisation (csrc/norm.c)
+    lib.FG_CALL_LAYER_NORM: ("layer_norm", "iiivwwwrrr"),
+    lib.FG_CALL_LAYER_NORM_BACKWARD: ("layer_norm_backward", "iiiwwwrrrrr"),
+    lib.FG_CALL_BATCH_NORM: ("batch_norm", "iiiiivwwwrrruu"),
+    lib.FG_CALL_BATCH_NORM_BACKWARD: ("batch_norm_backward", "iiiiiwwwrrrrr"),
 }
 
 

@@ -617,6 +617,49 @@ CASES = [
     Case("erfinv of a product", "erfinv", lambda L, x: x.mul(0.5).erfinv() * x, [(3, 4)],
          domain=(-0.9, 0.9)),
 ]
+# ---- normalisation and embeddings (fastgrad/ops/normalization.py) ------------------------------
+# The weights are constants: torch.func's hessian of its norms is wrong in the weight (checked
+# against finite differences), and torch's double backward without a weight fails; the weights'
+# gradients are checked in tests/test_torch_nn_norm.py.
+def _ramp(L, x, n, low=0.5, high=1.5):
+    return L.linspace(low, high, n, dtype=x.dtype)
+
+
+CASES += [
+    Case("layer_norm", "layer_norm",
+         lambda L, x, b: L.nn.functional.layer_norm(x, (4,), _ramp(L, x, 4), b), [(3, 4), (4,)]),
+    Case("layer_norm 2 dims", "layer_norm",
+         lambda L, x: L.nn.functional.layer_norm(x, (2, 3), _ramp(L, x, 6).view(2, 3), eps=0.1),
+         [(2, 2, 3)]),
+    Case("torch.layer_norm of squares", "layer_norm",
+         lambda L, x: L.layer_norm(x * x, [4], _ramp(L, x, 4)), [(3, 4)]),
+    Case("batch_norm training", "batch_norm",
+         lambda L, x, b: L.nn.functional.batch_norm(x, None, None, _ramp(L, x, 3), b,
+                                                    training=True), [(4, 3), (3,)]),
+    Case("batch_norm training 3-d running stats", "batch_norm",
+         lambda L, x: L.nn.functional.batch_norm(
+             x * x, L.zeros(3, dtype=x.dtype), L.ones(3, dtype=x.dtype), _ramp(L, x, 3), None,
+             True, 0.3), [(2, 3, 2)]),
+    Case("batch_norm eval", "batch_norm",
+         lambda L, x, b: L.nn.functional.batch_norm(x, _ramp(L, x, 3, -0.5, 0.5), _ramp(L, x, 3),
+                                                    _ramp(L, x, 3), b), [(2, 3, 2), (3,)]),
+    Case("torch.batch_norm", "batch_norm",
+         lambda L, x: L.batch_norm(x, _ramp(L, x, 3), None, None, None, True, 0.1, 1e-5, False),
+         [(3, 3)]),
+    Case("group_norm", "group_norm",
+         lambda L, x, b: L.nn.functional.group_norm(x, 2, _ramp(L, x, 4), b), [(2, 4, 3), (4,)]),
+    Case("torch.group_norm of squares", "group_norm",
+         lambda L, x: L.group_norm(x * x, 1, None, None, 1e-5, False), [(3, 2, 2)]),
+    Case("normalize", "normalize", lambda L, x: L.nn.functional.normalize(x), [(3, 4)]),
+    Case("normalize p=1 dim 0", "normalize",
+         lambda L, x: L.nn.functional.normalize(x, 1.0, 0), [(3, 4)], away_from_zero=True),
+    Case("embedding", "embedding",
+         lambda L, w: L.nn.functional.embedding(L.tensor([[1, 0], [3, 1]]), w), [(4, 3)]),
+    # the padding row gets no gradient (by design: finite differences would give it one)
+    Case("embedding padding_idx of squares", "embedding",
+         lambda L, w: L.nn.functional.embedding(L.tensor([2, 1, 2, 0]), w * w, padding_idx=2),
+         [(4, 3)], exact=False),
+]
 
 # The cases that take int64 inputs too (values only: integers carry no gradient).
 _INT64 = {

@@ -6,7 +6,7 @@ import numpy as np
 
 import fastgrad as fg
 
-from . import _optional, cases_conv
+from . import _optional, cases_conv, cases_norm
 from .timing import PAUSE
 
 
@@ -270,5 +270,6 @@ def target_cases(quick):
     t.append(("MLP 784-256-10 step, batch 256", mlp_case(), "fastgrad", "torch", 1.0))
     t.append(("the same, compiled, vs eager", mlp_case(), "fastgrad compiled", "fastgrad", 1.0))
     t.extend(cases_conv.conv_targets(Case, quick))  # conv
+    t += cases_norm.norm_target_cases(Case)
     return t
 

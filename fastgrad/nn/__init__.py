@@ -19,3 +19,10 @@ __all__ = ["CrossEntropyLoss", "Linear", "MSELoss", "Module", "ModuleDict", "Mod
            "Parameter", "ParameterList", "ReLU", "Sequential", "Sigmoid", "Tanh", "functional",
            "init", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell",
            "RNNCellBase"]
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm  # noqa: E402
+from .sparse import Embedding  # noqa: E402
+
+__all__ = ["CrossEntropyLoss", "Linear", "MSELoss", "Module", "ModuleDict", "ModuleList",
+           "Parameter", "ParameterList", "ReLU", "Sequential", "Sigmoid", "Tanh", "functional",
+           "init"]
+__all__ += ["BatchNorm1d", "BatchNorm2d", "Embedding", "GroupNorm", "LayerNorm"]

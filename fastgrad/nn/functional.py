@@ -13,11 +13,13 @@ from ..ops import (as_dtype, cast, eq, ne, sigmoid, softmax as _softmax_op, sum,
                    where)
 from ..ops._core import Op, apply, check_tensor, positions_along, total, zeros
 from ..ops.inplace import apply_in_place
+from ..ops.normalization import batch_norm, embedding, group_norm, layer_norm, normalize
 
 from ..ops.conv import conv1d, conv2d
 
 __all__ = ["cross_entropy", "log_softmax", "mse_loss", "one_hot", "relu", "sigmoid", "softmax"]
 __all__ += ["conv1d", "conv2d"]
+__all__ += ["batch_norm", "embedding", "group_norm", "layer_norm", "normalize"]
 
 
 def _reduce_loss(loss, reduction, count):

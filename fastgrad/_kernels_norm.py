@@ -1,0 +1,99 @@
+"""The bridge to csrc/norm.c (layer norm and batch norm), as fastgrad._kernels is to the other
+kernels: operands made contiguous, pointers and sizes passed, statuses turned into exceptions,
+and each call reported to the recorder (fastgrad.compile)."""
+from . import _kernels as K
+from ._fastgrad_c import ffi, lib
+from ._tensor import empty_like_shape
+
+_KERNELS = {lib.FG_CALL_LAYER_NORM: lib.fg_layer_norm,
+            lib.FG_CALL_LAYER_NORM_BACKWARD: lib.fg_layer_norm_backward,
+            lib.FG_CALL_BATCH_NORM: lib.fg_batch_norm,
+            lib.FG_CALL_BATCH_NORM_BACKWARD: lib.fg_batch_norm_backward}
+K._KERNELS.update(_KERNELS)
+
+
+def _dense(t):
+    """t itself if contiguous and aligned (the kernels' layout), else a contiguous copy."""
+    if t is None:
+        return None
+    flags = t._a.flags
+    if flags.c_contiguous and flags.aligned:
+        return t
+    return K.copy_into(empty_like_shape(t._a.shape, t.dtype), t)
+
+
+def _ptr(t):
+    return K.NULL if t is None else t._ptr
+
+
+def _given(*tensors):
+    """The tensors a call's pointers point into, in order, skipping the NULL ones."""
+    return [t for t in tensors if t is not None]
+
+
+def layer_norm(x, w, b, rows, n, eps, stats_shape):
+    """(out, mean, rstd): x (rows * n elements) normalized per row of n, then * w + b."""
+    x, w, b = _dense(x), _dense(w), _dense(b)
+    out = empty_like_shape(x._a.shape, x.dtype)
+    mean = empty_like_shape(stats_shape, x.dtype)
+    rstd = empty_like_shape(stats_shape, x.dtype)
+    K._check(K._call(lib.FG_CALL_LAYER_NORM,
+                     (x.dtype.code, rows, n, ffi.new("double *", eps), out._ptr, mean._ptr,
+                      rstd._ptr, x._ptr, _ptr(w), _ptr(b)), *_given(out, mean, rstd, x, w, b)),
+             "native_layer_norm", x.dtype)
+    return out, mean, rstd
+
+
+def layer_norm_backward(g, x, mean, rstd, w, rows, n, wanted):
+    """(gx, gw, gb) of layer norm, each None unless wanted[i] (and gw, gb only with w)."""
+    g, x, w = _dense(g), _dense(x), _dense(w)
+    gx = empty_like_shape(x._a.shape, x.dtype) if wanted[0] else None
+    gw = empty_like_shape((n,), x.dtype) if wanted[1] else None
+    gb = empty_like_shape((n,), x.dtype) if wanted[2] else None
+    K._check(K._call(lib.FG_CALL_LAYER_NORM_BACKWARD,
+                     (x.dtype.code, rows, n, _ptr(gx), _ptr(gw), _ptr(gb), g._ptr, x._ptr,
+                      mean._ptr, rstd._ptr, _ptr(w)),
+                     *_given(gx, gw, gb, g, x, mean, rstd, w)),
+             "native_layer_norm_backward", x.dtype)
+    return gx, gw, gb
+
+
+def _channels(x):
+    """x's shape as (outer, channels, inner) for batch norm: (N, C, *) -> N, C, prod(*)."""
+    shape = x._a.shape
+    inner = 1
+    for s in shape[2:]:
+        inner *= s
+    return shape[0], shape[1], inner
+
+
+def batch_norm(x, w, b, running_mean, running_var, training, momentum, eps):
+    """(out, mean, invstd) of batch norm over x's channels (axis 1), updating the running
+    statistics (when given) in training. The running statistics must be contiguous."""
+    x, w, b = _dense(x), _dense(w), _dense(b)
+    c = x._a.shape[1]
+    out = empty_like_shape(x._a.shape, x.dtype)
+    mean = empty_like_shape((c,), x.dtype)
+    invstd = empty_like_shape((c,), x.dtype)
+    K._check(K._call(lib.FG_CALL_BATCH_NORM,
+                     (x.dtype.code, *_channels(x), int(training),
+                      ffi.new("double[2]", [eps, momentum]), out._ptr, mean._ptr, invstd._ptr,
+                      x._ptr, _ptr(w), _ptr(b), _ptr(running_mean), _ptr(running_var)),
+                     *_given(out, mean, invstd, x, w, b, running_mean, running_var)),
+             "native_batch_norm", x.dtype)
+    return out, mean, invstd
+
+
+def batch_norm_backward(g, x, mean, invstd, w, training, wanted):
+    """(gx, gw, gb) of batch norm, each None unless wanted[i]."""
+    g, x, w = _dense(g), _dense(x), _dense(w)
+    c = x._a.shape[1]
+    gx = empty_like_shape(x._a.shape, x.dtype) if wanted[0] else None
+    gw = empty_like_shape((c,), x.dtype) if wanted[1] else None
+    gb = empty_like_shape((c,), x.dtype) if wanted[2] else None
+    K._check(K._call(lib.FG_CALL_BATCH_NORM_BACKWARD,
+                     (x.dtype.code, *_channels(x), int(training), _ptr(gx), _ptr(gw), _ptr(gb),
+                      g._ptr, x._ptr, mean._ptr, invstd._ptr, _ptr(w)),
+                     *_given(gx, gw, gb, g, x, mean, invstd, w)),
+             "native_batch_norm_backward", x.dtype)
+    return gx, gw, gb
