@@ -195,6 +195,24 @@ int fg_rng_multinomial(fg_generator *g, int dtype, int64_t rows, int64_t cats,
                        const int64_t *strides, const char *p, int64_t n_sample, int replacement,
                        int64_t *out, int *bad);
 
+/* ---- pooling (csrc/pool.c) ----
+ * 2-d pooling of x (N, C, H, W) into out (N, C, OH, OW), each (n, c) plane on its own; 1-d
+ * pooling is H = 1. geom holds 16 words: N, C, H, W, OH, OW, kH, kW, sH, sW, pH, pW, dH, dW,
+ * count_include_pad, divisor_override (0: none). FG_POOL_MAX takes each window's largest
+ * element (NaN wins) and writes to `indices` (int64, unless NULL) where it was, as h * W + w;
+ * FG_POOL_AVG averages windows of kH x kW (no dilation), padded with zeros, dividing as torch
+ * does; the adaptive ops take torch's windows [floor(o * H / OH), ceil((o + 1) * H / OH)) and
+ * ignore the window words. `strides` holds the 4 byte strides of out, indices and x, in that
+ * order (indices' row present but unread when NULL). */
+enum fg_pool_op { FG_POOL_MAX, FG_POOL_AVG, FG_POOL_ADAPTIVE_AVG, FG_POOL_ADAPTIVE_MAX };
+int fg_pool2d(int op, int dtype, const int64_t *geom, const int64_t *strides, char *out,
+              char *indices, const char *x);
+/* The gradient gx (N, C, H, W), overwritten, from g (N, C, OH, OW): max pooling adds each g to
+ * gx at its index (checked first: FG_EINDEX with *bad the first outside [0, H * W)), average
+ * pooling spreads it over its window. `strides`: gx, g, indices (read by the max ops only). */
+int fg_pool2d_backward(int op, int dtype, const int64_t *geom, const int64_t *strides, char *gx,
+                       const char *g, const char *indices, int64_t *bad);
+
 /* Replaying recorded kernel calls (fastgrad.compile). A plan is an array of int64 words: for
  * each call its kind, then its arguments in the order of that function's parameters above, one
  * word each: ints as they are, pointers as addresses (the shape and stride arrays, the buffers
@@ -205,7 +223,9 @@ enum fg_call {
     FG_CALL_ELEMENTWISE, FG_CALL_ELEMENTWISE_FLAT, FG_CALL_COPY, FG_CALL_FILL, FG_CALL_ARANGE,
     FG_CALL_REDUCE, FG_CALL_ALONG_AXIS, FG_CALL_MATMUL, FG_CALL_SOFTMAX, FG_CALL_SOFTMAX_BACKWARD,
     FG_CALL_CROSS_ENTROPY, FG_CALL_CROSS_ENTROPY_BACKWARD, FG_CALL_GATHER, FG_CALL_SCATTER,
-    FG_CALL_INDEX_FOLD, FG_CALL_SORT, FG_CALL_LINSPACE, FG_NUM_CALLS
+    FG_CALL_INDEX_FOLD, FG_CALL_SORT, FG_CALL_LINSPACE,
+    FG_CALL_POOL2D, FG_CALL_POOL2D_BACKWARD, /* pooling */
+    FG_NUM_CALLS
 };
 int fg_plan_run(int64_t ncalls, const int64_t *words, int64_t nwords, int64_t *failed);
 

@@ -14,6 +14,7 @@ static const int ARITY[FG_NUM_CALLS] = {
     [FG_CALL_CROSS_ENTROPY] = 10, [FG_CALL_CROSS_ENTROPY_BACKWARD] = 11, [FG_CALL_GATHER] = 10,
     [FG_CALL_SCATTER] = 11, [FG_CALL_INDEX_FOLD] = 7, [FG_CALL_SORT] = 9,
     [FG_CALL_LINSPACE] = 7,
+    [FG_CALL_POOL2D] = 7, [FG_CALL_POOL2D_BACKWARD] = 8, /* pooling */
 };
 
 static int run_one(int64_t kind, const int64_t *w)
@@ -54,6 +55,11 @@ static int run_one(int64_t kind, const int64_t *w)
         return fg_index_fold(I(0), A(1), A(2), I(3), P(4), P(5), P(6));
     case FG_CALL_SORT:
         return fg_sort(I(0), I(1), I(2), A(3), A(4), I(5), P(6), P(7), P(8));
+    /* pooling */
+    case FG_CALL_POOL2D:
+        return fg_pool2d(I(0), I(1), A(2), A(3), P(4), P(5), P(6));
+    case FG_CALL_POOL2D_BACKWARD:
+        return fg_pool2d_backward(I(0), I(1), A(2), A(3), P(4), P(5), P(6), P(7));
     default:
         return FG_EOP;
     }

@@ -66,6 +66,8 @@ from .ops import (all, amax, amin, any, count_nonzero, cumprod, logsumexp, prod,
 from .ops import (argsort, bincount, histc, histogram, kthvalue, median, mode, sort, topk,
                   unique, unique_consecutive)
 from .ops import allclose, cdist, dist, einsum, equal
+from .ops.pooling import (adaptive_avg_pool1d, avg_pool1d, max_pool1d,  # pooling
+                          max_pool1d_with_indices, max_pool2d)
 from .ops import (chunk, column_stack, concat, concatenate, diag, diag_embed, diagonal, dstack,
                   hstack, meshgrid, moveaxis, movedim, narrow, roll,
                   split, swapaxes, swapdims, tile, tril, triu, unbind, unflatten, vstack)

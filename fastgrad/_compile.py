@@ -50,6 +50,9 @@ ROLES = {
     lib.FG_CALL_INDEX_FOLD: ("index_fold", "iaaiurs"),
     lib.FG_CALL_SORT: ("sort", "iiiaaiwwr"),
     lib.FG_CALL_LINSPACE: ("linspace", "iiiwvvv"),
+    # pooling
+    lib.FG_CALL_POOL2D: ("pool2d", "iiaawwr"),
+    lib.FG_CALL_POOL2D_BACKWARD: ("pool2d_backward", "iiaawrrs"),
 }
 
 

@@ -452,4 +452,6 @@ _KERNELS = {lib.FG_CALL_ELEMENTWISE: lib.fg_elementwise,
             lib.FG_CALL_CROSS_ENTROPY_BACKWARD: lib.fg_cross_entropy_backward,
             lib.FG_CALL_GATHER: lib.fg_gather, lib.FG_CALL_SCATTER: lib.fg_scatter,
             lib.FG_CALL_INDEX_FOLD: lib.fg_index_fold, lib.FG_CALL_SORT: lib.fg_sort,
-            lib.FG_CALL_LINSPACE: lib.fg_linspace}
+            lib.FG_CALL_LINSPACE: lib.fg_linspace,
+            # pooling (its wrappers: _kernels_pool.py)
+            lib.FG_CALL_POOL2D: lib.fg_pool2d, lib.FG_CALL_POOL2D_BACKWARD: lib.fg_pool2d_backward}

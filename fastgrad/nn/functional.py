@@ -13,8 +13,11 @@ from ..ops import (as_dtype, cast, eq, ne, sigmoid, softmax as _softmax_op, sum,
                    where)
 from ..ops._core import Op, apply, check_tensor, positions_along, total, zeros
 from ..ops.inplace import apply_in_place
+from .functional_pool import *  # noqa: F401,F403  pooling, padding, dropout (its __all__ below)
+from .functional_pool import __all__ as _pool_all
 
 __all__ = ["cross_entropy", "log_softmax", "mse_loss", "one_hot", "relu", "sigmoid", "softmax"]
+__all__ += _pool_all
 
 
 def _reduce_loss(loss, reduction, count):
