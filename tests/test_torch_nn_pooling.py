@@ -145,6 +145,19 @@ def test_pools_match_torch(fn, args, kwargs, dtype):
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), **tol)
 
 
+def test_double_backward_matches_torch():
+    for fn, args in (("max_pool2d", (2,)), ("avg_pool2d", (3, 2, 1)),
+                     ("adaptive_avg_pool2d", (3,)), ("adaptive_max_pool2d", (3,))):
+        results = []
+        for L, x in zip((fg, torch), both(rand((1, 2, 5, 4)), requires_grad=True)):
+            y = getattr(L.nn.functional, fn)(x, *args)
+            g, = L.autograd.grad((y * y).sum(), x, create_graph=True)
+            gg, = L.autograd.grad((g * g).sum(), x)
+            results.append((g.grad_fn.name(), to_np(gg)))
+        assert results[0][0] == results[1][0]
+        np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-13)
+
+
 ERRORS = [
     ("max_pool2d", (4, 4), ((1, 2, 3),), {}),
     ("max_pool2d", (3, 4, 4), (2, (1, 2, 3)), {}),

@@ -13,7 +13,7 @@ from .._autograd import grad_state
 from .._dtype import int64
 from .._fastgrad_c import lib as C
 from .._tensor import Tensor, empty_like_shape
-from ._core import LINEAR_JVP, Op, apply, check_tensor
+from ._core import LINEAR_JVP, Op, apply, check_tensor, zeros
 from .reductions import mean
 from .views import squeeze, unsqueeze
 
@@ -46,28 +46,38 @@ def _pooled(code):
 
 
 def _spread(code):
-    """The backward kernel: g (and the indices, for max) to the input's gradient."""
-    def backward(g, *indices, geom):
-        index = _planes(indices[0]) if indices else None
+    """The backward kernel: g (and the indices, for max) to the input's gradient. Its last
+    input, the pooled x, is not read: it is there so that, as in torch, the gradient is a node
+    of x's graph (create_graph gives it a grad_fn even where g needs no gradient)."""
+    def backward(g, *rest, geom):
+        index = _planes(rest[0]) if len(rest) > 1 else None
         return _unplanes(KP.pool2d_backward(code, _planes(g), index, geom), g.ndim)
     return backward
 
 
+def _zero_gradient(gg, out, *saved, geom):
+    """x's gradient through a pooling's backward: zeros, as torch's (zeros_like(self))."""
+    return zeros(saved[-1]._a.shape, saved[-1].dtype)
+
+
 def _pair(name, forward, backward, indexed):
-    """The rows of one pooling and of its backward, each the other's gradient."""
+    """The rows of one pooling and of its backward, each the other's gradient (x's gradient
+    through the backward is 0: it is linear in g alone)."""
     rows = []
-    extra, needs = ((None,), ((1,), ())) if indexed else ((), None)
+    extra = (None,) if indexed else ()
+    forward_needs, backward_needs = (((0, 1), ()), ((1,), (), (2,))) if indexed else (
+        ((0,),), ((), (1,)))
 
-    def down(g, out, *saved, geom):
-        return apply(rows[1], g, *saved[1:], geom=geom)
+    def down(g, out, x, *indices, geom):
+        return apply(rows[1], g, *indices, x, geom=geom)
 
-    def up(gg, out, *saved, geom):
-        return apply(rows[0], gg, *saved[1:], geom=geom)
+    def up(gg, out, g, *rest, geom):
+        return apply(rows[0], gg, *rest[:-1], geom=geom)
 
-    rows.append(Op(name + "Backward0", forward, down, *extra, save_inputs=indexed, needs=needs,
+    rows.append(Op(name + "Backward0", forward, down, *extra, needs=forward_needs,
                    jvp=LINEAR_JVP))
-    rows.append(Op(name + "BackwardBackward0", backward, up, *extra, save_inputs=indexed,
-                   needs=needs, jvp=LINEAR_JVP))
+    rows.append(Op(name + "BackwardBackward0", backward, up, *extra, _zero_gradient,
+                   needs=backward_needs, jvp=LINEAR_JVP))
     return rows
 
 
