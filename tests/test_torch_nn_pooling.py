@@ -181,6 +181,9 @@ ERRORS = [
     ("avg_pool1d", (2, 3, 4, 4), (2,), {}),
     ("avg_pool1d", (3, 4), ((1, 2),), {}),
     ("max_pool1d", (3, 4), ((1, 2),), dict(return_indices=True)),
+    *[("max_pool1d", shape, args, kwargs) for shape in ((3, 4), (2, 3, 4, 4)) for args, kwargs in (
+        ((5,), {}), ((2,), dict(padding=2)), ((2, 0), {}), (((1, 2),), {}), ((2, (1, 2)), {}),
+        ((2,), dict(padding=-1)), ((2,), dict(dilation=0)), ((2,), dict(padding=(1, 1))))],
     ("adaptive_avg_pool2d", (3, 4, 4), ((1, 2, 3),), {}),
     ("adaptive_avg_pool2d", (4,), (2,), {}),
     ("adaptive_avg_pool2d", (3, 4, 4), (-1,), {}),

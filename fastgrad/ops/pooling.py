@@ -300,8 +300,45 @@ def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation
                     ceil_mode, indexed=True)
 
 
+def _check_max_pool1d(x, kernel_size, stride, padding, dilation, ceil_mode):
+    """torch's checks of max_pool1d without indices (its own kernel, its own words)."""
+    if x.ndim not in (2, 3) or 0 in x._a.shape[-1:] or (x.ndim == 3 and x._a.shape[1] == 0):
+        raise RuntimeError("max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 "
+                           f"dim batch size for input, but got:{_sizes(x)}")
+    for what, value, accepted in (("kernel_size", kernel_size, "an int, list of ints or tuple of "
+                                   "ints"), ("stride", stride, "None, an int, list of ints, or "
+                                   "tuple of ints"), ("padding", padding, "an int, list of "
+                                   "ints, or tuple of ints"), ("dilation", dilation, "an int, "
+                                   "list of ints or tuple of ints")):
+        if not isinstance(value, numbers.Integral) and value is not None and len(value) != 1 \
+                and not (what == "stride" and len(value) == 0):
+            raise RuntimeError(f"max_pool1d() {what} must be {accepted} of size 1 but got size "
+                               f"{len(value)}")
+    k, p, d = (int(v if isinstance(v, numbers.Integral) else v[0])
+               for v in (kernel_size, padding, dilation))
+    s = k if stride is None or (not isinstance(stride, numbers.Integral) and not stride) else \
+        int(stride if isinstance(stride, numbers.Integral) else stride[0])
+    for what, value, ok, rule in (("kernel_size", k, k > 0, "greater than zero"),
+                                  ("stride", s, s > 0, "greater than zero"),
+                                  ("padding", p, p >= 0, "non-negative")):
+        if not ok:
+            raise RuntimeError(f"max_pool1d() {what} must be {rule}, but got {value}")
+    if p > k // 2:
+        raise RuntimeError("max_pool1d() padding should be at most half of kernel size, but got "
+                           f"padding={p} and kernel_size={k}")
+    if d <= 0:
+        raise RuntimeError(f"max_pool1d() dilation must be greater than zero, but got {d}")
+    out = _output_size(x._a.shape[-1], k, p, s, d, ceil_mode)
+    if out <= 0:
+        raise RuntimeError(f"max_pool1d() Invalid computed output size: {out}")
+
+
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
                ceil_mode=False, return_indices=False):
+    check_tensor(input, "max_pool1d")
+    graph = (input._requires_grad and grad_state.enabled) or grad_state.fw_level is not None
+    if not return_indices and not graph:
+        _check_max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode)
     out = max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     return out if return_indices else out[0]
 
