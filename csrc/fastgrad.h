@@ -203,7 +203,8 @@ int fg_rng_multinomial(fg_generator *g, int dtype, int64_t rows, int64_t cats,
  * FG_POOL_AVG averages windows of kH x kW (no dilation), padded with zeros, dividing as torch
  * does; the adaptive ops take torch's windows [floor(o * H / OH), ceil((o + 1) * H / OH)) and
  * ignore the window words. `strides` holds the 4 byte strides of out, indices and x, in that
- * order (indices' row present but unread when NULL). */
+ * order (indices' row present but unread when NULL). Floating dtypes; FG_POOL_MAX takes int64
+ * too. */
 enum fg_pool_op { FG_POOL_MAX, FG_POOL_AVG, FG_POOL_ADAPTIVE_AVG, FG_POOL_ADAPTIVE_MAX };
 int fg_pool2d(int op, int dtype, const int64_t *geom, const int64_t *strides, char *out,
               char *indices, const char *x);

@@ -64,7 +64,7 @@ static int64_t avg_divisor(const int64_t *g, window wh, window ww)
 #define AT(T, p, off) LOAD(T, (p) + (off), 0, 0)
 #define PUT(T, p, off, value) STORE(T, (p) + (off), 0, 0, value)
 
-#define POOL_TYPE(T, SUFFIX)                                                                   \
+#define POOL_FORWARD(T, SUFFIX, LOWEST)                                                        \
     /* One plane forward: operands out, indices, x. */                                         \
     static void FG_CAT(pool_plane, SUFFIX)(int op, const pool_args *a, int64_t n, int64_t c)   \
     {                                                                                          \
@@ -78,7 +78,7 @@ static int64_t avg_divisor(const int64_t *g, window wh, window ww)
                 window ww = pool_window(op, ow, g[OW_], g[W_], g[KW_], g[SW_], g[PW_], g[DW_]);\
                 char *o = out + oh * so[2] + ow * so[3];                                       \
                 if (is_max(op)) {                                                              \
-                    T best = -(T)INFINITY;                                                     \
+                    T best = LOWEST;                                                     \
                     int64_t at = wh.lo * g[W_] + ww.lo;                                        \
                     for (int64_t h = wh.lo; h < wh.hi; h += wh.step)                           \
                         for (int64_t w = ww.lo; w < ww.hi; w += ww.step) {                     \
@@ -105,7 +105,9 @@ static int64_t avg_divisor(const int64_t *g, window wh, window ww)
                 PUT(T, o, 0, sum);                                                        \
             }                                                                                  \
         }                                                                                      \
-    }                                                                                          \
+    }
+
+#define POOL_BACKWARD(T, SUFFIX)                                                               \
     /* One plane backward: operands gx, g, indices; gx's plane is zeroed first. */             \
     static void FG_CAT(pool_backward_plane, SUFFIX)(int op, const pool_args *a, int64_t n,     \
                                                     int64_t c)                                 \
@@ -143,8 +145,11 @@ static int64_t avg_divisor(const int64_t *g, window wh, window ww)
         }                                                                                      \
     }
 
-POOL_TYPE(float, f32)
-POOL_TYPE(double, f64)
+POOL_FORWARD(float, f32, -INFINITY)
+POOL_FORWARD(double, f64, -INFINITY)
+POOL_FORWARD(int64_t, i64, INT64_MIN) /* max pooling only: averages are of floats here */
+POOL_BACKWARD(float, f32)
+POOL_BACKWARD(double, f64)
 
 typedef void (*plane_fn)(int op, const pool_args *a, int64_t n, int64_t c);
 
@@ -187,16 +192,20 @@ static int check_geometry(int op, const int64_t *g, const int64_t *strides, int 
     return FG_OK;
 }
 
+static const plane_fn forward_planes[FG_NUM_DTYPES] = {
+    [FG_INT64] = pool_plane_i64, [FG_FLOAT32] = pool_plane_f32, [FG_FLOAT64] = pool_plane_f64};
+
 int fg_pool2d(int op, int dtype, const int64_t *geom, const int64_t *strides, char *out,
               char *indices, const char *x)
 {
-    if (dtype != FG_FLOAT32 && dtype != FG_FLOAT64) return FG_EDTYPE;
+    if (dtype != FG_FLOAT32 && dtype != FG_FLOAT64 && !(dtype == FG_INT64 && op == FG_POOL_MAX))
+        return FG_EDTYPE;
     static const int sides[3] = {0, 0, 1};
     int status = check_geometry(op, geom, strides, 3, sides);
     if (status != FG_OK) return status;
     pool_args a = {geom, strides, out, is_max(op) ? indices : NULL, x};
     int64_t work = geom[N_] * geom[C_] * (geom[H_] * geom[W_] + geom[OH_] * geom[OW_]);
-    run_planes(dtype == FG_FLOAT32 ? pool_plane_f32 : pool_plane_f64, op, &a, work);
+    run_planes(forward_planes[dtype], op, &a, work);
     return FG_OK;
 }
 

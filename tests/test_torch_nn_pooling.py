@@ -95,8 +95,8 @@ def test_pool_kernels_refuse_hostile_arguments():
         KP.pool2d(lib.FG_POOL_MAX, x, KP.geometry((1, 1, 4, 4), (2, 2), (2, 2), (0, 2)))
     with pytest.raises(ValueError):  # adaptive windows over an empty plane
         KP.pool2d(lib.FG_POOL_ADAPTIVE_AVG, x, KP.geometry((1, 1, 0, 4), (2, 2)))
-    with pytest.raises(TypeError):
-        KP.pool2d(lib.FG_POOL_MAX, fg.zeros(1, 1, 4, 4, dtype=fg.int64),
+    with pytest.raises(TypeError):  # integers: max pooling only
+        KP.pool2d(lib.FG_POOL_AVG, fg.zeros(1, 1, 4, 4, dtype=fg.int64),
                   KP.geometry((1, 1, 4, 4), (2, 2), (2, 2), (2, 2)))
     bad = fg.tensor([[[[0, 16]]]])  # 16 is outside a 4 x 4 plane
     with pytest.raises(RuntimeError, match="invalid max index 16"):
@@ -143,6 +143,15 @@ def test_pools_match_torch(fn, args, kwargs, dtype):
     ours.backward(fg.tensor(g))
     theirs.backward(torch.tensor(g))
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), **tol)
+
+
+def test_max_pool_of_integers_matches_torch():
+    x, tx = both(np.random.default_rng(0).integers(-9, 9, (2, 3, 5, 6)))
+    ours, theirs = F.max_pool2d(x, 3, 2, 1, return_indices=True), TF.max_pool2d(
+        tx, 3, 2, 1, return_indices=True)
+    for o, t in zip(ours, theirs):
+        assert repr(o.dtype) == repr(t.dtype)
+        np.testing.assert_array_equal(o.numpy(), to_np(t))
 
 
 def test_double_backward_matches_torch():
