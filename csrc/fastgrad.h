@@ -264,6 +264,24 @@ int fg_batch_norm(int dtype, int64_t outer, int64_t channels, int64_t inner, int
 int fg_batch_norm_backward(int dtype, int64_t outer, int64_t channels, int64_t inner,
                            int training, char *gx, char *gw, char *gb, const char *g,
                            const char *x, const char *mean, const char *invstd, const char *w);
+/* ---- pooling (csrc/pool.c) ----
+ * 2-d pooling of x (N, C, H, W) into out (N, C, OH, OW), each (n, c) plane on its own; 1-d
+ * pooling is H = 1. geom holds 16 words: N, C, H, W, OH, OW, kH, kW, sH, sW, pH, pW, dH, dW,
+ * count_include_pad, divisor_override (0: none). FG_POOL_MAX takes each window's largest
+ * element (NaN wins) and writes to `indices` (int64, unless NULL) where it was, as h * W + w;
+ * FG_POOL_AVG averages windows of kH x kW (no dilation), padded with zeros, dividing as torch
+ * does; the adaptive ops take torch's windows [floor(o * H / OH), ceil((o + 1) * H / OH)) and
+ * ignore the window words. `strides` holds the 4 byte strides of out, indices and x, in that
+ * order (indices' row present but unread when NULL). Floating dtypes; FG_POOL_MAX takes int64
+ * too. */
+enum fg_pool_op { FG_POOL_MAX, FG_POOL_AVG, FG_POOL_ADAPTIVE_AVG, FG_POOL_ADAPTIVE_MAX };
+int fg_pool2d(int op, int dtype, const int64_t *geom, const int64_t *strides, char *out,
+              char *indices, const char *x);
+/* The gradient gx (N, C, H, W), overwritten, from g (N, C, OH, OW): max pooling adds each g to
+ * gx at its index (checked first: FG_EINDEX with *bad the first outside [0, H * W)), average
+ * pooling spreads it over its window. `strides`: gx, g, indices (read by the max ops only). */
+int fg_pool2d_backward(int op, int dtype, const int64_t *geom, const int64_t *strides, char *gx,
+                       const char *g, const char *indices, int64_t *bad);
 
 /* Replaying recorded kernel calls (fastgrad.compile). A plan is an array of int64 words: for
  * each call its kind, then its arguments in the order of that function's parameters above, one
@@ -283,6 +301,8 @@ enum fg_call {
     /* normalisation */
     FG_CALL_LAYER_NORM, FG_CALL_LAYER_NORM_BACKWARD, FG_CALL_BATCH_NORM,
     FG_CALL_BATCH_NORM_BACKWARD, FG_NUM_CALLS
+    FG_CALL_POOL2D, FG_CALL_POOL2D_BACKWARD, /* pooling */
+    FG_NUM_CALLS
 };
 int fg_plan_run(int64_t ncalls, const int64_t *words, int64_t nwords, int64_t *failed);
 

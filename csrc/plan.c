@@ -21,6 +21,7 @@ static const int ARITY[FG_NUM_CALLS] = {
     /* normalisation */
     [FG_CALL_LAYER_NORM] = 10, [FG_CALL_LAYER_NORM_BACKWARD] = 11, [FG_CALL_BATCH_NORM] = 14,
     [FG_CALL_BATCH_NORM_BACKWARD] = 13,
+    [FG_CALL_POOL2D] = 7, [FG_CALL_POOL2D_BACKWARD] = 8, /* pooling */
 };
 
 static int run_one(int64_t kind, const int64_t *w)
@@ -88,6 +89,11 @@ static int run_one(int64_t kind, const int64_t *w)
     case FG_CALL_BATCH_NORM_BACKWARD:
         return fg_batch_norm_backward(I(0), I(1), I(2), I(3), I(4), P(5), P(6), P(7), P(8), P(9),
                                       P(10), P(11), P(12));
+    /* pooling */
+    case FG_CALL_POOL2D:
+        return fg_pool2d(I(0), I(1), A(2), A(3), P(4), P(5), P(6));
+    case FG_CALL_POOL2D_BACKWARD:
+        return fg_pool2d_backward(I(0), I(1), A(2), A(3), P(4), P(5), P(6), P(7));
     default:
         return FG_EOP;
     }

@@ -70,6 +70,8 @@ from .ops import (argsort, bincount, histc, histogram, kthvalue, median, mode, s
 from .ops import allclose, cdist, dist, einsum, equal
 from .ops.normalization import (torch_batch_norm as batch_norm, torch_group_norm as group_norm,
                                 torch_layer_norm as layer_norm)
+from .ops.pooling import (adaptive_avg_pool1d, avg_pool1d, max_pool1d,  # pooling
+                          max_pool1d_with_indices, max_pool2d)
 from .ops import (chunk, column_stack, concat, concatenate, diag, diag_embed, diagonal, dstack,
                   hstack, meshgrid, moveaxis, movedim, narrow, roll,
                   split, swapaxes, swapdims, tile, tril, triu, unbind, unflatten, vstack)

@@ -62,6 +62,9 @@ ROLES = {
     lib.FG_CALL_LAYER_NORM_BACKWARD: ("layer_norm_backward", "iiiwwwrrrrr"),
     lib.FG_CALL_BATCH_NORM: ("batch_norm", "iiiiivwwwrrruu"),
     lib.FG_CALL_BATCH_NORM_BACKWARD: ("batch_norm_backward", "iiiiiwwwrrrrr"),
+    # pooling
+    lib.FG_CALL_POOL2D: ("pool2d", "iiaawwr"),
+    lib.FG_CALL_POOL2D_BACKWARD: ("pool2d_backward", "iiaawrrs"),
 }
 
 

@@ -529,3 +529,6 @@ def qr(a, q_cols, r_rows):
     _check(_call(lib.FG_CALL_QR, (a.dtype.code, math.prod(batch), m, n, q_cols or 0, r_rows,
                                   q._ptr, r._ptr, a._ptr), q, r, a), "linalg_qr", a.dtype)
     return (None if q_cols is None else q), r
+            lib.FG_CALL_LINSPACE: lib.fg_linspace,
+            # pooling (its wrappers: _kernels_pool.py)
+            lib.FG_CALL_POOL2D: lib.fg_pool2d, lib.FG_CALL_POOL2D_BACKWARD: lib.fg_pool2d_backward}

@@ -21,8 +21,14 @@ __all__ = ["CrossEntropyLoss", "Linear", "MSELoss", "Module", "ModuleDict", "Mod
            "RNNCellBase"]
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm  # noqa: E402
 from .sparse import Embedding  # noqa: E402
+from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d,  # pool
+                      AvgPool2d, MaxPool1d, MaxPool2d)
+from .misc import Dropout, Dropout1d, Dropout2d, Flatten, Identity, Unflatten  # pool
 
 __all__ = ["CrossEntropyLoss", "Linear", "MSELoss", "Module", "ModuleDict", "ModuleList",
            "Parameter", "ParameterList", "ReLU", "Sequential", "Sigmoid", "Tanh", "functional",
            "init"]
 __all__ += ["BatchNorm1d", "BatchNorm2d", "Embedding", "GroupNorm", "LayerNorm"]
+__all__ += ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d",
+            "Dropout", "Dropout1d", "Dropout2d", "Flatten", "Identity", "MaxPool1d", "MaxPool2d",
+            "Unflatten"]

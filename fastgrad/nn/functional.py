@@ -20,6 +20,10 @@ from ..ops.conv import conv1d, conv2d
 __all__ = ["cross_entropy", "log_softmax", "mse_loss", "one_hot", "relu", "sigmoid", "softmax"]
 __all__ += ["conv1d", "conv2d"]
 __all__ += ["batch_norm", "embedding", "group_norm", "layer_norm", "normalize"]
+from .functional_pool import *  # noqa: F401,F403  pooling, padding, dropout (its __all__ below)
+from .functional_pool import __all__ as _pool_all
+
+__all__ += _pool_all
 
 
 def _reduce_loss(loss, reduction, count):
