@@ -3,9 +3,13 @@ functions they call."""
 from . import functional, init
 from .containers import ModuleDict, ModuleList, ParameterList, Sequential
 from .module import Module
-from .modules import CrossEntropyLoss, Linear, MSELoss, ReLU, Sigmoid, Tanh
+from .activation import *  # noqa: F401,F403  (ReLU, GELU, ...: __all__ below)
+from .activation import __all__ as _activations
+from .loss import *  # noqa: F401,F403  (MSELoss, CrossEntropyLoss, ...: __all__ below)
+from .loss import __all__ as _losses
+from .modules import Linear
 from .parameter import Parameter
 
-__all__ = ["CrossEntropyLoss", "Linear", "MSELoss", "Module", "ModuleDict", "ModuleList",
-           "Parameter", "ParameterList", "ReLU", "Sequential", "Sigmoid", "Tanh", "functional",
-           "init"]
+__all__ = ["Linear", "Module", "ModuleDict", "ModuleList",
+           "Parameter", "ParameterList", "Sequential", "functional", "init", *_activations,
+           *_losses]
