@@ -251,3 +251,19 @@ def test_losses_of_float32_keep_their_dtype_and_shape():
                fg.nn.functional.binary_cross_entropy_with_logits):
         assert_same(fn(x, t), getattr(torch.nn.functional, fn.__name__)(
             torch.ones(2, 3), torch.zeros(2, 3)))
+
+
+def test_grad_fn_names_match_torch():
+    differ = set()
+    for r in REDUCTIONS:
+        for name, fn in CLASS_LOSSES.items():
+            ours, theirs = (fn(L, L.tensor(rand((4, 5)), requires_grad=True), r)
+                            for L in (fg, torch))
+            if ours.grad_fn.name() != theirs.grad_fn.name():
+                differ.add((name, r, ours.grad_fn.name(), theirs.grad_fn.name()))
+        for name, fn in POINTWISE.items():
+            ours, theirs = (fn(L, L.tensor(rand((4, 3)), requires_grad=True),
+                               L.tensor(rand((4, 3))), r) for L in (fg, torch))
+            if ours.grad_fn.name() != theirs.grad_fn.name():
+                differ.add((name, r, ours.grad_fn.name(), theirs.grad_fn.name()))
+    assert differ == set(), sorted(differ)

@@ -15,6 +15,7 @@ from .._fastgrad_c import lib as C
 from .._shape import broadcast_shape
 from .._tensor import empty_like_shape
 from ..ops import as_dtype, cast, eq, ne, softmax as _softmax_op, sum, unsqueeze, where
+from ..ops.elementwise import DIV
 from ..ops._core import Op, apply, check_tensor, positions_along, scalar_tensor, total, zeros
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
@@ -169,22 +170,55 @@ def _class_view(weight, ndim, axis):
     return weight.reshape((-1,) + (1,) * (ndim - axis - 1))
 
 
+def _nll_picked(x, safe, axis):
+    return ops.gather(x, axis, unsqueeze(safe, axis)).squeeze(axis)
+
+
+def _nll_weighted_forward(x, safe, counted, w, axis, reduction):
+    """-w x[t] where counted, else 0, reduced; 'mean' divides by the summed weights."""
+    with _values_only():
+        loss = where(counted, -w * _nll_picked(x, safe, axis), 0.0)
+        return _reduce_loss(loss, reduction, sum(w))
+
+
+def _nll_weighted_grad(g, out, x, safe, counted, w, axis, reduction):
+    """-w g (g / sum(w) for 'mean') scattered to each counted position's target class."""
+    scale = g / sum(w) if reduction == "mean" else g
+    coefficient = where(counted, -w * scale, 0.0)
+    return ops.scatter(zeros(x._a.shape, x.dtype), axis, unsqueeze(safe, axis),
+                       unsqueeze(coefficient, axis))
+
+
+def _nll_weighted_jvp(op, tangents, out, x, safe, counted, w, axis, reduction):
+    per_position = where(counted, -w * _nll_picked(tangents[0], safe, axis), 0.0)
+    return _reduce_loss(per_position, reduction, sum(w))
+
+
+# nll_loss of log-probabilities (and cross_entropy with class weights or label smoothing): one
+# node, its inputs x, the targets (0 where ignored), where they count and their weights.
+NLL_WEIGHTED = Op("NllLossBackward0", _nll_weighted_forward, _nll_weighted_grad, None, None, None,
+                  needs=((0, 1, 2, 3), (), (), ()), jvp=_nll_weighted_jvp)
+NLL_WEIGHTED_2D = NLL_WEIGHTED.renamed("NllLoss2DBackward0")
+
+
 def _nll(x, target, weight, ignore_index, reduction, axis):
     """-weight[t] x[t] at each position whose target t is not ignore_index (0 where it is);
     'mean' divides by the summed weights of the counted targets, as torch."""
     counted = ne(target, ignore_index)
     safe = where(counted, target, 0)
+    op = NLL_WEIGHTED_2D if x.ndim > 2 else NLL_WEIGHTED
     try:  # gather checks the indices in C (no read of the data, so compile can replay it)
-        picked = ops.gather(x, axis, unsqueeze(safe, axis)).squeeze(axis)
-    except RuntimeError:
+        w = cast(counted, x.dtype) if weight is None else where(counted, weight[safe], 0.0)
+        loss = apply(op, x, safe, counted, w, axis=axis, reduction=reduction)
+    except (RuntimeError, IndexError):
         bad = counted * ((target < 0) + (target >= x.shape[axis]))
+        if not ops.any(bad):
+            raise
         raise IndexError(f"Target {int(target[bad].reshape(-1)[0].item())} is out of "
                          f"bounds.") from None
-    w = cast(counted, x.dtype) if weight is None else where(counted, weight[safe], 0.0)
-    loss = where(counted, -w * picked, 0.0)
-    if reduction == "none":
-        return loss
-    return sum(loss) / sum(w) if reduction == "mean" else sum(loss)
+    if reduction == "none" and x.ndim not in (1, 2, 4):
+        loss = ops.view(loss, loss.shape)  # torch computes these as 4-d and views the result
+    return loss
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -213,6 +247,9 @@ def _label_smoothing(logp, target, weight, ignore_index, reduction, axis):
     return sum(smooth) / sum(where(counted, weight[where(counted, target, 0)], 0.0))
 
 
+_DIV_BY_NUMBER = DIV.renamed("DivBackward1")  # torch's name for a division by a number
+
+
 def _cross_entropy_probabilities(input, target, weight, ignore_index, reduction, smoothing):
     """Targets of class probabilities (target shaped as input): -sum(p log softmax(input)) per
     position; 'mean' divides by the number of positions (not by weights), as torch."""
@@ -234,7 +271,8 @@ def _cross_entropy_probabilities(input, target, weight, ignore_index, reduction,
         return -sum(product, axis)
     if reduction == "sum":
         return -sum(product)
-    return -sum(product) / (input.numel() // classes if input.numel() else float("nan"))
+    count = input.numel() // classes if input.numel() else float("nan")
+    return apply(_DIV_BY_NUMBER, -sum(product), scalar_tensor(count, input.dtype))
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
