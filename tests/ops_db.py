@@ -643,8 +643,8 @@ CASES = [
         x, L.tensor([2, -100, 4]), weight=_const(L, 5).to(x.dtype)), [(3, 5)]),
     *[Case(f"cross_entropy label_smoothing weight {r}", "cross_entropy",
            lambda L, x, r=r: L.nn.functional.cross_entropy(
-               x, L.tensor([[2, 1], [-100, 0]]), weight=_const(L, 3).to(x.dtype), label_smoothing=0.2,
-               reduction=r), [(2, 3, 2)]) for r in ("none", "mean")],
+               x, L.tensor([[2, 1], [-100, 0]]), weight=_const(L, 3).to(x.dtype),
+               label_smoothing=0.2, reduction=r), [(2, 3, 2)]) for r in ("none", "mean")],
     Case("cross_entropy label_smoothing sum", "cross_entropy",
          lambda L, x: L.nn.functional.cross_entropy(x * x, L.tensor([2, 1, 4]),
                                                     label_smoothing=0.1, reduction="sum"),
@@ -671,8 +671,9 @@ CASES = [
            [(3, 4), (3, 4)], domain=(0.05, 0.95)) for r in ("none", "mean")],
     *[Case(f"binary_cross_entropy_with_logits {r}", "binary_cross_entropy_with_logits",
            lambda L, x, t, r=r: L.nn.functional.binary_cross_entropy_with_logits(
-               x * 3, t.sigmoid(), weight=_const(L, 4).to(x.dtype), pos_weight=_const(L, 4).to(x.dtype) * 2,
-               reduction=r), [(3, 4), (3, 4)]) for r in ("none", "mean")],
+               x * 3, t.sigmoid(), weight=_const(L, 4).to(x.dtype),
+               pos_weight=_const(L, 4).to(x.dtype) * 2, reduction=r), [(3, 4), (3, 4)])
+      for r in ("none", "mean")],
     Case("binary_cross_entropy_with_logits plain", "binary_cross_entropy_with_logits",
          lambda L, x, t: L.nn.functional.binary_cross_entropy_with_logits(x, t.sigmoid()),
          [(3, 4), (3, 4)]),

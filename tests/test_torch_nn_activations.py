@@ -156,3 +156,10 @@ def test_grad_fn_names_match_torch():
         x, t = fg.ones(3, requires_grad=True), torch.ones(3, requires_grad=True)
         ours, theirs = fn(fg.nn.functional, x * 2), fn(torch.nn.functional, t * 2)
         assert ours.grad_fn.name() == theirs.grad_fn.name(), call
+
+
+def test_in_place_grad_fn_names_match_torch():
+    for call, fn in sorted(INPLACE.items()):
+        x, t = fg.ones(3, requires_grad=True), torch.ones(3, requires_grad=True)
+        ours, theirs = fn(fg.nn.functional, x * -2), fn(torch.nn.functional, t * -2)
+        assert ours.grad_fn.name() == theirs.grad_fn.name(), call

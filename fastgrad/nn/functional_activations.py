@@ -11,8 +11,8 @@ from ..ops.elementwise import _clamp_forward
 from ..ops.inplace import apply_in_place
 
 __all__ = ["elu", "elu_", "gelu", "hardsigmoid", "hardswish", "hardtanh", "hardtanh_",
-           "leaky_relu", "leaky_relu_", "linear", "mish", "prelu", "relu6", "relu_", "silu", "softplus",
-           "softsign", "tanh", "tanhshrink"]
+           "leaky_relu", "leaky_relu_", "linear", "mish", "prelu", "relu6", "relu_", "silu",
+           "softplus", "softsign", "tanh", "tanhshrink"]
 
 
 def _kernel(code):
@@ -85,7 +85,8 @@ def _zero_second(x, **params):
 
 GELU_BACKWARD = _backward_row("GeluBackwardBackward0", C.FG_GELU_BACKWARD, _gelu_2)
 GELU_TANH_BACKWARD = _backward_row("GeluBackwardBackward0", C.FG_GELU_TANH_BACKWARD, _gelu_tanh_2)
-SILU_BACKWARD = _backward_row("MulBackward0", C.FG_SILU_BACKWARD, _silu_2)  # as torch's decomposition
+# (silu's and mish's backward are decompositions in torch: their nodes are MulBackward0)
+SILU_BACKWARD = _backward_row("MulBackward0", C.FG_SILU_BACKWARD, _silu_2)
 MISH_BACKWARD = _backward_row("MulBackward0", C.FG_MISH_BACKWARD, _mish_2)
 HARDSIGMOID_BACKWARD = _backward_row("HardsigmoidBackwardBackward0", C.FG_HARDSIGMOID_BACKWARD,
                                      _zero_second)
@@ -112,6 +113,9 @@ HARDSWISH = _row("HardswishBackward0", C.FG_HARDSWISH, HARDSWISH_BACKWARD)
 LEAKY_RELU = _row("LeakyReluBackward0", C.FG_LEAKY_RELU, LEAKY_RELU_BACKWARD)
 ELU = _row("EluBackward0", C.FG_ELU, ELU_BACKWARD)
 SOFTPLUS = _row("SoftplusBackward0", C.FG_SOFTPLUS, SOFTPLUS_BACKWARD)
+# torch names the in-place forms' nodes apart (their rule reads the result there)
+IN_PLACE = {LEAKY_RELU: LEAKY_RELU.renamed("LeakyReluBackward1"),
+            ELU: ELU.renamed("EluBackward1")}
 HARDTANH = Op("HardtanhBackward0",
               lambda x, min_val, max_val: _clamp_forward(x, min_val, max_val),
               lambda g, out, x, **params: apply(HARDTANH_BACKWARD, g, x, **params),
@@ -126,6 +130,7 @@ def _activation(row, name, kernel_name, input, inplace=False, **params):
         raise NotImplementedError(f'"{kernel_name}" not implemented for '
                                   f"'{input.dtype._torch_name}'")
     if inplace:
+        row = IN_PLACE.get(row, row)
         return apply_in_place(name + "_", lambda x, unused: apply(row, x, **params), input, 0)
     return apply(row, input, **params)
 
