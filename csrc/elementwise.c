@@ -144,6 +144,96 @@ static inline int64_t int_rshift(int64_t a, int64_t b) { return a >> (b < 0 || b
     X(S, D, FG_REPLACE_NAN, 2, T, T, T, x != x ? y : x)                      \
     X(S, D, FG_REPLACE_INF, 3, T, T, T, x == (T)INFINITY ? y : x == -(T)INFINITY ? z : x)
 
+/* The activations' rules (torch.nn.functional), once per floating type as functions, named as
+ * vecmath.h's (FG_F32_gelu, ...) so that F() finds them: float16 computes in float, as torch. The
+ * formulas and constants are those of torch's CPU kernels, so the values round as theirs. */
+#define ACTIVATION_RULES(P, T, F)                                                              \
+    static inline T P##gelu(T x) { return x * (T)0.5 * ((T)1 + F(erf)(x * (T)M_SQRT1_2)); }    \
+    static inline T P##gelu_backward(T g, T x)                                                 \
+    {                                                                                          \
+        T cdf = (T)0.5 * ((T)1 + F(erf)(x * (T)M_SQRT1_2));                                    \
+        T pdf = (T)(M_2_SQRTPI * M_SQRT1_2 * 0.5) * F(exp)(x * x * (T)-0.5);                   \
+        return g * (cdf + x * pdf);                                                            \
+    }                                                                                          \
+    static inline T P##gelu_tanh(T x)                                                          \
+    {                                                                                          \
+        T inner = (T)(M_SQRT2 * M_2_SQRTPI * 0.5) * (x + (T)0.044715 * (x * x * x));           \
+        return (T)0.5 * x * ((T)1 + F(tanh)(inner));                                           \
+    }                                                                                          \
+    static inline T P##gelu_tanh_backward(T g, T x)                                            \
+    {                                                                                          \
+        const T beta = (T)(M_SQRT2 * M_2_SQRTPI * 0.5), kappa = (T)0.044715;                   \
+        T x_sq = x * x;                                                                        \
+        T tanh_inner = F(tanh)(beta * (x + kappa * (x_sq * x)));                               \
+        T right = (T)1 + tanh_inner;                                                           \
+        T inner_derivative = beta * ((T)1 + (T)3 * kappa * x_sq);                              \
+        T right_derivative = (T)0.5 * x * ((T)1 - tanh_inner * tanh_inner) * inner_derivative; \
+        return g * ((T)0.5 * right + right_derivative);                                        \
+    }                                                                                          \
+    static inline T P##silu(T x) { return x / ((T)1 + F(exp)(-x)); }                           \
+    static inline T P##silu_backward(T g, T x)                                                 \
+    {                                                                                          \
+        T s = (T)1 / ((T)1 + F(exp)(-x));                                                      \
+        return g * s * ((T)1 + x * ((T)1 - s));                                                \
+    }                                                                                          \
+    static inline T P##mish(T x) { return x * F(tanh)(F(log1p)(F(exp)(x))); }                 \
+    static inline T P##mish_backward(T g, T x)                                                 \
+    {                                                                                          \
+        T s = (T)1 / ((T)1 + F(exp)(-x));                                                      \
+        T t = F(tanh)(F(log1p)(F(exp)(x)));                                                    \
+        return g * (t + x * s * ((T)1 - t * t));                                               \
+    }                                                                                          \
+    static inline T P##hardsigmoid(T x) { return MIN_OF(MAX_OF(x + (T)3, (T)0), (T)6) / (T)6; } \
+    static inline T P##hardsigmoid_backward(T g, T x)                                          \
+    {                                                                                          \
+        return x > (T)-3 && x < (T)3 ? g * (T)(1.0f / 6.0f) : (T)0;                            \
+    }                                                                                          \
+    static inline T P##hardswish(T x)                                                          \
+    {                                                                                          \
+        return x * MIN_OF(MAX_OF(x + (T)3, (T)0), (T)6) / (T)6;                                \
+    }                                                                                          \
+    static inline T P##hardswish_backward(T g, T x)                                            \
+    {                                                                                          \
+        return x <= (T)-3 ? (T)0 : x < (T)3 ? g * (x / (T)3 + (T)0.5) : g;                     \
+    }                                                                                          \
+    static inline T P##elu(T x, T alpha) { return x <= 0 ? F(expm1)(x) * alpha : x; }         \
+    static inline T P##elu_backward(T g, T x, T alpha)                                         \
+    {                                                                                          \
+        return x <= 0 ? g * alpha * F(exp)(x) : g;                                             \
+    }                                                                                          \
+    static inline T P##softplus(T x, T beta, T threshold)                                      \
+    {                                                                                          \
+        return x * beta > threshold ? x : F(log1p)(F(exp)(x * beta)) / beta;                  \
+    }                                                                                          \
+    static inline T P##softplus_backward(T g, T xb, T threshold)                               \
+    {                                                                                          \
+        T e = F(exp)(xb);                                                                      \
+        return xb > threshold ? g : g * e / (e + (T)1);                                        \
+    }
+ACTIVATION_RULES(FG_F32_, float, F32_VEC)
+ACTIVATION_RULES(FG_F64_, double, F64_VEC)
+
+/* The activations and their backward ops (x the upstream gradient, y the input). */
+#define ACTIVATION_OPS(X, S, D, T, F)                                        \
+    X(S, D, FG_GELU, 1, T, T, T, F(gelu)(x))                                 \
+    X(S, D, FG_GELU_TANH, 1, T, T, T, F(gelu_tanh)(x))                       \
+    X(S, D, FG_SILU, 1, T, T, T, F(silu)(x))                                 \
+    X(S, D, FG_MISH, 1, T, T, T, F(mish)(x))                                 \
+    X(S, D, FG_HARDSIGMOID, 1, T, T, T, F(hardsigmoid)(x))                   \
+    X(S, D, FG_HARDSWISH, 1, T, T, T, F(hardswish)(x))                       \
+    X(S, D, FG_LEAKY_RELU, 2, T, T, T, x > 0 ? x : x * y)                    \
+    X(S, D, FG_ELU, 2, T, T, T, F(elu)(x, y))                                \
+    X(S, D, FG_SOFTPLUS, 3, T, T, T, F(softplus)(x, y, z))                   \
+    X(S, D, FG_GELU_BACKWARD, 2, T, T, T, F(gelu_backward)(x, y))            \
+    X(S, D, FG_GELU_TANH_BACKWARD, 2, T, T, T, F(gelu_tanh_backward)(x, y))  \
+    X(S, D, FG_SILU_BACKWARD, 2, T, T, T, F(silu_backward)(x, y))            \
+    X(S, D, FG_MISH_BACKWARD, 2, T, T, T, F(mish_backward)(x, y))            \
+    X(S, D, FG_HARDSIGMOID_BACKWARD, 2, T, T, T, F(hardsigmoid_backward)(x, y)) \
+    X(S, D, FG_HARDSWISH_BACKWARD, 2, T, T, T, F(hardswish_backward)(x, y))  \
+    X(S, D, FG_LEAKY_RELU_BACKWARD, 3, T, T, T, y > 0 ? x : x * z)           \
+    X(S, D, FG_ELU_BACKWARD, 3, T, T, T, F(elu_backward)(x, y, z))           \
+    X(S, D, FG_SOFTPLUS_BACKWARD, 3, T, T, T, F(softplus_backward)(x, y, z))
+
 /* Bitwise ops, of bool and int64 (bool's results are 0 or 1 again). */
 #define BIT_OPS(X, S, D, T, F)                                               \
     X(S, D, FG_BITWISE_AND, 2, T, T, T, x & y)                               \
@@ -186,6 +276,9 @@ static inline int64_t int_rshift(int64_t a, int64_t b) { return a >> (b < 0 || b
     X(ALL_DTYPE_OPS, f16, FG_FLOAT16, fg_half, F16_VEC)                      \
     X(NUMBER_OPS, f16, FG_FLOAT16, fg_half, F16_VEC)                         \
     X(FLOAT_OPS, f16, FG_FLOAT16, fg_half, F16_VEC)                          \
+    X(ACTIVATION_OPS, f32, FG_FLOAT32, float, F32_VEC)                       \
+    X(ACTIVATION_OPS, f64, FG_FLOAT64, double, F64_VEC)                      \
+    X(ACTIVATION_OPS, f16, FG_FLOAT16, fg_half, F16_VEC)                     \
     INT_INSTANCES(X, i32, FG_INT32, int32_t)                                 \
     INT_INSTANCES(X, i16, FG_INT16, int16_t)                                 \
     INT_INSTANCES(X, i8, FG_INT8, int8_t)                                    \

@@ -48,7 +48,19 @@ enum fg_op {
     FG_ISNAN, FG_ISINF, FG_ISPOSINF, FG_ISNEGINF, FG_ISFINITE, FG_SIGNBIT,
     FG_REPLACE_NAN,      /* x is NaN ? y : x                                     */
     FG_REPLACE_INF,      /* x == inf ? y : x == -inf ? z : x                     */
-    FG_ERFINV,           /* rnn (nn.init.trunc_normal_): torch's calc_erfinv     */
+    FG_ERFINV,           /* erf^-1, to rounding (torch: MKL); trunc_normal_ too  */
+    /* Activations (torch.nn.functional), as torch's CPU kernels compute them; the parameters
+     * (slope, alpha, beta, threshold) are operands, usually 0-d. The backward ops take the
+     * upstream gradient as x and the activation's input as y. */
+    FG_GELU, FG_GELU_TANH, FG_SILU, FG_MISH, FG_HARDSIGMOID, FG_HARDSWISH,
+    FG_LEAKY_RELU,       /* x > 0 ? x : x * y (y the slope)                     */
+    FG_ELU,              /* x <= 0 ? expm1(x) * y : x (y is alpha)               */
+    FG_SOFTPLUS,         /* x * y > z ? x : log1p(exp(x * y)) / y (beta, threshold) */
+    FG_GELU_BACKWARD, FG_GELU_TANH_BACKWARD, FG_SILU_BACKWARD, FG_MISH_BACKWARD,
+    FG_HARDSIGMOID_BACKWARD, FG_HARDSWISH_BACKWARD,
+    FG_LEAKY_RELU_BACKWARD, /* y > 0 ? x : x * z                                 */
+    FG_ELU_BACKWARD,     /* y <= 0 ? x * z * exp(y) : x                          */
+    FG_SOFTPLUS_BACKWARD, /* y > z ? x : x * e / (e + 1), e = exp(y); y is input * beta */
     FG_NUM_OPS
 };
 

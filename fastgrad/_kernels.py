@@ -437,7 +437,11 @@ _NAMES = {getattr(lib, "FG_" + name.upper()): name for name in (
     "eq ne lt le gt ge relu_backward abs_backward sigmoid_backward tanh_backward max_backward "
     "where floor_divide remainder fmod div_trunc atan2 hypot frac lerp bitwise_and bitwise_or "
     "bitwise_xor bitwise_not lshift rshift logical_and logical_or logical_xor logical_not isnan "
-    "isinf isposinf isneginf isfinite signbit replace_nan replace_inf erfinv").split()}
+    "isinf isposinf isneginf isfinite signbit replace_nan replace_inf erfinv "
+    # the activations (fastgrad.nn.functional)
+    "gelu gelu_tanh silu mish hardsigmoid hardswish leaky_relu elu softplus gelu_backward "
+    "gelu_tanh_backward silu_backward mish_backward hardsigmoid_backward hardswish_backward "
+    "leaky_relu_backward elu_backward softplus_backward").split()}
 _REDUCE_NAMES = {lib.FG_SUM: "sum", lib.FG_MAX: "max", lib.FG_MIN: "min", lib.FG_PROD: "prod"}
 _AXIS_NAMES = {lib.FG_ARGMAX: "argmax", lib.FG_ARGMIN: "argmin", lib.FG_CUMSUM: "cumsum",
                lib.FG_CUMPROD: "cumprod"}

@@ -720,6 +720,96 @@ CASES += [
          + L.nn.functional.dropout1d(x, 0.3, False), [(2, 3, 4)]),
     Case("dropout2d p=1", "dropout2d", lambda L, x: L.nn.functional.dropout2d(x, 1.0) + x * x,
          [(2, 3, 2, 2)]),
+    # ---- activations (nn.functional; act) --------------------------------------------------
+    # (at inf, torch's vectorized float32 gelu gives NaN, its scalar path inf, as ours: the
+    # clamp keeps the special values' comparison off that)
+    Case("gelu", "gelu", lambda L, x: L.nn.functional.gelu(x.clamp(-50, 50) * 2), [(3, 4)]),
+    Case("gelu tanh of squares", "gelu",
+         lambda L, x: L.nn.functional.gelu(x * x - 1, approximate="tanh") * x, [(3, 4)]),
+    Case("silu", "silu", lambda L, x: L.nn.functional.silu(x * 3), [(3, 4)]),
+    Case("mish", "mish", lambda L, x: L.nn.functional.mish(x * 2) * x, [(3, 4)]),
+    # (torch has no second derivative of hardsigmoid: compared in test_torch_nn_losses)
+    Case("hardsigmoid", "hardsigmoid", lambda L, x: L.nn.functional.hardsigmoid(x * 2) * x,
+         [(3, 4)], torch=False),
+    Case("hardswish", "hardswish", lambda L, x: L.nn.functional.hardswish(x * 2) * x, [(3, 4)]),
+    Case("leaky_relu", "leaky_relu", lambda L, x: L.nn.functional.leaky_relu(x) * x, [(3, 4)],
+         away_from_zero=True),
+    Case("leaky_relu_ slope", "leaky_relu_",
+         lambda L, x: L.nn.functional.leaky_relu_(x * 1, 0.2), [(3, 4)], away_from_zero=True),
+    Case("elu", "elu", lambda L, x: L.nn.functional.elu(x) * x, [(3, 4)], away_from_zero=True),
+    # (values only: create_graph through an in-place write loses the saved input's own graph,
+    # so its second derivative is checked nowhere; first derivatives in test_torch_nn_losses)
+    Case("elu_ alpha", "elu_", lambda L, x: L.nn.functional.elu_(x * 1, alpha=0.5) * x,
+         [(3, 4)], away_from_zero=True, grad=False),
+    Case("softplus", "softplus", lambda L, x: L.nn.functional.softplus(x * 3) * x, [(3, 4)]),
+    Case("softplus beta threshold", "softplus",
+         lambda L, x: L.nn.functional.softplus(x, beta=2, threshold=1.5), [(3, 4)]),
+    Case("hardtanh", "hardtanh", lambda L, x: L.nn.functional.hardtanh(x, -0.5, 0.75) * x,
+         [(3, 4)]),
+    Case("hardtanh_", "hardtanh_", lambda L, x: L.nn.functional.hardtanh_(x * 1), [(3, 4)]),
+    Case("relu6", "relu6", lambda L, x: L.nn.functional.relu6(x * 4), [(3, 4)],
+         away_from_zero=True),
+    Case("relu_", "relu_", lambda L, x: L.nn.functional.relu_(x * x - 1) * x, [(3, 4)]),
+    Case("softsign", "softsign", lambda L, x: L.nn.functional.softsign(x) * x, [(3, 4)]),
+    Case("tanhshrink", "tanhshrink", lambda L, x: L.nn.functional.tanhshrink(x), [(3, 4)]),
+    Case("nn tanh", "tanh", lambda L, x: L.nn.functional.tanh(x * x), [(3, 4)]),
+    Case("linear", "linear", lambda L, x, w, b: L.nn.functional.linear(x, w, b),
+         [(3, 4), (5, 4), (5,)]),
+    Case("prelu", "prelu", lambda L, x, w: L.nn.functional.prelu(x, w + 1), [(2, 3, 4), (3,)],
+         away_from_zero=True),
+    Case("prelu one weight", "prelu", lambda L, x, w: L.nn.functional.prelu(x, w) * x,
+         [(3, 4), (1,)], away_from_zero=True),
+    # ---- losses (act): every reduction, weights, smoothing, probabilities ----------------------
+    *[Case(f"nll_loss {r}", "nll_loss", lambda L, x, r=r: L.nn.functional.nll_loss(
+        x, L.tensor([2, -100, 4]), weight=_const(L, 5).to(x.dtype), reduction=r), [(3, 5)])
+      for r in ("none", "mean")],
+    Case("nll_loss 3-D ignore_index", "nll_loss", lambda L, x: L.nn.functional.nll_loss(
+        x * x, L.tensor([[1, 0], [3, 3]]), ignore_index=3), [(2, 4, 2)]),
+    Case("cross_entropy weight", "cross_entropy", lambda L, x: L.nn.functional.cross_entropy(
+        x, L.tensor([2, -100, 4]), weight=_const(L, 5).to(x.dtype)), [(3, 5)]),
+    *[Case(f"cross_entropy label_smoothing weight {r}", "cross_entropy",
+           lambda L, x, r=r: L.nn.functional.cross_entropy(
+               x, L.tensor([[2, 1], [-100, 0]]), weight=_const(L, 3).to(x.dtype),
+               label_smoothing=0.2, reduction=r), [(2, 3, 2)]) for r in ("none", "mean")],
+    Case("cross_entropy label_smoothing sum", "cross_entropy",
+         lambda L, x: L.nn.functional.cross_entropy(x * x, L.tensor([2, 1, 4]),
+                                                    label_smoothing=0.1, reduction="sum"),
+         [(3, 5)]),
+    *[Case(f"cross_entropy probabilities {r}", "cross_entropy",
+           lambda L, x, r=r: L.nn.functional.cross_entropy(
+               x, _const(L, 3, 4).to(x.dtype).softmax(1), weight=_const(L, 4).to(x.dtype),
+               label_smoothing=0.1, reduction=r), [(3, 4)]) for r in ("none", "mean")],
+    Case("l1_loss", "l1_loss", lambda L, a, b: L.nn.functional.l1_loss(a, b), [(3, 4), (3, 4)]),
+    Case("l1_loss none weight", "l1_loss", lambda L, a, b: L.nn.functional.l1_loss(
+        a, b, reduction="none", weight=_const(L, 3, 4).to(a.dtype)), [(3, 4), (3, 4)]),
+    *[Case(f"smooth_l1_loss {r}", "smooth_l1_loss", lambda L, a, b, r=r:
+           L.nn.functional.smooth_l1_loss(a, b, reduction=r, beta=0.5), [(3, 4), (3, 4)])
+      for r in ("none", "mean")],
+    *[Case(f"huber_loss {r}", "huber_loss", lambda L, a, b, r=r:
+           L.nn.functional.huber_loss(a, b * 2, reduction=r, delta=0.7), [(3, 4), (3, 4)])
+      for r in ("none", "sum")],
+    Case("huber_loss weight", "huber_loss", lambda L, a, b: L.nn.functional.huber_loss(
+        a, b, weight=_const(L, 3, 4).to(a.dtype)), [(3, 4), (3, 4)]),
+    Case("mse_loss weight", "mse_loss", lambda L, a, b: L.nn.functional.mse_loss(
+        a, b, weight=_const(L, 3, 4).to(a.dtype)), [(3, 4), (3, 4)]),
+    *[Case(f"binary_cross_entropy {r}", "binary_cross_entropy", lambda L, x, t, r=r:
+           L.nn.functional.binary_cross_entropy(x, t, weight=_const(L, 4).to(x.dtype), reduction=r),
+           [(3, 4), (3, 4)], domain=(0.05, 0.95)) for r in ("none", "mean")],
+    *[Case(f"binary_cross_entropy_with_logits {r}", "binary_cross_entropy_with_logits",
+           lambda L, x, t, r=r: L.nn.functional.binary_cross_entropy_with_logits(
+               x * 3, t.sigmoid(), weight=_const(L, 4).to(x.dtype),
+               pos_weight=_const(L, 4).to(x.dtype) * 2, reduction=r), [(3, 4), (3, 4)])
+      for r in ("none", "mean")],
+    Case("binary_cross_entropy_with_logits plain", "binary_cross_entropy_with_logits",
+         lambda L, x, t: L.nn.functional.binary_cross_entropy_with_logits(x, t.sigmoid()),
+         [(3, 4), (3, 4)]),
+    *[Case(f"kl_div {r}", "kl_div", lambda L, x, t, r=r: L.nn.functional.kl_div(
+        x.log_softmax(1), t.softmax(1), reduction=r), [(3, 4), (3, 4)])
+      for r in ("none", "batchmean")],
+    Case("kl_div log_target", "kl_div", lambda L, x, t: L.nn.functional.kl_div(
+        x, t.log_softmax(1), reduction="batchmean", log_target=True), [(3, 4), (3, 4)]),
+    Case("linear no bias batched", "linear", lambda L, x, w: L.nn.functional.linear(x, w),
+         [(2, 3, 4), (5, 4)]),
 ]
 
 # The cases that take int64 inputs too (values only: integers carry no gradient).
@@ -739,7 +829,7 @@ _INT64 = {
     "index slice", "index step", "index none ellipsis", "slicing of squares", "index list",
     "index rows and columns", "gather", "scatter_add", "nonzero", "stack", "cat", "cat dim 0",
     "scatter", "scatter value", "index_fill", "index_add", "take", "masked_select", "one_hot",
-    "cat and stack of squares", "nn relu",
+    "cat and stack of squares", "nn relu", "hardtanh",
     "floor_divide", "floordiv operators", "remainder", "mod operators", "fmod", "div floor",
     "divide trunc", "true_divide", "atan2", "nan_to_num infinities", "signbit",
     "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or",
@@ -1011,3 +1101,50 @@ MORE = [
     _test("isneginf", np.isneginf), _test("isfinite", np.isfinite), _test("signbit", np.signbit),
 ]
 ELEMENTWISE.update({e.name: e for e in MORE})
+
+
+# ---- activations (act): nn.functional.<name>'s rule on one element, the for-loop reference of
+# its kernel, and torch's derivative (test_torch_nn_activations) ----------------------------
+def _erf(x):
+    return math.erf(x) if x == x else x
+
+
+def _gelu_tanh(x):
+    return 0.5 * x * (1 + np.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)))
+
+
+def _gelu_tanh_derivative(x, y):
+    t = np.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3))
+    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * 0.7978845608028654 * (1 + 3 * 0.044715 * x * x)
+
+
+def _mish_derivative(x, y):
+    t = np.tanh(np.log1p(np.exp(x)))
+    return t + x * _sigmoid(x) * (1 - t * t)
+
+
+def _pdf(x):
+    return np.exp(-x * x / 2) * 0.3989422804014327
+
+
+ACTIVATIONS = [
+    Elementwise("gelu", 1, lambda x: x * 0.5 * (1 + _erf(x * 0.7071067811865476)),
+                derivative=lambda x, y: 0.5 * (1 + np.vectorize(_erf)(x * 0.7071067811865476))
+                + x * _pdf(x)),
+    Elementwise("gelu_tanh", 1, _gelu_tanh, derivative=_gelu_tanh_derivative),
+    Elementwise("silu", 1, lambda x: x * _sigmoid(x),
+                derivative=lambda x, y: _sigmoid(x) * (1 + x * (1 - _sigmoid(x)))),
+    Elementwise("mish", 1, lambda x: x * np.tanh(np.log1p(np.exp(x))), derivative=_mish_derivative),
+    Elementwise("hardsigmoid", 1, lambda x: min(max(x + 3, 0), 6) / 6 if x == x else x,
+                derivative=lambda x, y: ((x > -3) & (x < 3)) * float(np.float32(1 / 6)),
+                domain=(-4.0, 4.0)),  # torch multiplies by the float 1/6
+    Elementwise("hardswish", 1, lambda x: x * min(max(x + 3, 0), 6) / 6 if x == x else x,
+                derivative=lambda x, y: np.where(x <= -3, 0, np.where(x < 3, x / 3 + 0.5, 1)),
+                domain=(-4.0, 4.0)),
+    Elementwise("leaky_relu", 1, lambda x: x if x > 0 else x * 0.01,
+                derivative=lambda x, y: np.where(x > 0, 1, 0.01)),
+    Elementwise("elu", 1, lambda x: np.expm1(x) if x <= 0 else x,
+                derivative=lambda x, y: np.where(x <= 0, np.exp(x), 1)),
+    Elementwise("softplus", 1, lambda x: x if x > 20 else np.log1p(np.exp(x)),
+                derivative=lambda x, y: np.where(x > 20, 1, _sigmoid(x)), domain=(-30.0, 30.0)),
+]

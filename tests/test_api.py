@@ -333,14 +333,10 @@ def test_nn_functional_errors_name_the_op_and_shapes():
     with pytest.raises(RuntimeError, match=r"Expected target size \[2, 3\], got \[2, 4\] \(input "
                                            r"of shape \(2, 5, 3\), target of shape \(2, 4\)\)"):
         F.cross_entropy(fg.zeros(2, 5, 3), fg.zeros(2, 4, dtype=fg.int64))
-    with pytest.raises(ValueError, match=r"0-d"):
+    with pytest.raises(RuntimeError, match=r"class probabilities, got Long"):  # shapes equal
         F.cross_entropy(fg.tensor(1.0), fg.tensor(0))
     with pytest.raises(RuntimeError, match=r"target dtype to be torch.int64.*torch.bool"):
         F.cross_entropy(x, fg.tensor([True, False, True]))
-    with pytest.raises(NotImplementedError, match="class probabilities"):
-        F.cross_entropy(x, fg.zeros(3, 5))
-    with pytest.raises(NotImplementedError, match="weight"):
-        F.cross_entropy(x, fg.tensor([1, 0, 2]), weight=fg.ones(5))
     with pytest.raises(NotImplementedError, match="not implemented for dtype torch.int64"):
         F.cross_entropy(fg.zeros(3, 5, dtype=fg.int64), fg.tensor([1, 0, 2]))
     with pytest.raises(TypeError, match=r"cross_entropy\(\): argument 'target' must be Tensor"):

@@ -1,10 +1,9 @@
-"""Layers, activations and losses: small Modules over fastgrad's ops and
-fastgrad.nn.functional."""
+"""Layers: small Modules over fastgrad's ops (activations in activation.py, losses in
+loss.py)."""
 import math
 
 from .. import ops
 from .._creation import empty
-from . import functional as F
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -35,50 +34,3 @@ class Linear(Module):
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
-
-
-class ReLU(Module):
-    def forward(self, x):
-        return ops.relu(x)
-
-
-class Sigmoid(Module):
-    def forward(self, x):
-        return ops.sigmoid(x)
-
-
-class Tanh(Module):
-    def forward(self, x):
-        return ops.tanh(x)
-
-
-class _Loss(Module):
-    """A loss module: its constructor's options (torch's) are passed on to the function."""
-
-    def __init__(self, **options):
-        super().__init__()
-        self.reduction = options.pop("reduction")
-        self._options = options
-
-    def forward(self, input, target):
-        return self._function(input, target, reduction=self.reduction, **self._options)
-
-
-class MSELoss(_Loss):
-    """The mean (or sum, or none: reduction=) of the squared differences."""
-
-    _function = staticmethod(F.mse_loss)
-
-    def __init__(self, size_average=None, reduce=None, reduction="mean"):
-        super().__init__(size_average=size_average, reduce=reduce, reduction=reduction)
-
-
-class CrossEntropyLoss(_Loss):
-    """Cross-entropy of logits (N, C) against int64 class indices (N,)."""
-
-    _function = staticmethod(F.cross_entropy)
-
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                 reduction="mean", label_smoothing=0.0):
-        super().__init__(weight=weight, size_average=size_average, ignore_index=ignore_index,
-                         reduce=reduce, reduction=reduction, label_smoothing=label_smoothing)
