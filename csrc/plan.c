@@ -16,12 +16,9 @@ static const int ARITY[FG_NUM_CALLS] = {
     [FG_CALL_LINSPACE] = 7,
     [FG_CALL_SGD_STEP] = 7, [FG_CALL_ADAM_STEP] = 11, [FG_CALL_RMSPROP_STEP] = 11,
     [FG_CALL_ADAGRAD_STEP] = 9,
-    [FG_CALL_CONV2D] = 7, /* conv */
-    [FG_CALL_QR] = 9, /* rnn */
-    /* normalisation */
+    [FG_CALL_CONV2D] = 7, [FG_CALL_QR] = 9, [FG_CALL_POOL2D] = 7, [FG_CALL_POOL2D_BACKWARD] = 8,
     [FG_CALL_LAYER_NORM] = 10, [FG_CALL_LAYER_NORM_BACKWARD] = 11, [FG_CALL_BATCH_NORM] = 14,
     [FG_CALL_BATCH_NORM_BACKWARD] = 13,
-    [FG_CALL_POOL2D] = 7, [FG_CALL_POOL2D_BACKWARD] = 8, /* pooling */
 };
 
 static int run_one(int64_t kind, const int64_t *w)

@@ -456,7 +456,9 @@ _KERNELS = {lib.FG_CALL_ELEMENTWISE: lib.fg_elementwise,
             lib.FG_CALL_CROSS_ENTROPY_BACKWARD: lib.fg_cross_entropy_backward,
             lib.FG_CALL_GATHER: lib.fg_gather, lib.FG_CALL_SCATTER: lib.fg_scatter,
             lib.FG_CALL_INDEX_FOLD: lib.fg_index_fold, lib.FG_CALL_SORT: lib.fg_sort,
-            lib.FG_CALL_LINSPACE: lib.fg_linspace}
+            lib.FG_CALL_LINSPACE: lib.fg_linspace,
+            # pooling (its wrappers: _kernels_pool.py)
+            lib.FG_CALL_POOL2D: lib.fg_pool2d, lib.FG_CALL_POOL2D_BACKWARD: lib.fg_pool2d_backward}
 
 
 # ---- optim: the optimizers' fused updates (csrc/optim.c) ----------------------------------------
@@ -533,6 +535,3 @@ def qr(a, q_cols, r_rows):
     _check(_call(lib.FG_CALL_QR, (a.dtype.code, math.prod(batch), m, n, q_cols or 0, r_rows,
                                   q._ptr, r._ptr, a._ptr), q, r, a), "linalg_qr", a.dtype)
     return (None if q_cols is None else q), r
-            lib.FG_CALL_LINSPACE: lib.fg_linspace,
-            # pooling (its wrappers: _kernels_pool.py)
-            lib.FG_CALL_POOL2D: lib.fg_pool2d, lib.FG_CALL_POOL2D_BACKWARD: lib.fg_pool2d_backward}

@@ -220,10 +220,24 @@ def test_module_float64_and_module_errors_as_torch():
         assert errors[0] == errors[1]
     with pytest.raises(ValueError, match="padding_mode must be one of"):
         fg.nn.Conv2d(2, 2, 3, padding_mode="foo")
-    reflect = fg.nn.Conv2d(2, 2, 3, padding_mode="reflect")
-    assert repr(reflect) == repr(torch.nn.Conv2d(2, 2, 3, padding_mode="reflect"))
-    with pytest.raises(NotImplementedError, match="reflect"):
-        reflect(fg.ones(1, 2, 4, 4))
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_padding_modes_as_torch(mode):
+    """Padded by F.pad first, as torch: values, gradients and the repr."""
+    for L in (fg, torch):
+        L.manual_seed(3)
+    ours, theirs = (L.nn.Conv2d(2, 3, 3, padding=(1, 2), padding_mode=mode, dtype=L.float64)
+                    for L in (fg, torch))
+    assert repr(ours) == repr(theirs)
+    x = np.random.default_rng(0).standard_normal((2, 2, 5, 6))
+    fx, tx = fg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    fy, ty = ours(fx), theirs(tx)
+    np.testing.assert_allclose(to_np(fy), to_np(ty), rtol=1e-12, atol=1e-12)
+    fy.square().sum().backward()
+    ty.square().sum().backward()
+    np.testing.assert_allclose(to_np(fx.grad), to_np(tx.grad), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(to_np(ours.weight.grad), to_np(theirs.weight.grad), rtol=1e-12)
 
 
 @pytest.mark.parametrize("cls,args,shape", [("LazyConv2d", (4, 3), (2, 3, 5, 5)),

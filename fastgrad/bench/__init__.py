@@ -10,8 +10,9 @@ import json
 import os
 import sys
 
-from . import _optional
-from .cases import all_cases, target_cases
+from . import _optional, cases_conv, cases_models, cases_norm
+from . import cases
+from .cases import all_cases
 from .report import (COLUMNS, HOW_TIMED, INSTALL_EXTRAS, environment, format_table,
                      format_targets, missing_note, plot, to_json)
 from .timing import Progress, estimated_seconds, measure, set_threads
@@ -75,7 +76,9 @@ def main(argv=None):
     restore = set_threads(args.threads)
     budget = 0.25 if args.quick else 1.0
     cases = all_cases(args.quick)
-    targets = [] if args.no_targets else target_cases(args.quick)
+    targets = [] if args.no_targets else [
+        row for module in (cases, cases_conv, cases_norm, cases_models)
+        for row in module.target_cases(args.quick)]
     for _, case, mine, other, _ in targets:  # time only the two being compared
         case.impls = {k: v for k, v in case.impls.items() if k in (mine, other)}
     work = [(c, budget) for c in cases] + [(t[1], 2 * budget) for t in targets]

@@ -6,8 +6,8 @@ import numpy as np
 
 import fastgrad as fg
 
-from . import _optional, cases_conv, cases_norm
-from .timing import PAUSE
+from . import _optional
+from .case import Case
 
 
 # ---- plain-Python for-loop versions, straight from the definitions -----------------------------
@@ -38,23 +38,6 @@ def loop_sum(x):
 
 # ---- the cases ---------------------------------------------------------------------------------
 PARALLEL_ELEMENTS = 1_000_000  # from about here on, the libraries split work across threads
-
-
-class Case:
-    """One piece of work at one size: a callable per implementation, how much work it is
-    (flops or bytes, for the rate), and whether it runs on several threads (then each timed
-    block waits for the previous library's idle threads to stop spinning)."""
-
-    def __init__(self, family, size, impls, work, unit, threads=None, parallel=False):
-        self.family, self.size, self.impls = family, size, impls
-        self.work, self.unit, self.threads = work, unit, threads
-        self.pause = PAUSE if parallel and threads != 1 else 0.0
-        self.rounds = {}  # implementation -> the median time of each round's block
-
-    @property
-    def name(self):
-        threads = "" if self.threads is None else f" ({self.threads} thr)"
-        return f"{self.family} {self.size}{threads}"
 
 
 def _arrays(rng, *shapes, dtype=np.float32):
@@ -269,7 +252,5 @@ def target_cases(quick):
     t.append(("the same, compiled", char_mlp_case(), "fastgrad compiled", "torch", 3.3))
     t.append(("MLP 784-256-10 step, batch 256", mlp_case(), "fastgrad", "torch", 1.0))
     t.append(("the same, compiled, vs eager", mlp_case(), "fastgrad compiled", "fastgrad", 1.0))
-    t.extend(cases_conv.conv_targets(Case, quick))  # conv
-    t += cases_norm.norm_target_cases(Case)
     return t
 

@@ -5,9 +5,10 @@ import numpy as np
 import fastgrad as fg
 
 from . import _optional
+from .case import Case
 
 
-def conv2d_case(case_type, batch, threads):
+def conv2d_case(batch, threads):
     """F.conv2d(x, w, b, padding=1) and its backward with a fixed upstream gradient, 64 -> 64
     channels on 32 x 32 images."""
     rng = np.random.default_rng(2)
@@ -25,13 +26,13 @@ def conv2d_case(case_type, batch, threads):
             xt.grad = wt.grad = bt.grad = None
         impls[lib.__name__] = step
     flops = 3 * 2.0 * batch * 64 * 32 * 32 * 64 * 9  # forward, input and weight gradients
-    return case_type("Conv2d 3x3 64->64 32x32 fwd+bwd", batch, impls, flops, "GFLOP/s", threads,
+    return Case("Conv2d 3x3 64->64 32x32 fwd+bwd", batch, impls, flops, "GFLOP/s", threads,
                      parallel=True)
 
 
-def conv_targets(case_type, quick):
-    """(description, case, mine, other, goal) rows for cases.target_cases."""
+def target_cases(quick):
+    """(description, case, mine, other, goal) rows, as cases.target_cases."""
     batch = 8 if quick else 32
     return [(f"Conv2d 3x3, 64->64 channels, 32x32, batch {batch}, forward + backward, "
-             f"{threads} thread(s)", conv2d_case(case_type, batch, threads), "fastgrad", "torch",
+             f"{threads} thread(s)", conv2d_case(batch, threads), "fastgrad", "torch",
              1.0) for threads in (1, 2)]

@@ -6,6 +6,7 @@ import numpy as np
 import fastgrad as fg
 
 from . import _optional
+from .case import Case
 
 ROWS, FEATURES = 256, 1024
 
@@ -14,7 +15,7 @@ def _libs():
     return [lib for lib in (fg, _optional.torch) if lib is not None]
 
 
-def norm_case(Case, kind, threads):
+def norm_case(kind, threads):
     """nn.LayerNorm(1024) or nn.BatchNorm1d(1024) (training) on (256, 1024) float32: forward,
     backward with a fixed upstream gradient (into the input and the parameters)."""
     rng = np.random.default_rng(0)
@@ -32,7 +33,7 @@ def norm_case(Case, kind, threads):
                 parallel=True)
 
 
-def lm_case(Case):
+def lm_case():
     """A character-level MLP language model's step from nn modules: Embedding(27, 10), context
     3, Linear(30, 200), Tanh, Linear(200, 27), batch 32, F.cross_entropy, optim.SGD."""
     rng = np.random.default_rng(0)
@@ -41,8 +42,8 @@ def lm_case(Case):
     for lib in _libs():
         lib.manual_seed(0)
         nn = lib.nn
-        model = nn.Sequential(nn.Embedding(27, 10), nn.Flatten() if hasattr(nn, "Flatten") else
-                              _Flatten(lib), nn.Linear(30, 200), nn.Tanh(), nn.Linear(200, 27))
+        model = nn.Sequential(nn.Embedding(27, 10), nn.Flatten(),
+                              nn.Linear(30, 200), nn.Tanh(), nn.Linear(200, 27))
         opt = lib.optim.SGD(model.parameters(), lr=0.1)
 
         def step(X=lib.tensor(X), Y=lib.tensor(Y), lib=lib, model=model, opt=opt):
@@ -55,23 +56,12 @@ def lm_case(Case):
     return Case("LM step (nn modules), batch 32", 32, impls, flops, "GFLOP/s")
 
 
-class _Flatten:
-    """x.flatten(1), while fastgrad.nn has no Flatten (it is another area's)."""
-
-    def __new__(cls, lib):
-        class Flatten(lib.nn.Module):
-            def forward(self, x):
-                return x.flatten(1)
-        return Flatten()
-
-
-def norm_target_cases(Case):
-    """(description, case, mine, other, goal) rows for target_cases, made with its Case (passed
-    in: this module is imported by the one that defines it)."""
+def target_cases(quick):
+    """(description, case, mine, other, goal) rows, as cases.target_cases."""
     rows = []
     for kind in ("LayerNorm", "BatchNorm1d"):
         for threads in (1, 2):
             rows.append((f"{kind} (256, 1024) fwd+bwd, {threads} thread(s)",
-                         norm_case(Case, kind, threads), "fastgrad", "torch", 1.0))
-    rows.append(("LM step from nn modules, batch 32", lm_case(Case), "fastgrad", "torch", 1.0))
+                         norm_case(kind, threads), "fastgrad", "torch", 1.0))
+    rows.append(("LM step from nn modules, batch 32", lm_case(), "fastgrad", "torch", 1.0))
     return rows

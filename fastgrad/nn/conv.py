@@ -5,6 +5,7 @@ import math
 
 from .._creation import empty
 from ..ops.conv import conv1d, conv2d
+from ..ops.padding import pad
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -85,9 +86,10 @@ class _ConvNd(Module):
         reset_weight_and_bias(self.weight, self.bias)
 
     def _conv_forward(self, input, weight, bias):
-        if self.padding_mode != "zeros":  # needs F.pad (the pool helper's), wired at merge
-            raise NotImplementedError(f"padding_mode='{self.padding_mode}' is not implemented "
-                                      f"yet in fastgrad (only 'zeros')")
+        if self.padding_mode != "zeros":  # padded first, as torch: the convolution then pads none
+            return self._function(pad(input, self._reversed_padding_repeated_twice,
+                                      mode=self.padding_mode), weight, bias, self.stride,
+                                  (0,) * len(self.stride), self.dilation, self.groups)
         return self._function(input, weight, bias, self.stride, self.padding, self.dilation,
                               self.groups)
 
