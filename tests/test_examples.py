@@ -28,7 +28,8 @@ def test_linear_regression(tmp_path):
     assert w_error < 0.01 and b_error < 0.01
 
 
-@pytest.mark.parametrize("name, accuracy", [("softmax_regression.py", 0.9), ("mlp.py", 0.9)])
+@pytest.mark.parametrize("name, accuracy", [("softmax_regression.py", 0.9), ("mlp.py", 0.9),
+                                            ("lenet.py", 0.9)])
 def test_classifiers(tmp_path, name, accuracy):
     losses, final = run(name, tmp_path)
     assert losses[-1] < losses[0] / 10

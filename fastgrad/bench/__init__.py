@@ -75,20 +75,20 @@ def main(argv=None):
     _optional.load()
     restore = set_threads(args.threads)
     budget = 0.25 if args.quick else 1.0
-    cases = all_cases(args.quick)
+    comparisons = all_cases(args.quick)
     targets = [] if args.no_targets else [
         row for module in (cases, cases_conv, cases_norm, cases_models)
         for row in module.target_cases(args.quick)]
     for _, case, mine, other, _ in targets:  # time only the two being compared
         case.impls = {k: v for k, v in case.impls.items() if k in (mine, other)}
-    work = [(c, budget) for c in cases] + [(t[1], 2 * budget) for t in targets]
+    work = [(c, budget) for c in comparisons] + [(t[1], 2 * budget) for t in targets]
     seconds = estimated_seconds(work)
     print(environment())
-    print(f"timing {len(cases)} comparisons and {len(targets)} targets, {_about(seconds)} "
+    print(f"timing {len(comparisons)} comparisons and {len(targets)} targets, {_about(seconds)} "
           f"(--help explains every column)", flush=True)
     progress = Progress(seconds)
     measure(work, progress)
-    print(format_table(cases))
+    print(format_table(comparisons))
     if targets:
         print()
         print(format_targets(targets))
@@ -99,10 +99,10 @@ def main(argv=None):
         print(note)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(to_json(cases, targets), f, indent=1)
+            json.dump(to_json(comparisons, targets), f, indent=1)
         print(f"timings written to {args.json}")
     if args.plot:
-        plot(cases, args.plot, plt)
+        plot(comparisons, args.plot, plt)
         print(f"plot written to {args.plot}")
     restore()
 
