@@ -5,11 +5,13 @@
  *   input grad   gx[n, g] = col2im(W[g]^T (K x Og) @ gy[n, g] (Og x P))
  *   weight grad  gW[g]   += gy[n, g] (Og x P) @ col(x[n, g])^T (P x K)
  * with K = Cg * KH * KW the rows of a column matrix and P = OH * OW its columns, each made and
- * used a block of output rows at a time (it stays in L2 for the product). A 1x1 kernel with
- * unit stride and no padding needs no packing: x is its own column matrix. Images are
- * independent in the first two, so threads split the batch (each product then single-threaded);
- * the weight gradient sums fixed runs of images apart, then adds them in order, so its bits do
- * not depend on the thread count either. */
+ * used a block of output rows at a time (it stays in L2 for the product). When a whole image
+ * fits in a block, a block holds several images side by side (K x nb * P), so that small images
+ * make one product of useful size; their gy slices are gathered into (or y's scattered from) an
+ * Og x nb * P scratch. A 1x1 kernel with unit stride and no padding needs no packing: x is its
+ * own column matrix. Images are independent in the first two, so threads split the batch (each
+ * product then single-threaded); the weight gradient sums fixed runs of images apart, then adds
+ * them in order, so its bits do not depend on the thread count either. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,8 @@ typedef struct {
     int f64;
     int direct;           /* 1x1, unit stride, no padding, same size: x is the column matrix */
     int64_t rows;         /* output rows per column block (all of them when direct) */
+    int64_t nb;           /* images per column block (1 unless rows is all of them) */
+    int64_t cols;         /* columns of a block: nb * rows * ow */
 } conv_geo;
 
 /* A column matrix is made and used a block of output rows at a time, sized to stay in L2
@@ -81,6 +85,15 @@ static int geometry(int dtype, const int64_t *v, conv_geo *g)
     g->rows = g->direct || row_bytes == 0 ? g->oh : CONV_BLOCK_BYTES / row_bytes;
     if (g->rows < 1) g->rows = 1;
     if (g->rows > g->oh) g->rows = g->oh;
+    /* Whole images fit in a block: as many as keep both its column matrix and its output
+     * (max(K, Og) x nb * P) that size; K * P * es and (n > 1) Og * P * es were checked above. */
+    int64_t tall = g->k > g->og ? g->k : g->og;
+    g->nb = 1;
+    if (!g->direct && row_bytes && g->p && g->rows == g->oh && g->n > 1)
+        g->nb = CONV_BLOCK_BYTES / (tall * g->p * g->es);
+    if (g->nb > g->n) g->nb = g->n;
+    if (g->nb < 1) g->nb = 1;
+    g->cols = g->nb * g->rows * g->ow;
     return FG_OK;
 }
 
@@ -95,55 +108,57 @@ static void valid_range(int64_t size, int64_t off, int64_t stride, int64_t count
 }
 
 /* Output rows [oy0, oy1) of the column matrix (K x P) of one image's group of channels x
- * (Cg x H x W), into col: K x nb contiguous, nb = (oy1 - oy0) * OW. */
-static void im2col(const conv_geo *g, const char *x, char *col, int64_t oy0, int64_t oy1)
-{
-    const int64_t nb = (oy1 - oy0) * g->ow;
-    const int64_t es = g->es, taps = g->kh * g->kw;
-    for (int64_t r = 0; r < g->k; r++) {
-        int64_t ci = r / taps, ky = r % taps / g->kw, kx = r % g->kw;
-        const char *plane = x + ci * g->h * g->w * es;
-        int64_t off = kx * g->dw - g->pw, lo, hi;
-        valid_range(g->w, off, g->sw, g->ow, &lo, &hi);
-        for (int64_t oy = oy0; oy < oy1; oy++) {
-            char *dst = col + (r * nb + (oy - oy0) * g->ow) * es;
-            int64_t ih = oy * g->sh - g->ph + ky * g->dh;
-            if (ih < 0 || ih >= g->h || hi == lo) {
-                memset(dst, 0, g->ow * es);
-                continue;
-            }
-            memset(dst, 0, lo * es);
-            memset(dst + hi * es, 0, (g->ow - hi) * es);
-            const char *src = plane + (ih * g->w + off) * es;
-            if (g->sw == 1)
-                memcpy(dst + lo * es, src + lo * es, (hi - lo) * es);
-            else if (g->f64)
-                for (int64_t ox = lo; ox < hi; ox++)
-                    ((double *)dst)[ox] = ((const double *)src)[ox * g->sw];
-            else
-                for (int64_t ox = lo; ox < hi; ox++)
-                    ((float *)dst)[ox] = ((const float *)src)[ox * g->sw];
-        }
+ * (Cg x H x W), into col: K x (oy1 - oy0) * OW with row stride ld. Plain loops, not libc
+ * calls: rows of small images are a few elements long. */
+#define IM2COL(T)                                                                              \
+    static void im2col_##T(const conv_geo *g, const T *restrict x, T *restrict col, int64_t ld, \
+                           int64_t oy0, int64_t oy1)                                           \
+    {                                                                                          \
+        const int64_t taps = g->kh * g->kw, ow = g->ow, sw = g->sw;                            \
+        for (int64_t r = 0; r < g->k; r++) {                                                   \
+            int64_t ci = r / taps, ky = r % taps / g->kw, kx = r % g->kw;                      \
+            const T *plane = x + ci * g->h * g->w;                                             \
+            int64_t off = kx * g->dw - g->pw, lo, hi;                                          \
+            valid_range(g->w, off, sw, ow, &lo, &hi);                                          \
+            for (int64_t oy = oy0; oy < oy1; oy++) {                                           \
+                T *dst = col + r * ld + (oy - oy0) * ow;                                       \
+                int64_t ih = oy * g->sh - g->ph + ky * g->dh, ox = 0;                          \
+                int inside = ih >= 0 && ih < g->h;                                             \
+                int64_t from = inside ? lo : ow, to = inside ? hi : ow;                        \
+                const T *src = plane + (inside ? ih * g->w + off : 0);                         \
+                for (; ox < from; ox++) dst[ox] = 0;                                           \
+                if (sw == 1)                                                                   \
+                    for (; ox < to; ox++) dst[ox] = src[ox];                                   \
+                else                                                                           \
+                    for (; ox < to; ox++) dst[ox] = src[ox * sw];                              \
+                for (; ox < ow; ox++) dst[ox] = 0;                                             \
+            }                                                                                  \
+        }                                                                                      \
     }
-}
+IM2COL(float)
+IM2COL(double)
 
 /* Adds output rows [oy0, oy1) of a column matrix, col as im2col writes it, back into one
  * image's group of channels gx (Cg x H x W): the transpose of im2col. */
 #define COL2IM(T)                                                                              \
-    static void col2im_##T(const conv_geo *g, const T *col, T *gx, int64_t oy0, int64_t oy1)   \
+    static void col2im_##T(const conv_geo *g, const T *restrict col, int64_t ld,               \
+                           T *restrict gx, int64_t oy0, int64_t oy1)                           \
     {                                                                                          \
-        const int64_t taps = g->kh * g->kw, nb = (oy1 - oy0) * g->ow;                          \
+        const int64_t taps = g->kh * g->kw, sw = g->sw;                                        \
         for (int64_t r = 0; r < g->k; r++) {                                                   \
             int64_t ci = r / taps, ky = r % taps / g->kw, kx = r % g->kw;                      \
             T *plane = gx + ci * g->h * g->w;                                                  \
             int64_t off = kx * g->dw - g->pw, lo, hi;                                          \
-            valid_range(g->w, off, g->sw, g->ow, &lo, &hi);                                    \
+            valid_range(g->w, off, sw, g->ow, &lo, &hi);                                       \
             for (int64_t oy = oy0; oy < oy1; oy++) {                                           \
                 int64_t ih = oy * g->sh - g->ph + ky * g->dh;                                  \
                 if (ih < 0 || ih >= g->h) continue;                                            \
-                const T *src = col + r * nb + (oy - oy0) * g->ow;                              \
+                const T *src = col + r * ld + (oy - oy0) * g->ow;                              \
                 T *dst = plane + ih * g->w + off;                                              \
-                for (int64_t ox = lo; ox < hi; ox++) dst[ox * g->sw] += src[ox];               \
+                if (sw == 1)                                                                   \
+                    for (int64_t ox = lo; ox < hi; ox++) dst[ox] += src[ox];                   \
+                else                                                                           \
+                    for (int64_t ox = lo; ox < hi; ox++) dst[ox * sw] += src[ox];              \
             }                                                                                  \
         }                                                                                      \
     }
@@ -161,47 +176,108 @@ static int gemm(const conv_geo *g, int64_t m, int64_t n, int64_t k, const char *
                                 (float *)c, ldc, 1, accumulate);
 }
 
-/* Each row o of y (Og x P) set to bias[o]. */
-static void fill_bias(const conv_geo *g, char *y, const char *bias)
+/* The first n columns of each row o of y (Og rows, row stride ld) set to bias[o]. */
+static void fill_bias(const conv_geo *g, char *y, int64_t ld, int64_t n, const char *bias)
 {
     for (int64_t o = 0; o < g->og; o++) {
-        char *row = y + o * g->p * g->es;
+        char *row = y + o * ld * g->es;
         if (g->f64)
-            for (int64_t j = 0; j < g->p; j++) ((double *)row)[j] = ((const double *)bias)[o];
+            for (int64_t j = 0; j < n; j++) ((double *)row)[j] = ((const double *)bias)[o];
         else
-            for (int64_t j = 0; j < g->p; j++) ((float *)row)[j] = ((const float *)bias)[o];
+            for (int64_t j = 0; j < n; j++) ((float *)row)[j] = ((const float *)bias)[o];
     }
 }
 
-/* Output rows [oy0, oy1) of one image's group of channels (x_g, y_g, gx_g point to its
- * first channel; col is the block's scratch): y_g (+)= W[g] @ col(x_g), and gx_g += the
- * transpose (gx_g zeroed before the first block, unless 1x1 and direct: then set). */
-static int forward_block(const conv_geo *g, char *y_g, const char *x_g, const char *wg,
-                         int64_t oy0, int64_t oy1, char *col, int accumulate)
+/* A block: output rows [oy0, oy1) of m images' group of channels, x_g and y_g pointing to the
+ * first image's first channel of the group in x (or gx) and y (or gy). */
+typedef struct {
+    int64_t m, oy0, oy1, width, ncol; /* width: columns per image; ncol = m * width */
+} conv_block;
+
+static conv_block block_of(const conv_geo *g, int64_t m, int64_t oy0, int64_t oy1)
 {
-    const int64_t nb = (oy1 - oy0) * g->ow, at = oy0 * g->ow * g->es;
-    const char *cols = x_g + at;
-    if (!g->direct) im2col(g, x_g, col, oy0, oy1), cols = col;
-    return gemm(g, g->og, nb, g->k, wg, g->k, 1, cols, nb, 1, y_g + at, g->p, accumulate);
+    int64_t width = (oy1 - oy0) * g->ow;
+    return (conv_block){.m = m, .oy0 = oy0, .oy1 = oy1, .width = width, .ncol = m * width};
 }
 
-static int input_grad_block(const conv_geo *g, char *gx_g, const char *y_g, const char *wg,
-                            int64_t oy0, int64_t oy1, char *col)
+/* The block's column matrix (K x ncol, row stride ncol): x itself when direct, else packed
+ * into col, image after image. */
+static const char *block_cols(const conv_geo *g, const char *x_g, conv_block b, char *col)
 {
-    const int64_t nb = (oy1 - oy0) * g->ow, at = oy0 * g->ow * g->es;
-    if (g->direct)
-        return gemm(g, g->k, nb, g->og, wg, 1, g->k, y_g + at, g->p, 1, gx_g + at, g->p, 0);
-    int status = gemm(g, g->k, nb, g->og, wg, 1, g->k, y_g + at, g->p, 1, col, nb, 0);
-    if (status == FG_OK && g->f64)
-        col2im_double(g, (const double *)col, (double *)gx_g, oy0, oy1);
-    else if (status == FG_OK)
-        col2im_float(g, (const float *)col, (float *)gx_g, oy0, oy1);
+    if (g->direct) return x_g + b.oy0 * g->ow * g->es;
+    for (int64_t j = 0; j < b.m; j++) {
+        const char *x_j = x_g + j * g->c * g->h * g->w * g->es;
+        char *col_j = col + j * b.width * g->es;
+        if (g->f64)
+            im2col_double(g, (const double *)x_j, (double *)col_j, b.ncol, b.oy0, b.oy1);
+        else
+            im2col_float(g, (const float *)x_j, (float *)col_j, b.ncol, b.oy0, b.oy1);
+    }
+    return col;
+}
+
+/* Copies the m images' Og x P slices of y to (to_y = 0) or from (1) mat (Og x m * P), side by
+ * side; a block of several images holds whole images. */
+static void move_slices(const conv_geo *g, char *y_g, char *mat, int64_t m, int to_y)
+{
+    const int64_t row = g->p * g->es;
+    for (int64_t j = 0; j < m; j++)
+        for (int64_t o = 0; o < g->og; o++) {
+            char *yr = y_g + (j * g->o + o) * row, *mr = mat + (o * m + j) * row;
+            memcpy(to_y ? yr : mr, to_y ? mr : yr, row);
+        }
+}
+
+/* The block's gy (Og x ncol) and its row stride in *ld: in place for one image, else gathered
+ * into mat. */
+static const char *block_gy(const conv_geo *g, const char *gy_g, conv_block b, char *mat,
+                            int64_t *ld)
+{
+    *ld = b.m > 1 ? b.ncol : g->p;
+    if (b.m == 1) return gy_g + b.oy0 * g->ow * g->es;
+    move_slices(g, (char *)gy_g, mat, b.m, 0);
+    return mat;
+}
+
+/* y_g = bias + W[g] @ cols: straight into y for one image, else through mat. */
+static int forward_block(const conv_geo *g, char *y_g, const char *x_g, const char *wg,
+                         const char *bias_g, conv_block b, char *col, char *mat)
+{
+    const char *cols = block_cols(g, x_g, b, col);
+    char *dst = b.m > 1 ? mat : y_g + b.oy0 * g->ow * g->es;
+    int64_t ld = b.m > 1 ? b.ncol : g->p;
+    if (bias_g) fill_bias(g, dst, ld, b.ncol, bias_g);
+    int status =
+        gemm(g, g->og, b.ncol, g->k, wg, g->k, 1, cols, b.ncol, 1, dst, ld, bias_g != NULL);
+    if (status == FG_OK && b.m > 1) move_slices(g, y_g, mat, b.m, 1);
     return status;
 }
 
-/* One image of the forward (op 0) or the input gradient (op 1), a block of rows at a time. */
-static int one_image(int op, const conv_geo *g, int64_t i, char *out, const char *a,
-                     const char *w, const char *bias, char *col)
+/* gx_g += col2im(W[g]^T @ gy_g) (gx_g zeroed before the first block, unless 1x1 and direct:
+ * then set). */
+static int input_grad_block(const conv_geo *g, char *gx_g, const char *gy_g, const char *wg,
+                            conv_block b, char *col, char *mat)
+{
+    int64_t ldg;
+    const char *gys = block_gy(g, gy_g, b, mat, &ldg);
+    if (g->direct)
+        return gemm(g, g->k, b.ncol, g->og, wg, 1, g->k, gys, ldg, 1,
+                    gx_g + b.oy0 * g->ow * g->es, g->p, 0);
+    int status = gemm(g, g->k, b.ncol, g->og, wg, 1, g->k, gys, ldg, 1, col, b.ncol, 0);
+    for (int64_t j = 0; j < b.m && status == FG_OK; j++) {
+        char *gx_j = gx_g + j * g->c * g->h * g->w * g->es, *col_j = col + j * b.width * g->es;
+        if (g->f64)
+            col2im_double(g, (const double *)col_j, b.ncol, (double *)gx_j, b.oy0, b.oy1);
+        else
+            col2im_float(g, (const float *)col_j, b.ncol, (float *)gx_j, b.oy0, b.oy1);
+    }
+    return status;
+}
+
+/* The m images from i of the forward (op 0) or the input gradient (op 1), a block of rows at a
+ * time. */
+static int image_block(int op, const conv_geo *g, int64_t i, int64_t m, char *out, const char *a,
+                       const char *w, const char *bias, char *col, char *mat)
 {
     const int64_t es = g->es, in_image = g->c * g->h * g->w, out_image = g->o * g->p;
     for (int64_t gi = 0; gi < g->groups; gi++) {
@@ -209,37 +285,50 @@ static int one_image(int op, const conv_geo *g, int64_t i, char *out, const char
         int64_t x_at = (i * in_image + gi * g->cg * g->h * g->w) * es;
         int64_t y_at = (i * out_image + gi * g->og * g->p) * es;
         int forward = op == FG_CONV_FORWARD;
-        if (forward && bias) fill_bias(g, out + y_at, bias + gi * g->og * es);
-        if (!forward && !g->direct) memset(out + x_at, 0, g->cg * g->h * g->w * es);
+        for (int64_t j = 0; j < m && !forward && !g->direct; j++)
+            memset(out + x_at + j * in_image * es, 0, g->cg * g->h * g->w * es);
         for (int64_t oy = 0; oy < g->oh; oy += g->rows) {
-            int64_t end = oy + g->rows < g->oh ? oy + g->rows : g->oh;
-            int status = forward
-                ? forward_block(g, out + y_at, a + x_at, wg, oy, end, col, bias != NULL)
-                : input_grad_block(g, out + x_at, a + y_at, wg, oy, end, col);
+            conv_block b = block_of(g, m, oy, oy + g->rows < g->oh ? oy + g->rows : g->oh);
+            int status = forward ? forward_block(g, out + y_at, a + x_at, wg,
+                                                 bias ? bias + gi * g->og * es : NULL, b, col, mat)
+                                 : input_grad_block(g, out + x_at, a + y_at, wg, b, col, mat);
             if (status != FG_OK) return status;
         }
     }
     return FG_OK;
 }
 
-/* The forward or the input gradient over the batch: threads take whole images when there are
- * enough of them and enough work, else the products thread themselves. */
+/* One thread's scratch: the column block (unless direct) and, for blocks of several images,
+ * the Og x cols matrix of their outputs. */
+static int scratch(const conv_geo *g, char **col, char **mat)
+{
+    *col = g->direct ? NULL : fg_alloc(g->k * g->cols + 1, g->es); /* + 1: never 0 */
+    *mat = g->nb > 1 ? fg_alloc(g->og * g->cols + 1, g->es) : NULL;
+    return (g->direct || *col) && (g->nb == 1 || *mat) ? FG_OK : FG_ENOMEM;
+}
+
+/* The forward or the input gradient over the batch: threads take whole blocks of images when
+ * there are enough of them and enough work, else the products thread themselves. */
 static int each_image(int op, const conv_geo *g, char *out, const char *a, const char *w,
                       const char *bias)
 {
     double flops = 2.0 * g->n * g->o * g->p * g->k;
+    int64_t blocks = (g->n + g->nb - 1) / g->nb;
     int threads = fg_threads();
-    if (threads > g->n) threads = (int)g->n;
+    if (threads > blocks) threads = (int)blocks;
     if (flops < CONV_PARALLEL_FLOPS) threads = 1;
     int status = FG_OK;
 #pragma omp parallel num_threads(threads > 1 ? threads : 1)
     {
-        char *col = g->direct ? NULL : fg_alloc(g->k * g->rows * g->ow + 1, g->es); /* + 1: never 0 */
-        int mine = g->direct || col ? FG_OK : FG_ENOMEM;
+        char *col, *mat;
+        int mine = scratch(g, &col, &mat);
 #pragma omp for schedule(static)
-        for (int64_t i = 0; i < g->n; i++)
-            if (mine == FG_OK) mine = one_image(op, g, i, out, a, w, bias, col);
+        for (int64_t bi = 0; bi < blocks; bi++) {
+            int64_t i = bi * g->nb, m = g->n - i < g->nb ? g->n - i : g->nb;
+            if (mine == FG_OK) mine = image_block(op, g, i, m, out, a, w, bias, col, mat);
+        }
         free(col);
+        free(mat);
         if (mine != FG_OK) {
 #pragma omp critical
             status = mine;
@@ -254,21 +343,24 @@ static int each_image(int op, const conv_geo *g, char *out, const char *a, const
  * threads than one), and the bits do not depend on the thread count. */
 #define WG_CHUNKS 8
 
-/* gW[g] (Og x K) += gy[i, g] (Og x P) @ col(x[i, g])^T for the images i in [lo, hi). */
+/* gW[g] (Og x K) += gy[i, g] (Og x P) @ col(x[i, g])^T for the images i in [lo, hi), blocks of
+ * g->nb images at a time. */
 static int weight_grad_run(const conv_geo *g, char *gw, const char *x, const char *gy, int64_t lo,
-                           int64_t hi, char *col)
+                           int64_t hi, char *col, char *mat)
 {
     const int64_t es = g->es;
     int status = FG_OK;
-    for (int64_t i = lo; i < hi; i++)
+    for (int64_t i = lo; i < hi; i += g->nb)
         for (int64_t gi = 0; gi < g->groups; gi++) {
             const char *x_g = x + (i * g->c + gi * g->cg) * g->h * g->w * es;
             const char *gy_g = gy + (i * g->o + gi * g->og) * g->p * es;
             for (int64_t oy = 0; oy < g->oh && status == FG_OK; oy += g->rows) {
-                int64_t end = oy + g->rows < g->oh ? oy + g->rows : g->oh, nb = (end - oy) * g->ow;
-                const char *cols = x_g; /* direct: one block of every row */
-                if (!g->direct) im2col(g, x_g, col, oy, end), cols = col;
-                status = gemm(g, g->og, g->k, nb, gy_g + oy * g->ow * es, g->p, 1, cols, 1, nb,
+                conv_block b = block_of(g, hi - i < g->nb ? hi - i : g->nb, oy,
+                                        oy + g->rows < g->oh ? oy + g->rows : g->oh);
+                int64_t ldg;
+                const char *cols = block_cols(g, x_g, b, col);
+                const char *gys = block_gy(g, gy_g, b, mat, &ldg);
+                status = gemm(g, g->og, g->k, b.ncol, gys, ldg, 1, cols, 1, b.ncol,
                               gw + gi * g->og * g->k * es, g->k, 1);
             }
             if (status != FG_OK) return status;
@@ -297,17 +389,18 @@ static int weight_grad(const conv_geo *g, char *gw, const char *x, const char *g
     int status = FG_OK;
 #pragma omp parallel num_threads(threads > 1 ? threads : 1)
     {
-        char *col = g->direct ? NULL : fg_alloc(g->k * g->rows * g->ow + 1, es);
-        int mine = g->direct || col ? FG_OK : FG_ENOMEM;
+        char *col, *mat;
+        int mine = scratch(g, &col, &mat);
 #pragma omp for schedule(static)
         for (int64_t ch = 0; ch < chunks; ch++) {
             char *target = ch ? parts + (ch - 1) * size * es : gw;
             if (ch) memset(target, 0, size * es);
             if (mine == FG_OK)
                 mine = weight_grad_run(g, target, x, gy, g->n * ch / chunks,
-                                       g->n * (ch + 1) / chunks, col);
+                                       g->n * (ch + 1) / chunks, col, mat);
         }
         free(col);
+        free(mat);
         if (mine != FG_OK) {
 #pragma omp critical
             status = mine;
