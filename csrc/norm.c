@@ -22,6 +22,8 @@
 #endif
 
 #define LANES 8 /* partial sums kept apart, which the compiler keeps in vectors */
+#define ROW_LANES 32  /* the layer-norm backward's partial sums of T (two AVX-512 vectors) */
+#define ROW_CHUNK 256 /* elements summed in T before the partials go into double */
 
 /* n * m elements, neither negative, the product in int64: else FG_ESIZE. */
 static int check_extent(int64_t n, int64_t m)

@@ -73,46 +73,69 @@ FG_CLONES static void ID(ln_row)(int64_t n, double eps, T *out, T *mean, T *rstd
         for (int64_t j = 0; j < n; j++) out[j] = (x[j] - m) * rr + (b ? b[j] : (T)0);
 }
 
-/* gx = r gy - r mean(gy) - (x - mu) r^3 mean(gy (x - mu)), gy = g * w (gx unless NULL), and,
- * unless aw is NULL, the row's terms of gw and gb added into aw += g xhat, ab += g */
-FG_CLONES static void ID(ln_row_backward)(int64_t n, T *gx, const T *g, const T *x, double mu,
-                                          double r, const T *w, T *aw, T *ab)
+/* sa += sum(gy), sc += sum(gy (x - m)) over the row, gy = g * w (g without w), and, with
+ * params, the row's terms of gw and gb added into aw += g xhat, ab += g. One pass in T: the
+ * sums go through ROW_LANES partials of T, which are added into double every ROW_CHUNK
+ * elements, so float rounds only short sums and the row's total is double. Inlined with
+ * constant has_w and params, so each case gets its own loop without branches. */
+static inline __attribute__((always_inline)) void ID(ln_grad_sums)(
+    int64_t n, const T *restrict g, const T *restrict x, const T *restrict w, T m, T rr,
+    T *restrict aw, T *restrict ab, int has_w, int params, double *sa, double *sc)
 {
-    if (aw) { /* summed over rows in T, as torch's (its opmath type for float is float) */
-        T m = (T)mu, rr = (T)r;
-        for (int64_t j = 0; j < n; j++) {
-            aw[j] += g[j] * ((x[j] - m) * rr);
-            ab[j] += g[j];
-        }
-    }
-    if (!gx) return;
-    double a[LANES] = {0}, c[LANES] = {0};
+    double da[ROW_LANES] = {0}, dc[ROW_LANES] = {0};
     int64_t j = 0;
-    /* (a loop per case: a conditional load of w in the loop keeps it from vectorizing) */
-#define LN_SUMS(GY)                                                                            \
-    for (; j + LANES <= n; j += LANES)                                                         \
-        for (int l = 0; l < LANES; l++) {                                                      \
-            double gy = (GY);                                                                  \
-            a[l] += gy;                                                                        \
-            c[l] += gy * ((double)x[j + l] - mu);                                              \
-        }
-    if (w) {
-        LN_SUMS((double)g[j + l] * (double)w[j + l])
-    } else {
-        LN_SUMS((double)g[j + l])
+    while (j + ROW_LANES <= n) {
+        T fa[ROW_LANES] = {0}, fc[ROW_LANES] = {0};
+        int64_t end = n - j > ROW_CHUNK ? j + ROW_CHUNK : n;
+        for (; j + ROW_LANES <= end; j += ROW_LANES)
+            for (int l = 0; l < ROW_LANES; l++) {
+                T gj = g[j + l], d = x[j + l] - m, gy = has_w ? gj * w[j + l] : gj;
+                fa[l] += gy;
+                fc[l] += gy * d;
+                if (params) {
+                    aw[j + l] += gj * (d * rr);
+                    ab[j + l] += gj;
+                }
+            }
+        for (int l = 0; l < ROW_LANES; l++) da[l] += (double)fa[l], dc[l] += (double)fc[l];
     }
-#undef LN_SUMS
     for (; j < n; j++) {
-        double gy = (double)g[j] * (w ? (double)w[j] : 1.0);
-        a[0] += gy;
-        c[0] += gy * ((double)x[j] - mu);
+        T gj = g[j], d = x[j] - m, gy = has_w ? gj * w[j] : gj;
+        da[0] += (double)gy;
+        dc[0] += (double)gy * (double)d;
+        if (params) {
+            aw[j] += gj * (d * rr);
+            ab[j] += gj;
+        }
     }
-    for (int l = 1; l < LANES; l++) a[0] += a[l], c[0] += c[l];
-    T s = (T)r, k = (T)(r * a[0] / (double)n), q = (T)(r * r * r * c[0] / (double)n), m = (T)mu;
-    if (w)
-        for (j = 0; j < n; j++) gx[j] = s * g[j] * w[j] - k - (x[j] - m) * q;
+    for (int l = 1; l < ROW_LANES; l++) da[0] += da[l], dc[0] += dc[l];
+    *sa = da[0];
+    *sc = dc[0];
+}
+
+/* gx = r gy - r mean(gy) - (x - mu) r^3 mean(gy (x - mu)), gy = g * w (gx unless NULL), and,
+ * unless aw is NULL, the row's terms of gw and gb added into aw += g xhat, ab += g (summed over
+ * rows in T, as torch's: its opmath type for float is float) */
+FG_CLONES static void ID(ln_row_backward)(int64_t n, T *restrict gx, const T *restrict g,
+                                          const T *restrict x, double mu, double r,
+                                          const T *restrict w, T *restrict aw, T *restrict ab)
+{
+    T m = (T)mu, rr = (T)r;
+    double a, c;
+    if (w && aw)
+        ID(ln_grad_sums)(n, g, x, w, m, rr, aw, ab, 1, 1, &a, &c);
+    else if (w)
+        ID(ln_grad_sums)(n, g, x, w, m, rr, aw, ab, 1, 0, &a, &c);
+    else if (aw)
+        ID(ln_grad_sums)(n, g, x, w, m, rr, aw, ab, 0, 1, &a, &c);
     else
-        for (j = 0; j < n; j++) gx[j] = s * g[j] - k - (x[j] - m) * q;
+        ID(ln_grad_sums)(n, g, x, w, m, rr, aw, ab, 0, 0, &a, &c);
+    if (!gx) return;
+    T s = (T)r, k = (T)(r * a / (double)n), q = (T)(r * r * r * c / (double)n);
+    if (w)
+        for (int64_t j = 0; j < n; j++) gx[j] = s * g[j] * w[j] - k - (x[j] - m) * q;
+    else
+        for (int64_t j = 0; j < n; j++) gx[j] = s * g[j] - k - (x[j] - m) * q;
 }
 
 /* ---- batch norm: x as (outer, ch, inner), a thread's channels [lo, hi) at a time */
