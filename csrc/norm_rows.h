@@ -31,8 +31,39 @@ static inline __attribute__((always_inline)) double ID(sum)(const T *x, int64_t 
 }
 
 /* ---- layer norm: one row of n at a time */
-/* the row's mean and biased variance: for float, in one pass of sums of x and x^2 in double
- * (53 bits hold a float's square exactly enough); for double, in two (mean, then squares) */
+/* s1 = sum(x - m) and, with sq, s2 = sum((x - m)^2), in T through ROW_LANES partials that go
+ * into double every ROW_CHUNK elements (as ln_grad_sums) */
+static inline __attribute__((always_inline)) void ID(centred_sums)(const T *restrict x,
+                                                                   int64_t n, T m, int sq,
+                                                                   double *s1, double *s2)
+{
+    double d1[ROW_LANES] = {0}, d2[ROW_LANES] = {0};
+    int64_t j = 0;
+    while (j + ROW_LANES <= n) {
+        T f1[ROW_LANES] = {0}, f2[ROW_LANES] = {0};
+        int64_t end = n - j > ROW_CHUNK ? j + ROW_CHUNK : n;
+        for (; j + ROW_LANES <= end; j += ROW_LANES)
+            for (int l = 0; l < ROW_LANES; l++) {
+                T d = x[j + l] - m;
+                f1[l] += d;
+                if (sq) f2[l] += d * d;
+            }
+        for (int l = 0; l < ROW_LANES; l++) d1[l] += (double)f1[l], d2[l] += (double)f2[l];
+    }
+    for (; j < n; j++) {
+        double d = (double)(x[j] - m);
+        d1[0] += d;
+        d2[0] += d * d;
+    }
+    for (int l = 1; l < ROW_LANES; l++) d1[0] += d1[l], d2[0] += d2[l];
+    *s1 = d1[0];
+    *s2 = d2[0];
+}
+
+/* the row's mean and biased variance: for double, in two passes (mean, then squares) in
+ * double; for float, in two in float: the mean rounded to float, m, then the sums of d = x - m
+ * and d^2, d being centred so that float's rounding of d^2 is relative to the variance (not to
+ * mean^2, as in a one-pass sum of x^2), and mu = m + mean(d), var = mean(d^2) - mean(d)^2 */
 static inline __attribute__((always_inline)) void ID(moments)(const T *x, int64_t n,
                                                               double *mu, double *var)
 {
@@ -41,18 +72,12 @@ static inline __attribute__((always_inline)) void ID(moments)(const T *x, int64_
         *var = ID(sum)(x, n, *mu, 1) / (double)n;
         return;
     }
-    double s1[LANES] = {0}, s2[LANES] = {0};
-    int64_t j = 0;
-    for (; j + LANES <= n; j += LANES)
-        for (int l = 0; l < LANES; l++) {
-            double v = (double)x[j + l];
-            s1[l] += v;
-            s2[l] += v * v;
-        }
-    for (; j < n; j++) s1[0] += (double)x[j], s2[0] += (double)x[j] * (double)x[j];
-    for (int l = 1; l < LANES; l++) s1[0] += s1[l], s2[0] += s2[l];
-    *mu = s1[0] / (double)n;
-    double v = s2[0] / (double)n - *mu * *mu;
+    double s1, s2;
+    ID(centred_sums)(x, n, 0, 0, &s1, &s2);
+    T m = (T)(s1 / (double)n);
+    ID(centred_sums)(x, n, m, 1, &s1, &s2);
+    double shift = s1 / (double)n, v = s2 / (double)n - shift * shift;
+    *mu = (double)m + shift;
     *var = v < 0 ? 0 : v; /* (rounding may make it negative; NaN stays NaN) */
 }
 
