@@ -55,9 +55,8 @@ static inline __attribute__((always_inline)) void ID(centred_sums)(const T *rest
         d1[0] += d;
         d2[0] += d * d;
     }
-    for (int l = 1; l < ROW_LANES; l++) d1[0] += d1[l], d2[0] += d2[l];
-    *s1 = d1[0];
-    *s2 = d2[0];
+    *s1 = fold_lanes(d1);
+    *s2 = sq ? fold_lanes(d2) : 0;
 }
 
 /* the row's mean and biased variance: for double, in two passes (mean, then squares) in
@@ -133,9 +132,8 @@ static inline __attribute__((always_inline)) void ID(ln_grad_sums)(
             ab[j] += gj;
         }
     }
-    for (int l = 1; l < ROW_LANES; l++) da[0] += da[l], dc[0] += dc[l];
-    *sa = da[0];
-    *sc = dc[0];
+    *sa = fold_lanes(da);
+    *sc = fold_lanes(dc);
 }
 
 /* gx = r gy - r mean(gy) - (x - mu) r^3 mean(gy (x - mu)), gy = g * w (gx unless NULL), and,
