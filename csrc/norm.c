@@ -22,6 +22,16 @@
 #endif
 
 #define LANES 8 /* partial sums kept apart, which the compiler keeps in vectors */
+#define ROW_LANES 32  /* the layer-norm backward's partial sums of T (two AVX-512 vectors) */
+#define ROW_CHUNK 256 /* elements summed in T before the partials go into double */
+
+/* the sum of ROW_LANES partials, halving (vector adds, not a chain of ROW_LANES scalar ones) */
+static inline __attribute__((always_inline)) double fold_lanes(double *d)
+{
+    for (int w = ROW_LANES / 2; w > 0; w /= 2)
+        for (int l = 0; l < w; l++) d[l] += d[l + w];
+    return d[0];
+}
 
 /* n * m elements, neither negative, the product in int64: else FG_ESIZE. */
 static int check_extent(int64_t n, int64_t m)

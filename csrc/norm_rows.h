@@ -31,8 +31,38 @@ static inline __attribute__((always_inline)) double ID(sum)(const T *x, int64_t 
 }
 
 /* ---- layer norm: one row of n at a time */
-/* the row's mean and biased variance: for float, in one pass of sums of x and x^2 in double
- * (53 bits hold a float's square exactly enough); for double, in two (mean, then squares) */
+/* s1 = sum(x - m) and, with sq, s2 = sum((x - m)^2), in T through ROW_LANES partials that go
+ * into double every ROW_CHUNK elements (as ln_grad_sums) */
+static inline __attribute__((always_inline)) void ID(centred_sums)(const T *restrict x,
+                                                                   int64_t n, T m, int sq,
+                                                                   double *s1, double *s2)
+{
+    double d1[ROW_LANES] = {0}, d2[ROW_LANES] = {0};
+    int64_t j = 0;
+    while (j + ROW_LANES <= n) {
+        T f1[ROW_LANES] = {0}, f2[ROW_LANES] = {0};
+        int64_t end = n - j > ROW_CHUNK ? j + ROW_CHUNK : n;
+        for (; j + ROW_LANES <= end; j += ROW_LANES)
+            for (int l = 0; l < ROW_LANES; l++) {
+                T d = x[j + l] - m;
+                f1[l] += d;
+                if (sq) f2[l] += d * d;
+            }
+        for (int l = 0; l < ROW_LANES; l++) d1[l] += (double)f1[l], d2[l] += (double)f2[l];
+    }
+    for (; j < n; j++) {
+        double d = (double)(x[j] - m);
+        d1[0] += d;
+        d2[0] += d * d;
+    }
+    *s1 = fold_lanes(d1);
+    *s2 = sq ? fold_lanes(d2) : 0;
+}
+
+/* the row's mean and biased variance: for double, in two passes (mean, then squares) in
+ * double; for float, in two in float: the mean rounded to float, m, then the sums of d = x - m
+ * and d^2, d being centred so that float's rounding of d^2 is relative to the variance (not to
+ * mean^2, as in a one-pass sum of x^2), and mu = m + mean(d), var = mean(d^2) - mean(d)^2 */
 static inline __attribute__((always_inline)) void ID(moments)(const T *x, int64_t n,
                                                               double *mu, double *var)
 {
@@ -41,18 +71,12 @@ static inline __attribute__((always_inline)) void ID(moments)(const T *x, int64_
         *var = ID(sum)(x, n, *mu, 1) / (double)n;
         return;
     }
-    double s1[LANES] = {0}, s2[LANES] = {0};
-    int64_t j = 0;
-    for (; j + LANES <= n; j += LANES)
-        for (int l = 0; l < LANES; l++) {
-            double v = (double)x[j + l];
-            s1[l] += v;
-            s2[l] += v * v;
-        }
-    for (; j < n; j++) s1[0] += (double)x[j], s2[0] += (double)x[j] * (double)x[j];
-    for (int l = 1; l < LANES; l++) s1[0] += s1[l], s2[0] += s2[l];
-    *mu = s1[0] / (double)n;
-    double v = s2[0] / (double)n - *mu * *mu;
+    double s1, s2;
+    ID(centred_sums)(x, n, 0, 0, &s1, &s2);
+    T m = (T)(s1 / (double)n);
+    ID(centred_sums)(x, n, m, 1, &s1, &s2);
+    double shift = s1 / (double)n, v = s2 / (double)n - shift * shift;
+    *mu = (double)m + shift;
     *var = v < 0 ? 0 : v; /* (rounding may make it negative; NaN stays NaN) */
 }
 
@@ -73,46 +97,68 @@ FG_CLONES static void ID(ln_row)(int64_t n, double eps, T *out, T *mean, T *rstd
         for (int64_t j = 0; j < n; j++) out[j] = (x[j] - m) * rr + (b ? b[j] : (T)0);
 }
 
-/* gx = r gy - r mean(gy) - (x - mu) r^3 mean(gy (x - mu)), gy = g * w (gx unless NULL), and,
- * unless aw is NULL, the row's terms of gw and gb added into aw += g xhat, ab += g */
-FG_CLONES static void ID(ln_row_backward)(int64_t n, T *gx, const T *g, const T *x, double mu,
-                                          double r, const T *w, T *aw, T *ab)
+/* sa += sum(gy), sc += sum(gy (x - m)) over the row, gy = g * w (g without w), and, with
+ * params, the row's terms of gw and gb added into aw += g xhat, ab += g. One pass in T: the
+ * sums go through ROW_LANES partials of T, which are added into double every ROW_CHUNK
+ * elements, so float rounds only short sums and the row's total is double. Inlined with
+ * constant has_w and params, so each case gets its own loop without branches. */
+static inline __attribute__((always_inline)) void ID(ln_grad_sums)(
+    int64_t n, const T *restrict g, const T *restrict x, const T *restrict w, T m, T rr,
+    T *restrict aw, T *restrict ab, int has_w, int params, double *sa, double *sc)
 {
-    if (aw) { /* summed over rows in T, as torch's (its opmath type for float is float) */
-        T m = (T)mu, rr = (T)r;
-        for (int64_t j = 0; j < n; j++) {
-            aw[j] += g[j] * ((x[j] - m) * rr);
-            ab[j] += g[j];
-        }
-    }
-    if (!gx) return;
-    double a[LANES] = {0}, c[LANES] = {0};
+    double da[ROW_LANES] = {0}, dc[ROW_LANES] = {0};
     int64_t j = 0;
-    /* (a loop per case: a conditional load of w in the loop keeps it from vectorizing) */
-#define LN_SUMS(GY)                                                                            \
-    for (; j + LANES <= n; j += LANES)                                                         \
-        for (int l = 0; l < LANES; l++) {                                                      \
-            double gy = (GY);                                                                  \
-            a[l] += gy;                                                                        \
-            c[l] += gy * ((double)x[j + l] - mu);                                              \
-        }
-    if (w) {
-        LN_SUMS((double)g[j + l] * (double)w[j + l])
-    } else {
-        LN_SUMS((double)g[j + l])
+    while (j + ROW_LANES <= n) {
+        T fa[ROW_LANES] = {0}, fc[ROW_LANES] = {0};
+        int64_t end = n - j > ROW_CHUNK ? j + ROW_CHUNK : n;
+        for (; j + ROW_LANES <= end; j += ROW_LANES)
+            for (int l = 0; l < ROW_LANES; l++) {
+                T gj = g[j + l], d = x[j + l] - m, gy = has_w ? gj * w[j + l] : gj;
+                fa[l] += gy;
+                fc[l] += gy * d;
+                if (params) {
+                    aw[j + l] += gj * (d * rr);
+                    ab[j + l] += gj;
+                }
+            }
+        for (int l = 0; l < ROW_LANES; l++) da[l] += (double)fa[l], dc[l] += (double)fc[l];
     }
-#undef LN_SUMS
     for (; j < n; j++) {
-        double gy = (double)g[j] * (w ? (double)w[j] : 1.0);
-        a[0] += gy;
-        c[0] += gy * ((double)x[j] - mu);
+        T gj = g[j], d = x[j] - m, gy = has_w ? gj * w[j] : gj;
+        da[0] += (double)gy;
+        dc[0] += (double)gy * (double)d;
+        if (params) {
+            aw[j] += gj * (d * rr);
+            ab[j] += gj;
+        }
     }
-    for (int l = 1; l < LANES; l++) a[0] += a[l], c[0] += c[l];
-    T s = (T)r, k = (T)(r * a[0] / (double)n), q = (T)(r * r * r * c[0] / (double)n), m = (T)mu;
-    if (w)
-        for (j = 0; j < n; j++) gx[j] = s * g[j] * w[j] - k - (x[j] - m) * q;
+    *sa = fold_lanes(da);
+    *sc = fold_lanes(dc);
+}
+
+/* gx = r gy - r mean(gy) - (x - mu) r^3 mean(gy (x - mu)), gy = g * w (gx unless NULL), and,
+ * unless aw is NULL, the row's terms of gw and gb added into aw += g xhat, ab += g (summed over
+ * rows in T, as torch's: its opmath type for float is float) */
+FG_CLONES static void ID(ln_row_backward)(int64_t n, T *restrict gx, const T *restrict g,
+                                          const T *restrict x, double mu, double r,
+                                          const T *restrict w, T *restrict aw, T *restrict ab)
+{
+    T m = (T)mu, rr = (T)r;
+    double a, c;
+    if (w && aw)
+        ID(ln_grad_sums)(n, g, x, w, m, rr, aw, ab, 1, 1, &a, &c);
+    else if (w)
+        ID(ln_grad_sums)(n, g, x, w, m, rr, aw, ab, 1, 0, &a, &c);
+    else if (aw)
+        ID(ln_grad_sums)(n, g, x, w, m, rr, aw, ab, 0, 1, &a, &c);
     else
-        for (j = 0; j < n; j++) gx[j] = s * g[j] - k - (x[j] - m) * q;
+        ID(ln_grad_sums)(n, g, x, w, m, rr, aw, ab, 0, 0, &a, &c);
+    if (!gx) return;
+    T s = (T)r, k = (T)(r * a / (double)n), q = (T)(r * r * r * c / (double)n);
+    if (w)
+        for (int64_t j = 0; j < n; j++) gx[j] = s * g[j] * w[j] - k - (x[j] - m) * q;
+    else
+        for (int64_t j = 0; j < n; j++) gx[j] = s * g[j] - k - (x[j] - m) * q;
 }
 
 /* ---- batch norm: x as (outer, ch, inner), a thread's channels [lo, hi) at a time */

@@ -1,6 +1,8 @@
 """The bridge to csrc/norm.c (layer norm and batch norm), as fastgrad._kernels is to the other
 kernels: operands made contiguous, pointers and sizes passed, statuses turned into exceptions,
 and each call reported to the recorder (fastgrad.compile)."""
+from math import prod
+
 from . import _kernels as K
 from ._fastgrad_c import ffi, lib
 from ._tensor import empty_like_shape
@@ -44,12 +46,14 @@ def layer_norm(x, w, b, rows, n, eps, stats_shape):
     return out, mean, rstd
 
 
-def layer_norm_backward(g, x, mean, rstd, w, rows, n, wanted):
-    """(gx, gw, gb) of layer norm, each None unless wanted[i] (and gw, gb only with w)."""
+def layer_norm_backward(g, x, mean, rstd, w, rows, shape, wanted):
+    """(gx, gw, gb) of layer norm over rows of the normalized shape (gw and gb have it), each
+    None unless wanted[i]."""
     g, x, w = _dense(g), _dense(x), _dense(w)
+    n = prod(shape)
     gx = empty_like_shape(x._a.shape, x.dtype) if wanted[0] else None
-    gw = empty_like_shape((n,), x.dtype) if wanted[1] else None
-    gb = empty_like_shape((n,), x.dtype) if wanted[2] else None
+    gw = empty_like_shape(shape, x.dtype) if wanted[1] else None
+    gb = empty_like_shape(shape, x.dtype) if wanted[2] else None
     K._check(K._call(lib.FG_CALL_LAYER_NORM_BACKWARD,
                      (x.dtype.code, rows, n, _ptr(gx), _ptr(gw), _ptr(gb), g._ptr, x._ptr,
                       mean._ptr, rstd._ptr, _ptr(w)),

@@ -113,12 +113,9 @@ def _layer_norm_backward(g, out, *inputs, k, eps, has_w, has_b, stats):
         grads = _grads_from_ops(g, x, w, has_b, axes, param_axes, lambda p: p, eps, None,
                                 x._a.shape[x.ndim - k:])
     else:
-        rows, n, _ = _layer_geometry(x, k)
-        grads = list(KN.layer_norm_backward(cast(g, x.dtype), x, stats.mean, stats.scale, w, rows,
-                                            n, (True, has_w, has_b)))
-        shape = x._a.shape[x.ndim - k:]
-        grads[1:] = [None if t is None else Tensor(t._a.reshape(shape), x.dtype)
-                     for t in grads[1:]]
+        rows, _, _ = _layer_geometry(x, k)
+        grads = KN.layer_norm_backward(cast(g, x.dtype), x, stats.mean, stats.scale, w, rows,
+                                       x._a.shape[x.ndim - k:], (True, has_w, has_b))
     return _repack(grads, has_w, has_b)
 
 
