@@ -457,81 +457,21 @@ _KERNELS = {lib.FG_CALL_ELEMENTWISE: lib.fg_elementwise,
             lib.FG_CALL_GATHER: lib.fg_gather, lib.FG_CALL_SCATTER: lib.fg_scatter,
             lib.FG_CALL_INDEX_FOLD: lib.fg_index_fold, lib.FG_CALL_SORT: lib.fg_sort,
             lib.FG_CALL_LINSPACE: lib.fg_linspace,
-            # pooling (its wrappers: _kernels_pool.py)
-            lib.FG_CALL_POOL2D: lib.fg_pool2d, lib.FG_CALL_POOL2D_BACKWARD: lib.fg_pool2d_backward}
+            # the wrappers of these are in _kernels_<area>.py
+            lib.FG_CALL_POOL2D: lib.fg_pool2d, lib.FG_CALL_POOL2D_BACKWARD: lib.fg_pool2d_backward,
+            lib.FG_CALL_LAYER_NORM: lib.fg_layer_norm,
+            lib.FG_CALL_LAYER_NORM_BACKWARD: lib.fg_layer_norm_backward,
+            lib.FG_CALL_BATCH_NORM: lib.fg_batch_norm,
+            lib.FG_CALL_BATCH_NORM_BACKWARD: lib.fg_batch_norm_backward,
+            lib.FG_CALL_CONV2D: lib.fg_conv2d, lib.FG_CALL_QR: lib.fg_qr,
+            lib.FG_CALL_SGD_STEP: lib.fg_sgd_step, lib.FG_CALL_ADAM_STEP: lib.fg_adam_step,
+            lib.FG_CALL_RMSPROP_STEP: lib.fg_rmsprop_step,
+            lib.FG_CALL_ADAGRAD_STEP: lib.fg_adagrad_step}
 
 
-# ---- optim: the optimizers' fused updates (csrc/optim.c) ----------------------------------------
-_KERNELS.update({lib.FG_CALL_SGD_STEP: lib.fg_sgd_step, lib.FG_CALL_ADAM_STEP: lib.fg_adam_step,
-                 lib.FG_CALL_RMSPROP_STEP: lib.fg_rmsprop_step,
-                 lib.FG_CALL_ADAGRAD_STEP: lib.fg_adagrad_step})
-_OPTIM_NAMES = {lib.FG_CALL_SGD_STEP: "sgd", lib.FG_CALL_ADAM_STEP: "adam",
-                lib.FG_CALL_RMSPROP_STEP: "rmsprop", lib.FG_CALL_ADAGRAD_STEP: "adagrad"}
-
-
-def optimizer_step(kind, flags, hp, param, grad, buffers, step=None):
-    """One fused update of `param` in place (fastgrad.h: fg_*_step): param, grad and the state
-    `buffers` (None where an option is off) contiguous, of param's dtype; `step` the 0-d step
-    count the kernel increments (not for SGD); hp the group's numbers in the kernel's order."""
-    n, name = param._a.size, _OPTIM_NAMES[kind]
-    for t in (param, grad, *buffers):  # the kernel reads and writes n elements of each
-        if t is not None and (t._a.size != n or t.dtype is not param.dtype
-                              or not t._a.flags.c_contiguous):
-            raise RuntimeError(f"{name}: a gradient or state tensor of shape {tuple(t.shape)} "
-                               f"and dtype {t.dtype} does not match its parameter's shape "
-                               f"{tuple(param.shape)} and dtype {param.dtype}")
-    if step is not None and step._a.size != 1:
-        raise RuntimeError(f"{name}: the step count must have one element, not {step._a.size}")
-    args = [param.dtype.code, n, flags, ffi.new("double[]", [float(x) for x in hp])]
-    if step is not None:
-        args += [step.dtype.code, step._ptr]
-    args += [param._ptr, grad._ptr] + [NULL if b is None else b._ptr for b in buffers]
-    operands = [t for t in (step, param, grad, *buffers) if t is not None]
-    _check(_call(kind, args, *operands), name, param.dtype)
-# ---- convolution (csrc/conv.c) ----
-_KERNELS[lib.FG_CALL_CONV2D] = lib.fg_conv2d
-_CONV_NAMES = {lib.FG_CONV_FORWARD: "conv2d", lib.FG_CONV_INPUT_GRAD: "conv2d_input_backward",
-               lib.FG_CONV_WEIGHT_GRAD: "conv2d_weight_backward"}
-
-
-def _dense(x):
-    """x as the conv kernels read it: row-major, aligned, in its compute dtype."""
-    x = _widened(x)
-    a = x._a
-    if a.flags.c_contiguous and a.flags.aligned:
-        return x
-    return copy_into(empty_like_shape(a.shape, x.dtype), x)
-
-
-def conv2d(code, out_shape, a, b, bias, geometry):
-    """One fg_conv2d pass (enum fg_conv_op) into a new tensor of out_shape; `geometry` is the
-    kernel's 16 words (N, C, H, W, O, KH, KW, OH, OW, strides, top/left pads, dilations,
-    groups)."""
-    dtype, a, b = a.dtype, _dense(a), _dense(b)
-    bias = None if bias is None else _dense(bias)
-    out = empty_like_shape(out_shape, a.dtype)
-    n, c, h, w, o, kh, kw, oh, ow = geometry[:9]
-    x_size, w_size, y_size = n * c * h * w, o * (c // max(geometry[15], 1)) * kh * kw, n * o * oh * ow
-    sizes = {lib.FG_CONV_FORWARD: (y_size, x_size, w_size),
-             lib.FG_CONV_INPUT_GRAD: (x_size, y_size, w_size),
-             lib.FG_CONV_WEIGHT_GRAD: (w_size, x_size, y_size)}[code]
-    if sizes != (out._a.size, a._a.size, b._a.size) or bias is not None and bias._a.size != o:
-        raise ValueError(f"{_CONV_NAMES[code]}: operand sizes do not match the geometry")
-    args = (code, a.dtype.code, geometry, out._ptr, a._ptr, b._ptr,
-            NULL if bias is None else bias._ptr)
-    _check(_call(lib.FG_CALL_CONV2D, args, out, a, b, *(() if bias is None else (bias,))),
-           _CONV_NAMES[code], a.dtype)
-    return _narrowed(out, dtype)
-# ---- rnn: decompositions (csrc/linalg.c) -------------------------------------------------------
-_KERNELS[lib.FG_CALL_QR] = lib.fg_qr
-
-
-def qr(a, q_cols, r_rows):
-    """Q (batch..., m, q_cols; None when q_cols is None) and R (batch..., r_rows, n) of the
-    contiguous float32/float64 a (batch..., m, n), LAPACK's."""
-    *batch, m, n = a._a.shape
-    q = empty_like_shape((0,) if q_cols is None else (*batch, m, q_cols), a.dtype)
-    r = empty_like_shape((*batch, r_rows, n), a.dtype)
-    _check(_call(lib.FG_CALL_QR, (a.dtype.code, math.prod(batch), m, n, q_cols or 0, r_rows,
-                                  q._ptr, r._ptr, a._ptr), q, r, a), "linalg_qr", a.dtype)
-    return (None if q_cols is None else q), r
+def dense(t):
+    """t itself if row-major and aligned (the layout the nn kernels read), else a contiguous
+    copy; None stays None."""
+    if t is None or (t._a.flags.c_contiguous and t._a.flags.aligned):
+        return t
+    return copy_into(empty_like_shape(t._a.shape, t.dtype), t)

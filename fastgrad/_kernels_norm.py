@@ -7,22 +7,6 @@ from . import _kernels as K
 from ._fastgrad_c import ffi, lib
 from ._tensor import empty_like_shape
 
-_KERNELS = {lib.FG_CALL_LAYER_NORM: lib.fg_layer_norm,
-            lib.FG_CALL_LAYER_NORM_BACKWARD: lib.fg_layer_norm_backward,
-            lib.FG_CALL_BATCH_NORM: lib.fg_batch_norm,
-            lib.FG_CALL_BATCH_NORM_BACKWARD: lib.fg_batch_norm_backward}
-K._KERNELS.update(_KERNELS)
-
-
-def _dense(t):
-    """t itself if contiguous and aligned (the kernels' layout), else a contiguous copy."""
-    if t is None:
-        return None
-    flags = t._a.flags
-    if flags.c_contiguous and flags.aligned:
-        return t
-    return K.copy_into(empty_like_shape(t._a.shape, t.dtype), t)
-
 
 def _ptr(t):
     return K.NULL if t is None else t._ptr
@@ -35,7 +19,7 @@ def _given(*tensors):
 
 def layer_norm(x, w, b, rows, n, eps, stats_shape):
     """(out, mean, rstd): x (rows * n elements) normalized per row of n, then * w + b."""
-    x, w, b = _dense(x), _dense(w), _dense(b)
+    x, w, b = K.dense(x), K.dense(w), K.dense(b)
     out = empty_like_shape(x._a.shape, x.dtype)
     mean = empty_like_shape(stats_shape, x.dtype)
     rstd = empty_like_shape(stats_shape, x.dtype)
@@ -49,7 +33,7 @@ def layer_norm(x, w, b, rows, n, eps, stats_shape):
 def layer_norm_backward(g, x, mean, rstd, w, rows, shape, wanted):
     """(gx, gw, gb) of layer norm over rows of the normalized shape (gw and gb have it), each
     None unless wanted[i]."""
-    g, x, w = _dense(g), _dense(x), _dense(w)
+    g, x, w = K.dense(g), K.dense(x), K.dense(w)
     n = prod(shape)
     gx = empty_like_shape(x._a.shape, x.dtype) if wanted[0] else None
     gw = empty_like_shape(shape, x.dtype) if wanted[1] else None
@@ -74,7 +58,7 @@ def _channels(x):
 def batch_norm(x, w, b, running_mean, running_var, training, momentum, eps):
     """(out, mean, invstd) of batch norm over x's channels (axis 1), updating the running
     statistics (when given) in training. The running statistics must be contiguous."""
-    x, w, b = _dense(x), _dense(w), _dense(b)
+    x, w, b = K.dense(x), K.dense(w), K.dense(b)
     c = x._a.shape[1]
     out = empty_like_shape(x._a.shape, x.dtype)
     mean = empty_like_shape((c,), x.dtype)
@@ -90,7 +74,7 @@ def batch_norm(x, w, b, running_mean, running_var, training, momentum, eps):
 
 def batch_norm_backward(g, x, mean, invstd, w, training, wanted):
     """(gx, gw, gb) of batch norm, each None unless wanted[i]."""
-    g, x, w = _dense(g), _dense(x), _dense(w)
+    g, x, w = K.dense(g), K.dense(x), K.dense(w)
     c = x._a.shape[1]
     gx = empty_like_shape(x._a.shape, x.dtype) if wanted[0] else None
     gw = empty_like_shape((c,), x.dtype) if wanted[1] else None

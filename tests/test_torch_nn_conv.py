@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import fastgrad as fg
-from fastgrad import _kernels as K
+from fastgrad import _kernels_conv as K
 from fastgrad._fastgrad_c import lib
 
 from torch_compare import both, rand, to_np, torch  # skips without torch

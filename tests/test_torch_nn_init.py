@@ -10,7 +10,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import fastgrad as fg  # noqa: E402
-from fastgrad import _kernels as K  # noqa: E402
+from fastgrad import _kernels_linalg as K  # noqa: E402
 
 from torch_compare import assert_same  # noqa: E402
 

@@ -13,6 +13,7 @@ import numbers
 
 from .. import _dtype
 from .. import _kernels as K
+from .. import _kernels_conv
 from .._fastgrad_c import lib as C
 from .._tensor import Tensor, empty_like_shape
 from ._core import BILINEAR_JVP, OTHER, Op, apply, total
@@ -43,7 +44,7 @@ def _run(code, a, b, bias, batch, in_channels, out_channels, out_hw, out_shape, 
     if not dtype.is_floating_point:
         a, b = K.copy_into(_empty(a, _dtype.float64), a), K.copy_into(_empty(b, _dtype.float64), b)
         bias = None if bias is None else K.copy_into(_empty(bias, _dtype.float64), bias)
-    out = K.conv2d(code, out_shape, a, b, bias, words)
+    out = _kernels_conv.conv2d(code, out_shape, a, b, bias, words)
     return out if out.dtype is dtype else K.copy_into(_empty(out, dtype), out)
 
 

@@ -1,7 +1,7 @@
 """Decompositions: torch.linalg.qr on csrc/linalg.c's Householder QR (LAPACK's conventions, so
 Q and R are torch's to rounding), and its gradient in ops (so it is differentiable again)."""
 from .. import _dtype
-from .. import _kernels as K
+from .. import _kernels_linalg as K
 from .. import return_types
 from .._tensor import Tensor, empty_like_shape
 from ._core import Op, apply

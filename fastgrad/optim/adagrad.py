@@ -1,6 +1,6 @@
 """Adagrad, as torch.optim.Adagrad: learning-rate decay, weight decay, an initial accumulator
 value and maximize, in one kernel per parameter. As torch, the state is made at construction."""
-from .. import _kernels as K
+from .. import _kernels_optim as K
 from .._creation import full_like
 from .._fastgrad_c import lib
 from .optimizer import Optimizer, check, contiguous_state, step_count

@@ -1,7 +1,7 @@
 """Adam and AdamW, as torch.optim: bias-corrected moment estimates, amsgrad, maximize, L2 or
 decoupled (AdamW) weight decay, in one kernel per parameter that also counts the step in
 state['step'] (so a compiled training step replays: nothing changes between calls but tensors)."""
-from .. import _kernels as K
+from .. import _kernels_optim as K
 from .._creation import zeros_like
 from .._fastgrad_c import lib
 from .optimizer import Optimizer, check, contiguous_state, step_count

@@ -1,6 +1,6 @@
 """RMSprop, as torch.optim.RMSprop: smoothing constant alpha, centered variant, momentum,
 weight decay and maximize, in one kernel per parameter."""
-from .. import _kernels as K
+from .. import _kernels_optim as K
 from .._creation import zeros_like
 from .._fastgrad_c import lib
 from .optimizer import Optimizer, check, contiguous_state, step_count

@@ -1,6 +1,6 @@
 """SGD, as torch.optim.SGD: momentum (the first buffer is the gradient itself), dampening,
 Nesterov momentum, weight decay and maximize, in one kernel per parameter."""
-from .. import _kernels as K
+from .. import _kernels_optim as K
 from .._fastgrad_c import lib
 from .optimizer import Optimizer, check, contiguous_state
 
