@@ -355,7 +355,13 @@ def fma(a, b, c):
 
 def rounded(exact, dtype):
     """The value of dtype nearest to `exact` (a Fraction or float), ties to even."""
-    guess = dtype(float(exact))
+    near = float(exact)  # correctly rounded to double: float() of a Fraction divides ints
+    guess = dtype(near)
+    # Rounding twice (to double, then to dtype) errs only when the double is a tie of dtype.
+    other = np.nextafter(guess, dtype(np.inf if near > guess else -np.inf))
+    if np.isfinite(guess) and (dtype == np.float64 or near == guess
+                               or near != (float(guess) + float(other)) / 2):
+        return guess
     below, above = np.nextafter(guess, dtype(-np.inf)), np.nextafter(guess, dtype(np.inf))
     best = min((abs(Fraction(float(v)) - exact), int(v.view(np.uint32 if dtype == np.float32
                                                               else np.uint64)) & 1, i)

@@ -1,8 +1,11 @@
 """A chain of a million elementwise ops runs forward and backward: the engine walks the graph
 without recursion, and freeing it does not recurse through a million nodes either."""
+import pytest
+
 import fastgrad as fg
 
 
+@pytest.mark.scale
 def test_a_million_op_chain_forward_and_backward():
     x = fg.tensor([1.0, 2.0], requires_grad=True)
     w = 1.0000001

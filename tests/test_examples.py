@@ -29,7 +29,7 @@ def test_linear_regression(tmp_path):
 
 
 @pytest.mark.parametrize("name, accuracy", [("softmax_regression.py", 0.9), ("mlp.py", 0.9),
-                                            ("lenet.py", 0.9)])
+                                            pytest.param("lenet.py", 0.9, marks=pytest.mark.scale)])
 def test_classifiers(tmp_path, name, accuracy):
     losses, final = run(name, tmp_path)
     assert losses[-1] < losses[0] / 10

@@ -543,6 +543,7 @@ def test_bmm_broadcast(rng, dtype, sa, sb):
     np.testing.assert_allclose(fg.matmul(fgt(a), fgt(b)).numpy(), ref.bmm(a, b), **tol)
 
 
+@pytest.mark.scale
 def test_product_speedups(rng, speedup):
     a, b = values(rng, (64, 64), np.float32), values(rng, (64, 64), np.float32)
     ta, tb = fgt(a), fgt(b)
