@@ -25,6 +25,9 @@ DEFAULT_PROTOCOL = 2
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C  # the legacy format's header, as torch writes it
 PROTOCOL_VERSION = 1001
 _CHUNK = 1 << 24
+# what zipfile raises on damaged archives (bad names, flags, headers)
+_ZIP_ERRORS = (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
+               struct.error)
 _CORRUPT = ("the checkpoint is truncated or corrupted (was it saved completely, copied "
             "completely?)")
 
@@ -210,7 +213,7 @@ class _Zip:
         file.seek(0)
         try:
             self.zip = zipfile.ZipFile(file)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        except _ZIP_ERRORS as error:
             raise RuntimeError(f"PytorchStreamReader failed reading zip archive: failed finding "
                                f"central directory ({error}): {_CORRUPT}") from None
         names = self.zip.namelist()
@@ -222,7 +225,7 @@ class _Zip:
         except KeyError:
             raise RuntimeError(f"PytorchStreamReader failed locating file {name}: file not "
                                f"found: {_CORRUPT}") from None
-        if info.compress_type != zipfile.ZIP_STORED or \
+        if info.compress_type != zipfile.ZIP_STORED or info.file_size != info.compress_size or \
                 info.header_offset + info.compress_size > self.size:
             raise RuntimeError(f"fastgrad.load: record {name} is compressed or reaches past the "
                                f"end of the file: {_CORRUPT}")
@@ -242,7 +245,7 @@ class _Zip:
                         raise EOFError("the record ends early")
                     got += n
                 record.read(1)  # reaching the end checks the CRC
-        except (zipfile.BadZipFile, OSError, EOFError) as error:
+        except _ZIP_ERRORS as error:
             raise RuntimeError(f"fastgrad.load: record {name} cannot be read ({error}): "
                                f"{_CORRUPT}") from None
 
@@ -305,9 +308,13 @@ def _load_legacy(file, restore, encoding):
     file.seek(0, 2)
     size = file.tell() - start
     file.seek(start)
-    if Unpickler(file, None, encoding).load() != MAGIC_NUMBER:
-        raise RuntimeError("Invalid magic number; corrupt file? (fastgrad.load reads files of "
-                           "torch.save, zip or legacy format)")
+    try:
+        magic = Unpickler(file, None, encoding).load()
+    except UnpicklingError:
+        magic = None
+    if magic != MAGIC_NUMBER:
+        raise RuntimeError("Invalid magic number; corrupt file? (it is neither of torch.save's "
+                           "formats, a zip archive or the legacy pickles)")
     protocol_version = Unpickler(file, None, encoding).load()
     if protocol_version != PROTOCOL_VERSION:
         raise RuntimeError(f"Invalid protocol version: {protocol_version!r:.50}")

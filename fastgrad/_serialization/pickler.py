@@ -90,10 +90,8 @@ class TorchPickler(pickle._Pickler):
 
     dispatch[TorchGlobal] = save_torch_global
 
-    def save_dtype(self, obj):
-        name = torch_global("torch", obj.name)
-        self.save(name)
-        self.memo[id(obj)] = self.memo[id(name)]
+    def save_dtype(self, obj):  # memoized through its name, as torch's pickler does
+        self.save(torch_global("torch", obj.name))
 
     dispatch[dtype] = save_dtype
 
@@ -134,8 +132,12 @@ class TorchPickler(pickle._Pickler):
         """The Storage array a shows, a's offset in it and its strides, in elements; None if a
         cannot be written as a view of it."""
         size = d.itemsize
-        if a.size == 0:  # an empty tensor keeps no memory alive: an empty storage of its own
-            return Storage(a, 0, 0, d), 0, tuple(s // size for s in a.strides)
+        if a.size == 0:  # no memory to keep: an empty storage, torch's contiguous strides
+            strides, step = [], 1
+            for n in reversed(a.shape):
+                strides.insert(0, step)
+                step *= max(n, 1)
+            return Storage(a, 0, 0, d), 0, tuple(strides)
         root = _root(a)
         start = a.__array_interface__["data"][0]
         known = self.storages.get(id(root))

@@ -9,6 +9,7 @@ ALIGNMENT = 64          # torch.utils.serialization.config.save.storage_alignmen
 FILE_VERSION = b"3\n"   # what torch 2.13 writes as <archive>/version
 MAX_FILE_VERSION = 10   # the newest version torch 2.13 reads (kMaxSupportedFileFormatVersion)
 ZIP32_LIMIT = 0xFFFFFFFF  # sizes and offsets from here on take zip64 fields
+_IN_ZIP64 = 0xFFFFFFFF   # what a 32-bit field holds when its value is in the zip64 field
 
 _LOCAL = struct.Struct("<4s5H3L2H")
 _CENTRAL = struct.Struct("<4s6H3L5H2L")
@@ -56,14 +57,15 @@ class ZipWriter:
             wide = (struct.pack("<QQ", size, size) if big_size else b"") + (
                 struct.pack("<Q", at) if big_at else b"")
             extra = struct.pack("<HH", 1, len(wide)) + wide if wide else b""
-            small_size = ZIP32_LIMIT if big_size else size
+            small_size = _IN_ZIP64 if big_size else size
             flags = _UTF8 | (_DESCRIPTOR if size else 0)
             self._put(_CENTRAL.pack(b"PK\x01\x02", 0, 0, flags, 0, 0, 0, crc, small_size,
                                     small_size, len(name), len(extra), 0, 0, 0, 0,
-                                    ZIP32_LIMIT if big_at else at) + name + extra)
+                                    _IN_ZIP64 if big_at else at) + name + extra)
         n, size, end64 = len(self.entries), self.offset - start, self.offset
         self._put(struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 0x031E, 0x2D, 0, 0, n, n, size,
                               start))
         self._put(struct.pack("<4sLQL", b"PK\x06\x07", 0, end64, 1))
         self._put(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, min(n, 0xFFFF), min(n, 0xFFFF),
-                              min(size, ZIP32_LIMIT), min(start, ZIP32_LIMIT), 0))
+                              size if size < ZIP32_LIMIT else _IN_ZIP64,
+                              start if start < ZIP32_LIMIT else _IN_ZIP64, 0))
