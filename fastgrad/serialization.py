@@ -19,8 +19,12 @@ import numpy as np
 
 from ._serialization import zipformat
 from ._serialization.pickler import pickle_object
-from ._serialization.unpickler import LoadedStorage, StorageType, Unpickler, UnpicklingError
+from ._serialization.unpickler import (LoadedStorage, StorageType, Unpickler, UnpicklingError,
+                                       add_safe_globals, clear_safe_globals, get_safe_globals,
+                                       safe_globals)
 
+__all__ = ["save", "load", "add_safe_globals", "clear_safe_globals", "get_safe_globals",
+           "safe_globals"]
 DEFAULT_PROTOCOL = 2
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C  # the legacy format's header, as torch writes it
 PROTOCOL_VERSION = 1001
@@ -136,13 +140,16 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     """torch.load: the object saved in f (a path or a readable file object) with its tensors on
     the CPU. Only tensors, storages, numbers, strings, bytes, dtypes, Sizes and the containers
     list, tuple, dict, OrderedDict, set are rebuilt, as torch's weights_only=True does, whatever
-    weights_only says: fastgrad never runs code from a file."""
+    weights_only says: fastgrad never runs code from a file. mmap is accepted (for a path, as
+    torch) and the data read into memory."""
     if pickle_module not in (None, pickle):
         raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
     encoding = pickle_load_args.pop("encoding", "utf-8")
     if pickle_load_args:
         raise TypeError(f"load() got unexpected keyword arguments {sorted(pickle_load_args)}")
     restore = _restore_location(map_location)
+    if mmap and not isinstance(f, (str, os.PathLike)):
+        raise ValueError("f must be a file path in order to use the mmap argument")
     if isinstance(f, (str, os.PathLike)):
         with open(f, "rb") as file:
             return _load_file(file, restore, encoding, os.fspath(f))

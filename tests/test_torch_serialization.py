@@ -136,7 +136,10 @@ def test_file_objects_paths_and_map_location(tmp_path):
         fastgrad.save([fastgrad.ones(2)], f)
     with open(tmp_path / "y.pt", "rb") as f:
         assert fastgrad.load(f)[0].tolist() == [1.0, 1.0]
-    assert fastgrad.load(str(tmp_path / "y.pt"), weights_only=False)[0].tolist() == [1.0, 1.0]
+    assert fastgrad.load(str(tmp_path / "y.pt"), weights_only=False, mmap=True)[0].tolist() == \
+        [1.0, 1.0]
+    with pytest.raises(ValueError, match="f must be a file path in order to use the mmap"):
+        fastgrad.load(buffer, mmap=True)
 
 
 def saved_on(location):
@@ -373,3 +376,42 @@ def test_a_process_killed_while_saving_leaves_the_previous_file_loadable(tmp_pat
     loaded = fastgrad.load(path)
     w = loaded["w"].numpy()
     assert w.shape == (1 << 20,) and (w == loaded["step"]).all()
+
+
+def test_layouts_torch_has_and_has_not(tmp_path):
+    """An expanded view (stride 0) stays a view of its base's storage; a tensor numpy shows with
+    negative strides (torch has none) is saved as a copy of its values."""
+    base = fastgrad.arange(4.0)
+    reversed_ = fastgrad.from_numpy(np.arange(6.0)[::-2])
+    fastgrad.save([base, base[1:2].expand(3, 4), reversed_], tmp_path / "x.pt")
+    torch = pytest.importorskip("torch")
+    for L in (fastgrad, torch):
+        b, expanded, r = L.load(tmp_path / "x.pt", weights_only=True)
+        assert expanded.stride() == (0, 0) and r.tolist() == [5.0, 3.0, 1.0]
+        b[1] = 7.0
+        assert expanded.tolist() == [[7.0] * 4] * 3
+
+
+class Config:
+    """A class of the user's program inside a checkpoint."""
+
+    def __init__(self, width):
+        self.width = width
+
+
+def test_classes_the_user_trusts_load_with_safe_globals(tmp_path):
+    fastgrad.save({"config": Config(3), "w": fastgrad.ones(1)}, tmp_path / "c.pt")
+    with pytest.raises(pickle.UnpicklingError, match=f"GLOBAL {__name__}.Config was not an "
+                       r"allowed global.*add_safe_globals\(\[Config\]\)"):
+        fastgrad.load(tmp_path / "c.pt")
+    with fastgrad.serialization.safe_globals([Config]):
+        assert fastgrad.load(tmp_path / "c.pt")["config"].width == 3
+    assert fastgrad.serialization.get_safe_globals() == []
+    fastgrad.serialization.add_safe_globals([(Config, f"{__name__}.Config")])
+    try:
+        assert fastgrad.load(tmp_path / "c.pt")["config"].width == 3
+    finally:
+        fastgrad.serialization.clear_safe_globals()
+    torch = pytest.importorskip("torch")
+    with torch.serialization.safe_globals([Config]):
+        assert torch.load(tmp_path / "c.pt", weights_only=True)["config"].width == 3

@@ -5,6 +5,7 @@ class of the user's program...) is refused before anything runs. Each opcode is 
 nothing is handed to pickle's own loader."""
 import _compat_pickle
 import collections
+import contextlib
 import math
 import pickle
 import struct
@@ -151,6 +152,47 @@ _MISSING_DTYPES = {"BFloat16": "bfloat16", "ComplexFloat": "complex64",
                    "ComplexDouble": "complex128", "ComplexHalf": "complex32"}
 
 
+_trusted = {}  # "module.name" -> (what add_safe_globals was given, the object)
+
+
+def add_safe_globals(safe_globals):
+    """torch.serialization.add_safe_globals: globals (or (global, "module.name") pairs) that load
+    may also rebuild, calling or building them as pickle would: the user vouches for them."""
+    for item in safe_globals:
+        if isinstance(item, tuple):
+            if len(item) != 2 or type(item[1]) is not str:
+                raise ValueError(f"Expected tuple of length 2 (global, str of callable full "
+                                 f"path), but got {item!r:.100}")
+            obj, name = item
+        else:
+            obj, name = item, f"{item.__module__}.{item.__qualname__}"
+        _trusted[name] = (item, obj)
+
+
+@contextlib.contextmanager
+def safe_globals(globals_):
+    """torch.serialization.safe_globals: add_safe_globals for the duration of a with block."""
+    before = dict(_trusted)
+    add_safe_globals(globals_)
+    try:
+        yield
+    finally:
+        _trusted.clear()
+        _trusted.update(before)
+
+
+def get_safe_globals():
+    return [item for item, _ in _trusted.values()]
+
+
+def clear_safe_globals():
+    _trusted.clear()
+
+
+def _is_trusted(obj):
+    return any(obj is trusted for _, trusted in _trusted.values())
+
+
 def _refuse_global(module, name):
     full = f"{module}.{name}"
     dtype_name = name[:-len("Storage")] if name.endswith("Storage") else name
@@ -164,7 +206,10 @@ def _refuse_global(module, name):
         return UnpicklingError(f"{_REFUSED}Trying to load unsupported GLOBAL {full} whose module "
                                f"{module} is blocked.")
     return UnpicklingError(f"{_REFUSED}Unsupported global: GLOBAL {full} was not an allowed "
-                           f"global by default.")
+                           f"global by default. Please use `torch.serialization.add_safe_globals"
+                           f"([{name}])` or the `torch.serialization.safe_globals([{name}])` "
+                           f"context manager to allowlist this global if you trust this "
+                           f"class/function.")
 
 
 def find_class(module, name):
@@ -174,6 +219,8 @@ def find_class(module, name):
     module = _compat_pickle.IMPORT_MAPPING.get(module, module)
     module = "torch._tensor" if module == "torch.tensor" else module
     found = _ALLOWED.get(f"{module}.{name}")
+    if found is None and module not in _BLOCKED_MODULES:
+        found = _trusted.get(f"{module}.{name}", (None, None))[1]
     if found is None:
         raise _refuse_global(module, name)
     return found
@@ -235,7 +282,7 @@ class Unpickler:
     def _reduce(self):
         args = self.stack.pop()
         func = self.stack[-1]
-        if not any(func is f for f in _CALLABLES.values()):
+        if not any(func is f for f in _CALLABLES.values()) and not _is_trusted(func):
             raise UnpicklingError(f"{_REFUSED}Trying to call reduce for unrecognized function "
                                   f"{func!r:.200}")
         if type(args) is not tuple:
@@ -249,6 +296,8 @@ class Unpickler:
             self.stack.append(rebuild_parameter(*args))
         elif cls in (collections.OrderedDict, collections.Counter) and args == ():
             self.stack.append(cls())
+        elif _is_trusted(cls) and isinstance(cls, type) and type(args) is tuple:
+            self.stack.append(cls.__new__(cls, *args))
         else:
             raise UnpicklingError(f"{_REFUSED}Can only create new object for nn.Parameter or "
                                   f"OrderedDict, but got {cls!r:.200}")
@@ -259,6 +308,8 @@ class Unpickler:
         if type(inst) in (collections.OrderedDict, collections.Counter) and type(state) is dict \
                 and all(type(k) is str for k in state):
             inst.__dict__.update(state)  # a torch state_dict's _metadata
+        elif _is_trusted(type(inst)):
+            _set_state(inst, state)
         elif not (isinstance(inst, Tensor) and not state):
             raise UnpicklingError(f"{_REFUSED}Can only build Tensor, Parameter or OrderedDict, "
                                   f"but got {type(inst)}")
@@ -287,7 +338,8 @@ class Unpickler:
 
     def _persid(self):
         pid = self.stack.pop()
-        if self.persistent_load is None or type(pid) is not tuple or not pid or pid[0] not in ("storage", b"storage"):
+        if self.persistent_load is None or type(pid) is not tuple or not pid or \
+                pid[0] not in ("storage", b"storage"):
             raise UnpicklingError(f"Only persistent_load of storage is allowed, but got "
                                   f"{pid!r:.200}")
         self.stack.append(self.persistent_load(pid))
@@ -297,6 +349,20 @@ class Unpickler:
 
     def _text(self, n):
         return str(self._read(n), "utf-8", "surrogatepass")
+
+
+def _set_state(inst, state):
+    """BUILD on an instance of a class the user trusts, as pickle does it."""
+    if hasattr(inst, "__setstate__"):
+        inst.__setstate__(state)
+        return
+    slots = None
+    if isinstance(state, tuple) and len(state) == 2:
+        state, slots = state
+    if state:
+        inst.__dict__.update(state)
+    for key, value in (slots or {}).items():
+        setattr(inst, key, value)
 
 
 def _readline_global(u):

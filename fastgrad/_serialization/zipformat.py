@@ -1,7 +1,7 @@
-"""torch's checkpoint container: a zip archive as PyTorchStreamWriter (miniz) writes it. Every record
-is stored uncompressed, its data aligned to 64 bytes by an 'FB' extra field of 'Z' padding, followed
-by a data descriptor; then the central directory and the zip64 end records. Written in one forward
-pass, so any writable stream takes it. Reading uses the standard library's zipfile."""
+"""torch's checkpoint container: a zip archive as PyTorchStreamWriter (miniz) writes it. Every
+record is stored uncompressed, its data aligned to 64 bytes by an 'FB' extra field of 'Z'
+padding, followed by a data descriptor; then the central directory and the zip64 end records.
+Written in one forward pass, so any writable stream takes it. Reading uses zipfile."""
 import struct
 import zlib
 
