@@ -59,12 +59,19 @@ def check_sample(L, out):
 def test_round_trip_in_fastgrad(tmp_path):
     fastgrad.save(sample(fastgrad), tmp_path / "x.pt")
     check_sample(fastgrad, fastgrad.load(tmp_path / "x.pt"))
+    for protocol in (3, 4, 5):  # torch's default is 2; the others' opcodes load too
+        fastgrad.save(sample(fastgrad), tmp_path / "x.pt", pickle_protocol=protocol)
+        check_sample(fastgrad, fastgrad.load(tmp_path / "x.pt"))
+    with pytest.raises(ValueError, match="pickle_protocol must be 2 to"):
+        fastgrad.save(1, tmp_path / "x.pt", pickle_protocol=0)
 
 
 def test_torch_reads_what_fastgrad_saves(tmp_path):
     torch = pytest.importorskip("torch")
     fastgrad.save(sample(fastgrad), tmp_path / "x.pt")
     check_sample(torch, torch.load(tmp_path / "x.pt", weights_only=True))
+    # mapped, torch finds each record's data from its local header: the layout must be exact
+    check_sample(torch, torch.load(tmp_path / "x.pt", weights_only=True, mmap=True))
 
 
 @pytest.mark.parametrize("legacy", [False, True])
