@@ -224,6 +224,8 @@ class _Zip:
             raise RuntimeError(f"PytorchStreamReader failed reading zip archive: failed finding "
                                f"central directory ({error}): {_CORRUPT}") from None
         names = self.zip.namelist()
+        if not names:
+            raise RuntimeError(f"fastgrad.load: the zip archive holds no records: {_CORRUPT}")
         self.prefix = names[0].split("/", 1)[0] + "/" if "/" in names[0] else ""
 
     def info(self, name):

@@ -129,6 +129,8 @@ def hostile_files(marker):
             lambda name, data: data, zipfile.ZIP_DEFLATED), RuntimeError,
          "record version is compressed or reaches past the end of the file"),
         ("an empty file", b"", EOFError, "is empty"),
+        ("a zip archive of no records", b"PK\x03\x04" + bytes(26) + rewritten(
+            lambda name, data: None), RuntimeError, "holds no records"),
         ("junk", b"#!/bin/sh\ntouch " + m.encode(), RuntimeError, "Invalid magic number"),
         ("legacy format with os.system", legacy(Payload(os.system, f"touch {m}")),
          pickle.UnpicklingError, "GLOBAL posix.system whose module posix is blocked"),
