@@ -31,7 +31,9 @@ def sample(L):
         "size": L.Size([2, 3]),
         "nested": collections.OrderedDict(epoch=3, loss=0.25, name="run", none=None,
                                           pair=(1, 2.5), flags=[True, False], big=2 ** 70,
-                                          blob=b"\x00\xff", text="é"),
+                                          blob=b"\x00\xff", text="é", z=1 - 2j,
+                                          buffer=bytearray(b"ab"), tags={"a", "b"},
+                                          device=L.device("cpu")),
         "empty": L.zeros(0, 3),
     }
 

@@ -114,8 +114,8 @@ class TorchPickler(pickle._Pickler):
             return self._reduce_tensor(obj)
         if isinstance(obj, Size):
             return torch_global("torch", "Size"), (tuple(obj),)
-        if isinstance(obj, device):
-            return torch_global("torch", "device"), (str(obj),)
+        if isinstance(obj, device):  # a new string, as torch's (memoized by identity)
+            return torch_global("torch", "device"), ("".join(str(obj)),)
         return NotImplemented
 
     def _reduce_tensor(self, t):

@@ -232,6 +232,9 @@ class Unpickler:
 
     def __init__(self, file, persistent_load=None, encoding="utf-8"):
         self.file = file
+        at = file.tell()
+        self.end = file.seek(0, 2)  # no read may ask for more than the file holds
+        file.seek(at)
         self.persistent_load = persistent_load
         self.encoding = encoding
 
@@ -246,7 +249,7 @@ class Unpickler:
                 from None
 
     def _read(self, n):
-        data = self.file.read(n)
+        data = self.file.read(n) if self.file.tell() + n <= self.end else b""
         if len(data) != n:
             raise UnpicklingError(f"fastgrad.load: the pickle is truncated (wanted {n} bytes at "
                                   f"byte {self.file.tell()})")
@@ -411,6 +414,7 @@ _OPS = {op[0]: f for op, f in {
     _P.SHORT_BINSTRING: lambda u: u.stack.append(u._read(u._read(1)[0]).decode(u.encoding)),
     _P.BINBYTES: lambda u: u.stack.append(u._read(u._unpack("<I"))),
     _P.SHORT_BINBYTES: lambda u: u.stack.append(u._read(u._read(1)[0])),
+    _P.BYTEARRAY8: lambda u: u.stack.append(bytearray(u._read(u._unpack("<Q")))),
     _P.BINPUT: lambda u: u._put(u._read(1)[0]),
     _P.LONG_BINPUT: lambda u: u._put(u._unpack("<I")),
     _P.MEMOIZE: lambda u: u._put(len(u.memo)),
