@@ -363,8 +363,11 @@ def test_a_process_killed_while_saving_leaves_the_previous_file_loadable(tmp_pat
     child = subprocess.Popen([sys.executable, "-c", SAVING_FOREVER, str(path)],
                              stdout=subprocess.PIPE, text=True)
 
+    deadline = time.monotonic() + 60
+
     def saving():
         assert child.poll() is None, "the saving process ended"
+        assert time.monotonic() < deadline, "no save in progress was seen"
         time.sleep(0.0002)
         return any(name.endswith(".tmp") for name in os.listdir(tmp_path))
 
