@@ -276,7 +276,8 @@ def test_pad_errors_match_torch(shape, pad, kwargs):
 
 # ---- dropout -------------------------------------------------------------------------------------
 DROPOUTS = [("dropout", (3, 50), 0.3), ("dropout", (2, 3, 4), 0.8), ("dropout1d", (4, 6, 3), 0.5),
-            ("dropout1d", (6, 3), 0.5), ("dropout2d", (3, 5, 2, 2), 0.4)]
+            ("dropout1d", (6, 3), 0.5), ("dropout2d", (3, 5, 2, 2), 0.4),
+            ("dropout3d", (2, 3, 2, 1, 2), 0.5), ("dropout3d", (4, 2, 1, 2), 0.5)]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -315,7 +316,9 @@ def test_dropout_in_place_eval_and_edge_probabilities():
 
 
 def test_dropout_modules_follow_train_and_eval():
-    for name, shape in (("Dropout", (2, 3)), ("Dropout1d", (2, 3, 4)), ("Dropout2d", (2, 3, 2, 2))):
+    for name, shape in (("Dropout", (2, 3)), ("Dropout1d", (2, 3, 4)), ("Dropout2d", (2, 3, 2, 2)),
+                        ("Dropout3d", (2, 3, 2, 1, 2)), ("AlphaDropout", (4, 5)),
+                        ("FeatureAlphaDropout", (4, 3, 2))):
         ours, theirs = getattr(fg.nn, name)(0.25), getattr(torch.nn, name)(0.25)
         assert repr(ours) == repr(theirs)
         x, tx = both(rand(shape, low=0.5, high=1.5))
@@ -324,6 +327,23 @@ def test_dropout_modules_follow_train_and_eval():
         np.testing.assert_array_equal(ours(x).numpy(), to_np(theirs(tx)))
         ours.eval()
         assert ours(x) is x
+
+
+@pytest.mark.parametrize("fn,shape", [("alpha_dropout", (3, 40)),
+                                      ("feature_alpha_dropout", (4, 6, 3))])
+def test_alpha_dropout_equals_torchs_after_manual_seed(fn, shape):
+    x, tx = both(rand(shape, "float32"), requires_grad=True)
+    fg.manual_seed(11)
+    torch.manual_seed(11)
+    ours, theirs = getattr(F, fn)(x, 0.3, True), getattr(TF, fn)(tx, 0.3, True)
+    np.testing.assert_allclose(ours.detach().numpy(), to_np(theirs), rtol=1e-6, atol=1e-6)
+    assert ours.grad_fn.name() == theirs.grad_fn.name()
+    ours.sum().backward()
+    theirs.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), to_np(tx.grad))
+    assert getattr(F, fn)(x, 0.3) is x  # training is off by default, as torch's
+    assert _error(lambda: F.feature_alpha_dropout(fg.ones(3), 0.5, True)) == _error(
+        lambda: TF.feature_alpha_dropout(torch.ones(3), 0.5, True))
 
 
 # ---- the layers ----------------------------------------------------------------------------------
@@ -336,6 +356,9 @@ LAYERS = [
     ("AdaptiveAvgPool1d", (4,), {}, (2, 3, 7)),
     ("AdaptiveAvgPool2d", ((None, 3),), {}, (2, 3, 7, 6)),
     ("AdaptiveMaxPool2d", (3,), dict(return_indices=True), (3, 7, 6)),
+    ("LPPool1d", (2, 3), {}, (2, 3, 7)),
+    ("LPPool2d", (2, (2, 3)), dict(stride=2, ceil_mode=True), (2, 3, 7, 6)),
+    ("LPPool2d", (float("inf"), 2), {}, (3, 4, 5)),
     ("Flatten", (), {}, (2, 3, 4, 5)),
     ("Flatten", (0, 2), {}, (2, 3, 4, 5)),
     ("Unflatten", (1, (2, 3)), {}, (4, 6, 5)),
