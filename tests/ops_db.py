@@ -812,6 +812,13 @@ CASES += [
          [(2, 3, 4), (5, 4)]),
 ]
 
+def _unpool_indices(L, plane):
+    """Distinct flat indices into the unpooled planes, the same for each of 2 x 3 (sample,
+    channel) pairs."""
+    index = L.tensor(plane)
+    return index.repeat(2, 3, *(1,) * index.ndim)
+
+
 # ---- nn2: instance norm, LP pooling, the 3-d and alpha dropouts (their random masks are checked
 # against torch's in test_torch_nn_pooling; here the deterministic edges)
 CASES += [
@@ -833,6 +840,11 @@ CASES += [
     Case("alpha_dropout eval and p=0", "alpha_dropout",
          lambda L, x: L.nn.functional.alpha_dropout(x, 0.5) * x
          + L.nn.functional.alpha_dropout(x, 0.0, True), [(3, 4)]),
+    Case("max_unpool2d", "max_unpool2d", lambda L, x: L.nn.functional.max_unpool2d(
+        x, _unpool_indices(L, [[29, 0, 7], [13, 22, 4]]), 2, output_size=(5, 6)),
+         [(2, 3, 2, 3)]),
+    Case("max_unpool1d", "max_unpool1d", lambda L, x: L.nn.functional.max_unpool1d(
+        x, _unpool_indices(L, [8, 0, 5, 3]), 3, 2), [(2, 3, 4)]),
     Case("feature_alpha_dropout p=1", "feature_alpha_dropout",
          lambda L, x: L.nn.functional.feature_alpha_dropout(x, 1.0, True) + x * x, [(2, 3, 2)]),
 ]

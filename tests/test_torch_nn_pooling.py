@@ -389,3 +389,34 @@ def test_layer_argument_errors_match_torch():
     assert _error(lambda: fg.nn.Dropout(2)) == _error(lambda: torch.nn.Dropout(2))
     assert repr(fg.nn.Sequential(fg.nn.Flatten(), fg.nn.Dropout(0.1), fg.nn.Identity())) == repr(
         torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Dropout(0.1), torch.nn.Identity()))
+
+
+# ---- nn2: max unpooling ----------------------------------------------------------------------
+def test_max_unpool_layers_match_torch():
+    runs = []
+    for L in (fg, torch):
+        x = L.tensor(rand((2, 3, 5, 6)), requires_grad=True)
+        pooled, indices = L.nn.functional.max_pool2d(x, 2, return_indices=True)
+        unpool = L.nn.MaxUnpool2d(2)
+        out = unpool(pooled, indices, output_size=(5, 6))
+        (out * L.arange(float(out.numel())).reshape(out.shape)).sum().backward()
+        row, row_indices = L.nn.functional.max_pool1d(x[0].detach(), 3, 2, return_indices=True)
+        out1 = L.nn.MaxUnpool1d(3, stride=2)(row, row_indices)
+        runs.append((repr(unpool), repr(L.nn.MaxUnpool1d(3)), out.grad_fn.name(), out, x.grad,
+                     out1))
+    assert runs[0][:3] == runs[1][:3]
+    for ours, theirs in zip(runs[0][3:], runs[1][3:]):
+        np.testing.assert_array_equal(ours.detach().numpy(), to_np(theirs))
+
+
+@pytest.mark.parametrize("indices,kwargs", [
+    (lambda L: L.zeros(1, 1, 2, 2, dtype=L.long) + 20, {}),
+    (lambda L: L.zeros(1, 1, 2, 2, dtype=L.long) - 1, {}),
+    (lambda L: L.zeros(1, 1, 2, 2, dtype=L.long), dict(output_size=(7, 7))),
+    (lambda L: L.zeros(1, 1, 2, 2, dtype=L.long), dict(output_size=(1, 2, 3))),
+    (lambda L: L.zeros(1, 1, 2, 1, dtype=L.long), {}),
+    (lambda L: L.zeros(1, 1, 2, 2, dtype=L.int32), {}),
+])
+def test_max_unpool_errors_match_torch(indices, kwargs):
+    assert _error(lambda: F.max_unpool2d(fg.ones(1, 1, 2, 2), indices(fg), 2, **kwargs)) == \
+        _error(lambda: TF.max_unpool2d(torch.ones(1, 1, 2, 2), indices(torch), 2, **kwargs))

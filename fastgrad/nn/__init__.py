@@ -23,7 +23,7 @@ from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyInstan
 from .misc import AlphaDropout, Dropout3d, FeatureAlphaDropout
 from .normalization import BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .padding import *  # noqa: F401,F403
-from .pooling import LPPool1d, LPPool2d
+from .pooling import LPPool1d, LPPool2d, MaxUnpool1d, MaxUnpool2d
 
 __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool1d",
            "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d", "Dropout", "Dropout1d",
@@ -36,5 +36,6 @@ __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPo
            # nn2
            "AlphaDropout", "BatchNorm3d", "Dropout3d", "FeatureAlphaDropout", "InstanceNorm1d",
            "InstanceNorm2d", "InstanceNorm3d", "LPPool1d", "LPPool2d", "LazyBatchNorm1d",
+           "MaxUnpool1d", "MaxUnpool2d",
            "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d",
            "LazyInstanceNorm3d", "UninitializedBuffer", *_padding.__all__]
