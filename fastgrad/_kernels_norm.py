@@ -4,7 +4,6 @@ and each call reported to the recorder (fastgrad.compile)."""
 from math import prod
 
 from . import _kernels as K
-from ._dtype import float16, float32
 from ._fastgrad_c import ffi, lib
 from ._tensor import empty_like_shape
 
@@ -16,16 +15,12 @@ def _ptr(t):
 def _wide(t):
     """t ready for a kernel: float16 widened to float32 (the kernels compute half tensors in
     float, as torch's CPU kernels do), and row-major."""
-    if t is not None and t.dtype is float16:
-        return K.copy_into(empty_like_shape(t._a.shape, float32), t)
-    return K.dense(t)
+    return None if t is None else K.dense(K._widened(t))
 
 
 def narrowed(t, dtype):
     """A kernel's result t in dtype (float16 when its operand was): t itself when it is."""
-    if t is None or t.dtype is dtype:
-        return t
-    return K.copy_into(empty_like_shape(t._a.shape, dtype), t)
+    return None if t is None else K._narrowed(t, dtype)
 
 
 def _given(*tensors):

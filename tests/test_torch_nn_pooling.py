@@ -420,3 +420,40 @@ def test_max_unpool_layers_match_torch():
 def test_max_unpool_errors_match_torch(indices, kwargs):
     assert _error(lambda: F.max_unpool2d(fg.ones(1, 1, 2, 2), indices(fg), 2, **kwargs)) == \
         _error(lambda: TF.max_unpool2d(torch.ones(1, 1, 2, 2), indices(torch), 2, **kwargs))
+
+
+# ---- nn2: pooling of narrower integers (max pools, in int64) and of float16 (in float32) ------
+DTYPE_POOLS = [lambda F, x: F.max_pool2d(x, 2), lambda F, x: F.max_pool1d(x[0], 2),
+               lambda F, x: F.adaptive_max_pool2d(x, 2), lambda F, x: F.avg_pool2d(x, 2),
+               lambda F, x: F.adaptive_avg_pool2d(x, 3),
+               lambda F, x: F.max_pool2d(x, 3, 1, 1, return_indices=True),
+               lambda F, x: F.max_pool1d(x[0], 2, return_indices=True)]
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "uint8", "bool", "float16"])
+def test_pools_of_other_dtypes_as_torch(dtype):
+    def run(L):
+        x = (L.arange(32).reshape(1, 2, 4, 4) * 7 % 11).to(getattr(L, dtype))
+        results = []
+        for fn in DTYPE_POOLS:
+            try:
+                out = fn(L.nn.functional, x)
+            except NotImplementedError as e:
+                results.append(str(e))
+                continue
+            results.append([(repr(t.dtype), t.float().numpy().tolist())
+                            for t in (out if isinstance(out, tuple) else (out,))])
+        return results
+    assert run(fg) == run(torch)
+
+
+def test_float16_pool_gradients_as_torch():
+    grads = []
+    for L in (fg, torch):
+        x = L.tensor(rand((1, 2, 5, 4), "float16"), requires_grad=True)
+        F = L.nn.functional
+        (F.avg_pool2d(x, 2, 1, 1) * 3 + F.max_pool2d(x, 2).sum() + F.adaptive_avg_pool2d(
+            x, 3).sum()).sum().backward()
+        grads.append(x.grad)
+    assert repr(grads[0].dtype) == repr(grads[1].dtype)
+    np.testing.assert_allclose(grads[0].float().numpy(), grads[1].float().numpy(), atol=1e-3)

@@ -10,6 +10,7 @@ import numbers
 from .. import _kernels as K
 from .. import _kernels_pool as KP
 from .._autograd import grad_state
+from .. import _dtype
 from .._dtype import int64
 from .._fastgrad_c import lib as C
 from .._tensor import Tensor, empty_like_shape
@@ -156,9 +157,17 @@ def _check_planes(x, k, s, p, d, out_hw):
                            "too small")
 
 
+_TYPE_NAMES = {_dtype.bool_: "Bool", _dtype.uint8: "Byte", _dtype.int8: "Char",
+               _dtype.int16: "Short", _dtype.int32: "Int", int64: "Long"}
+
+
 def _floating(x, name):
-    if not x.dtype.is_floating_point and not (name == "max_pool2d" and x.dtype is int64):
-        raise NotImplementedError(f"{name}: not implemented for dtype {x.dtype!r} in fastgrad")
+    """torch's dtype check: floats pool, integers max pool only (torch's kernel words)."""
+    if x.dtype.is_floating_point or (name == "max_pool2d" and x.dtype is not _dtype.bool_):
+        return
+    if name == "avg_pool2d" and x.dtype is int64:  # torch averages int64, truncating
+        raise NotImplementedError("avg_pool2d: not implemented for dtype torch.int64 in fastgrad")
+    raise NotImplementedError(f'"{name}" not implemented for \'{_TYPE_NAMES[x.dtype]}\'')
 
 
 def _window_geometry(name, x, kernel_size, stride, padding, dilation, ceil_mode,
@@ -332,6 +341,9 @@ def _check_max_pool1d(x, kernel_size, stride, padding, dilation, ceil_mode):
     out = _output_size(x._a.shape[-1], k, p, s, d, ceil_mode)
     if out <= 0:
         raise RuntimeError(f"max_pool1d() Invalid computed output size: {out}")
+    if not x.dtype.is_floating_point:  # its kernel takes floats only (with indices: ints too)
+        raise NotImplementedError(f'"max_pool1d_impl" not implemented for '
+                                  f"'{_TYPE_NAMES[x.dtype]}'")
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
