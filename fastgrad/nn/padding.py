@@ -3,13 +3,7 @@ of the last 1, 2 or 3 dimensions, over fastgrad.nn.functional.pad. The padding i
 keeps it: an int repeated into (left, right[, top, bottom[, front, back]])."""
 from . import functional as F
 from .module import Module
-
-
-def _ntuple(value, n):
-    """torch.nn.modules.utils._ntuple(n): an int repeated n times, a sequence as a tuple."""
-    if isinstance(value, (tuple, list)):
-        return tuple(value)
-    return (value,) * n
+from .pooling import _tuple
 
 
 class _PadNd(Module):
@@ -17,7 +11,7 @@ class _PadNd(Module):
 
     def __init__(self, padding):
         super().__init__()
-        self.padding = _ntuple(padding, 2 * self._dims)
+        self.padding = _tuple(padding, 2 * self._dims)
 
     def forward(self, input):  # noqa: A002
         return F.pad(input, self.padding, self._mode)
