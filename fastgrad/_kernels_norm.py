@@ -12,14 +12,27 @@ def _ptr(t):
     return K.NULL if t is None else t._ptr
 
 
+def _wide(t):
+    """t ready for a kernel: float16 widened to float32 (the kernels compute half tensors in
+    float, as torch's CPU kernels do), and row-major."""
+    return None if t is None else K.dense(K._widened(t))
+
+
+def narrowed(t, dtype):
+    """A kernel's result t in dtype (float16 when its operand was): t itself when it is."""
+    return None if t is None else K._narrowed(t, dtype)
+
+
 def _given(*tensors):
     """The tensors a call's pointers point into, in order, skipping the NULL ones."""
     return [t for t in tensors if t is not None]
 
 
 def layer_norm(x, w, b, rows, n, eps, stats_shape):
-    """(out, mean, rstd): x (rows * n elements) normalized per row of n, then * w + b."""
-    x, w, b = K.dense(x), K.dense(w), K.dense(b)
+    """(out, mean, rstd): x (rows * n elements) normalized per row of n, then * w + b; out in
+    x's dtype, the statistics in float32 for a float16 x."""
+    dtype = x.dtype
+    x, w, b = _wide(x), _wide(w), _wide(b)
     out = empty_like_shape(x._a.shape, x.dtype)
     mean = empty_like_shape(stats_shape, x.dtype)
     rstd = empty_like_shape(stats_shape, x.dtype)
@@ -27,13 +40,13 @@ def layer_norm(x, w, b, rows, n, eps, stats_shape):
                      (x.dtype.code, rows, n, ffi.new("double *", eps), out._ptr, mean._ptr,
                       rstd._ptr, x._ptr, _ptr(w), _ptr(b)), *_given(out, mean, rstd, x, w, b)),
              "native_layer_norm", x.dtype)
-    return out, mean, rstd
+    return narrowed(out, dtype), mean, rstd
 
 
 def layer_norm_backward(g, x, mean, rstd, w, rows, shape, wanted):
     """(gx, gw, gb) of layer norm over rows of the normalized shape (gw and gb have it), each
-    None unless wanted[i]."""
-    g, x, w = K.dense(g), K.dense(x), K.dense(w)
+    None unless wanted[i]; in float32 for float16 operands."""
+    g, x, w = _wide(g), _wide(x), _wide(w)
     n = prod(shape)
     gx = empty_like_shape(x._a.shape, x.dtype) if wanted[0] else None
     gw = empty_like_shape(shape, x.dtype) if wanted[1] else None
@@ -57,8 +70,12 @@ def _channels(x):
 
 def batch_norm(x, w, b, running_mean, running_var, training, momentum, eps):
     """(out, mean, invstd) of batch norm over x's channels (axis 1), updating the running
-    statistics (when given) in training. The running statistics must be contiguous."""
-    x, w, b = K.dense(x), K.dense(w), K.dense(b)
+    statistics (when given) in training. The running statistics must be contiguous; out is in
+    x's dtype, the statistics in float32 for a float16 x (float16 running statistics are
+    updated through float32 copies)."""
+    dtype, running = x.dtype, (running_mean, running_var)
+    x, w, b = _wide(x), _wide(w), _wide(b)
+    running_mean, running_var = _wide(running_mean), _wide(running_var)
     c = x._a.shape[1]
     out = empty_like_shape(x._a.shape, x.dtype)
     mean = empty_like_shape((c,), x.dtype)
@@ -69,12 +86,16 @@ def batch_norm(x, w, b, running_mean, running_var, training, momentum, eps):
                       x._ptr, _ptr(w), _ptr(b), _ptr(running_mean), _ptr(running_var)),
                      *_given(out, mean, invstd, x, w, b, running_mean, running_var)),
              "native_batch_norm", x.dtype)
-    return out, mean, invstd
+    for given, wide in zip(running, (running_mean, running_var)):
+        if given is not None and given is not wide:
+            K.copy_into(given, wide)
+    return narrowed(out, dtype), mean, invstd
 
 
 def batch_norm_backward(g, x, mean, invstd, w, training, wanted):
-    """(gx, gw, gb) of batch norm, each None unless wanted[i]."""
-    g, x, w = K.dense(g), K.dense(x), K.dense(w)
+    """(gx, gw, gb) of batch norm, each None unless wanted[i]; in float32 for float16
+    operands."""
+    g, x, w = _wide(g), _wide(x), _wide(w)
     c = x._a.shape[1]
     gx = empty_like_shape(x._a.shape, x.dtype) if wanted[0] else None
     gw = empty_like_shape((c,), x.dtype) if wanted[1] else None

@@ -1,7 +1,7 @@
 """The pooling kernels' bridge (csrc/pool.c): 2-d pooling of (N, C, H, W) tensors, forward and
 backward; the op table (ops/pooling.py) makes 1-d and unbatched inputs 4-d views first."""
 from ._fastgrad_c import ffi, lib
-from ._kernels import _call, _check
+from ._kernels import _call, _check, _narrowed, _widened
 from ._dtype import int64
 from ._tensor import empty_like_shape
 
@@ -20,7 +20,14 @@ def geometry(x_shape, out_hw, kernel=(1, 1), stride=(1, 1), padding=(0, 0), dila
 
 
 def pool2d(op, x, geom):
-    """(out, indices): indices (int64, where each maximum was, h * W + w) for the max ops only."""
+    """(out, indices): indices (int64, where each maximum was, h * W + w) for the max ops only.
+    Narrower integers are pooled in int64, float16 in float32 (out then rounded back)."""
+    dtype, x = x.dtype, _widened(x)
+    out, indices = _pool2d(op, x, geom)
+    return _narrowed(out, dtype), indices
+
+
+def _pool2d(op, x, geom):
     out = empty_like_shape(tuple(geom[:2]) + tuple(geom[4:6]), x.dtype)
     indices = empty_like_shape(out._a.shape, int64) if op in _MAX else None
     strides = (*out._a.strides, *(indices if indices is not None else out)._a.strides, *x._a.strides)
@@ -32,7 +39,13 @@ def pool2d(op, x, geom):
 
 
 def pool2d_backward(op, g, indices, geom):
-    """The gradient of pool2d's input (shape geom[:4]) from g, the gradient of its output."""
+    """The gradient of pool2d's input (shape geom[:4]) from g, the gradient of its output
+    (float16 computed in float32)."""
+    dtype, g = g.dtype, _widened(g)
+    return _narrowed(_pool2d_backward(op, g, indices, geom), dtype)
+
+
+def _pool2d_backward(op, g, indices, geom):
     gx = empty_like_shape(tuple(geom[:4]), g.dtype)
     bad = ffi.new("int64_t *")
     strides = (*gx._a.strides, *g._a.strides, *(indices if indices is not None else g)._a.strides)

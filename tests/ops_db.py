@@ -812,6 +812,43 @@ CASES += [
          [(2, 3, 4), (5, 4)]),
 ]
 
+def _unpool_indices(L, plane):
+    """Distinct flat indices into the unpooled planes, the same for each of 2 x 3 (sample,
+    channel) pairs."""
+    index = L.tensor(plane)
+    return index.repeat(2, 3, *(1,) * index.ndim)
+
+
+# ---- nn2: instance norm, LP pooling, the 3-d and alpha dropouts (their random masks are checked
+# against torch's in test_torch_nn_pooling; here the deterministic edges)
+CASES += [
+    Case("instance_norm", "instance_norm",
+         lambda L, x, b: L.nn.functional.instance_norm(x, weight=_ramp(L, x, 3), bias=b * b),
+         [(2, 3, 4), (3,)]),
+    Case("instance_norm running stats", "instance_norm",
+         lambda L, x: L.nn.functional.instance_norm(x, L.zeros(2, dtype=x.dtype),
+                                                    L.ones(2, dtype=x.dtype), momentum=0.5,
+                                                    eps=0.1), [(3, 2, 2, 2)]),
+    Case("lp_pool1d", "lp_pool1d", lambda L, x: L.nn.functional.lp_pool1d(x, 2, 3, 2),
+         [(2, 3, 7)], away_from_zero=True),
+    Case("lp_pool2d", "lp_pool2d",
+         lambda L, x: L.nn.functional.lp_pool2d(x, 3.0, (2, 2), ceil_mode=True), [(1, 2, 5, 4)],
+         domain=(0.5, 2.0)),
+    Case("dropout3d p=1 and eval", "dropout3d",
+         lambda L, x: L.nn.functional.dropout3d(x, 1.0) + L.nn.functional.dropout3d(x, 0.5, False)
+         * x, [(2, 2, 1, 2, 3)]),
+    Case("alpha_dropout eval and p=0", "alpha_dropout",
+         lambda L, x: L.nn.functional.alpha_dropout(x, 0.5) * x
+         + L.nn.functional.alpha_dropout(x, 0.0, True), [(3, 4)]),
+    Case("max_unpool2d", "max_unpool2d", lambda L, x: L.nn.functional.max_unpool2d(
+        x, _unpool_indices(L, [[29, 0, 7], [13, 22, 4]]), 2, output_size=(5, 6)),
+         [(2, 3, 2, 3)]),
+    Case("max_unpool1d", "max_unpool1d", lambda L, x: L.nn.functional.max_unpool1d(
+        x, _unpool_indices(L, [8, 0, 5, 3]), 3, 2), [(2, 3, 4)]),
+    Case("feature_alpha_dropout p=1", "feature_alpha_dropout",
+         lambda L, x: L.nn.functional.feature_alpha_dropout(x, 1.0, True) + x * x, [(2, 3, 2)]),
+]
+
 # The cases that take int64 inputs too (values only: integers carry no gradient).
 _INT64 = {
     "neg", "neg function", "abs", "abs times x", "sign", "relu", "relu times x", "pow scalar",

@@ -1,11 +1,13 @@
 """Normalisation layers and embeddings against torch: F.layer_norm, F.batch_norm, F.group_norm,
-F.normalize, F.embedding and nn.LayerNorm, nn.GroupNorm, nn.BatchNorm1d/2d, nn.Embedding (values, gradients, running
-statistics over several steps, eval, state_dict, reprs, errors); and csrc/norm.c's kernels
-against plain loops in float64."""
+F.instance_norm, F.normalize, F.embedding (max_norm, scale_grad_by_freq) and nn.LayerNorm,
+nn.GroupNorm, nn.BatchNorm1d/2d/3d, nn.InstanceNorm1d/2d/3d, the lazy norms, nn.Embedding
+(values, gradients, running statistics over several steps, eval, state_dict, reprs, errors,
+float16 inputs); and csrc/norm.c's kernels against plain loops in float64."""
 import numpy as np
 import pytest
 
-from torch_compare import FLOATS, assert_same, assert_same_error, both, compare, rand, torch
+from torch_compare import (FLOATS, assert_same, assert_same_error, both, compare, rand,
+                           run_both, torch)
 
 import fastgrad as fg
 from fastgrad import _kernels_norm as KN
@@ -208,3 +210,126 @@ def test_embedding_module_as_torch():
     assert repr(pre[0]) == repr(pre[1]) and not pre[0].weight.requires_grad
     other = _pair(lambda L: L.nn.Embedding(4, 2, max_norm=1.0, sparse=True, norm_type=1.0))
     assert repr(other[0]) == repr(other[1])
+
+
+# ---- nn2: BatchNorm3d, instance norm, the lazy norms, embedding's max_norm and
+# scale_grad_by_freq ----------------------------------------------------------------------------
+@pytest.mark.parametrize("make,shape", [
+    (lambda L: L.nn.BatchNorm3d(2), (2, 2, 3, 2, 2)),
+    (lambda L: L.nn.InstanceNorm1d(3), (2, 3, 4)),
+    (lambda L: L.nn.InstanceNorm1d(3, affine=True, track_running_stats=True), (2, 3, 4)),
+    (lambda L: L.nn.InstanceNorm2d(3, momentum=None, track_running_stats=True), (3, 2, 4)),
+    (lambda L: L.nn.InstanceNorm3d(2, affine=True, bias=False), (2, 2, 2, 3, 2)),
+])
+def test_more_norm_modules_train_and_eval_as_torch(make, shape):
+    test_batch_norm_modules_train_and_eval_as_torch(make, shape)
+
+
+def test_instance_norm_function_and_errors_as_torch():
+    x, rm, rv = rand((2, 3, 5)), rand(3, low=-1, high=1), rand(3, low=0.5, high=2)
+    w = rand(3, low=0.5, high=1.5)
+    compare(lambda L, x, w: L.nn.functional.instance_norm(x, weight=w, bias=w * 2), x, w)
+
+    def moving(L):  # the running statistics move towards the batch's mean of the samples'
+        t_rm, t_rv = L.tensor(rm), L.tensor(rv)
+        return [L.nn.functional.instance_norm(L.tensor(x), t_rm, t_rv, momentum=0.3), t_rm,
+                t_rv]
+
+    run_both(moving)
+    run_both(lambda L: [L.nn.functional.instance_norm(L.tensor(x), L.tensor(rm), L.tensor(rv),
+                                                      use_input_stats=False)])
+    for shape in ((2, 3), (2, 3, 1)):
+        assert_same_error(lambda L: L.nn.functional.instance_norm(L.ones(shape)))
+    assert_same_error(lambda L: L.nn.InstanceNorm1d(3)(L.ones(2, 2, 3, 4)))
+    assert_same_error(lambda L: L.nn.InstanceNorm2d(3, affine=True)(L.ones(2, 4, 3, 4)))
+    assert_same_error(lambda L: L.nn.BatchNorm3d(3)(L.ones(2, 3, 4)))
+    with pytest.warns(UserWarning, match="does not match num_features"):
+        fg.nn.InstanceNorm1d(3)(fg.ones(2, 4, 3))
+
+
+@pytest.mark.parametrize("name", ["LazyBatchNorm1d", "LazyBatchNorm2d", "LazyInstanceNorm3d"])
+def test_lazy_norms_initialize_as_torch(name):
+    shape = {"LazyBatchNorm1d": (4, 3), "LazyBatchNorm2d": (2, 3, 2, 2)}.get(name, (2, 3, 2, 2, 2))
+    mods = _pair(lambda L: getattr(L.nn, name)(momentum=0.2))
+    assert repr(mods[0]) == repr(mods[1])
+    assert [repr(v) for v in mods[0].state_dict().values()] == \
+        [repr(v) for v in mods[1].state_dict().values()]
+    for _ in range(2):
+        _step(mods, rand(shape, "float32"))
+    assert type(mods[0]).__name__ == type(mods[1]).__name__ == name[4:]
+    for (k, f), (_, t) in zip(mods[0].state_dict().items(), mods[1].state_dict().items()):
+        assert_same(f, t)
+    assert repr(mods[0]) == repr(mods[1])
+
+
+def test_loading_into_lazy_modules_materializes_them_as_torch():
+    source = torch.nn.Sequential(torch.nn.BatchNorm2d(3), torch.nn.Linear(2, 4))
+    source[0].running_mean.fill_(0.5)
+    state = source.state_dict()
+    for L in (fg, torch):
+        m = L.nn.Sequential(L.nn.LazyBatchNorm2d(), L.nn.LazyLinear(4))
+        keys = m.load_state_dict({k: L.tensor(v.numpy()) for k, v in state.items()})
+        assert not keys.missing_keys and not keys.unexpected_keys
+        assert type(m[0]).__name__ == "LazyBatchNorm2d"  # until its first call, as torch's
+        assert tuple(m[0].running_mean.shape) == (3,) and tuple(m[1].weight.shape) == (4, 2)
+        np.testing.assert_array_equal(m[0].running_mean.numpy(), 0.5)
+        out = m(L.ones(1, 3, 2, 2))
+        assert tuple(out.shape) == (1, 3, 2, 4)
+        assert [type(c).__name__ for c in m] == ["BatchNorm2d", "Linear"]
+    assert isinstance(fg.nn.LazyBatchNorm1d().running_mean, fg.nn.UninitializedBuffer)
+
+
+@pytest.mark.parametrize("kwargs", [dict(max_norm=1.5), dict(max_norm=2.0, norm_type=1.0),
+                                    dict(scale_grad_by_freq=True),
+                                    dict(scale_grad_by_freq=True, padding_idx=1, max_norm=1.0)])
+def test_embedding_max_norm_and_scale_grad_by_freq_as_torch(kwargs):
+    weight, index = rand((6, 4), "float32", low=-2, high=2), [[1, 3, 1], [5, 0, 1]]
+    mods = _pair(lambda L: L.nn.Embedding.from_pretrained(L.tensor(weight), freeze=False,
+                                                           **kwargs))
+    for m, L in zip(mods, (fg, torch)):
+        (m(L.tensor(index)) ** 2).sum().backward()
+    assert_same(mods[0].weight, mods[1].weight)  # renormalized in place, as torch's
+    assert_same(mods[0].weight.grad, mods[1].weight.grad)
+    assert repr(mods[0]) == repr(mods[1])
+
+
+def test_embedding_sparse_is_refused_by_name():
+    with pytest.raises(NotImplementedError, match="sparse=True"):
+        fg.nn.Embedding(3, 2, sparse=True)(fg.tensor([0]))
+
+
+# ---- nn2: float16 inputs (computed in float, as torch's CPU kernels), group norm's node -------
+HALF_NORMS = {
+    "layer_norm": lambda L, x, w: L.nn.functional.layer_norm(x, (4,), w, w * 0.5),
+    "batch_norm": lambda L, x, w: L.nn.functional.batch_norm(x, None, None, w[:3], w[:3], True),
+    "batch_norm eval": lambda L, x, w: L.nn.functional.batch_norm(
+        x, w[:3].detach() * 0.1, w[:3].detach(), w[:3], None, False),
+    "group_norm": lambda L, x, w: L.nn.functional.group_norm(x, 3, w[:3], w[:3]),
+}
+
+
+@pytest.mark.parametrize("param_dtype", ["float16", "float32"])
+@pytest.mark.parametrize("name", HALF_NORMS)
+def test_float16_norms_as_torch(name, param_dtype):
+    x = rand((2, 3, 4), "float16", seed=3)
+    results = []
+    for L in (fg, torch):
+        t = L.tensor(x, requires_grad=True)
+        w = L.tensor(np.linspace(0.5, 1.5, 4).astype(param_dtype), requires_grad=True)
+        y = HALF_NORMS[name](L, t, w)
+        (y.float() * L.arange(24.0).reshape(2, 3, 4) / 24).sum().backward()
+        results.append((y.grad_fn.name(), y, t.grad, w.grad))
+    assert results[0][0] == results[1][0]
+    for ours, theirs in zip(results[0][1:], results[1][1:]):
+        assert_same(ours, theirs, dict(rtol=2e-3, atol=2e-3))
+
+
+def test_float16_running_statistics_move_as_torch():
+    x = rand((4, 3, 2), "float16", seed=5)
+    stats = []
+    for L in (fg, torch):
+        m = L.nn.BatchNorm1d(3).half()
+        m(L.tensor(x))
+        stats.append((m.running_mean, m.running_var))
+    for ours, theirs in zip(*stats):
+        assert_same(ours, theirs, dict(rtol=1e-3, atol=1e-4))

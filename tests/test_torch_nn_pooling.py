@@ -276,7 +276,8 @@ def test_pad_errors_match_torch(shape, pad, kwargs):
 
 # ---- dropout -------------------------------------------------------------------------------------
 DROPOUTS = [("dropout", (3, 50), 0.3), ("dropout", (2, 3, 4), 0.8), ("dropout1d", (4, 6, 3), 0.5),
-            ("dropout1d", (6, 3), 0.5), ("dropout2d", (3, 5, 2, 2), 0.4)]
+            ("dropout1d", (6, 3), 0.5), ("dropout2d", (3, 5, 2, 2), 0.4),
+            ("dropout3d", (2, 3, 2, 1, 2), 0.5), ("dropout3d", (4, 2, 1, 2), 0.5)]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -315,7 +316,9 @@ def test_dropout_in_place_eval_and_edge_probabilities():
 
 
 def test_dropout_modules_follow_train_and_eval():
-    for name, shape in (("Dropout", (2, 3)), ("Dropout1d", (2, 3, 4)), ("Dropout2d", (2, 3, 2, 2))):
+    for name, shape in (("Dropout", (2, 3)), ("Dropout1d", (2, 3, 4)), ("Dropout2d", (2, 3, 2, 2)),
+                        ("Dropout3d", (2, 3, 2, 1, 2)), ("AlphaDropout", (4, 5)),
+                        ("FeatureAlphaDropout", (4, 3, 2))):
         ours, theirs = getattr(fg.nn, name)(0.25), getattr(torch.nn, name)(0.25)
         assert repr(ours) == repr(theirs)
         x, tx = both(rand(shape, low=0.5, high=1.5))
@@ -324,6 +327,23 @@ def test_dropout_modules_follow_train_and_eval():
         np.testing.assert_array_equal(ours(x).numpy(), to_np(theirs(tx)))
         ours.eval()
         assert ours(x) is x
+
+
+@pytest.mark.parametrize("fn,shape", [("alpha_dropout", (3, 40)),
+                                      ("feature_alpha_dropout", (4, 6, 3))])
+def test_alpha_dropout_equals_torchs_after_manual_seed(fn, shape):
+    x, tx = both(rand(shape, "float32"), requires_grad=True)
+    fg.manual_seed(11)
+    torch.manual_seed(11)
+    ours, theirs = getattr(F, fn)(x, 0.3, True), getattr(TF, fn)(tx, 0.3, True)
+    np.testing.assert_allclose(ours.detach().numpy(), to_np(theirs), rtol=1e-6, atol=1e-6)
+    assert ours.grad_fn.name() == theirs.grad_fn.name()
+    ours.sum().backward()
+    theirs.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), to_np(tx.grad))
+    assert getattr(F, fn)(x, 0.3) is x  # training is off by default, as torch's
+    assert _error(lambda: F.feature_alpha_dropout(fg.ones(3), 0.5, True)) == _error(
+        lambda: TF.feature_alpha_dropout(torch.ones(3), 0.5, True))
 
 
 # ---- the layers ----------------------------------------------------------------------------------
@@ -336,6 +356,9 @@ LAYERS = [
     ("AdaptiveAvgPool1d", (4,), {}, (2, 3, 7)),
     ("AdaptiveAvgPool2d", ((None, 3),), {}, (2, 3, 7, 6)),
     ("AdaptiveMaxPool2d", (3,), dict(return_indices=True), (3, 7, 6)),
+    ("LPPool1d", (2, 3), {}, (2, 3, 7)),
+    ("LPPool2d", (2, (2, 3)), dict(stride=2, ceil_mode=True), (2, 3, 7, 6)),
+    ("LPPool2d", (float("inf"), 2), {}, (3, 4, 5)),
     ("Flatten", (), {}, (2, 3, 4, 5)),
     ("Flatten", (0, 2), {}, (2, 3, 4, 5)),
     ("Unflatten", (1, (2, 3)), {}, (4, 6, 5)),
@@ -366,3 +389,71 @@ def test_layer_argument_errors_match_torch():
     assert _error(lambda: fg.nn.Dropout(2)) == _error(lambda: torch.nn.Dropout(2))
     assert repr(fg.nn.Sequential(fg.nn.Flatten(), fg.nn.Dropout(0.1), fg.nn.Identity())) == repr(
         torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Dropout(0.1), torch.nn.Identity()))
+
+
+# ---- nn2: max unpooling ----------------------------------------------------------------------
+def test_max_unpool_layers_match_torch():
+    runs = []
+    for L in (fg, torch):
+        x = L.tensor(rand((2, 3, 5, 6)), requires_grad=True)
+        pooled, indices = L.nn.functional.max_pool2d(x, 2, return_indices=True)
+        unpool = L.nn.MaxUnpool2d(2)
+        out = unpool(pooled, indices, output_size=(5, 6))
+        (out * L.arange(float(out.numel())).reshape(out.shape)).sum().backward()
+        row, row_indices = L.nn.functional.max_pool1d(x[0].detach(), 3, 2, return_indices=True)
+        out1 = L.nn.MaxUnpool1d(3, stride=2)(row, row_indices)
+        runs.append((repr(unpool), repr(L.nn.MaxUnpool1d(3)), out.grad_fn.name(), out, x.grad,
+                     out1))
+    assert runs[0][:3] == runs[1][:3]
+    for ours, theirs in zip(runs[0][3:], runs[1][3:]):
+        np.testing.assert_array_equal(ours.detach().numpy(), to_np(theirs))
+
+
+@pytest.mark.parametrize("indices,kwargs", [
+    (lambda L: L.zeros(1, 1, 2, 2, dtype=L.long) + 20, {}),
+    (lambda L: L.zeros(1, 1, 2, 2, dtype=L.long) - 1, {}),
+    (lambda L: L.zeros(1, 1, 2, 2, dtype=L.long), dict(output_size=(7, 7))),
+    (lambda L: L.zeros(1, 1, 2, 2, dtype=L.long), dict(output_size=(1, 2, 3))),
+    (lambda L: L.zeros(1, 1, 2, 1, dtype=L.long), {}),
+    (lambda L: L.zeros(1, 1, 2, 2, dtype=L.int32), {}),
+])
+def test_max_unpool_errors_match_torch(indices, kwargs):
+    assert _error(lambda: F.max_unpool2d(fg.ones(1, 1, 2, 2), indices(fg), 2, **kwargs)) == \
+        _error(lambda: TF.max_unpool2d(torch.ones(1, 1, 2, 2), indices(torch), 2, **kwargs))
+
+
+# ---- nn2: pooling of narrower integers (max pools, in int64) and of float16 (in float32) ------
+DTYPE_POOLS = [lambda F, x: F.max_pool2d(x, 2), lambda F, x: F.max_pool1d(x[0], 2),
+               lambda F, x: F.adaptive_max_pool2d(x, 2), lambda F, x: F.avg_pool2d(x, 2),
+               lambda F, x: F.adaptive_avg_pool2d(x, 3),
+               lambda F, x: F.max_pool2d(x, 3, 1, 1, return_indices=True),
+               lambda F, x: F.max_pool1d(x[0], 2, return_indices=True)]
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "uint8", "bool", "float16"])
+def test_pools_of_other_dtypes_as_torch(dtype):
+    def run(L):
+        x = (L.arange(32).reshape(1, 2, 4, 4) * 7 % 11).to(getattr(L, dtype))
+        results = []
+        for fn in DTYPE_POOLS:
+            try:
+                out = fn(L.nn.functional, x)
+            except NotImplementedError as e:
+                results.append(str(e))
+                continue
+            results.append([(repr(t.dtype), t.float().numpy().tolist())
+                            for t in (out if isinstance(out, tuple) else (out,))])
+        return results
+    assert run(fg) == run(torch)
+
+
+def test_float16_pool_gradients_as_torch():
+    grads = []
+    for L in (fg, torch):
+        x = L.tensor(rand((1, 2, 5, 4), "float16"), requires_grad=True)
+        F = L.nn.functional
+        (F.avg_pool2d(x, 2, 1, 1) * 3 + F.max_pool2d(x, 2).sum() + F.adaptive_avg_pool2d(
+            x, 3).sum()).sum().backward()
+        grads.append(x.grad)
+    assert repr(grads[0].dtype) == repr(grads[1].dtype)
+    np.testing.assert_allclose(grads[0].float().numpy(), grads[1].float().numpy(), atol=1e-3)

@@ -17,6 +17,13 @@ from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, A
                       AvgPool2d, MaxPool1d, MaxPool2d)
 from .rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
+from . import padding as _padding  # nn2: more norms, pools, pads, dropouts
+from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyInstanceNorm1d,
+                   LazyInstanceNorm2d, LazyInstanceNorm3d, UninitializedBuffer)
+from .misc import AlphaDropout, Dropout3d, FeatureAlphaDropout
+from .normalization import BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+from .padding import *  # noqa: F401,F403
+from .pooling import LPPool1d, LPPool2d, MaxUnpool1d, MaxUnpool2d
 
 __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool1d",
            "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d", "Dropout", "Dropout1d",
@@ -25,4 +32,10 @@ __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPo
            "MaxPool1d", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "Parameter",
            "ParameterList", "RNN", "RNNBase", "RNNCell", "RNNCellBase", "Sequential",
            "Unflatten", "UninitializedParameter", "functional", "init", "utils", *_activations,
-           *_losses]
+           *_losses,
+           # nn2
+           "AlphaDropout", "BatchNorm3d", "Dropout3d", "FeatureAlphaDropout", "InstanceNorm1d",
+           "InstanceNorm2d", "InstanceNorm3d", "LPPool1d", "LPPool2d", "LazyBatchNorm1d",
+           "MaxUnpool1d", "MaxUnpool2d",
+           "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d",
+           "LazyInstanceNorm3d", "UninitializedBuffer", *_padding.__all__]

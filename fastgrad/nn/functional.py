@@ -9,6 +9,7 @@ from ..ops._core import check_tensor, zeros
 from ..ops.inplace import apply_in_place
 from ..ops.conv import conv1d, conv2d
 from ..ops.normalization import batch_norm, embedding, group_norm, layer_norm, normalize
+from ..ops.normalization import instance_norm  # nn2
 from .functional_activations import *  # noqa: F401,F403  (gelu, silu, ...: __all__ below)
 from .functional_activations import __all__ as _activations
 from .functional_losses import *  # noqa: F401,F403  (cross_entropy, ...: __all__ below)
@@ -18,7 +19,7 @@ from .functional_pool import __all__ as _pooling
 
 __all__ = ["batch_norm", "conv1d", "conv2d", "embedding", "group_norm", "layer_norm",
            "log_softmax", "normalize", "one_hot", "relu", "sigmoid", "softmax", *_activations,
-           *_losses, *_pooling]
+           *_losses, *_pooling, "instance_norm"]
 
 
 # ---- the functions -----------------------------------------------------------------------------

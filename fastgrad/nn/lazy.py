@@ -1,24 +1,24 @@
-"""Lazy modules as torch's: LazyLinear, LazyConv1d and LazyConv2d take their input size from
-the first call. Until then their parameters are UninitializedParameters; the first call
-materializes them (drawing them then, in torch's order), and the module becomes a Linear or a
-ConvNd (torch's cls_to_become)."""
+"""Lazy modules as torch's: LazyLinear, LazyConv1d/2d and the lazy batch and instance norms
+take their input size from the first call. Until then their parameters (and the norms' running
+statistics) are UninitializedParameters (UninitializedBuffers); the first call, or a
+load_state_dict, materializes them (drawing them then, in torch's order), and the module becomes
+cls_to_become (a Linear, a ConvNd, a norm) at its first call, as torch's."""
 import warnings
 
-from .._creation import empty
+from .._creation import empty, tensor
+from .. import _dtype
 from .._tensor import Tensor
 from .conv import Conv1d, Conv2d, reset_weight_and_bias
 from .modules import Linear
+from .normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d,
+                            InstanceNorm2d, InstanceNorm3d)
 from .parameter import Parameter
 
 
-class UninitializedParameter(Parameter):
-    """A parameter whose shape is not known yet: materialize(shape) makes it a Parameter."""
+class _Uninitialized:
+    """A tensor whose shape is not known yet: materialize(shape) makes it a cls_to_become."""
 
     __slots__ = ()
-    cls_to_become = Parameter
-
-    def __init__(self, requires_grad=True, device=None, dtype=None):
-        super().__init__(empty(0, dtype=dtype, device=device), requires_grad)
 
     def materialize(self, shape, device=None, dtype=None):
         self.data = empty(tuple(shape), dtype=dtype or self.dtype, device=device)
@@ -36,11 +36,33 @@ class UninitializedParameter(Parameter):
         return self.shape
 
     def __repr__(self):
-        return "<UninitializedParameter>"
+        return f"<{type(self).__name__}>"
 
     def __deepcopy__(self, memo):
-        out = memo[id(self)] = UninitializedParameter(self.requires_grad, dtype=self.dtype)
+        out = memo[id(self)] = type(self)(self.requires_grad, dtype=self.dtype)
         return out
+
+
+class UninitializedParameter(_Uninitialized, Parameter):
+    """A parameter whose shape is not known yet: materialize(shape) makes it a Parameter."""
+
+    __slots__ = ()
+    cls_to_become = Parameter
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        super().__init__(empty(0, dtype=dtype, device=device), requires_grad)
+
+
+class UninitializedBuffer(_Uninitialized, Tensor):
+    """A buffer whose shape is not known yet: materialize(shape) makes it a Tensor."""
+
+    __slots__ = ()
+    cls_to_become = Tensor
+
+    def __init__(self, requires_grad=False, device=None, dtype=None):
+        data = empty(0, dtype=dtype, device=device)
+        super().__init__(data._a, data.dtype, data._version)
+        self.requires_grad_(requires_grad)
 
 
 class LazyModuleMixin:
@@ -54,17 +76,28 @@ class LazyModuleMixin:
         self._initialize_hook = self.register_forward_pre_hook(self._infer_parameters)
 
     def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
-        """As Module's, with the uninitialized parameters themselves (as torch saves them)."""
+        """As Module's, with the uninitialized tensors themselves (as torch saves them)."""
         out = super().state_dict(*args, destination=destination, prefix=prefix,
                                  keep_vars=keep_vars)
-        for name, p in self._parameters.items():
-            if isinstance(p, UninitializedParameter):
-                out[prefix + name] = p
+        for name, t in self._tensors():
+            if isinstance(t, _Uninitialized):
+                out[prefix + name] = t
         return out
 
+    def _tensors(self):
+        return list(self._parameters.items()) + list(self._buffers.items())
+
     def has_uninitialized_params(self):
-        return any(isinstance(p, UninitializedParameter)
-                   for p in list(self._parameters.values()) + list(self._buffers.values()))
+        return any(isinstance(t, _Uninitialized) for _, t in self._tensors())
+
+    def _lazy_load_hook(self, state_dict, prefix):
+        """Before a load: each uninitialized tensor that state_dict has takes its shape (torch's
+        _lazy_load_hook); the module becomes cls_to_become at its next call."""
+        for name, t in self._tensors():
+            key = prefix + name
+            if isinstance(t, _Uninitialized) and key in state_dict and \
+                    not isinstance(state_dict[key], _Uninitialized):
+                t.materialize(state_dict[key].shape)
 
     def initialize_parameters(self, *args):
         raise NotImplementedError(
@@ -152,4 +185,49 @@ class LazyConv2d(_LazyConvXdMixin, Conv2d):
     cls_to_become = Conv2d
 
 
-__all__ = ["LazyConv1d", "LazyConv2d", "LazyLinear", "LazyModuleMixin", "UninitializedParameter"]
+class _LazyNormBase(LazyModuleMixin):
+    """A norm layer whose num_features is the size of its first input's axis 1 (torch's
+    _LazyNormBase): the norm is made with affine and running statistics off, then given
+    uninitialized ones."""
+
+    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 device=None, dtype=None, *, bias=True):
+        super().__init__(0, eps, momentum, False, False, device, dtype, bias=False)
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        if affine:
+            self.weight = UninitializedParameter(device=device, dtype=dtype)
+            if bias:
+                self.bias = UninitializedParameter(device=device, dtype=dtype)
+        if track_running_stats:
+            self.running_mean = UninitializedBuffer(device=device, dtype=dtype)
+            self.running_var = UninitializedBuffer(device=device, dtype=dtype)
+            self.num_batches_tracked = tensor(0, dtype=_dtype.int64)
+
+    def reset_parameters(self):
+        if not self.has_uninitialized_params() and self.num_features != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input):
+        if self.has_uninitialized_params():
+            self.num_features = input.shape[1]
+            for _, t in self._tensors():
+                if isinstance(t, _Uninitialized):
+                    t.materialize((self.num_features,))
+            self.reset_parameters()
+
+
+def _lazy_norm(base):
+    """The lazy form of the norm class base, which it becomes once initialized."""
+    return type("Lazy" + base.__name__, (_LazyNormBase, base),
+                {"cls_to_become": base, "__module__": __name__,
+                 "__doc__": f"A {base.__name__} whose num_features is taken from its first input."})
+
+
+LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyInstanceNorm1d, LazyInstanceNorm2d, \
+    LazyInstanceNorm3d = map(_lazy_norm, (BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d,
+                                          InstanceNorm2d, InstanceNorm3d))
+
+__all__ = ["LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyConv1d", "LazyConv2d",
+           "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d", "LazyLinear",
+           "LazyModuleMixin", "UninitializedBuffer", "UninitializedParameter"]

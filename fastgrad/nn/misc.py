@@ -71,3 +71,15 @@ class Dropout1d(_DropoutNd):
 
 class Dropout2d(_DropoutNd):
     _function = staticmethod(F.dropout2d)
+
+
+class Dropout3d(_DropoutNd):
+    _function = staticmethod(F.dropout3d)
+
+
+class AlphaDropout(_DropoutNd):
+    _function = staticmethod(F.alpha_dropout)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    _function = staticmethod(F.feature_alpha_dropout)

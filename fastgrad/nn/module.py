@@ -249,6 +249,9 @@ class Module:
         returned (missing_keys, unexpected_keys)."""
         if not isinstance(state_dict, collections.abc.Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        for name, module in self.named_modules():  # lazy modules take the shapes they load
+            if hasattr(module, "_lazy_load_hook"):
+                module._lazy_load_hook(state_dict, name + "." if name else "")
         own = self.state_dict(keep_vars=True)
         missing = [key for key in own if key not in state_dict]
         unexpected = []

@@ -1,6 +1,8 @@
-"""Normalisation layers as torch.nn's: LayerNorm, GroupNorm, BatchNorm1d and BatchNorm2d (running
-statistics in buffers, updated in training), over fastgrad.ops.normalization's functions."""
+"""Normalisation layers as torch.nn's: LayerNorm, GroupNorm, BatchNorm1d/2d/3d (running
+statistics in buffers, updated in training) and InstanceNorm1d/2d/3d, over
+fastgrad.ops.normalization's functions."""
 import numbers
+import warnings
 
 from .. import _dtype
 from .._creation import empty, ones, tensor, zeros
@@ -113,6 +115,58 @@ class BatchNorm2d(_BatchNorm):
     def _check_input_dim(self, input):
         if input.dim() != 4:
             raise ValueError(f"expected 4D input (got {input.dim()}D input)")
+
+
+class BatchNorm3d(_BatchNorm):
+    def _check_input_dim(self, input):
+        if input.dim() != 5:
+            raise ValueError(f"expected 5D input (got {input.dim()}D input)")
+
+
+class _InstanceNorm(_BatchNorm):
+    """Normalizes each (sample, channel) over its spatial positions (torch's instance norm:
+    batch norm over the (1, N * C, *) view). No affine parameters nor running statistics unless
+    asked; an unbatched input is a batch of one."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
+                 track_running_stats=False, device=None, dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype,
+                         bias=bias)
+
+    def _check_input_dim(self, input):
+        if input.dim() not in (self._spatial + 1, self._spatial + 2):
+            raise ValueError(f"expected {self._spatial + 1}D or {self._spatial + 2}D input (got "
+                             f"{input.dim()}D input)")
+
+    def forward(self, input):
+        self._check_input_dim(input)
+        feature_dim = input.dim() - self._spatial - 1
+        if input.shape[feature_dim] != self.num_features:
+            if self.affine:
+                raise ValueError(f"expected input's size at dim={feature_dim} to match "
+                                 f"num_features ({self.num_features}), but got: "
+                                 f"{input.shape[feature_dim]}.")
+            warnings.warn(f"input's size at dim={feature_dim} does not match num_features. You "
+                          "can silence this warning by not passing in num_features, which is "
+                          "not used because affine=False", stacklevel=2)
+        batched = input.dim() == self._spatial + 2
+        out = N.instance_norm(input if batched else input.unsqueeze(0), self.running_mean,
+                              self.running_var, self.weight, self.bias,
+                              self.training or not self.track_running_stats,
+                              0.0 if self.momentum is None else self.momentum, self.eps)
+        return out if batched else out.squeeze(0)
+
+
+class InstanceNorm1d(_InstanceNorm):
+    _spatial = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    _spatial = 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    _spatial = 3
 
 
 class GroupNorm(Module):

@@ -70,7 +70,7 @@ class AvgPool2d(_AvgPoolNd):
 
 def _single(value):
     """torch.nn.modules.utils._single: an int as a 1-tuple, a sequence as a tuple."""
-    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    return _tuple(value, 1)
 
 
 class _AdaptivePoolNd(Module):
@@ -100,3 +100,61 @@ class AdaptiveMaxPool2d(_AdaptivePoolNd):
 
     def forward(self, input):  # noqa: A002
         return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+class _LPPoolNd(Module):
+    def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
+        super().__init__()
+        self.norm_type = norm_type
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.ceil_mode = ceil_mode
+
+    def forward(self, input):  # noqa: A002
+        return self._function(input, float(self.norm_type), self.kernel_size, self.stride,
+                              self.ceil_mode)
+
+    def extra_repr(self):
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, ceil_mode={self.ceil_mode}")
+
+
+class LPPool1d(_LPPoolNd):
+    _function = staticmethod(F.lp_pool1d)
+
+
+class LPPool2d(_LPPoolNd):
+    _function = staticmethod(F.lp_pool2d)
+
+
+class _MaxUnpoolNd(Module):
+    """The partial inverse of max pooling: kernel_size, stride (kernel_size when None) and
+    padding kept as tuples of _dims ints, as torch keeps them."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = _tuple(kernel_size, self._dims)
+        self.stride = _tuple(stride if stride is not None else kernel_size, self._dims)
+        self.padding = _tuple(padding, self._dims)
+
+    def forward(self, input, indices, output_size=None):  # noqa: A002
+        return self._function(input, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+def _tuple(value, n):
+    """torch.nn.modules.utils._ntuple(n): an int repeated n times, a sequence as a tuple."""
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    _dims = 1
+    _function = staticmethod(F.max_unpool1d)
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    _dims = 2
+    _function = staticmethod(F.max_unpool2d)

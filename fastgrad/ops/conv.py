@@ -10,6 +10,7 @@ groups), in 2-d form, and the input's spatial size and the kernel's (in the op's
 which each row knows every shape. conv1d is the height-1 case: its (N, C, L) tensors are read as
 (N, C, 1, L)."""
 import numbers
+import warnings
 
 from .. import _dtype
 from .. import _kernels as K
@@ -150,6 +151,9 @@ def _padding(padding, kernel, stride, dilation, dims, name, args, kwargs):
         if any(s != 1 for s in stride):
             raise RuntimeError("padding='same' is not supported for strided convolutions")
         totals = _hw([d * (k - 1) for d, k in zip(dilation, kernel)], 0)
+        if any(t % 2 for t in totals):  # torch's words (we pad unevenly without a copy)
+            warnings.warn("Using padding='same' with even kernel lengths and odd dilation may "
+                          "require a zero-padded copy of the input be created", stacklevel=4)
         before = tuple(t // 2 for t in totals)
         return before + tuple(t - b for t, b in zip(totals, before))
     pads = _ints(padding, "padding", dims, name, args, kwargs)

@@ -11,14 +11,17 @@ import numbers
 from .. import _dtype
 from .. import _kernels as K
 from .. import _kernels_norm as KN
-from .._autograd import rules_are_recorded
+from .._autograd import no_grad, rules_are_recorded
 from .._fastgrad_c import lib as C
 from .._tensor import Tensor, empty_like_shape
 from ._core import Op, apply, check_tensor, zeros
+from .copying import repeat
 from .elementwise import cast, maximum, ne, rsqrt, where
 from .indexing import scatter_add, spread_index
 from .norms import norm
 from .reductions import mean, sum
+from .scatter import index_put_
+from .sorting import bincount, unique
 from .views import reshape
 
 int64 = _dtype.int64
@@ -56,18 +59,22 @@ def _grads_from_ops(g, x, w, has_b, axes, param_axes, view, eps, fixed, shape):
     g = cast(g, x.dtype)
     xhat, rstd = _xhat(x, axes, eps, fixed)
     gx = _d_xhat(g if w is None else g * view(w), xhat, rstd, axes, fixed)
-    return [gx, None if w is None else reshape(sum(g * xhat, param_axes), shape),
+    return [gx, None if w is None else cast(reshape(sum(g * xhat, param_axes), shape), w.dtype),
             reshape(sum(g, param_axes), shape) if has_b else None]
 
 
 def _tangent(tangents, x, w, axes, view, eps, fixed):
     tx, tw, tb = tangents
     xhat, rstd = _xhat(x, axes, eps, fixed)
+    dx = None if tx is None else _d_xhat(tx, xhat, rstd, axes, fixed)
+    return _sum_parts([dx if w is None or dx is None else dx * view(w),
+                       None if tw is None else xhat * view(tw), None if tb is None else view(tb)])
+
+
+def _sum_parts(parts):
+    """The sum of the parts that are not None (None if none is)."""
     out = None
-    if tx is not None:
-        out = _d_xhat(tx, xhat, rstd, axes, fixed)
-        out = out if w is None else out * view(w)
-    for part in (None if tw is None else xhat * view(tw), None if tb is None else view(tb)):
+    for part in parts:
         if part is not None:
             out = part if out is None else out + part
     return out
@@ -80,9 +87,11 @@ def _unpack(inputs, has_w, has_b):
     return x, w, rest.pop(0) if has_b else None
 
 
-def _repack(grads, has_w, has_b):
-    """[gx, gw, gb] as the row's inputs are (the absent ones left out)."""
-    return [grads[0]] + ([grads[1]] if has_w else []) + ([grads[2]] if has_b else [])
+def _repack(grads, inputs, has_w, has_b):
+    """[gx, gw, gb] as the row's inputs are (the absent ones left out), each in its input's
+    dtype (the kernels give float32 gradients for float16 operands)."""
+    grads = [grads[0]] + ([grads[1]] if has_w else []) + ([grads[2]] if has_b else [])
+    return [KN.narrowed(g, t.dtype) for g, t in zip(grads, inputs)]
 
 
 # ---- layer norm --------------------------------------------------------------------------------
@@ -116,7 +125,7 @@ def _layer_norm_backward(g, out, *inputs, k, eps, has_w, has_b, stats):
         rows, _, _ = _layer_geometry(x, k)
         grads = KN.layer_norm_backward(cast(g, x.dtype), x, stats.mean, stats.scale, w, rows,
                                        x._a.shape[x.ndim - k:], (True, has_w, has_b))
-    return _repack(grads, has_w, has_b)
+    return _repack(grads, inputs, has_w, has_b)
 
 
 def _layer_norm_jvp(op, tangents, out, *inputs, k, eps, has_w, has_b, stats):
@@ -139,9 +148,11 @@ _TYPE_NAMES = {_dtype.int64: "Long", _dtype.bool_: "Bool", _dtype.int32: "Int"}
 
 
 def _same_dtype(x, *params):
-    """torch's check of the parameters' (and running statistics') dtypes against x's."""
+    """torch's check of the parameters' (and running statistics') dtypes against x's: float32
+    ones may go with a float16 x."""
     for p in params:
-        if p is not None and p.dtype is not x.dtype:
+        if p is not None and p.dtype is not x.dtype and not (
+                x.dtype is _dtype.float16 and p.dtype is _dtype.float32):
             if x.dtype is _dtype.float32:
                 raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of "
                                    "Float")
@@ -210,7 +221,7 @@ def _batch_norm_backward(g, out, *inputs, training, momentum, eps, running_mean,
     else:
         grads = list(KN.batch_norm_backward(cast(g, x.dtype), x, stats.mean, stats.scale, w,
                                             training, (True, has_w, has_b)))
-    return _repack(grads, has_w, has_b)
+    return _repack(grads, inputs, has_w, has_b)
 
 
 def _batch_norm_jvp(op, tangents, out, *inputs, training, momentum, eps, running_mean,
@@ -259,6 +270,38 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                  has_w=weight is not None, has_b=bias is not None, stats=Stats())
 
 
+# ---- instance norm: batch norm over the (1, N * C, *) view, as torch's ------------------------
+def _verify_spatial_size(input):
+    spatial = 1
+    for size in input.shape[2:]:
+        spatial *= size
+    if spatial == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                         f"{input.shape}")
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """Normalizes each (sample, channel) of input (N, C, *) over its own positions (or with the
+    running statistics when not use_input_stats), which are then the mean over the batch of
+    the per-sample running statistics."""
+    check_tensor(input, "instance_norm")
+    if use_input_stats:
+        _verify_spatial_size(input)
+    b, c = input.shape[0], input.shape[1]
+
+    def per_sample(t):
+        return None if t is None else repeat(t, b)
+
+    rm, rv = per_sample(running_mean), per_sample(running_var)
+    out = batch_norm(reshape(input, (1, b * c) + tuple(input.shape[2:])), rm, rv,
+                     per_sample(weight), per_sample(bias), use_input_stats, momentum, eps)
+    for running, folded in ((running_mean, rm), (running_var, rv)):
+        if running is not None:
+            running.copy_(mean(reshape(folded, (b, c)), 0))
+    return reshape(out, input.shape)
+
+
 # ---- normalize ---------------------------------------------------------------------------------
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """input / max(norm(input, p, dim), eps), the norm kept along dim."""
@@ -273,18 +316,21 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 
 
 # ---- embedding ---------------------------------------------------------------------------------
-def _embedding_forward(weight, index, shape, padding_idx, table):
+def _embedding_forward(weight, index, shape, padding_idx, table, freq):
     out = empty_like_shape(index._a.shape, weight.dtype)
     K.gather(out, weight, 0, index, lambda i: IndexError("index out of range in self"))
     return Tensor(out._a.reshape(shape), weight.dtype)
 
 
-def _embedding_backward(g, out, weight, index, shape, padding_idx, table):
-    """g's rows added up at the rows of the table they came from (the padding row's left 0)."""
-    if padding_idx is None and not rules_are_recorded():  # the training step's path: one kernel
+def _embedding_backward(g, out, weight, index, shape, padding_idx, table, freq):
+    """g's rows added up at the rows of the table they came from (the padding row's left 0),
+    each scaled by freq (1 / its index's count in the batch) when given."""
+    if padding_idx is None and freq is None and not rules_are_recorded():  # the training path
         g = Tensor(g._a.reshape(index._a.shape), g.dtype)
         return K.scatter(C.FG_SCATTER_ADD, zeros(table, g.dtype), 0, index, g)
     g = reshape(g, index._a.shape)
+    if freq is not None:
+        g = g * cast(freq, g.dtype)
     if padding_idx is not None:
         g = where(ne(index, padding_idx), g, 0.0)
     return scatter_add(zeros(table, g.dtype), 0, index, g)
@@ -308,16 +354,39 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         if not -weight.shape[0] <= padding_idx < weight.shape[0]:
             raise AssertionError("Padding_idx must be within num_embeddings")
         padding_idx = padding_idx % weight.shape[0]
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding(): max_norm, scale_grad_by_freq and sparse are not "
-                                  "supported yet")
+    if sparse:
+        raise NotImplementedError("embedding(): sparse=True needs sparse gradients, and fastgrad "
+                                  "has no sparse tensors; use sparse=False")
     index = input if input.dtype is int64 else cast(input, int64)
     # a view when contiguous (the op's own reshape would record a node: indices have no grad)
     index = Tensor(index._a.reshape(-1), int64) if index._a.flags.c_contiguous else \
         index.reshape(-1)
+    if max_norm is not None:
+        with no_grad():
+            _embedding_renorm_(weight, index, float(max_norm), float(norm_type))
     spread = spread_index(index, 0, weight._a.shape)
     return apply(EMBEDDING, weight, spread, shape=tuple(input.shape) + (weight.shape[1],),
-                 padding_idx=padding_idx, table=weight._a.shape)
+                 padding_idx=padding_idx, table=weight._a.shape,
+                 freq=_inverse_counts(index, weight.shape[0]) if scale_grad_by_freq else None)
+
+
+def _inverse_counts(index, rows):
+    """1 / (the count of each index among all of them), per index, as a column (torch's
+    scale_grad_by_freq: the scale taken in double, then in the gradient's type)."""
+    counts = bincount(index, minlength=rows)
+    return reshape(1.0 / cast(counts[index], _dtype.float64), (-1, 1))
+
+
+def _embedding_renorm_(weight, index, max_norm, norm_type):
+    """torch.embedding_renorm_: each looked-up row whose norm exceeds max_norm scaled by
+    max_norm / (norm + 1e-7), the norm and the scale in double as torch's."""
+    if index.numel() == 0:
+        return
+    rows = unique(index)
+    picked = weight[rows]
+    norms = cast(norm(picked, norm_type, 1, True), _dtype.float64)
+    scale = where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+    index_put_(weight, (rows,), picked * cast(scale, weight.dtype))
 
 
 def _check_index_tensor_embedding(indices):
@@ -342,10 +411,67 @@ def torch_batch_norm(input, weight, bias, running_mean, running_var, training, m
 
 
 # ---- group norm --------------------------------------------------------------------------------
+# The forward is layer norm's kernel over the (N * groups) rows, then the per-channel affine;
+# the gradients and tangents come from ops over the (N, groups, rest) view (differentiable again).
+def _grouped(x, groups):
+    """x viewed as (N, groups, the rest) (op-level, so that it is differentiable)."""
+    n = x.shape[0]
+    return reshape(x, (n, groups, x.numel() // (n * groups) if n * groups else 0))
+
+
+def _group_norm_forward(x, *wb, groups, eps, has_w, has_b):
+    _, w, b = _unpack((x,) + wb, has_w, has_b)
+    shape = x._a.shape
+    rows = shape[0] * groups
+    y, _, _ = KN.layer_norm(x, None, None, rows, x._a.size // rows if rows else 0, eps,
+                            (shape[0], groups, 1))
+    y = Tensor(y._a.reshape(shape), x.dtype)  # the kernel's out is contiguous: a view
+    for code, p in ((C.FG_MUL, w), (C.FG_ADD, b)):
+        if p is not None:
+            p = KN.narrowed(p, x.dtype)
+            K.elementwise(code, x.dtype, x.dtype,
+                          [y, Tensor(p._a.reshape((-1,) + (1,) * (len(shape) - 2)), x.dtype)],
+                          out=y)
+    return y
+
+
+def _group_parts(x, groups, eps):
+    """(xhat in x's shape, the derivative of xhat along a tangent t in x's shape)."""
+    xr = _grouped(x, groups)
+    xhat, rstd = _xhat(xr, (2,), eps, None)
+    return reshape(xhat, x.shape), lambda t: reshape(
+        _d_xhat(_grouped(t, groups), xhat, rstd, (2,), None), x.shape)
+
+
+def _group_norm_backward(g, out, *inputs, groups, eps, has_w, has_b):
+    x, w, _ = _unpack(inputs, has_w, has_b)
+    if x.dtype is _dtype.float16:  # in float, as torch's kernel (_repack rounds back)
+        x = cast(x, _dtype.float32)
+    g = cast(g, x.dtype)
+    xhat, d_xhat = _group_parts(x, groups, eps)
+    view, axes = _batch_view(x), _batch_axes(x)
+    gx = d_xhat(g if w is None else g * view(w))
+    return _repack([gx, None if w is None else sum(g * xhat, axes), sum(g, axes)], inputs,
+                   has_w, has_b)
+
+
+def _group_norm_jvp(op, tangents, out, *inputs, groups, eps, has_w, has_b):
+    x, w, _ = _unpack(inputs, has_w, has_b)
+    tx, tw, tb = _unpack(tangents, has_w, has_b)
+    xhat, d_xhat = _group_parts(x, groups, eps)
+    view = _batch_view(x)
+    dx = None if tx is None else d_xhat(tx)
+    return _sum_parts([dx if w is None or dx is None else dx * view(w),
+                       None if tw is None else xhat * view(tw), None if tb is None else view(tb)])
+
+
+GROUP_NORM = Op("NativeGroupNormBackward0", _group_norm_forward, _group_norm_backward,
+                joint=True, jvp=_group_norm_jvp)
+
+
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalizes input (N, C, *) over each of num_groups groups of channels per sample, then
-    * weight + bias per channel: layer norm's row over (N, num_groups, the rest), whose node is
-    the layer norm's (torch's is one NativeGroupNormBackward0)."""
+    * weight + bias per channel."""
     check_tensor(input, "group_norm")
     shape = tuple(input.shape)
     if len(shape) < 2:
@@ -361,11 +487,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                                f"input of shape {list(shape)}")
     _check_floating("group_norm", "GroupNormKernelImpl", input)
     _same_dtype(input, weight, bias)
-    size = input.numel() // (shape[0] * num_groups) if shape[0] * num_groups else 0
-    y = reshape(layer_norm(reshape(input, (shape[0], num_groups, size)), (size,), eps=eps), shape)
-    view = _batch_view(input)
-    y = y if weight is None else y * view(weight)
-    return y if bias is None else y + view(bias)
+    wb = [p for p in (weight, bias) if p is not None]
+    return apply(GROUP_NORM, input, *wb, groups=int(num_groups), eps=float(eps),
+                 has_w=weight is not None, has_b=bias is not None)
 
 
 def torch_group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, cudnn_enabled=True):

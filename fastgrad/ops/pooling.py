@@ -10,12 +10,14 @@ import numbers
 from .. import _kernels as K
 from .. import _kernels_pool as KP
 from .._autograd import grad_state
+from .. import _dtype
 from .._dtype import int64
 from .._fastgrad_c import lib as C
 from .._tensor import Tensor, empty_like_shape
 from ._core import LINEAR_JVP, Op, apply, check_tensor, zeros
 from .reductions import mean
-from .views import squeeze, unsqueeze
+from .indexing import gather
+from .views import reshape, squeeze, unsqueeze
 
 
 # ---- the kernels on (N, C, H, W) planes; a 3-d tensor is one batch -----------------------------
@@ -155,9 +157,17 @@ def _check_planes(x, k, s, p, d, out_hw):
                            "too small")
 
 
+_TYPE_NAMES = {_dtype.bool_: "Bool", _dtype.uint8: "Byte", _dtype.int8: "Char",
+               _dtype.int16: "Short", _dtype.int32: "Int", int64: "Long"}
+
+
 def _floating(x, name):
-    if not x.dtype.is_floating_point and not (name == "max_pool2d" and x.dtype is int64):
-        raise NotImplementedError(f"{name}: not implemented for dtype {x.dtype!r} in fastgrad")
+    """torch's dtype check: floats pool, integers max pool only (torch's kernel words)."""
+    if x.dtype.is_floating_point or (name == "max_pool2d" and x.dtype is not _dtype.bool_):
+        return
+    if name == "avg_pool2d" and x.dtype is int64:  # torch averages int64, truncating
+        raise NotImplementedError("avg_pool2d: not implemented for dtype torch.int64 in fastgrad")
+    raise NotImplementedError(f'"{name}" not implemented for \'{_TYPE_NAMES[x.dtype]}\'')
 
 
 def _window_geometry(name, x, kernel_size, stride, padding, dilation, ceil_mode,
@@ -331,6 +341,9 @@ def _check_max_pool1d(x, kernel_size, stride, padding, dilation, ceil_mode):
     out = _output_size(x._a.shape[-1], k, p, s, d, ceil_mode)
     if out <= 0:
         raise RuntimeError(f"max_pool1d() Invalid computed output size: {out}")
+    if not x.dtype.is_floating_point:  # its kernel takes floats only (with indices: ints too)
+        raise NotImplementedError(f'"max_pool1d_impl" not implemented for '
+                                  f"'{_TYPE_NAMES[x.dtype]}'")
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
@@ -364,3 +377,99 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):  # noqa: A002
     size = _one(output_size, "adaptive_max_pool1d", "output_size")
     out = _on_rows(adaptive_max_pool2d_with_indices, input, (1,) + size, indexed=True)
     return out if return_indices else out[0]
+
+
+# ---- max unpooling: the values put back at max pooling's flat indices, zeros elsewhere -----------
+def _flat_planes(t):
+    """t (N, C, H, W) as a contiguous (N, C, H * W) tensor."""
+    t = K.dense(t)
+    return Tensor(t._a.reshape(t._a.shape[:2] + (-1,)), t.dtype)
+
+
+def _unpool_forward(x, indices, size):
+    n, c = x._a.shape[:2]
+    out = zeros((n, c, size[0] * size[1]), x.dtype)
+    K.scatter(C.FG_SCATTER_ASSIGN, out, 2, _flat_planes(indices), _flat_planes(x),
+              lambda i: RuntimeError(f"Found an invalid max index: {i} (output volumes are of "
+                                     f"size {size[0]}x{size[1]})"))
+    return Tensor(out._a.reshape((n, c) + size), x.dtype)
+
+
+def _unpool_backward(g, out, x, indices, size):
+    """g taken back at the indices (the indices themselves get no gradient)."""
+    n, c = g.shape[:2]
+    flat = reshape(g, (n, c, size[0] * size[1]))
+    return reshape(gather(flat, 2, reshape(indices, (n, c, -1))), indices.shape)
+
+
+MAX_UNPOOL = Op("MaxUnpool2DBackward0", _unpool_forward, _unpool_backward, None,
+                needs=((1,), ()),
+                jvp=lambda op, tangents, out, x, indices, size: apply(op, tangents[0], indices,
+                                                                      size=size))
+
+
+def _unpool_size(x, kernel, stride, padding, output_size):
+    """torch.nn.functional's _unpool_output_size."""
+    default = [(x.shape[x.ndim - len(kernel) + d] - 1) * stride[d] + kernel[d] - 2 * padding[d]
+               for d in range(len(kernel))]
+    if output_size is None:
+        size = default
+    else:
+        size = list(output_size)
+        if len(size) == len(kernel) + 2:
+            size = size[2:]
+        if len(size) != len(kernel):
+            raise ValueError(f"output_size should be a sequence containing {len(kernel)} or "
+                             f"{len(kernel) + 2} elements, but it has a length of '{len(size)}'")
+        for d in range(len(kernel)):
+            low, high = default[d] - stride[d], default[d] + stride[d]
+            if not low < size[d] < high:
+                raise ValueError(f'invalid output_size "{output_size}" (dim {d} must be between '
+                                 f"{low} and {high})")
+    for d, s in enumerate(size):
+        if s < 0:
+            raise ValueError("max_unpooling: output_size must contain non-negative spatial "
+                             f"dimensions, but got output_size[{d}]={s}")
+    return [int(s) for s in size]
+
+
+def _max_unpool(x, indices, size):
+    """torch's max_unpool2d of (N, C, H, W) or (C, H, W) x at indices into planes of size."""
+    check_tensor(x, "max_unpool2d")
+    if indices.dtype is not int64:
+        raise RuntimeError(f"elements in indices should be type int64 but got: "
+                           f"{indices.dtype._torch_name}")
+    if x.ndim not in (3, 4):
+        raise RuntimeError("Input to max_unpooling2d should be a 3d or 4d Tensor, but got a "
+                           f"tensor with {x.ndim} dimensions.")
+    if tuple(x.shape) != tuple(indices.shape):
+        raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor "
+                           f"({_sizes(x)}) but got indices tensor with shape: {_sizes(indices)}")
+    for d in range(1, x.ndim):
+        if x.shape[d] == 0:
+            raise RuntimeError("max_unpooling2d_forward_out_cpu(): Expected input to have "
+                               f"non-zero size for non-batch dimensions, but got {_sizes(x)} "
+                               f"with dimension {d} being empty.")
+    if x.ndim == 3:
+        return squeeze(_max_unpool(unsqueeze(x, 0), unsqueeze(indices, 0), size), 0)
+    return apply(MAX_UNPOOL, x, indices, size=tuple(size))
+
+
+def _tuple_of(value, n):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0,  # noqa: A002
+                 output_size=None):
+    k = _tuple_of(kernel_size, 2)
+    s = k if stride is None else _tuple_of(stride, 2)
+    size = _unpool_size(input, k, s, _tuple_of(padding, 2), output_size)
+    return _max_unpool(input, indices, size)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0,  # noqa: A002
+                 output_size=None):
+    k = _tuple_of(kernel_size, 1)
+    s = k if stride is None else _tuple_of(stride, 1)
+    size = _unpool_size(input, k, s, _tuple_of(padding, 1), output_size)
+    return squeeze(_max_unpool(unsqueeze(input, -1), unsqueeze(indices, -1), size + [1]), -1)
