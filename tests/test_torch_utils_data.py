@@ -2,6 +2,7 @@
 batches, collate outputs and errors; DataLoader workers (fork, tiny datasets)."""
 import collections
 import os
+import time
 import warnings
 
 import numpy as np
@@ -344,3 +345,19 @@ def test_iterable_datasets_split_across_workers():
 
     got = list(fdata.DataLoader(Split(7), batch_size=2, num_workers=2))
     assert [b.tolist() for b in got] == [[0, 2], [1, 3], [4, 6], [5]]
+    got = fdata.DataLoader(Split(7), batch_size=2, num_workers=2, in_order=False)
+    assert sorted(b.tolist() for b in got) == [[0, 2], [1, 3], [4, 6], [5]]
+
+
+class Stuck(fdata.Dataset):
+    def __len__(self):
+        return 1
+
+    def __getitem__(self, i):
+        time.sleep(0.5)
+        return i
+
+
+def test_a_worker_that_takes_too_long_is_an_error_with_timeout():
+    with pytest.raises(RuntimeError, match=r"^DataLoader timed out after 0.01 seconds$"):
+        list(fdata.DataLoader(Stuck(), num_workers=1, timeout=0.01))
