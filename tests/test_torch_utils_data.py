@@ -250,6 +250,14 @@ def test_tensor_dataset_batches_are_gathered_without_reading_samples(monkeypatch
     same(list(loader), expected)
 
 
+def test_batches_of_tensors_that_need_grad_keep_torchs_graph():
+    f, t = (L.DataLoader(L.TensorDataset(lib.arange(6.0).requires_grad_()), batch_size=4)
+            for L, lib in ((fdata, fg), (tdata, torch)))
+    (fb,), (tb,) = next(iter(f)), next(iter(t))
+    assert fb.grad_fn.name() == tb.grad_fn.name()
+    same(fb.detach(), tb.detach())
+
+
 def test_shuffling_without_generator_follows_the_global_seed():
     (fds, _), (tds, _) = pair()
     fg.manual_seed(9), torch.manual_seed(9)
