@@ -82,6 +82,7 @@ from . import (accelerator, autograd, backends, cuda, distributions, func, nn, o
                version, viz)
 from . import serialization  # checkpoints: torch.save / torch.load in torch's file format
 from .serialization import load, save
+from . import utils  # torch.utils (data loading)
 
 float = float32  # noqa: A001  (torch's other names of dtypes)
 double = float64
