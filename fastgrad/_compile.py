@@ -13,7 +13,9 @@ inputs (their signature), with one warning (an error with fullgraph=True): readi
 values into Python (.item(), print, bool(t), ...), shapes made from data (nonzero, boolean
 masks), random draws, recordings that disagree (tensors made from Python data that changes,
 Python numbers that change), inputs that require grad, outputs that still need backward, more
-than PLANS input signatures. Tensors made from Python data (torch.tensor(...)) inside are
+than PLANS input signatures, an optimizer's hyper-parameters changed inside the function. The
+optimizers' hyper-parameters (lr, betas, ...) are read again before each replay, so schedulers
+stepping between calls are followed. Tensors made from Python data (torch.tensor(...)) inside are
 constants of the plan, matched by value."""
 import gc
 import operator
@@ -65,6 +67,12 @@ ROLES = {
     # pooling
     lib.FG_CALL_POOL2D: ("pool2d", "iiaawwr"),
     lib.FG_CALL_POOL2D_BACKWARD: ("pool2d_backward", "iiaawrrs"),
+    # optim2: more fused optimizer updates
+    lib.FG_CALL_ADADELTA_STEP: ("adadelta_step", "iiiviuuruu"),
+    lib.FG_CALL_ADAMAX_STEP: ("adamax_step", "iiiviuuruu"),
+    lib.FG_CALL_NADAM_STEP: ("nadam_step", "iiiviuiuuruu"),
+    lib.FG_CALL_RADAM_STEP: ("radam_step", "iiiviuuruu"),
+    lib.FG_CALL_ASGD_STEP: ("asgd_step", "iiiviuiuuuru"),
 }
 
 
@@ -77,6 +85,10 @@ def _root(array):
 
 def _address(array):
     return array.__array_interface__["data"][0]
+
+
+def _address_of(cdata):
+    return int(ffi.cast("intptr_t", cdata))
 
 
 class Recorder:
@@ -95,6 +107,7 @@ class Recorder:
         self.outside = {}     # the tensors from outside whose memory the calls use
         self.written = []     # the order of each buffer written (None: made outside)
         self.refused = None
+        self.lives = {}       # optimizer hyper-parameters: address -> (array, values, refresh)
 
     def refuse(self, why):
         if self.refused is None and threading.get_ident() == self.thread:
@@ -110,6 +123,17 @@ class Recorder:
             self.allocated_roots[id(_root(array))] = ("constant", array.dtype.str, array.shape,
                                                       array.tobytes())
             self.keep.append(array)
+
+    def live(self, array, values, refresh):
+        """A kernel's scalar array that a replay refills from refresh() (an optimizer group's
+        current lr, betas, ...: schedulers change them between calls)."""
+        if threading.get_ident() == self.thread:
+            self.lives[_address_of(array)] = (array, values, refresh)
+
+    def changed_live(self):
+        """Whether a hyper-parameter changed after the kernel read it (a scheduler stepped inside
+        the function: a replay would not run it)."""
+        return any(refresh() != values for _, values, refresh in self.lives.values())
 
     def assigned_grad(self, tensor):
         if threading.get_ident() == self.thread:
@@ -164,8 +188,10 @@ class Recorder:
                 words.append(int(ffi.cast("intptr_t", arg)))
             else:  # a scalar the kernel reads (v) or writes (s), in memory cffi owns
                 self.keep.append(arg)
-                words.append(int(ffi.cast("intptr_t", arg)))
-                canonical.append(bytes(ffi.buffer(arg)) if role == "v" else "scratch")
+                words.append(_address_of(arg))
+                live = self.lives.get(_address_of(arg))
+                canonical.append("live" if live is not None and live[0] is arg else
+                                 bytes(ffi.buffer(arg)) if role == "v" else "scratch")
         self.words.extend(words)
         self.canonical.append(tuple(canonical))
         self.lines.append(f"{number:4d}  {_label(kind, name, args):<26} {written.dtype!r:<16} "
@@ -202,6 +228,7 @@ class Plan:
         self.ncalls = len(recorder.lines)
         self.lines = recorder.lines
         self.keep = recorder.keep
+        self.live = [(array, refresh) for array, _, refresh in recorder.lives.values()]
         self.inputs, self.outputs, self.structure = inputs, outputs, structure
         # each tensor argument's position and the fg_copy arguments that copy it into its input
         # buffer, but for its own pointer
@@ -386,6 +413,9 @@ class Compiled:
                                     "it cannot be replayed; return loss.detach())")
             if any(isinstance(o, tuple) and o[0] == "input" for o in recorder.written):
                 raise _Unreplayable("it writes into its input")
+            if recorder.changed_live():
+                raise _Unreplayable("it changes an optimizer's hyper-parameters after its step "
+                                    "(a scheduler's step inside it would not be replayed)")
         except _Unreplayable as e:
             self._refuse(entry, str(e))
             return result
@@ -395,7 +425,7 @@ class Compiled:
         elif entry.previous != canonical:
             self._refuse(entry, "its kernel calls or their operands change from call to call "
                                 "(tensors made from Python data that changes, or Python numbers "
-                                "that change, such as a learning rate a scheduler sets)")
+                                "that change)")
         else:
             entry.plan = Plan(recorder,
                               [(i, a) for i, a in enumerate(args) if isinstance(a, Tensor)],
@@ -406,6 +436,8 @@ class Compiled:
         for (position, copy), slot in zip(plan.input_copies, plan.inputs):
             # shapes, strides and dtypes are the key's: the same arguments but for the pointer
             K._check(lib.fg_copy(*copy, args[position]._ptr), "copy", slot.dtype)
+        for array, refresh in plan.live:  # the optimizers' current hyper-parameters
+            array[0:len(array)] = refresh()
         status = lib.fg_plan_run(plan.ncalls, plan._words, plan.nwords, plan._failed)  # the step
         if status:
             failed = plan._failed[0]

@@ -32,7 +32,10 @@ class Adagrad(Optimizer):
             state.update(step=step_count(),
                          sum=full_like(p, group["initial_accumulator_value"]))
 
-    def _update(self, p, grad, state, group):
-        K.optimizer_step(lib.FG_CALL_ADAGRAD_STEP, maximize_flag(group),
-                         [group["lr"], group["lr_decay"], group["eps"], group["weight_decay"]],
-                         p, grad, contiguous_state(state, ("sum",)), state["step"])
+    @staticmethod
+    def _hyper(group):
+        return [group["lr"], group["lr_decay"], group["eps"], group["weight_decay"]]
+
+    def _update(self, p, grad, state, group, hyper):
+        K.optimizer_step(lib.FG_CALL_ADAGRAD_STEP, maximize_flag(group), hyper, p,
+                         grad, contiguous_state(state, ("sum",)), state["step"])

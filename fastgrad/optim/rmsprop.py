@@ -31,11 +31,14 @@ class RMSprop(Optimizer):
             if group["centered"]:
                 state["grad_avg"] = zeros_like(p)
 
-    def _update(self, p, grad, state, group):
+    @staticmethod
+    def _hyper(group):
+        return [group["lr"], group["alpha"], group["eps"], group["weight_decay"],
+                group["momentum"]]
+
+    def _update(self, p, grad, state, group, hyper):
         square_avg, grad_avg, buf = contiguous_state(
             state, ("square_avg", "grad_avg", "momentum_buffer"))
-        K.optimizer_step(lib.FG_CALL_RMSPROP_STEP, maximize_flag(group),
-                         [group["lr"], group["alpha"], group["eps"], group["weight_decay"],
-                          group["momentum"]], p, grad,
+        K.optimizer_step(lib.FG_CALL_RMSPROP_STEP, maximize_flag(group), hyper, p, grad,
                          [square_avg, grad_avg if group["centered"] else None,
                           buf if group["momentum"] > 0 else None], state["step"])

@@ -24,7 +24,11 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
 
-    def _update(self, p, grad, state, group):
+    @staticmethod
+    def _hyper(group):
+        return [group["lr"], group["weight_decay"], group["momentum"], group["dampening"]]
+
+    def _update(self, p, grad, state, group, hyper):
         flags = maximize_flag(group) | (lib.FG_OPTIM_NESTEROV if group["nesterov"] else 0)
         buf = None
         if group["momentum"] != 0:
@@ -32,6 +36,4 @@ class SGD(Optimizer):
                 state["momentum_buffer"] = grad.new_empty(grad.shape)  # gradient, kernel-written
                 flags |= lib.FG_OPTIM_FIRST
             buf, = contiguous_state(state, ("momentum_buffer",))
-        K.optimizer_step(lib.FG_CALL_SGD_STEP, flags,
-                         [group["lr"], group["weight_decay"], group["momentum"],
-                          group["dampening"]], p, grad, [buf])
+        K.optimizer_step(lib.FG_CALL_SGD_STEP, flags, hyper, p, grad, [buf])
