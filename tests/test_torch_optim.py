@@ -514,8 +514,8 @@ def test_parameter_vectors_match_torch():
             lib.nn.utils.vector_to_parameters([1.0], params)
 
 
-@pytest.mark.parametrize("name, options", [OPTIONS[1], OPTIONS[4], OPTIONS[8], OPTIONS[11]],
-                         ids=lambda x: str(x))
+@pytest.mark.parametrize("name, options", [OPTIONS[1], OPTIONS[4], OPTIONS[8], OPTIONS[11],
+                                           *OPTIONS[17::2]], ids=lambda x: str(x))
 def test_compiled_training_step_replays(name, options):
     """A compiled step that calls optimizer.step(): the fused kernel is recorded and replayed,
     with the same bits as eager steps."""

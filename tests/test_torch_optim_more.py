@@ -273,3 +273,30 @@ def test_global_step_hooks_and_a_step_calling_its_base():
         handle.remove()
     opt.step()
     assert calls == ["Logged", "post", "post"]
+
+
+def test_state_scalars_of_a_bad_dtype_are_refused():
+    params, opt = _train(fg, "ASGD", {}, "float32", steps=1)
+    opt.state[params[0]]["eta"] = fg.tensor(1, dtype=fg.int64)
+    with pytest.raises(RuntimeError, match="asgd: the state scalars have different dtypes"):
+        opt.step()
+    opt.state[params[0]]["mu"] = fg.tensor(1, dtype=fg.int64)
+    with pytest.raises(TypeError, match="asgd is not implemented"):
+        opt.step()
+
+
+def test_a_compiled_step_with_step_hooks_runs_eagerly():
+    p = fg.tensor([1.0, 2.0], requires_grad=True)
+    opt = fg.optim.SGD([p], lr=0.1)
+    calls = []
+    opt.register_step_post_hook(lambda o, a, k: calls.append(1))
+
+    def step():
+        opt.zero_grad()
+        (p * p).sum().backward()
+        opt.step()
+    run = fg.compile(step)
+    with pytest.warns(UserWarning, match="step hooks"):
+        for _ in range(4):
+            run()
+    assert run.plan is None and len(calls) == 4

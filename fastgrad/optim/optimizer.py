@@ -8,6 +8,7 @@ import itertools
 import warnings
 from collections import OrderedDict, defaultdict
 
+from .. import _recording
 from .._autograd import RemovableHandle, enable_grad, no_grad
 from .._creation import tensor
 from .._dtype import float64, get_default_dtype
@@ -89,7 +90,10 @@ def _mark_called(step):
         self._opt_called = True
         if self.__dict__.get("_in_step"):
             return step(*args, **kwargs)
-        for hook in [*_global_pre_hooks.values(), *self._hooks("step_pre").values()]:
+        pre, post = self._hooks("step_pre"), self._hooks("step_post")
+        if pre or post or _global_pre_hooks or _global_post_hooks:
+            _recording.refuse("an optimizer has step hooks (Python a replay would not run)")
+        for hook in [*_global_pre_hooks.values(), *pre.values()]:
             result = hook(self, args, kwargs)
             if result is not None:
                 if not (isinstance(result, tuple) and len(result) == 2):
@@ -101,7 +105,7 @@ def _mark_called(step):
             out = step(*args, **kwargs)
         finally:
             self._in_step = False
-        for hook in [*self._hooks("step_post").values(), *_global_post_hooks.values()]:
+        for hook in [*post.values(), *_global_post_hooks.values()]:
             hook(self, args, kwargs)
         return out
     wrapper._wrapped_by_lr_sched = True
