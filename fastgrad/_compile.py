@@ -91,6 +91,10 @@ def _address_of(cdata):
     return int(ffi.cast("intptr_t", cdata))
 
 
+def _zeros(values):
+    return [v == 0 for v in values]
+
+
 class Recorder:
     """The kernel calls of one run of a function, as words for fg_plan_run and as a canonical
     form that says whether two runs made the same calls on the same operands."""
@@ -130,10 +134,13 @@ class Recorder:
         if threading.get_ident() == self.thread:
             self.lives[_address_of(array)] = (array, values, refresh)
 
-    def changed_live(self):
-        """Whether a hyper-parameter changed after the kernel read it (a scheduler stepped inside
-        the function: a replay would not run it)."""
-        return any(refresh() != values for _, values, refresh in self.lives.values())
+    def changed_live(self, before):
+        """Whether a hyper-parameter changed inside the function (a scheduler stepped in it: a
+        replay would not run it): after the kernel read it, or before, from the values `before`
+        the call of the previous recording's hyper-parameters."""
+        lives = list(self.lives.values())
+        return any(refresh() != values for _, values, refresh in lives) or \
+            len(before) == len(lives) and any(b != v for b, (_, v, _) in zip(before, lives))
 
     def assigned_grad(self, tensor):
         if threading.get_ident() == self.thread:
@@ -228,7 +235,8 @@ class Plan:
         self.ncalls = len(recorder.lines)
         self.lines = recorder.lines
         self.keep = recorder.keep
-        self.live = [(array, refresh) for array, _, refresh in recorder.lives.values()]
+        self.live = [(array, refresh, _zeros(values))
+                     for array, values, refresh in recorder.lives.values()]
         self.inputs, self.outputs, self.structure = inputs, outputs, structure
         # each tensor argument's position and the fg_copy arguments that copy it into its input
         # buffer, but for its own pointer
@@ -248,14 +256,27 @@ class Plan:
         """Whether the state outside is still the recorded one: the leaves hold the .grad
         tensors the plan writes, and the tensors from outside it uses are still referenced as
         often as at its first replay (a parameter replaced in a model drops a reference to the
-        old one, whose memory the plan would go on reading)."""
+        old one, whose memory the plan would go on reading). The optimizers' hyper-parameters
+        are read into the plan here."""
         if not all(map(operator.is_, map(_GRAD, self.leaves), self.leaf_grads)):
+            return False
+        if not self._read_live():
             return False
         if self.references is None:  # counted once, without the recordings' (young) garbage
             gc.collect(1)
             self.references = self._reference_counts()
             return True
         return all(map(operator.ge, self._reference_counts(), self.references))
+
+    def _read_live(self):
+        """The optimizers' current hyper-parameters into the kernels' arrays; False when one
+        turned an option on or off (a momentum that was 0 when recorded: no buffer for it)."""
+        for array, refresh, zeros in self.live:
+            values = refresh()
+            if _zeros(values) != zeros:
+                return False
+            array[0:len(values)] = values
+        return True
 
     def _reference_counts(self):
         return list(map(sys.getrefcount, self.outside))  # (one way, so counts compare)
@@ -330,6 +351,7 @@ class _Entry:
         self.previous = None  # the canonical form of the last recording
         self.plan = None
         self.refused = None   # why these inputs cannot be replayed
+        self.live = []        # the last recording's optimizer hyper-parameters (their refresh)
 
 
 class Compiled:
@@ -367,7 +389,8 @@ class Compiled:
                 elif entry.plan is not None:
                     if entry.plan.fits():
                         return self._replay(entry.plan, args, kwargs)
-                    entry.plan = entry.previous = None  # a .grad changed outside: record again
+                    entry.plan = entry.previous = None  # a .grad or an option changed outside:
+                    entry.calls = 0  # warm up (a new optimizer buffer) and record again
                 if entry is not None and entry.refused is None:
                     entry.calls += 1
                     if entry.calls > WARM_UP:
@@ -395,6 +418,7 @@ class Compiled:
         slots = iter(inputs)
         call_args = [next(slots) if isinstance(a, Tensor) else a for a in args]
         recorder = Recorder()
+        before = [refresh() for refresh in entry.live]
         for k, t in enumerate(inputs):  # matched by position, not identity
             recorder.allocated_roots[id(_root(t._a))] = ("input", k)
             recorder.keep.append(t)
@@ -413,9 +437,10 @@ class Compiled:
                                     "it cannot be replayed; return loss.detach())")
             if any(isinstance(o, tuple) and o[0] == "input" for o in recorder.written):
                 raise _Unreplayable("it writes into its input")
-            if recorder.changed_live():
-                raise _Unreplayable("it changes an optimizer's hyper-parameters after its step "
-                                    "(a scheduler's step inside it would not be replayed)")
+            entry.live = [refresh for _, _, refresh in recorder.lives.values()]
+            if recorder.changed_live(before):
+                raise _Unreplayable("it changes an optimizer's hyper-parameters (a scheduler's "
+                                    "step inside it would not be replayed)")
         except _Unreplayable as e:
             self._refuse(entry, str(e))
             return result
@@ -436,8 +461,6 @@ class Compiled:
         for (position, copy), slot in zip(plan.input_copies, plan.inputs):
             # shapes, strides and dtypes are the key's: the same arguments but for the pointer
             K._check(lib.fg_copy(*copy, args[position]._ptr), "copy", slot.dtype)
-        for array, refresh in plan.live:  # the optimizers' current hyper-parameters
-            array[0:len(array)] = refresh()
         status = lib.fg_plan_run(plan.ncalls, plan._words, plan.nwords, plan._failed)  # the step
         if status:
             failed = plan._failed[0]

@@ -79,17 +79,22 @@ def test_compiled_step_follows_a_scheduler(name, options, schedule):
         assert np.array_equal(a, b)
 
 
-def test_a_scheduler_stepping_inside_a_compiled_step_is_refused():
+@pytest.mark.parametrize("scheduler_first", [False, True])
+def test_a_scheduler_stepping_inside_a_compiled_step_is_refused(scheduler_first):
     """A replay would not run the scheduler's Python: the step runs eagerly, with a warning."""
     p = fg.tensor([1.0, 2.0], requires_grad=True)
     opt = fg.optim.SGD([p], lr=0.1)
+    opt.step()  # (no order warning when the scheduler steps first)
     sched = fg.optim.lr_scheduler.ExponentialLR(opt, 0.5)
 
     def step():
+        if scheduler_first:
+            sched.step()
         opt.zero_grad()
         (p * p).sum().backward()
         opt.step()
-        sched.step()
+        if not scheduler_first:
+            sched.step()
     run = fg.compile(step)
     with pytest.warns(UserWarning, match="changes an optimizer's hyper-parameters"):
         for _ in range(4):
@@ -300,3 +305,21 @@ def test_a_compiled_step_with_step_hooks_runs_eagerly():
         for _ in range(4):
             run()
     assert run.plan is None and len(calls) == 4
+
+
+def test_a_momentum_turned_on_after_recording_is_recorded_again():
+    """SGD without momentum records no buffer: a momentum set later makes a new recording."""
+    def schedule(opt):
+        class TurnOn:
+            calls = 0
+
+            def step(self):
+                self.calls += 1
+                if self.calls == 5:
+                    opt.param_groups[0]["momentum"] = 0.9
+        return TurnOn()
+    eager, _ = _compiled_run("SGD", dict(lr=0.1), False, schedule, calls=10)
+    compiled, run = _compiled_run("SGD", dict(lr=0.1), True, schedule, calls=10)
+    assert run.plan is not None
+    for a, b in zip(eager, compiled):
+        assert np.array_equal(a, b)
