@@ -46,9 +46,10 @@ OPTIONS = [
     ("ASGD", dict()),
     ("ASGD", dict(lr=0.1, lambd=0.01, alpha=0.5, t0=5, weight_decay=0.1, maximize=True)),
 ]
-# SGD, Adamax, RAdam and ASGD are bit for bit. The others divide by a square root, which torch's CPU build computes with
-# MKL's vector math, not correctly rounded (torch.tensor(a).sqrt() differs from numpy's and ours
-# in the last bit for ~20% of float32 values): a last-bit difference per step, hence a tolerance.
+# SGD, Adamax, RAdam and ASGD are bit for bit. The others divide by a square root, which torch's
+# CPU build computes with MKL's vector math, not correctly rounded (torch.tensor(a).sqrt() differs
+# from numpy's and ours in the last bit for ~20% of float32 values): a last-bit difference per
+# step, hence a tolerance.
 TOL = {"float32": dict(rtol=2e-6, atol=1e-6), "float64": dict(rtol=1e-13, atol=1e-14)}
 
 

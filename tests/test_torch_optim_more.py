@@ -34,6 +34,13 @@ def test_torch_state_dict_resumes_in_float64(name):
         _same(f.detach().numpy(), t.detach().numpy(), name, "float64")
 
 
+@pytest.mark.parametrize("name", ["Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "LBFGS"])
+def test_a_tensor_lr_of_several_elements_is_refused(name):
+    for lib in (fg, torch):
+        with pytest.raises(ValueError, match="Tensor lr must be 1-element"):
+            getattr(lib.optim, name)([lib.zeros(2, requires_grad=True)], lr=lib.ones(2))
+
+
 def test_mismatched_state_scalar_is_refused_before_the_kernel():
     params, opt = _train(fg, "NAdam", {}, "float32", steps=1)
     opt.state[params[0]]["mu_product"] = fg.zeros(2)

@@ -5,7 +5,7 @@ mu for the next one, as torch does after its update)."""
 from .. import _kernels_optim as K
 from .._creation import zeros_like
 from .._fastgrad_c import lib
-from .optimizer import Optimizer, check, contiguous_state, step_count
+from .optimizer import Optimizer, check, check_lr, contiguous_state, step_count
 from .sgd import maximize_flag
 
 __all__ = ["ASGD", "Adadelta"]
@@ -14,7 +14,7 @@ __all__ = ["ASGD", "Adadelta"]
 class Adadelta(Optimizer):
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
                  capturable=False, maximize=False, differentiable=False):
-        check(0.0 <= lr, "learning rate", lr)
+        check_lr(lr)
         check(0.0 <= rho <= 1.0, "rho value", rho)
         check(0.0 <= eps, "epsilon value", eps)
         check(0.0 <= weight_decay, "weight_decay value", weight_decay)
@@ -40,7 +40,7 @@ class ASGD(Optimizer):
 
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
                  foreach=None, maximize=False, differentiable=False, capturable=False):
-        check(0.0 <= lr, "learning rate", lr)
+        check_lr(lr)
         check(0.0 <= weight_decay, "weight_decay value", weight_decay)
         super().__init__(params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0,
                                       weight_decay=weight_decay, foreach=foreach,

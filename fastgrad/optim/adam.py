@@ -4,7 +4,7 @@ state['step'] (so a compiled training step replays: nothing changes between call
 from .. import _kernels_optim as K
 from .._creation import zeros_like
 from .._fastgrad_c import lib
-from .optimizer import Optimizer, check, contiguous_state, step_count
+from .optimizer import Optimizer, check, check_lr, contiguous_state, step_count
 from .sgd import maximize_flag
 
 __all__ = ["Adam", "AdamW"]
@@ -12,7 +12,7 @@ __all__ = ["Adam", "AdamW"]
 
 def check_adam(lr, eps, betas, weight_decay):
     """The argument checks of Adam and its variants (Adamax, NAdam, RAdam), in torch's order."""
-    check(0.0 <= lr, "learning rate", lr)
+    check_lr(lr)
     check(0.0 <= eps, "epsilon value", eps)
     check(0.0 <= betas[0] < 1.0, "beta parameter at index 0", betas[0])
     check(0.0 <= betas[1] < 1.0, "beta parameter at index 1", betas[1])

@@ -3,9 +3,8 @@ flat vector, with a history of curvature pairs and an optional strong-Wolfe line
 vector arithmetic is fastgrad ops (dot, add, mul, ...), made in the order torch makes them; the
 line search's scalars are Python floats or 0-d tensors as they are in torch's code."""
 from .._autograd import enable_grad, no_grad
-from .._tensor import Tensor
 from ..ops import cat, mul
-from .optimizer import Optimizer, check
+from .optimizer import Optimizer, check_lr
 
 __all__ = ["LBFGS"]
 
@@ -108,9 +107,7 @@ def _strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1
 class LBFGS(Optimizer):
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
                  tolerance_change=1e-9, history_size=100, line_search_fn=None):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        check(0.0 <= lr, "learning rate", lr)
+        check_lr(lr)
         if max_eval is None:
             max_eval = max_iter * 5 // 4
         super().__init__(params, dict(lr=lr, max_iter=max_iter, max_eval=max_eval,

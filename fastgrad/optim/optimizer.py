@@ -57,6 +57,13 @@ def check(ok, what, value):
         raise ValueError(f"Invalid {what}: {value}")
 
 
+def check_lr(lr):
+    """torch's checks of a learning rate: a tensor of one element, not negative."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    check(0.0 <= lr, "learning rate", lr)
+
+
 def typename(x):
     """torch.typename: 'torch.FloatTensor' for a tensor, the class name otherwise."""
     if isinstance(x, Tensor):

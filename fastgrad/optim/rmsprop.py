@@ -3,7 +3,7 @@ weight decay and maximize, in one kernel per parameter."""
 from .. import _kernels_optim as K
 from .._creation import zeros_like
 from .._fastgrad_c import lib
-from .optimizer import Optimizer, check, contiguous_state, step_count
+from .optimizer import Optimizer, check, check_lr, contiguous_state, step_count
 from .sgd import maximize_flag
 
 __all__ = ["RMSprop"]
@@ -13,7 +13,7 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, capturable=False, foreach=None, maximize=False,
                  differentiable=False):
-        check(0.0 <= lr, "learning rate", lr)
+        check_lr(lr)
         check(0.0 <= eps, "epsilon value", eps)
         check(0.0 <= momentum, "momentum value", momentum)
         check(0.0 <= weight_decay, "weight_decay value", weight_decay)

@@ -2,7 +2,7 @@
 Nesterov momentum, weight decay and maximize, in one kernel per parameter."""
 from .. import _kernels_optim as K
 from .._fastgrad_c import lib
-from .optimizer import Optimizer, check, contiguous_state
+from .optimizer import Optimizer, check, check_lr, contiguous_state
 
 __all__ = ["SGD"]
 
@@ -14,7 +14,7 @@ def maximize_flag(group):
 class SGD(Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
                  *, maximize=False, foreach=None, differentiable=False, fused=None):
-        check(0.0 <= lr, "learning rate", lr)
+        check_lr(lr)
         check(0.0 <= momentum, "momentum value", momentum)
         check(0.0 <= weight_decay, "weight_decay value", weight_decay)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
