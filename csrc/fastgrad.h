@@ -232,6 +232,25 @@ int fg_rmsprop_step(int dtype, int64_t n, int flags, const double *hp, int step_
 /* hp: lr, lr_decay, eps, weight_decay. */
 int fg_adagrad_step(int dtype, int64_t n, int flags, const double *hp, int step_dtype,
                     void *step, void *param, const void *grad, void *sum);
+/* optim2: more optimizers (csrc/optim.c). Adadelta hp: lr, rho, eps, weight_decay. */
+int fg_adadelta_step(int dtype, int64_t n, int flags, const double *hp, int step_dtype,
+                     void *step, void *param, const void *grad, void *square_avg,
+                     void *acc_delta);
+/* Adamax hp: lr, beta1, beta2, eps, weight_decay. */
+int fg_adamax_step(int dtype, int64_t n, int flags, const double *hp, int step_dtype,
+                   void *step, void *param, const void *grad, void *exp_avg, void *exp_inf);
+/* NAdam hp: lr, beta1, beta2, eps, weight_decay, momentum_decay (FG_OPTIM_DECOUPLED: decoupled
+ * weight decay); mu_product a 0-d scalar_dtype (float32 or float64) tensor it multiplies. */
+int fg_nadam_step(int dtype, int64_t n, int flags, const double *hp, int step_dtype, void *step,
+                  int scalar_dtype, void *mu_product, void *param, const void *grad,
+                  void *exp_avg, void *exp_avg_sq);
+/* RAdam hp: lr, beta1, beta2, eps, weight_decay (FG_OPTIM_DECOUPLED as NAdam). */
+int fg_radam_step(int dtype, int64_t n, int flags, const double *hp, int step_dtype, void *step,
+                  void *param, const void *grad, void *exp_avg, void *exp_avg_sq);
+/* ASGD hp: lr, lambd, alpha, t0, weight_decay; eta and mu 0-d scalar_dtype tensors it reads,
+ * then sets for the next step. */
+int fg_asgd_step(int dtype, int64_t n, int flags, const double *hp, int step_dtype, void *step,
+                 int scalar_dtype, void *eta, void *mu, void *param, const void *grad, void *ax);
 /* ---- convolution (csrc/conv.c) ---- */
 /* 2-d convolution, cross-correlation as torch's: y[n, o, oy, ox] = bias[o] + sum over the c of
  * o's group, ky, kx of w[o, c, ky, kx] x[n, c, oy*sh - ph + ky*dh, ox*sw - pw + kx*dw], x read
@@ -310,6 +329,9 @@ enum fg_call {
     FG_CALL_CONV2D, FG_CALL_QR, FG_CALL_POOL2D, FG_CALL_POOL2D_BACKWARD,
     FG_CALL_LAYER_NORM, FG_CALL_LAYER_NORM_BACKWARD, FG_CALL_BATCH_NORM,
     FG_CALL_BATCH_NORM_BACKWARD,
+    /* optim2 */
+    FG_CALL_ADADELTA_STEP, FG_CALL_ADAMAX_STEP, FG_CALL_NADAM_STEP, FG_CALL_RADAM_STEP,
+    FG_CALL_ASGD_STEP,
     FG_NUM_CALLS
 };
 int fg_plan_run(int64_t ncalls, const int64_t *words, int64_t nwords, int64_t *failed);

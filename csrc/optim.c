@@ -257,3 +257,205 @@ int fg_adagrad_step(int dtype, int64_t n, int flags, const double *hp, int step_
         adagrad_f64(n, flags, hp, t, param, grad, sum);
     return FG_OK;
 }
+
+/* ---- Adadelta, Adamax, NAdam, RAdam, ASGD (torch/optim/<name>.py, _single_tensor_<name>) ----
+ * As above: one element's update per loop iteration, torch's operations in torch's order. */
+/* NAdam's and RAdam's start, Adam's: decoupled or L2 weight decay (hp lr, beta1, beta2, eps,
+ * weight_decay), then the two moments m and v of the gradient g. */
+#define MOMENTS_SETUP(T)                                                                       \
+    const double lr = hp[0], wd = hp[4];                                                       \
+    const T w1 = (T)(1 - hp[1]), b2 = (T)hp[2], w2 = (T)(1 - hp[2]), eps = (T)hp[3];           \
+    const T c1 = LERP_COEF(T, w1), shrink = (T)(1 - lr * wd), twd = (T)wd;                     \
+    const int small1 = fabs((double)w1) < 0.5;                                                 \
+    const int decoupled = (flags & FG_OPTIM_DECOUPLED) && wd != 0;                             \
+    const int coupled = !(flags & FG_OPTIM_DECOUPLED) && wd != 0
+
+#define MOMENTS_ELEMENT(T, FMA, SUFFIX)                                                        \
+    const T x = decoupled ? p[i] * shrink : p[i];                                              \
+    const T g = grad_##SUFFIX(flags, coupled, twd, x, grad[i]);                                \
+    const T mi = LERP(FMA, small1, c1, m[i], g);                                               \
+    const T vi = FMA(w2 * g, g, v[i] * b2);                                                    \
+    m[i] = mi;                                                                                 \
+    v[i] = vi
+
+#define DEFINE_OPTIM_MORE(T, SUFFIX, FMA, SQRT, ABS)                                           \
+    OPT_CLONES                                                                                 \
+    static void adadelta_##SUFFIX(int64_t n, int flags, const double *hp, double step,        \
+                                  T *restrict p, const T *restrict grad, T *restrict sq,       \
+                                  T *restrict acc)                                             \
+    {                                                                                          \
+        (void)step;                                                                            \
+        const T neg_lr = (T)-hp[0], rho = (T)hp[1], w = (T)(1 - hp[1]), eps = (T)hp[2];        \
+        const T wd = (T)hp[3];                                                                 \
+        const int decay = hp[3] != 0;                                                          \
+        OPT_PARALLEL                                                                           \
+        for (int64_t i = 0; i < n; i++) {                                                      \
+            const T g = grad_##SUFFIX(flags, decay, wd, p[i], grad[i]);                        \
+            const T s = FMA(w * g, g, sq[i] * rho);                                            \
+            sq[i] = s;                                                                         \
+            const T d = SQRT(acc[i] + eps) / SQRT(s + eps) * g;                                \
+            acc[i] = FMA(w * d, d, acc[i] * rho);                                              \
+            p[i] = FMA(neg_lr, d, p[i]);                                                       \
+        }                                                                                      \
+    }                                                                                          \
+                                                                                               \
+    OPT_CLONES                                                                                 \
+    static void adamax_##SUFFIX(int64_t n, int flags, const double *hp, double step,           \
+                                T *restrict p, const T *restrict grad, T *restrict m,          \
+                                T *restrict inf)                                               \
+    {                                                                                          \
+        const T neg_clr = (T)-(hp[0] / (1 - pow(hp[1], step))), b2 = (T)hp[2];                 \
+        const T eps = (T)hp[3], wd = (T)hp[4], w1 = (T)(1 - hp[1]), c1 = LERP_COEF(T, w1);     \
+        const int decay = hp[4] != 0, small1 = fabs((double)w1) < 0.5;                         \
+        OPT_PARALLEL                                                                           \
+        for (int64_t i = 0; i < n; i++) {                                                      \
+            const T g = grad_##SUFFIX(flags, decay, wd, p[i], grad[i]);                        \
+            const T mi = LERP(FMA, small1, c1, m[i], g);                                       \
+            m[i] = mi;                                                                         \
+            const T e = MAX_OF(inf[i] * b2, ABS(g) + eps);                                     \
+            inf[i] = e;                                                                        \
+            p[i] = p[i] + neg_clr * mi / e;                                                    \
+        }                                                                                      \
+    }                                                                                          \
+                                                                                               \
+    OPT_CLONES                                                                                 \
+    static void nadam_##SUFFIX(int64_t n, int flags, const double *hp, const double *c,        \
+                               T *restrict p, const T *restrict grad, T *restrict m,           \
+                               T *restrict v)                                                  \
+    {                                                                                          \
+        MOMENTS_SETUP(T);                                                                      \
+        const T bc2 = (T)c[0], cg = (T)c[1], cm = (T)c[2];                                     \
+        OPT_PARALLEL                                                                           \
+        for (int64_t i = 0; i < n; i++) {                                                      \
+            MOMENTS_ELEMENT(T, FMA, SUFFIX);                                                   \
+            const T denom = SQRT(vi / bc2) + eps;                                              \
+            const T y = x + cg * g / denom;                                                    \
+            p[i] = y + cm * mi / denom;                                                        \
+        }                                                                                      \
+    }                                                                                          \
+                                                                                               \
+    OPT_CLONES                                                                                 \
+    static void radam_##SUFFIX(int64_t n, int flags, const double *hp, double step,            \
+                               T *restrict p, const T *restrict grad, T *restrict m,           \
+                               T *restrict v)                                                  \
+    {                                                                                          \
+        MOMENTS_SETUP(T);                                                                      \
+        const double beta2 = hp[2];                                                            \
+        const double bc2 = 1 - pow(beta2, step), rho_inf = 2 / (1 - beta2) - 1;                \
+        const double rho_t = rho_inf - 2 * step * pow(beta2, step) / bc2;                      \
+        const int rectify = rho_t > 5.0;                                                       \
+        const T rect = rectify ? (T)pow((rho_t - 4) * (rho_t - 2) * rho_inf /                  \
+                                            ((rho_inf - 4) * (rho_inf - 2) * rho_t), 0.5)      \
+                               : 0;                                                            \
+        const T bc1 = (T)(1 - pow(hp[1], step)), tlr = (T)lr, sbc2 = (T)pow(bc2, 0.5);         \
+        OPT_PARALLEL                                                                           \
+        for (int64_t i = 0; i < n; i++) {                                                      \
+            MOMENTS_ELEMENT(T, FMA, SUFFIX);                                                   \
+            /* torch: exp_avg / bc1 * lr * (bc2 ** 0.5 / (sqrt(v) + eps)) * rect, the scalar   \
+             * over a tensor being its reciprocal times the scalar (Tensor.__rtruediv__). */   \
+            T u = mi / bc1 * tlr;                                                              \
+            if (rectify)                                                                       \
+                u = u * ((T)1 / (SQRT(vi) + eps) * sbc2) * rect;                               \
+            p[i] = x - u;                                                                      \
+        }                                                                                      \
+    }                                                                                          \
+                                                                                               \
+    OPT_CLONES                                                                                 \
+    static void asgd_##SUFFIX(int64_t n, int flags, const double *hp, double eta, double mu,   \
+                              T *restrict p, const T *restrict grad, T *restrict ax)           \
+    {                                                                                          \
+        const T shrink = (T)(1 - hp[1] * eta), neg_eta = (T)-eta, wd = (T)hp[4], tmu = (T)mu;  \
+        const int decay = hp[4] != 0, average = mu != 1;                                       \
+        OPT_PARALLEL                                                                           \
+        for (int64_t i = 0; i < n; i++) {                                                      \
+            const T g = grad_##SUFFIX(flags, decay, wd, p[i], grad[i]);                        \
+            const T x = FMA(neg_eta, g, p[i] * shrink);                                        \
+            p[i] = x;                                                                          \
+            ax[i] = average ? ax[i] + (x - ax[i]) * tmu : x;                                   \
+        }                                                                                      \
+    }
+
+DEFINE_OPTIM_MORE(float, f32, fmaf, sqrtf, fabsf)
+DEFINE_OPTIM_MORE(double, f64, fma, sqrt, fabs)
+
+/* A 0-d state scalar other than the step (NAdam's mu_product, ASGD's eta and mu): float32 or
+ * float64 (the default dtype, or the parameter's after load_state_dict casts it). */
+static double get_scalar(int dtype, const void *s)
+{
+    return dtype == FG_FLOAT32 ? *(const float *)s : *(const double *)s;
+}
+
+static void set_scalar(int dtype, void *s, double value)
+{
+    if (dtype == FG_FLOAT32)
+        *(float *)s = (float)value;
+    else
+        *(double *)s = value;
+}
+
+#define DISPATCH(dtype, NAME, ...)                                                             \
+    do {                                                                                       \
+        if ((dtype) == FG_FLOAT32)                                                             \
+            NAME##_f32(__VA_ARGS__);                                                           \
+        else                                                                                   \
+            NAME##_f64(__VA_ARGS__);                                                           \
+    } while (0)
+
+/* Adadelta, Adamax and RAdam: two state buffers A and B, the step count. */
+#define TWO_BUFFER_STEP(NAME, A, B)                                                            \
+    int fg_##NAME##_step(int dtype, int64_t n, int flags, const double *hp, int step_dtype,    \
+                         void *step, void *param, const void *grad, void *A, void *B)          \
+    {                                                                                          \
+        int status = check(dtype, n, param, grad, B ? A : NULL, step_dtype, step, 1);          \
+        if (status)                                                                            \
+            return status;                                                                     \
+        double t = next_step(step_dtype, step);                                                \
+        DISPATCH(dtype, NAME, n, flags, hp, t, param, grad, A, B);                             \
+        return FG_OK;                                                                          \
+    }
+
+TWO_BUFFER_STEP(adadelta, square_avg, acc_delta)
+TWO_BUFFER_STEP(adamax, exp_avg, exp_inf)
+TWO_BUFFER_STEP(radam, exp_avg, exp_avg_sq)
+
+int fg_nadam_step(int dtype, int64_t n, int flags, const double *hp, int step_dtype, void *step,
+                  int scalar_dtype, void *mu_product, void *param, const void *grad,
+                  void *exp_avg, void *exp_avg_sq)
+{
+    int status = check(dtype, n, param, grad, exp_avg_sq ? exp_avg : NULL, step_dtype, step, 1);
+    if (!status)
+        status = check(scalar_dtype, 1, param, grad, mu_product, 0, NULL, 0);
+    if (status)
+        return status;
+    const double t = next_step(step_dtype, step), lr = hp[0], beta1 = hp[1], decay = hp[5];
+    const double mu = beta1 * (1.0 - 0.5 * pow(0.96, t * decay));
+    const double mu_next = beta1 * (1.0 - 0.5 * pow(0.96, (t + 1) * decay));
+    /* mu_product *= mu: a 0-d tensor times a Python number, in the tensor's dtype */
+    const double product = scalar_dtype == FG_FLOAT32
+                               ? (double)((float)get_scalar(scalar_dtype, mu_product) * (float)mu)
+                               : get_scalar(scalar_dtype, mu_product) * mu;
+    set_scalar(scalar_dtype, mu_product, product);
+    const double c[3] = {1 - pow(hp[2], t), -lr * (1.0 - mu) / (1.0 - product),
+                         (-lr * mu_next) / (1.0 - product * mu_next)};
+    DISPATCH(dtype, nadam, n, flags, hp, c, param, grad, exp_avg, exp_avg_sq);
+    return FG_OK;
+}
+
+int fg_asgd_step(int dtype, int64_t n, int flags, const double *hp, int step_dtype, void *step,
+                 int scalar_dtype, void *eta, void *mu, void *param, const void *grad, void *ax)
+{
+    int status = check(dtype, n, param, grad, ax, step_dtype, step, 1);
+    if (!status)
+        status = check(scalar_dtype, 1, param, grad, eta && mu ? eta : NULL, 0, NULL, 0);
+    if (status)
+        return status;
+    const double t = next_step(step_dtype, step), lr = hp[0], lambd = hp[1], alpha = hp[2];
+    DISPATCH(dtype, asgd, n, flags, hp, get_scalar(scalar_dtype, eta),
+             get_scalar(scalar_dtype, mu), param, grad, ax);
+    /* torch.as_tensor(new value): a tensor of the default dtype (the step's), copied in */
+    const double new_eta = lr / pow(1 + lambd * lr * t, alpha);
+    const double new_mu = 1 / fmax(1, t - hp[3]);
+    set_scalar(scalar_dtype, eta, step_dtype == FG_FLOAT32 ? (float)new_eta : new_eta);
+    set_scalar(scalar_dtype, mu, step_dtype == FG_FLOAT32 ? (float)new_mu : new_mu);
+    return FG_OK;
+}

@@ -13,7 +13,9 @@ inputs (their signature), with one warning (an error with fullgraph=True): readi
 values into Python (.item(), print, bool(t), ...), shapes made from data (nonzero, boolean
 masks), random draws, recordings that disagree (tensors made from Python data that changes,
 Python numbers that change), inputs that require grad, outputs that still need backward, more
-than PLANS input signatures. Tensors made from Python data (torch.tensor(...)) inside are
+than PLANS input signatures, an optimizer's hyper-parameters changed inside the function. The
+optimizers' hyper-parameters (lr, betas, ...) are read again before each replay, so schedulers
+stepping between calls are followed. Tensors made from Python data (torch.tensor(...)) inside are
 constants of the plan, matched by value."""
 import gc
 import operator
@@ -65,6 +67,12 @@ ROLES = {
     # pooling
     lib.FG_CALL_POOL2D: ("pool2d", "iiaawwr"),
     lib.FG_CALL_POOL2D_BACKWARD: ("pool2d_backward", "iiaawrrs"),
+    # optim2: more fused optimizer updates
+    lib.FG_CALL_ADADELTA_STEP: ("adadelta_step", "iiiviuuruu"),
+    lib.FG_CALL_ADAMAX_STEP: ("adamax_step", "iiiviuuruu"),
+    lib.FG_CALL_NADAM_STEP: ("nadam_step", "iiiviuiuuruu"),
+    lib.FG_CALL_RADAM_STEP: ("radam_step", "iiiviuuruu"),
+    lib.FG_CALL_ASGD_STEP: ("asgd_step", "iiiviuiuuuru"),
 }
 
 
@@ -77,6 +85,14 @@ def _root(array):
 
 def _address(array):
     return array.__array_interface__["data"][0]
+
+
+def _address_of(cdata):
+    return int(ffi.cast("intptr_t", cdata))
+
+
+def _zeros(values):
+    return [v == 0 for v in values]
 
 
 class Recorder:
@@ -95,6 +111,7 @@ class Recorder:
         self.outside = {}     # the tensors from outside whose memory the calls use
         self.written = []     # the order of each buffer written (None: made outside)
         self.refused = None
+        self.lives = {}       # optimizer hyper-parameters: address -> (array, values, refresh)
 
     def refuse(self, why):
         if self.refused is None and threading.get_ident() == self.thread:
@@ -110,6 +127,20 @@ class Recorder:
             self.allocated_roots[id(_root(array))] = ("constant", array.dtype.str, array.shape,
                                                       array.tobytes())
             self.keep.append(array)
+
+    def live(self, array, values, refresh):
+        """A kernel's scalar array that a replay refills from refresh() (an optimizer group's
+        current lr, betas, ...: schedulers change them between calls)."""
+        if threading.get_ident() == self.thread:
+            self.lives[_address_of(array)] = (array, values, refresh)
+
+    def changed_live(self, before):
+        """Whether a hyper-parameter changed inside the function (a scheduler stepped in it: a
+        replay would not run it): after the kernel read it, or before, from the values `before`
+        the call of the previous recording's hyper-parameters."""
+        lives = list(self.lives.values())
+        return any(refresh() != values for _, values, refresh in lives) or \
+            len(before) == len(lives) and any(b != v for b, (_, v, _) in zip(before, lives))
 
     def assigned_grad(self, tensor):
         if threading.get_ident() == self.thread:
@@ -164,8 +195,10 @@ class Recorder:
                 words.append(int(ffi.cast("intptr_t", arg)))
             else:  # a scalar the kernel reads (v) or writes (s), in memory cffi owns
                 self.keep.append(arg)
-                words.append(int(ffi.cast("intptr_t", arg)))
-                canonical.append(bytes(ffi.buffer(arg)) if role == "v" else "scratch")
+                words.append(_address_of(arg))
+                live = self.lives.get(_address_of(arg))
+                canonical.append("live" if live is not None and live[0] is arg else
+                                 bytes(ffi.buffer(arg)) if role == "v" else "scratch")
         self.words.extend(words)
         self.canonical.append(tuple(canonical))
         self.lines.append(f"{number:4d}  {_label(kind, name, args):<26} {written.dtype!r:<16} "
@@ -202,6 +235,8 @@ class Plan:
         self.ncalls = len(recorder.lines)
         self.lines = recorder.lines
         self.keep = recorder.keep
+        self.live = [(array, refresh, _zeros(values))
+                     for array, values, refresh in recorder.lives.values()]
         self.inputs, self.outputs, self.structure = inputs, outputs, structure
         # each tensor argument's position and the fg_copy arguments that copy it into its input
         # buffer, but for its own pointer
@@ -221,14 +256,27 @@ class Plan:
         """Whether the state outside is still the recorded one: the leaves hold the .grad
         tensors the plan writes, and the tensors from outside it uses are still referenced as
         often as at its first replay (a parameter replaced in a model drops a reference to the
-        old one, whose memory the plan would go on reading)."""
+        old one, whose memory the plan would go on reading). The optimizers' hyper-parameters
+        are read into the plan here."""
         if not all(map(operator.is_, map(_GRAD, self.leaves), self.leaf_grads)):
+            return False
+        if not self._read_live():
             return False
         if self.references is None:  # counted once, without the recordings' (young) garbage
             gc.collect(1)
             self.references = self._reference_counts()
             return True
         return all(map(operator.ge, self._reference_counts(), self.references))
+
+    def _read_live(self):
+        """The optimizers' current hyper-parameters into the kernels' arrays; False when one
+        turned an option on or off (a momentum that was 0 when recorded: no buffer for it)."""
+        for array, refresh, zeros in self.live:
+            values = refresh()
+            if _zeros(values) != zeros:
+                return False
+            array[0:len(values)] = values
+        return True
 
     def _reference_counts(self):
         return list(map(sys.getrefcount, self.outside))  # (one way, so counts compare)
@@ -303,6 +351,7 @@ class _Entry:
         self.previous = None  # the canonical form of the last recording
         self.plan = None
         self.refused = None   # why these inputs cannot be replayed
+        self.live = []        # the last recording's optimizer hyper-parameters (their refresh)
 
 
 class Compiled:
@@ -340,7 +389,8 @@ class Compiled:
                 elif entry.plan is not None:
                     if entry.plan.fits():
                         return self._replay(entry.plan, args, kwargs)
-                    entry.plan = entry.previous = None  # a .grad changed outside: record again
+                    entry.plan = entry.previous = None  # a .grad or an option changed outside:
+                    entry.calls = 0  # warm up (a new optimizer buffer) and record again
                 if entry is not None and entry.refused is None:
                     entry.calls += 1
                     if entry.calls > WARM_UP:
@@ -368,6 +418,7 @@ class Compiled:
         slots = iter(inputs)
         call_args = [next(slots) if isinstance(a, Tensor) else a for a in args]
         recorder = Recorder()
+        before = [refresh() for refresh in entry.live]
         for k, t in enumerate(inputs):  # matched by position, not identity
             recorder.allocated_roots[id(_root(t._a))] = ("input", k)
             recorder.keep.append(t)
@@ -386,6 +437,10 @@ class Compiled:
                                     "it cannot be replayed; return loss.detach())")
             if any(isinstance(o, tuple) and o[0] == "input" for o in recorder.written):
                 raise _Unreplayable("it writes into its input")
+            entry.live = [refresh for _, _, refresh in recorder.lives.values()]
+            if recorder.changed_live(before):
+                raise _Unreplayable("it changes an optimizer's hyper-parameters (a scheduler's "
+                                    "step inside it would not be replayed)")
         except _Unreplayable as e:
             self._refuse(entry, str(e))
             return result
@@ -395,7 +450,7 @@ class Compiled:
         elif entry.previous != canonical:
             self._refuse(entry, "its kernel calls or their operands change from call to call "
                                 "(tensors made from Python data that changes, or Python numbers "
-                                "that change, such as a learning rate a scheduler sets)")
+                                "that change)")
         else:
             entry.plan = Plan(recorder,
                               [(i, a) for i, a in enumerate(args) if isinstance(a, Tensor)],

@@ -466,7 +466,11 @@ _KERNELS = {lib.FG_CALL_ELEMENTWISE: lib.fg_elementwise,
             lib.FG_CALL_CONV2D: lib.fg_conv2d, lib.FG_CALL_QR: lib.fg_qr,
             lib.FG_CALL_SGD_STEP: lib.fg_sgd_step, lib.FG_CALL_ADAM_STEP: lib.fg_adam_step,
             lib.FG_CALL_RMSPROP_STEP: lib.fg_rmsprop_step,
-            lib.FG_CALL_ADAGRAD_STEP: lib.fg_adagrad_step}
+            lib.FG_CALL_ADAGRAD_STEP: lib.fg_adagrad_step,
+            # optim2
+            lib.FG_CALL_ADADELTA_STEP: lib.fg_adadelta_step,
+            lib.FG_CALL_ADAMAX_STEP: lib.fg_adamax_step, lib.FG_CALL_NADAM_STEP: lib.fg_nadam_step,
+            lib.FG_CALL_RADAM_STEP: lib.fg_radam_step, lib.FG_CALL_ASGD_STEP: lib.fg_asgd_step}
 
 
 def dense(t):

@@ -1,16 +1,23 @@
 """The bridge to csrc/optim.c, the optimizers' fused updates, as fastgrad._kernels is to the
 other kernels."""
+from . import _recording
 from ._fastgrad_c import ffi, lib
 from ._kernels import NULL, _call, _check
 
 _OPTIM_NAMES = {lib.FG_CALL_SGD_STEP: "sgd", lib.FG_CALL_ADAM_STEP: "adam",
-                lib.FG_CALL_RMSPROP_STEP: "rmsprop", lib.FG_CALL_ADAGRAD_STEP: "adagrad"}
+                lib.FG_CALL_RMSPROP_STEP: "rmsprop", lib.FG_CALL_ADAGRAD_STEP: "adagrad",
+                lib.FG_CALL_ADADELTA_STEP: "adadelta", lib.FG_CALL_ADAMAX_STEP: "adamax",
+                lib.FG_CALL_NADAM_STEP: "nadam", lib.FG_CALL_RADAM_STEP: "radam",
+                lib.FG_CALL_ASGD_STEP: "asgd"}
 
 
-def optimizer_step(kind, flags, hp, param, grad, buffers, step=None):
+def optimizer_step(kind, flags, hyper, param, grad, buffers, step=None, scalars=()):
     """One fused update of `param` in place (fastgrad.h: fg_*_step): param, grad and the state
     `buffers` (None where an option is off) contiguous, of param's dtype; `step` the 0-d step
-    count the kernel increments (not for SGD); hp the group's numbers in the kernel's order."""
+    count the kernel increments (not for SGD); `scalars` the other 0-d state tensors it reads
+    and writes (NAdam's mu_product, ASGD's eta and mu), of one float dtype. hyper() gives the
+    group's numbers in the kernel's order: a compiled step calls it again before each replay,
+    so that a learning rate a scheduler changes later is the one used."""
     n, name = param._a.size, _OPTIM_NAMES[kind]
     for t in (param, grad, *buffers):  # the kernel reads and writes n elements of each
         if t is not None and (t._a.size != n or t.dtype is not param.dtype
@@ -18,11 +25,20 @@ def optimizer_step(kind, flags, hp, param, grad, buffers, step=None):
             raise RuntimeError(f"{name}: a gradient or state tensor of shape {tuple(t.shape)} "
                                f"and dtype {t.dtype} does not match its parameter's shape "
                                f"{tuple(param.shape)} and dtype {param.dtype}")
-    if step is not None and step._a.size != 1:
-        raise RuntimeError(f"{name}: the step count must have one element, not {step._a.size}")
-    args = [param.dtype.code, n, flags, ffi.new("double[]", [float(x) for x in hp])]
+    for what, t in [("the step count", step)] + [("a state scalar", s) for s in scalars]:
+        if t is not None and t._a.size != 1:
+            raise RuntimeError(f"{name}: {what} must have one element, not {t._a.size}")
+    if any(s.dtype is not scalars[0].dtype for s in scalars):
+        raise RuntimeError(f"{name}: the state scalars have different dtypes")
+    values = [float(x) for x in hyper()]
+    hp = ffi.new("double[]", values)
+    if _recording.recorder is not None:
+        _recording.recorder.live(hp, values, lambda: [float(x) for x in hyper()])
+    args = [param.dtype.code, n, flags, hp]
     if step is not None:
         args += [step.dtype.code, step._ptr]
+    if scalars:
+        args += [scalars[0].dtype.code] + [s._ptr for s in scalars]
     args += [param._ptr, grad._ptr] + [NULL if b is None else b._ptr for b in buffers]
-    operands = [t for t in (step, param, grad, *buffers) if t is not None]
+    operands = [t for t in (step, *scalars, param, grad, *buffers) if t is not None]
     _check(_call(kind, args, *operands), name, param.dtype)

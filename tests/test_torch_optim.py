@@ -32,10 +32,24 @@ OPTIONS = [
     ("Adam", dict(lr=0.02, maximize=True, betas=(0.3, 0.6))),
     ("AdamW", dict(lr=0.01, weight_decay=0.5, amsgrad=True, maximize=True)),
     ("RMSprop", dict(lr=0.01, momentum=0.5, weight_decay=0.1)),
+    # the second batch (tests/test_torch_optim_more.py has the rest of their tests)
+    ("Adadelta", dict()),
+    ("Adadelta", dict(lr=0.5, rho=0.5, weight_decay=0.1, maximize=True)),
+    ("Adamax", dict()),
+    ("Adamax", dict(lr=0.01, betas=(0.3, 0.6), weight_decay=0.1, maximize=True)),
+    ("NAdam", dict()),
+    ("NAdam", dict(lr=0.01, weight_decay=0.1, momentum_decay=0.01)),
+    ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("RAdam", dict()),
+    ("RAdam", dict(lr=0.01, betas=(0.5, 0.6), weight_decay=0.1)),
+    ("RAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("ASGD", dict()),
+    ("ASGD", dict(lr=0.1, lambd=0.01, alpha=0.5, t0=5, weight_decay=0.1, maximize=True)),
 ]
-# SGD is bit for bit. The others divide by a square root, which torch's CPU build computes with
-# MKL's vector math, not correctly rounded (torch.tensor(a).sqrt() differs from numpy's and ours
-# in the last bit for ~20% of float32 values): a last-bit difference per step, hence a tolerance.
+# SGD, Adamax, RAdam and ASGD are bit for bit. The others divide by a square root, which torch's
+# CPU build computes with MKL's vector math, not correctly rounded (torch.tensor(a).sqrt() differs
+# from numpy's and ours in the last bit for ~20% of float32 values): a last-bit difference per
+# step, hence a tolerance.
 TOL = {"float32": dict(rtol=2e-6, atol=1e-6), "float64": dict(rtol=1e-13, atol=1e-14)}
 
 
@@ -57,8 +71,11 @@ def _train(lib, name, options, dtype, steps=STEPS, opt=None, params=None, first=
     return params, opt
 
 
+EXACT = ("SGD", "Adamax", "RAdam", "ASGD")
+
+
 def _same(a, b, name, dtype):
-    if name == "SGD":
+    if name in EXACT:
         assert a.tobytes() == b.tobytes()
     else:
         np.testing.assert_allclose(a, b, **TOL[dtype])
@@ -84,7 +101,7 @@ def test_optimizer_matches_torch(name, options, dtype):
 
 
 @pytest.mark.parametrize("name, options", [OPTIONS[1], OPTIONS[4], OPTIONS[6], OPTIONS[8],
-                                           OPTIONS[11]], ids=lambda x: str(x))
+                                           OPTIONS[11], *OPTIONS[17::2]], ids=lambda x: str(x))
 def test_resume_from_state_dict_is_exact(name, options):
     """Train 7 steps, save, load into a fresh optimizer of fresh parameters, continue: the same
     bits as 15 uninterrupted steps."""
@@ -159,6 +176,11 @@ def test_a_parameter_without_grad_gets_no_state():
     ("Adagrad", dict(lr_decay=-1), "Invalid lr_decay value: -1"),
     ("Adagrad", dict(initial_accumulator_value=-1),
      "Invalid initial_accumulator_value value: -1"),
+    ("Adadelta", dict(rho=1.5), "Invalid rho value: 1.5"),
+    ("Adamax", dict(betas=(0.9, 1.0)), "Invalid beta parameter at index 1: 1.0"),
+    ("NAdam", dict(momentum_decay=-1), "Invalid momentum_decay value: -1"),
+    ("RAdam", dict(eps=-1), "Invalid epsilon value: -1"),
+    ("ASGD", dict(weight_decay=-1), "Invalid weight_decay value: -1"),
 ], ids=lambda x: str(x))
 def test_argument_errors_match_torch(name, options, message):
     for lib in (fg, torch):
@@ -203,13 +225,58 @@ def _reference(name, hp, p, g, state, step):
             buf = state["buf"][i] * mom + gi / (math.sqrt(sq - ga * ga) + eps)
             state["sq"][i], state["ga"][i], state["buf"][i] = sq, ga, buf
             x = x - lr * buf
-        else:
+        elif name == "adagrad":
             lr, lr_decay, eps, wd = hp
             s = state["sum"][i] + gi * gi
             state["sum"][i] = s
             x = x - lr / (1 + (step - 1) * lr_decay) * gi / (math.sqrt(s) + eps)
+        else:
+            x = _reference_more(name, hp, x, gi, state, step, i)
         out.append(x)
     return out
+
+
+def _reference_more(name, hp, x, g, state, t, i):
+    """The second batch's updates of element i (state["m"], ["v"]: the two moments)."""
+    m, v = state["m"][i], state["v"][i]
+    if name == "adadelta":
+        lr, rho, eps, wd = hp
+        g = g + wd * x
+        v = v * rho + (1 - rho) * g * g
+        delta = math.sqrt(m + eps) / math.sqrt(v + eps) * g
+        state["m"][i], state["v"][i] = m * rho + (1 - rho) * delta * delta, v
+        return x - lr * delta
+    if name == "asgd":  # eta and mu: 0-d float32 tensors
+        lr, lambd, alpha, t0, wd = hp
+        eta, mu = (lr, 1.0) if t == 1 else (lr / (1 + lambd * lr * (t - 1)) ** alpha,
+                                            1 / max(1, t - 1 - t0))
+        eta, mu = float(np.float32(eta)), float(np.float32(mu))
+        x = x * (1 - lambd * eta) - eta * (g + wd * x)
+        state["m"][i] = m + (x - m) * mu
+        return x
+    lr, b1, b2, eps, wd = hp[:5]
+    g = g + wd * x
+    m = m + (1 - b1) * (g - m)
+    state["m"][i] = m
+    if name == "adamax":
+        state["v"][i] = max(v * b2, abs(g) + eps)
+        return x - lr / (1 - b1 ** t) * m / state["v"][i]
+    v = state["v"][i] = v * b2 + (1 - b2) * g * g
+    if name == "nadam":
+        mus = [b1 * (1 - 0.5 * 0.96 ** (k * hp[5])) for k in range(1, t + 2)]
+        product = 1.0  # a 0-d float32 tensor
+        for mu in mus[:t]:
+            product = float(np.float32(product) * np.float32(mu))
+        denom = math.sqrt(v / (1 - b2 ** t)) + eps
+        return x - lr * (1 - mus[t - 1]) / (1 - product) * g / denom \
+            - lr * mus[t] / (1 - product * mus[t]) * m / denom
+    rho_inf = 2 / (1 - b2) - 1
+    rho = rho_inf - 2 * t * b2 ** t / (1 - b2 ** t)
+    if rho <= 5:
+        return x - m / (1 - b1 ** t) * lr
+    rect = math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+    adaptive = math.sqrt(1 - b2 ** t) / (math.sqrt(v) + eps) * rect
+    return x - m / (1 - b1 ** t) * lr * adaptive
 
 
 KERNEL_CASES = [("sgd", "SGD", [0.1, 0.05, 0.9, 0.0], dict(lr=0.1, momentum=0.9, nesterov=True,
@@ -217,12 +284,22 @@ KERNEL_CASES = [("sgd", "SGD", [0.1, 0.05, 0.9, 0.0], dict(lr=0.1, momentum=0.9,
                 ("adam", "Adam", [0.01, 0.9, 0.999, 1e-8, 0.1], dict(lr=0.01, weight_decay=0.1)),
                 ("rmsprop", "RMSprop", [0.01, 0.9, 1e-8, 0.0, 0.5],
                  dict(alpha=0.9, momentum=0.5, centered=True)),
-                ("adagrad", "Adagrad", [0.1, 0.01, 1e-10, 0.0], dict(lr=0.1, lr_decay=0.01))]
+                ("adagrad", "Adagrad", [0.1, 0.01, 1e-10, 0.0], dict(lr=0.1, lr_decay=0.01)),
+                ("adadelta", "Adadelta", [0.5, 0.8, 1e-6, 0.1],
+                 dict(lr=0.5, rho=0.8, weight_decay=0.1)),
+                ("adamax", "Adamax", [0.01, 0.8, 0.9, 1e-8, 0.1],
+                 dict(lr=0.01, betas=(0.8, 0.9), weight_decay=0.1)),
+                ("nadam", "NAdam", [0.01, 0.9, 0.999, 1e-8, 0.1, 0.004],
+                 dict(lr=0.01, weight_decay=0.1)),
+                ("radam", "RAdam", [0.01, 0.5, 0.8, 1e-8, 0.1],  # rectified from step 7
+                 dict(lr=0.01, betas=(0.5, 0.8), weight_decay=0.1)),
+                ("asgd", "ASGD", [0.1, 0.01, 0.5, 2, 0.1],
+                 dict(lr=0.1, lambd=0.01, alpha=0.5, t0=2, weight_decay=0.1))]
 
 
 @pytest.mark.parametrize("name, cls, hp, options", KERNEL_CASES, ids=lambda x: str(x))
 def test_kernels_match_a_float64_reference(name, cls, hp, options):
-    start, grads = _grads("float64", 6)
+    start, grads = _grads("float64", 8)
     p = fg.tensor(start[2], requires_grad=True)
     opt = getattr(fg.optim, cls)([p], **options)
     expected = list(start[2])
@@ -278,6 +355,13 @@ SCHEDULES = {
     "ReduceLROnPlateau-max-abs": lambda L, o: L.ReduceLROnPlateau(
         o, mode="max", factor=0.5, patience=2, threshold=0.1, threshold_mode="abs", cooldown=2,
         min_lr=0.01),
+    "PolynomialLR": lambda L, o: L.PolynomialLR(o, total_iters=12, power=2.0),
+    "CyclicLR": lambda L, o: L.CyclicLR(o, 0.01, [0.1, 0.5], step_size_up=4),
+    "CyclicLR-triangular2": lambda L, o: L.CyclicLR(o, [0.01, 0.02], 0.2, 3, 5, "triangular2",
+                                                    base_momentum=0.7, max_momentum=0.95),
+    "CyclicLR-exp_range": lambda L, o: L.CyclicLR(o, 0.01, 0.1, 3, mode="exp_range",
+                                                  gamma=0.9, cycle_momentum=False),
+    "CosineAnnealingWarmRestarts": lambda L, o: L.CosineAnnealingWarmRestarts(o, 3, 2, 0.01),
 }
 METRICS = [1.0 / (1 + k % 7) + (0.5 if k > 15 else 0) for k in range(30)]
 
@@ -306,13 +390,13 @@ def test_schedule_matches_torch(name):
     theirs, t_sched = _schedule(torch, SCHEDULES[name])
     assert ours == theirs
     assert sorted(f_sched.state_dict()) == sorted(t_sched.state_dict())
-    if name.startswith("OneCycleLR"):
+    if name.startswith(("OneCycleLR", "CyclicLR")) and "exp_range" not in name:
         assert _schedule(fg, SCHEDULES[name], "Adam")[0] == \
             _schedule(torch, SCHEDULES[name], "Adam")[0]  # Adam's beta1 cycles
 
 
 @pytest.mark.parametrize("name", ["StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
-                                  "LinearLR", "ConstantLR"])
+                                  "LinearLR", "ConstantLR", "PolynomialLR"])
 def test_schedule_step_with_epoch_uses_the_closed_form(name):
     """The deprecated step(epoch): a warning, then torch's closed form at that epoch."""
     seen = []
@@ -431,8 +515,8 @@ def test_parameter_vectors_match_torch():
             lib.nn.utils.vector_to_parameters([1.0], params)
 
 
-@pytest.mark.parametrize("name, options", [OPTIONS[1], OPTIONS[4], OPTIONS[8], OPTIONS[11]],
-                         ids=lambda x: str(x))
+@pytest.mark.parametrize("name, options", [OPTIONS[1], OPTIONS[4], OPTIONS[8], OPTIONS[11],
+                                           *OPTIONS[17::2]], ids=lambda x: str(x))
 def test_compiled_training_step_replays(name, options):
     """A compiled step that calls optimizer.step(): the fused kernel is recorded and replayed,
     with the same bits as eager steps."""

@@ -109,3 +109,29 @@ class LRScheduler:
         for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = _lrs(self.optimizer)
+
+
+class _MomentumCycler:
+    """For OneCycleLR and CyclicLR: momentum (or Adam's beta1) moves against the rate."""
+
+    def _init_momentum(self, optimizer, max_momentum, base_momentum, last_epoch):
+        """Checks that the optimizer has a momentum; a fresh run starts each group at its high
+        value and notes max_momentum and base_momentum in it. Returns the highs and lows."""
+        if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+            raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` "
+                             "option enabled")
+        self.use_beta1 = "betas" in optimizer.defaults
+        highs = _per_group("max_momentum", optimizer, max_momentum)
+        lows = _per_group("base_momentum", optimizer, base_momentum)
+        if last_epoch == -1:
+            for high, low, group in zip(highs, lows, optimizer.param_groups):
+                self._set_momentum(group, high)
+                group["max_momentum"] = high
+                group["base_momentum"] = low
+        return highs, lows
+
+    def _set_momentum(self, group, value):
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value

@@ -1,9 +1,9 @@
 """OneCycleLR of fastgrad.optim.lr_scheduler: the 1cycle policy, as torch's."""
 import math
 
-from ._lr_base import LRScheduler, _check_optimizer, _per_group
+from ._lr_base import LRScheduler, _check_optimizer, _MomentumCycler, _per_group
 
-class OneCycleLR(LRScheduler):
+class OneCycleLR(_MomentumCycler, LRScheduler):
     """The 1cycle policy: lr from max_lr / div_factor up to max_lr and down to
     initial / final_div_factor (cosine or linear), momentum (or Adam's beta1) the other way."""
 
@@ -40,24 +40,8 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("optimizer must support momentum or beta1 with "
-                                 "`cycle_momentum` option enabled")
-            self.use_beta1 = "betas" in optimizer.defaults
-            highs = _per_group("max_momentum", optimizer, max_momentum)
-            lows = _per_group("base_momentum", optimizer, base_momentum)
-            if last_epoch == -1:
-                for high, low, group in zip(highs, lows, optimizer.param_groups):
-                    self._set_momentum(group, high)
-                    group["max_momentum"] = high
-                    group["base_momentum"] = low
+            self._init_momentum(optimizer, max_momentum, base_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
-
-    def _set_momentum(self, group, value):
-        if self.use_beta1:
-            group["betas"] = (value, *group["betas"][1:])
-        else:
-            group["momentum"] = value
 
     def _anneal(self, start, end, pct):
         if self._anneal_func_type == "cos":

@@ -3,7 +3,7 @@ value and maximize, in one kernel per parameter. As torch, the state is made at 
 from .. import _kernels_optim as K
 from .._creation import full_like
 from .._fastgrad_c import lib
-from .optimizer import Optimizer, check, contiguous_state, step_count
+from .optimizer import Optimizer, check, check_lr, contiguous_state, step_count
 from .sgd import maximize_flag
 
 __all__ = ["Adagrad"]
@@ -12,7 +12,7 @@ __all__ = ["Adagrad"]
 class Adagrad(Optimizer):
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
-        check(0.0 <= lr, "learning rate", lr)
+        check_lr(lr)
         check(0.0 <= lr_decay, "lr_decay value", lr_decay)
         check(0.0 <= weight_decay, "weight_decay value", weight_decay)
         check(0.0 <= initial_accumulator_value, "initial_accumulator_value value",
@@ -32,7 +32,10 @@ class Adagrad(Optimizer):
             state.update(step=step_count(),
                          sum=full_like(p, group["initial_accumulator_value"]))
 
-    def _update(self, p, grad, state, group):
-        K.optimizer_step(lib.FG_CALL_ADAGRAD_STEP, maximize_flag(group),
-                         [group["lr"], group["lr_decay"], group["eps"], group["weight_decay"]],
-                         p, grad, contiguous_state(state, ("sum",)), state["step"])
+    @staticmethod
+    def _hyper(group):
+        return [group["lr"], group["lr_decay"], group["eps"], group["weight_decay"]]
+
+    def _update(self, p, grad, state, group, hyper):
+        K.optimizer_step(lib.FG_CALL_ADAGRAD_STEP, maximize_flag(group), hyper, p,
+                         grad, contiguous_state(state, ("sum",)), state["step"])

@@ -4,10 +4,19 @@ state['step'] (so a compiled training step replays: nothing changes between call
 from .. import _kernels_optim as K
 from .._creation import zeros_like
 from .._fastgrad_c import lib
-from .optimizer import Optimizer, check, contiguous_state, step_count
+from .optimizer import Optimizer, check, check_lr, contiguous_state, step_count
 from .sgd import maximize_flag
 
 __all__ = ["Adam", "AdamW"]
+
+
+def check_adam(lr, eps, betas, weight_decay):
+    """The argument checks of Adam and its variants (Adamax, NAdam, RAdam), in torch's order."""
+    check_lr(lr)
+    check(0.0 <= eps, "epsilon value", eps)
+    check(0.0 <= betas[0] < 1.0, "beta parameter at index 0", betas[0])
+    check(0.0 <= betas[1] < 1.0, "beta parameter at index 1", betas[1])
+    check(0.0 <= weight_decay, "weight_decay value", weight_decay)
 
 
 class Adam(Optimizer):
@@ -17,11 +26,7 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False, fused=None, decoupled_weight_decay=False):
-        check(0.0 <= lr, "learning rate", lr)
-        check(0.0 <= eps, "epsilon value", eps)
-        check(0.0 <= betas[0] < 1.0, "beta parameter at index 0", betas[0])
-        check(0.0 <= betas[1] < 1.0, "beta parameter at index 1", betas[1])
-        check(0.0 <= weight_decay, "weight_decay value", weight_decay)
+        check_adam(lr, eps, betas, weight_decay)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize, foreach=foreach,
                                       capturable=capturable, differentiable=differentiable,
@@ -34,17 +39,18 @@ class Adam(Optimizer):
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = zeros_like(p)
 
-    def _update(self, p, grad, state, group):
+    @staticmethod
+    def _hyper(group):
+        return [group["lr"], *group["betas"], group["eps"], group["weight_decay"]]
+
+    def _update(self, p, grad, state, group, hyper):
         flags = maximize_flag(group)
         if group["decoupled_weight_decay"]:
             flags |= lib.FG_OPTIM_DECOUPLED
-        beta1, beta2 = group["betas"]
         buffers = contiguous_state(state, ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"))
         if not group["amsgrad"]:
             buffers[2] = None
-        K.optimizer_step(lib.FG_CALL_ADAM_STEP, flags,
-                         [group["lr"], beta1, beta2, group["eps"], group["weight_decay"]],
-                         p, grad, buffers, state["step"])
+        K.optimizer_step(lib.FG_CALL_ADAM_STEP, flags, hyper, p, grad, buffers, state["step"])
 
 
 class AdamW(Adam):

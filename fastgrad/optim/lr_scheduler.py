@@ -9,10 +9,12 @@ from collections import Counter
 
 from ._lr_base import EPOCH_DEPRECATION_WARNING, LRScheduler, _check_optimizer, _lrs
 from ._lr_cycle import OneCycleLR
+from ._lr_more import CosineAnnealingWarmRestarts, CyclicLR, PolynomialLR
 
-__all__ = ["ChainedScheduler", "ConstantLR", "CosineAnnealingLR", "ExponentialLR", "LRScheduler",
-           "LambdaLR", "LinearLR", "MultiStepLR", "MultiplicativeLR", "OneCycleLR",
-           "ReduceLROnPlateau", "SequentialLR", "StepLR"]
+__all__ = ["ChainedScheduler", "ConstantLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
+           "CyclicLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR", "MultiStepLR",
+           "MultiplicativeLR", "OneCycleLR", "PolynomialLR", "ReduceLROnPlateau", "SequentialLR",
+           "StepLR"]
 
 
 def _scaled(optimizer, factor):

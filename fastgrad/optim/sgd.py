@@ -2,7 +2,7 @@
 Nesterov momentum, weight decay and maximize, in one kernel per parameter."""
 from .. import _kernels_optim as K
 from .._fastgrad_c import lib
-from .optimizer import Optimizer, check, contiguous_state
+from .optimizer import Optimizer, check, check_lr, contiguous_state
 
 __all__ = ["SGD"]
 
@@ -14,7 +14,7 @@ def maximize_flag(group):
 class SGD(Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
                  *, maximize=False, foreach=None, differentiable=False, fused=None):
-        check(0.0 <= lr, "learning rate", lr)
+        check_lr(lr)
         check(0.0 <= momentum, "momentum value", momentum)
         check(0.0 <= weight_decay, "weight_decay value", weight_decay)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
@@ -24,7 +24,11 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
 
-    def _update(self, p, grad, state, group):
+    @staticmethod
+    def _hyper(group):
+        return [group["lr"], group["weight_decay"], group["momentum"], group["dampening"]]
+
+    def _update(self, p, grad, state, group, hyper):
         flags = maximize_flag(group) | (lib.FG_OPTIM_NESTEROV if group["nesterov"] else 0)
         buf = None
         if group["momentum"] != 0:
@@ -32,6 +36,4 @@ class SGD(Optimizer):
                 state["momentum_buffer"] = grad.new_empty(grad.shape)  # gradient, kernel-written
                 flags |= lib.FG_OPTIM_FIRST
             buf, = contiguous_state(state, ("momentum_buffer",))
-        K.optimizer_step(lib.FG_CALL_SGD_STEP, flags,
-                         [group["lr"], group["weight_decay"], group["momentum"],
-                          group["dampening"]], p, grad, [buf])
+        K.optimizer_step(lib.FG_CALL_SGD_STEP, flags, hyper, p, grad, [buf])
