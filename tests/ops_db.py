@@ -737,10 +737,8 @@ CASES += [
     Case("leaky_relu_ slope", "leaky_relu_",
          lambda L, x: L.nn.functional.leaky_relu_(x * 1, 0.2), [(3, 4)], away_from_zero=True),
     Case("elu", "elu", lambda L, x: L.nn.functional.elu(x) * x, [(3, 4)], away_from_zero=True),
-    # (values only: create_graph through an in-place write loses the saved input's own graph,
-    # so its second derivative is checked nowhere; first derivatives in test_torch_nn_losses)
     Case("elu_ alpha", "elu_", lambda L, x: L.nn.functional.elu_(x * 1, alpha=0.5) * x,
-         [(3, 4)], away_from_zero=True, grad=False),
+         [(3, 4)], away_from_zero=True),
     Case("softplus", "softplus", lambda L, x: L.nn.functional.softplus(x * 3) * x, [(3, 4)]),
     Case("softplus beta threshold", "softplus",
          lambda L, x: L.nn.functional.softplus(x, beta=2, threshold=1.5), [(3, 4)]),
@@ -810,6 +808,35 @@ CASES += [
         x, t.log_softmax(1), reduction="batchmean", log_target=True), [(3, 4), (3, 4)]),
     Case("linear no bias batched", "linear", lambda L, x, w: L.nn.functional.linear(x, w),
          [(2, 3, 4), (5, 4)]),
+    # ---- act2: more activations (rrelu's training draws: test_torch_nn_activations) ----------
+    Case("selu", "selu", lambda L, x: L.nn.functional.selu(x) * x, [(3, 4)], away_from_zero=True),
+    Case("selu_", "selu_", lambda L, x: L.nn.functional.selu_(x * 1) * x, [(3, 4)],
+         away_from_zero=True),
+    Case("celu", "celu", lambda L, x: L.nn.functional.celu(x, 0.5) * x, [(3, 4)],
+         away_from_zero=True),
+    Case("celu_", "celu_", lambda L, x: L.nn.functional.celu_(x * 1) * x, [(3, 4)],
+         away_from_zero=True),
+    Case("logsigmoid", "logsigmoid", lambda L, x: L.nn.functional.logsigmoid(x * 3) * x,
+         [(3, 4)]),
+    Case("softshrink", "softshrink", lambda L, x: L.nn.functional.softshrink(x) * x, [(3, 4)]),
+    Case("hardshrink", "hardshrink", lambda L, x: L.nn.functional.hardshrink(x, 0.7) * x,
+         [(3, 4)]),
+    Case("threshold", "threshold", lambda L, x: L.nn.functional.threshold(x, 0.1, -2.0) * x,
+         [(3, 4)]),
+    Case("threshold_", "threshold_", lambda L, x: L.nn.functional.threshold_(x * 1, 0.5, 3.0),
+         [(3, 4)]),
+    Case("glu", "glu", lambda L, x: L.nn.functional.glu(x * 2, 1), [(3, 4)]),
+    Case("glu last dim", "glu", lambda L, x: L.nn.functional.glu(x) * x[..., :3], [(2, 2, 6)]),
+    Case("softmin", "softmin", lambda L, x: L.nn.functional.softmin(x * 2, 1), [(3, 4)]),
+    Case("rrelu eval", "rrelu", lambda L, x: L.nn.functional.rrelu(x, 0.1, 0.5) * x, [(3, 4)],
+         away_from_zero=True, torch=False),
+    Case("relu_ method", "relu_", lambda L, x: (x * x - 1).relu_() * x, [(3, 4)]),
+    Case("sigmoid_", "sigmoid_", lambda L, x: L.sigmoid_(x * 2) * x, [(3, 4)]),
+    Case("tanh_ method", "tanh_", lambda L, x: (x * 2).tanh_() * x, [(3, 4)]),
+    Case("exp_", "exp_", lambda L, x: L.exp_(x * x) * x, [(3, 4)]),
+    # (torch has no vmap or forward mode for rrelu: compared in test_torch_nn_activations)
+    Case("rrelu_ eval", "rrelu_", lambda L, x: L.nn.functional.rrelu_(x * 1), [(3, 4)],
+         away_from_zero=True, torch=False),
 ]
 
 # The cases that take int64 inputs too (values only: integers carry no gradient).
@@ -1147,4 +1174,18 @@ ACTIVATIONS = [
                 derivative=lambda x, y: np.where(x <= 0, np.exp(x), 1)),
     Elementwise("softplus", 1, lambda x: x if x > 20 else np.log1p(np.exp(x)),
                 derivative=lambda x, y: np.where(x > 20, 1, _sigmoid(x)), domain=(-30.0, 30.0)),
+]
+_SELU_SCALE, _SELU_ALPHA = 1.0507009873554804934193349852946, 1.6732632423543772848170429916717
+ACTIVATIONS += [  # act2
+    Elementwise("selu", 1, lambda x: _SELU_SCALE * (np.expm1(x) * _SELU_ALPHA if x <= 0 else x),
+                derivative=lambda x, y: _SELU_SCALE * np.where(x <= 0, np.exp(x) * _SELU_ALPHA, 1)),
+    Elementwise("celu", 1, lambda x: np.expm1(x) if x <= 0 else x,
+                derivative=lambda x, y: np.where(x <= 0, np.exp(x), 1)),
+    Elementwise("logsigmoid", 1, lambda x: min(x, 0) - np.log1p(np.exp(-abs(x))) if x == x else x,
+                derivative=lambda x, y: 1 - _sigmoid(x), domain=(-30.0, 30.0)),
+    Elementwise("softshrink", 1,
+                lambda x: x - 0.5 if x > 0.5 else x + 0.5 if x < -0.5 else x if x != x else 0.0,
+                derivative=lambda x, y: np.abs(x) > 0.5),
+    Elementwise("hardshrink", 1, lambda x: 0.0 if -0.5 <= x <= 0.5 else x,
+                derivative=lambda x, y: np.abs(x) > 0.5),
 ]
