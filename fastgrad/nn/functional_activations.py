@@ -2,6 +2,8 @@
 ACTIVATION_OPS, with torch's CPU formulas) and its backward another, a row of its own whose rules
 are differentiable ops, so double backward and forward mode follow as for relu. Parameters
 (slope, alpha, beta, threshold) are row params, passed to the kernels as 0-d operands."""
+import warnings
+
 from .. import _dtype, _random, ops
 from .. import _kernels as K
 from .._fastgrad_c import lib as C
@@ -381,8 +383,15 @@ def _glu_jvp(op, tangents, out, x, dim):
 GLU = Op("GluBackward0", _glu_forward, _glu_grad, jvp=_glu_jvp)
 
 
+def _implicit_dim(name, ndim, stacklevel):
+    """torch's choice of dim when none is given (deprecated there, with this warning): softmax's,
+    log_softmax's and softmin's."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to "
+                  f"include dim=X as an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
-    from .functional import _implicit_dim  # (functional imports this module)
     if dim is None:
         dim = _implicit_dim("softmin", input.ndim, _stacklevel)
     return ops.softmax(-input, dim, dtype)
