@@ -247,3 +247,15 @@ def test_glu_module_matches_torch(args):
     ours, theirs = fg.nn.GLU(*args), torch.nn.GLU(*args)
     assert repr(ours) == repr(theirs)
     compare(lambda L, x: (ours if L is fg else theirs)(x), rand((2, 3, 4), "float64"))
+
+
+def test_linear_grad_fn_names_match_torch():
+    for shape in [(4,), (3, 4), (2, 3, 4), (0, 4)]:
+        names = []
+        for L in (fg, torch):
+            x, w, b = (L.ones(*s, requires_grad=True) for s in (shape, (5, 4), (5,)))
+            out = L.nn.functional.linear(x, w, b)
+            inner = out.grad_fn.next_functions[0][0] if len(shape) != 2 else out.grad_fn
+            names.append((out.grad_fn.name(), inner.name(), L.nn.functional.linear(x, w).grad_fn.name()
+                          if len(shape) > 1 else ""))
+        assert names[0] == names[1], shape

@@ -9,9 +9,12 @@ from .. import _kernels as K
 from .._fastgrad_c import lib as C
 from .._recording import refuse
 from ..ops import exp, sigmoid, tanh, where
-from ..ops._core import ELEMENTWISE_JVP, Op, apply, check_tensor, full, scalar_tensor, zeros
+from .._tensor import Tensor
+from ..ops._core import (ELEMENTWISE_JVP, Op, apply, check_tensor, full, scalar_tensor, total,
+                         zeros)
 from ..ops.elementwise import _clamp_forward
 from ..ops.inplace import apply_in_place
+from ..ops.linalg import MM
 
 __all__ = ["elu", "elu_", "gelu", "hardsigmoid", "hardswish", "hardtanh", "hardtanh_",
            "leaky_relu", "leaky_relu_", "linear", "mish", "prelu", "relu6", "relu_", "silu",
@@ -226,8 +229,34 @@ def linear(input, weight, bias=None):
         rows = input.numel() // input.shape[-1] if input.shape[-1] else 0
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} "
                            f"and {weight.shape[1]}x{weight.shape[0]})")
+    if weight.ndim == 2 and input.ndim and _is_row_bias(bias, weight):
+        rows = input if input.ndim == 2 else ops.reshape(input, (-1, input.shape[-1]))
+        out = apply(ADDMM, bias, rows, ops.t(weight))  # torch's node: AddmmBackward0
+        return out if input.ndim == 2 else ops.reshape(out, input.shape[:-1] + (weight.shape[0],))
     out = ops.matmul(input, weight.t() if weight.ndim == 2 else weight)
     return out if bias is None else out + bias
+
+
+def _is_row_bias(bias, weight):
+    """nn.Linear's bias: one per output, of weight's dtype (others broadcast as an addition)."""
+    return isinstance(bias, Tensor) and bias._a.shape == weight._a.shape[:1] and \
+        bias.dtype is weight.dtype
+
+
+def _addmm_forward(bias, a, b):
+    out = MM.forward(a, b)
+    return K.elementwise(C.FG_ADD, out.dtype, out.dtype, (out, bias), out=out)
+
+
+def _addmm_jvp(op, tangents, out, bias, a, b):
+    tb, ta, tw = tangents
+    parts = [tb, None if ta is None else ops.mm(ta, b), None if tw is None else ops.mm(a, tw)]
+    return total(*parts)
+
+
+ADDMM = Op("AddmmBackward0", _addmm_forward, lambda g, out, bias, a, b: ops.sum(g, 0),
+           lambda g, out, bias, a, b: ops.mm(g, ops.t(b)),
+           lambda g, out, bias, a, b: ops.mm(ops.t(a), g), needs=((), (2,), (1,)), jvp=_addmm_jvp)
 
 
 def prelu(input, weight):
