@@ -259,3 +259,15 @@ def test_linear_grad_fn_names_match_torch():
             names.append((out.grad_fn.name(), inner.name(), L.nn.functional.linear(x, w).grad_fn.name()
                           if len(shape) > 1 else ""))
         assert names[0] == names[1], shape
+
+
+def test_threshold_kernels_match_their_rules_on_one_element():
+    x = np.array([[-np.inf, -1.0, 0.5, 0.75], [np.nan, 0.5 + 1e-9, 3.0, np.inf]]).T  # strided
+    for dtype in (np.float32, np.float64):
+        t = fg.tensor(x.astype(dtype), requires_grad=True)
+        out = fg.nn.functional.threshold(t, 0.5, -2.0)
+        want = ref.elementwise(lambda v: -2.0 if v <= 0.5 else v, x.astype(dtype), out_dtype=dtype)
+        np.testing.assert_array_equal(out.detach().numpy(), want)
+        out.backward(fg.ones(x.shape) * 3)
+        np.testing.assert_array_equal(t.grad.numpy(), ref.elementwise(
+            lambda v: 0.0 if v <= 0.5 else 3.0, x.astype(dtype), out_dtype=dtype))
