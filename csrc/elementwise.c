@@ -209,7 +209,38 @@ static inline int64_t int_rshift(int64_t a, int64_t b) { return a >> (b < 0 || b
     {                                                                                          \
         T e = F(exp)(xb);                                                                      \
         return xb > threshold ? g : g * e / (e + (T)1);                                        \
+    }                                                                                          \
+    /* act2: selu is elu with torch's alpha and scale (negcoef = alpha * scale, rounded to T); \
+     * celu is elu with input_scale = 1 / alpha (in double, then rounded), passed as inv. */    \
+    static inline T P##selu(T x)                                                               \
+    {                                                                                          \
+        return x <= 0 ? F(expm1)(x) * ((T)SELU_ALPHA * (T)SELU_SCALE) : x * (T)SELU_SCALE;     \
+    }                                                                                          \
+    static inline T P##selu_backward(T g, T x)                                                 \
+    {                                                                                          \
+        return x <= 0 ? g * ((T)SELU_ALPHA * (T)SELU_SCALE) * F(exp)(x) : g * (T)SELU_SCALE;   \
+    }                                                                                          \
+    static inline T P##celu(T x, T inv, T alpha)                                               \
+    {                                                                                          \
+        return x <= 0 ? F(expm1)(x * inv) * alpha : x;                                         \
+    }                                                                                          \
+    static inline T P##celu_backward(T g, T x, T inv)                                          \
+    {                                                                                          \
+        return x <= 0 ? g * F(exp)(x * inv) : g;                                               \
+    }                                                                                          \
+    /* log_sigmoid with torch's buffer z = exp(-|x|) recomputed in the backward */             \
+    static inline T P##log_sigmoid(T x) { return MIN_OF(x, (T)0) - F(log1p)(F(exp)(-ABS_OF(x))); } \
+    static inline T P##log_sigmoid_backward(T g, T x)                                          \
+    {                                                                                          \
+        T z = F(exp)(-ABS_OF(x));                                                              \
+        return (x < 0 ? (T)1 - z / ((T)1 + z) : z / ((T)1 + z)) * g;                           \
+    }                                                                                          \
+    static inline T P##softshrink(T x, T l)                                                    \
+    {                                                                                          \
+        return x > l ? x - l : x < -l ? x + l : x != x ? x : (T)0; /* +0: torch's vector path */ \
     }
+#define SELU_ALPHA 1.6732632423543772848170429916717
+#define SELU_SCALE 1.0507009873554804934193349852946
 ACTIVATION_RULES(FG_F32_, float, F32_VEC)
 ACTIVATION_RULES(FG_F64_, double, F64_VEC)
 
@@ -232,7 +263,19 @@ ACTIVATION_RULES(FG_F64_, double, F64_VEC)
     X(S, D, FG_HARDSWISH_BACKWARD, 2, T, T, T, F(hardswish_backward)(x, y))  \
     X(S, D, FG_LEAKY_RELU_BACKWARD, 3, T, T, T, y > 0 ? x : x * z)           \
     X(S, D, FG_ELU_BACKWARD, 3, T, T, T, F(elu_backward)(x, y, z))           \
-    X(S, D, FG_SOFTPLUS_BACKWARD, 3, T, T, T, F(softplus_backward)(x, y, z))
+    X(S, D, FG_SOFTPLUS_BACKWARD, 3, T, T, T, F(softplus_backward)(x, y, z)) \
+    /* act2 */                                                               \
+    X(S, D, FG_SELU, 1, T, T, T, F(selu)(x))                                 \
+    X(S, D, FG_CELU, 3, T, T, T, F(celu)(x, y, z))                           \
+    X(S, D, FG_LOG_SIGMOID, 1, T, T, T, F(log_sigmoid)(x))                   \
+    X(S, D, FG_SOFTSHRINK, 2, T, T, T, F(softshrink)(x, y))                  \
+    X(S, D, FG_HARDSHRINK, 2, T, T, T, x >= -y && x <= y ? 0 : x)            \
+    X(S, D, FG_THRESHOLD, 3, T, T, T, x <= y ? z : x)                        \
+    X(S, D, FG_SELU_BACKWARD, 2, T, T, T, F(selu_backward)(x, y))            \
+    X(S, D, FG_CELU_BACKWARD, 3, T, T, T, F(celu_backward)(x, y, z))         \
+    X(S, D, FG_LOG_SIGMOID_BACKWARD, 2, T, T, T, F(log_sigmoid_backward)(x, y)) \
+    X(S, D, FG_SHRINK_BACKWARD, 3, T, T, T, y >= -z && y <= z ? 0 : x)       \
+    X(S, D, FG_THRESHOLD_BACKWARD, 3, T, T, T, y <= z ? 0 : x)
 
 /* Bitwise ops, of bool and int64 (bool's results are 0 or 1 again). */
 #define BIT_OPS(X, S, D, T, F)                                               \

@@ -61,6 +61,17 @@ enum fg_op {
     FG_LEAKY_RELU_BACKWARD, /* y > 0 ? x : x * z                                 */
     FG_ELU_BACKWARD,     /* y <= 0 ? x * z * exp(y) : x                          */
     FG_SOFTPLUS_BACKWARD, /* y > z ? x : x * e / (e + 1), e = exp(y); y is input * beta */
+    /* act2: more activations (operands as above; the shrinks' and threshold's backward take
+     * lambda or the threshold as z) */
+    FG_SELU,             /* elu with torch's SELU alpha and scale                */
+    FG_CELU,             /* x <= 0 ? expm1(x * y) * z : x (y = 1 / alpha, z = alpha) */
+    FG_LOG_SIGMOID,      /* min(x, 0) - log1p(exp(-|x|))                         */
+    FG_SOFTSHRINK,       /* x > y ? x - y : x < -y ? x + y : NaN or 0              */
+    FG_HARDSHRINK,       /* -y <= x <= y ? 0 : x                                 */
+    FG_THRESHOLD,        /* x <= y ? z : x                                       */
+    FG_SELU_BACKWARD, FG_CELU_BACKWARD, FG_LOG_SIGMOID_BACKWARD,
+    FG_SHRINK_BACKWARD,  /* -z <= y <= z ? 0 : x                                 */
+    FG_THRESHOLD_BACKWARD, /* y <= z ? 0 : x                                     */
     FG_NUM_OPS
 };
 

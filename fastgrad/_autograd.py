@@ -150,9 +150,12 @@ class Node:
         return saved if self.out is None else saved + (self.out,)
 
     def snapshot(self, x):
-        """Saves a copy of x in place of x itself, before x is overwritten in place."""
+        """Saves a copy of x in place of x itself, before x is overwritten in place. The copy
+        keeps x's graph so far and its tangent, so that second derivatives through the rule
+        (reverse or forward over reverse) reach them."""
         if self.inputs is not None and any(t is x for t in self.inputs):
             copy = x.detach().clone()
+            copy._node, copy._requires_grad, copy._tangent = x._node, x._requires_grad, x._tangent
             self.inputs = tuple(copy if t is x else t for t in self.inputs)
             self.versions = [0 if t is copy else v
                              for t, v in zip(self._saved_tensors(), self.versions)]

@@ -441,7 +441,10 @@ _NAMES = {getattr(lib, "FG_" + name.upper()): name for name in (
     # the activations (fastgrad.nn.functional)
     "gelu gelu_tanh silu mish hardsigmoid hardswish leaky_relu elu softplus gelu_backward "
     "gelu_tanh_backward silu_backward mish_backward hardsigmoid_backward hardswish_backward "
-    "leaky_relu_backward elu_backward softplus_backward").split()}
+    "leaky_relu_backward elu_backward softplus_backward "
+    # act2's activations
+    "selu celu log_sigmoid softshrink hardshrink threshold selu_backward celu_backward "
+    "log_sigmoid_backward shrink_backward threshold_backward").split()}
 _REDUCE_NAMES = {lib.FG_SUM: "sum", lib.FG_MAX: "max", lib.FG_MIN: "min", lib.FG_PROD: "prod"}
 _AXIS_NAMES = {lib.FG_ARGMAX: "argmax", lib.FG_ARGMIN: "argmin", lib.FG_CUMSUM: "cumsum",
                lib.FG_CUMPROD: "cumprod"}

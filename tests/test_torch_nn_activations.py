@@ -19,6 +19,11 @@ F_CALLS = {  # name: fn(L.nn.functional, x)
     "hardtanh": lambda F, x: F.hardtanh(x, -2.0, 1.5), "relu6": lambda F, x: F.relu6(x * 4),
     "softsign": lambda F, x: F.softsign(x), "tanhshrink": lambda F, x: F.tanhshrink(x),
     "tanh": lambda F, x: F.tanh(x), "sigmoid": lambda F, x: F.sigmoid(x),
+    "selu": lambda F, x: F.selu(x), "celu": lambda F, x: F.celu(x, 1.5),
+    "logsigmoid": lambda F, x: F.logsigmoid(x), "softshrink": lambda F, x: F.softshrink(x, 1.0),
+    "hardshrink": lambda F, x: F.hardshrink(x), "threshold": lambda F, x: F.threshold(x, 0.5, 4),
+    "glu": lambda F, x: F.glu(x.expand(2, *x.shape) * 2 - x, 0), "softmin": lambda F, x: F.softmin(x, 0),
+    "rrelu eval": lambda F, x: F.rrelu(x, 0.2, 0.4),
 }
 # torch's vectorized float32 gelu rounds 1 + erf(x) to a few units in the last place of 1
 GELU_TOL = dict(rtol=1e-5, atol=1e-6)
@@ -48,6 +53,8 @@ INPLACE = {
     "mish inplace": lambda F, x: F.mish(x, inplace=True),
     "hardswish inplace": lambda F, x: F.hardswish(x, inplace=True),
     "hardsigmoid inplace": lambda F, x: F.hardsigmoid(x, inplace=True),
+    "selu_": lambda F, x: F.selu_(x), "celu inplace": lambda F, x: F.celu(x, 0.5, True),
+    "threshold_": lambda F, x: F.threshold_(x, 0.5, -1.0), "rrelu_": lambda F, x: F.rrelu_(x),
 }
 
 
@@ -102,6 +109,9 @@ MODULES = [
     ("ReLU6", ()), ("ReLU6", (True,)), ("Hardsigmoid", (True,)), ("Hardswish", ()),
     ("Softsign", ()), ("Tanhshrink", ()), ("Sigmoid", ()), ("Tanh", ()), ("Softmax", (1,)),
     ("LogSoftmax", (0,)), ("PReLU", ()), ("PReLU", (3, 0.1)),
+    ("SELU", ()), ("SELU", (True,)), ("CELU", ()), ("CELU", (2.0, True)), ("LogSigmoid", ()),
+    ("Threshold", (0.1, 20)), ("Threshold", (-0.5, 2.5, True)), ("Softshrink", ()),
+    ("Softshrink", (1,)), ("Hardshrink", (0.25,)), ("Softmin", (1,)), ("Softmax2d", ()),
 ]
 
 
@@ -137,6 +147,16 @@ ERRORS = {
     "hardtanh bounds": lambda L: L.nn.functional.hardtanh(L.ones(2), 2.0, 1.0),
     "linear shapes": lambda L: L.nn.functional.linear(L.ones(2, 3), L.ones(4, 2)),
     "prelu channels": lambda L: L.nn.functional.prelu(L.ones(2, 3), L.ones(2)),
+    "selu of ints": lambda L: L.selu(L.tensor([1, 2])),
+    "celu alpha 0": lambda L: L.celu(L.ones(2), 0.0),
+    "logsigmoid of ints": lambda L: L.nn.functional.logsigmoid(L.tensor([1, 2])),
+    "softshrink lambda": lambda L: L.nn.functional.softshrink(L.ones(2), -0.5),
+    "softshrink lambda float64": lambda L: L.nn.functional.softshrink(L.ones(2).double(), -2),
+    "hardshrink of ints": lambda L: L.nn.functional.hardshrink(L.tensor([1, 2])),
+    "glu odd": lambda L: L.nn.functional.glu(L.ones(2, 3)),
+    "glu 0-d": lambda L: L.nn.functional.glu(L.ones(())),
+    "rrelu bounds": lambda L: L.nn.functional.rrelu(L.ones(2), 0.5, 0.25, True),
+    "softmax2d 2-d": lambda L: L.nn.Softmax2d()(L.ones(2, 3)),
 }
 
 
@@ -163,3 +183,91 @@ def test_in_place_grad_fn_names_match_torch():
         x, t = fg.ones(3, requires_grad=True), torch.ones(3, requires_grad=True)
         ours, theirs = fn(fg.nn.functional, x * -2), fn(torch.nn.functional, t * -2)
         assert ours.grad_fn.name() == theirs.grad_fn.name(), call
+
+
+# ---- act2 --------------------------------------------------------------------------------------
+IN_PLACE_TWICE = {  # in-place forms whose second derivative reads the input or the output
+    "relu_": lambda L, h: L.nn.functional.relu(h, inplace=True), "sigmoid_": lambda L, h: h.sigmoid_(),
+    "tanh_": lambda L, h: h.tanh_(), "exp_": lambda L, h: h.exp_(),
+    "elu_": lambda L, h: L.nn.functional.elu_(h), "selu_": lambda L, h: L.selu_(h),
+    "mul_": lambda L, h: h.mul_(h.detach() + 1),
+}
+
+
+@pytest.mark.parametrize("call", sorted(IN_PLACE_TWICE))
+def test_second_derivatives_through_in_place_activations_match_torch(call):
+    x0 = rand((2, 3), "float64", low=-2, high=2)
+    results = []
+    for L in (fg, torch):
+        x = L.tensor(x0, requires_grad=True)
+        y = IN_PLACE_TWICE[call](L, x * x - 1)
+        (g,) = L.autograd.grad((y * y).sum(), x, create_graph=True)
+        (gg,) = L.autograd.grad((g * g).sum(), x)
+        results.append((g, gg))
+    for ours, theirs in zip(*results):
+        assert_same(ours, theirs)
+
+
+def test_rrelu_training_draws_torchs_noise_from_the_generator():
+    x0 = rand((3, 7), "float64", low=-3, high=2)
+    for dtype in ("float32", "float64"):
+        compare(lambda L, x: (L.manual_seed(5), L.nn.functional.rrelu(x, 0.1, 0.6, True))[1],
+                x0.astype(dtype))
+    for L in (fg, torch):  # a module in train mode, then eval; torch.rrelu with a generator
+        L.manual_seed(3)
+        m = L.nn.RReLU(0.2, 0.5, inplace=True)
+        x = L.tensor(x0)
+        results = [m(x * 1), m.eval()(x * 1), L.rrelu(x, generator=L.Generator().manual_seed(1),
+                                                      training=True), L.rand(2)]
+        if L is fg:
+            ours = results
+    for o, t in zip(ours, results):
+        assert_same(o, t)
+
+
+def test_threshold_of_integers_truncates_as_torch():
+    compare(lambda L, x: L.nn.functional.threshold(x, 1.5, 7.9), np.array([-3, 1, 2, 9]),
+            grad=False)
+    compare(lambda L, x: L.threshold_(x * 1, 2, -1), np.array([-3, 1, 2, 9]), grad=False)
+
+
+def test_softmin_and_softmax2d_pick_torchs_dims():
+    x = rand((2, 3, 4, 5))
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmin") as ours:
+        got = fg.nn.Softmin()(fg.tensor(x))
+    assert ours[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert_same(got, torch.nn.Softmin()(torch.tensor(x)))
+    assert_same(fg.nn.Softmax2d()(fg.tensor(x[0])), torch.nn.Softmax2d()(torch.tensor(x[0])))
+
+
+@pytest.mark.parametrize("args", [(), (0,)])
+def test_glu_module_matches_torch(args):
+    ours, theirs = fg.nn.GLU(*args), torch.nn.GLU(*args)
+    assert repr(ours) == repr(theirs)
+    compare(lambda L, x: (ours if L is fg else theirs)(x), rand((2, 3, 4), "float64"))
+
+
+def test_linear_grad_fn_names_match_torch():
+    for shape in [(4,), (3, 4), (2, 3, 4), (0, 4)]:
+        names = []
+        for L in (fg, torch):
+            x, w, b = (L.ones(*s, requires_grad=True) for s in (shape, (5, 4), (5,)))
+            out = L.nn.functional.linear(x, w, b)
+            inner = out.grad_fn.next_functions[0][0] if len(shape) != 2 else out.grad_fn
+            names.append((out.grad_fn.name(), inner.name(), L.nn.functional.linear(x, w).grad_fn.name()
+                          if len(shape) > 1 else ""))
+        assert names[0] == names[1], shape
+
+
+def test_threshold_kernels_match_their_rules_on_one_element():
+    x = np.array([[-np.inf, -1.0, 0.5, 0.75], [np.nan, 0.5 + 1e-9, 3.0, np.inf]]).T  # strided
+    for dtype in (np.float32, np.float64):
+        t = fg.tensor(x.astype(dtype), requires_grad=True)
+        out = fg.nn.functional.threshold(t, 0.5, -2.0)
+        want = ref.elementwise(lambda v: -2.0 if v <= 0.5 else v, x.astype(dtype), out_dtype=dtype)
+        np.testing.assert_array_equal(out.detach().numpy(), want)
+        out.backward(fg.ones(x.shape) * 3)
+        np.testing.assert_array_equal(t.grad.numpy(), ref.elementwise(
+            lambda v: 0.0 if v <= 0.5 else 3.0, x.astype(dtype), out_dtype=dtype))

@@ -1,8 +1,6 @@
 """torch.nn.functional: relu, softmax, log_softmax and one_hot here; the activations in
 functional_activations, the losses in functional_losses, pooling, padding and dropout in
 functional_pool, convolution and normalisation from their op tables (re-exported below)."""
-import warnings
-
 from .. import _dtype, ops
 from ..ops import sigmoid, unsqueeze  # noqa: F401  (sigmoid: torch.nn.functional.sigmoid)
 from ..ops._core import check_tensor, zeros
@@ -12,6 +10,7 @@ from ..ops.normalization import batch_norm, embedding, group_norm, layer_norm, n
 from ..ops.normalization import instance_norm  # nn2
 from .functional_activations import *  # noqa: F401,F403  (gelu, silu, ...: __all__ below)
 from .functional_activations import __all__ as _activations
+from .functional_activations import _implicit_dim  # act2: softmin's too
 from .functional_losses import *  # noqa: F401,F403  (cross_entropy, ...: __all__ below)
 from .functional_losses import __all__ as _losses
 from .functional_pool import *  # noqa: F401,F403  (pooling, padding, dropout: __all__ below)
@@ -27,13 +26,6 @@ def relu(input, inplace=False):
     if inplace:
         return apply_in_place("relu_", lambda x, unused: ops.relu(x), input, 0)
     return ops.relu(input)
-
-
-def _implicit_dim(name, ndim, stacklevel):
-    """torch's choice of dim when none is given (deprecated there, with this warning)."""
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to "
-                  f"include dim=X as an argument.", stacklevel=stacklevel)
-    return 0 if ndim in (0, 1, 3) else 1
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):

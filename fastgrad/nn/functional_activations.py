@@ -2,17 +2,26 @@
 ACTIVATION_OPS, with torch's CPU formulas) and its backward another, a row of its own whose rules
 are differentiable ops, so double backward and forward mode follow as for relu. Parameters
 (slope, alpha, beta, threshold) are row params, passed to the kernels as 0-d operands."""
-from .. import _dtype, ops
+import warnings
+
+from .. import _dtype, _random, ops
 from .. import _kernels as K
 from .._fastgrad_c import lib as C
+from .._recording import refuse
 from ..ops import exp, sigmoid, tanh, where
-from ..ops._core import ELEMENTWISE_JVP, Op, apply, check_tensor, scalar_tensor, zeros
+from .._tensor import Tensor
+from ..ops._core import (ELEMENTWISE_JVP, Op, apply, check_tensor, full, scalar_tensor, total,
+                         zeros)
 from ..ops.elementwise import _clamp_forward
 from ..ops.inplace import apply_in_place
+from ..ops.linalg import MM
 
 __all__ = ["elu", "elu_", "gelu", "hardsigmoid", "hardswish", "hardtanh", "hardtanh_",
            "leaky_relu", "leaky_relu_", "linear", "mish", "prelu", "relu6", "relu_", "silu",
-           "softplus", "softsign", "tanh", "tanhshrink"]
+           "softplus", "softsign", "tanh", "tanhshrink",
+           # act2
+           "celu", "celu_", "glu", "hardshrink", "logsigmoid", "rrelu", "rrelu_", "selu", "selu_",
+           "softmin", "softshrink", "threshold", "threshold_"]
 
 
 def _kernel(code):
@@ -220,8 +229,34 @@ def linear(input, weight, bias=None):
         rows = input.numel() // input.shape[-1] if input.shape[-1] else 0
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} "
                            f"and {weight.shape[1]}x{weight.shape[0]})")
+    if weight.ndim == 2 and input.ndim and _is_row_bias(bias, weight):
+        rows = input if input.ndim == 2 else ops.reshape(input, (-1, input.shape[-1]))
+        out = apply(ADDMM, bias, rows, ops.t(weight))  # torch's node: AddmmBackward0
+        return out if input.ndim == 2 else ops.reshape(out, input.shape[:-1] + (weight.shape[0],))
     out = ops.matmul(input, weight.t() if weight.ndim == 2 else weight)
     return out if bias is None else out + bias
+
+
+def _is_row_bias(bias, weight):
+    """nn.Linear's bias: one per output, of weight's dtype (others broadcast as an addition)."""
+    return isinstance(bias, Tensor) and bias._a.shape == weight._a.shape[:1] and \
+        bias.dtype is weight.dtype
+
+
+def _addmm_forward(bias, a, b):
+    out = MM.forward(a, b)
+    return K.elementwise(C.FG_ADD, out.dtype, out.dtype, (out, bias), out=out)
+
+
+def _addmm_jvp(op, tangents, out, bias, a, b):
+    tb, ta, tw = tangents
+    parts = [tb, None if ta is None else ops.mm(ta, b), None if tw is None else ops.mm(a, tw)]
+    return total(*parts)
+
+
+ADDMM = Op("AddmmBackward0", _addmm_forward, lambda g, out, bias, a, b: ops.sum(g, 0),
+           lambda g, out, bias, a, b: ops.mm(g, ops.t(b)),
+           lambda g, out, bias, a, b: ops.mm(ops.t(a), g), needs=((), (2,), (1,)), jvp=_addmm_jvp)
 
 
 def prelu(input, weight):
@@ -239,3 +274,191 @@ def prelu(input, weight):
     # weight times the input where it is not positive (0 elsewhere, so an inf input gives weight
     # no NaN gradient), as torch's kernel
     return where(positive, input, weight * where(positive, 0.0, input))
+
+
+# ---- act2: selu, celu, logsigmoid, the shrinks, threshold, glu, softmin, rrelu ----------------
+_SELU_NEGCOEF = 1.6732632423543772848170429916717 * 1.0507009873554804934193349852946
+
+
+def _params_forward(code, *names):
+    """A backward row's forward: the C op over (g, x) and only the named params."""
+    def forward(g, x, **params):
+        return K.elementwise(code, x.dtype, x.dtype,
+                             (g, x) + tuple(scalar_tensor(params[n], x.dtype) for n in names))
+    return forward
+
+
+SELU_BACKWARD = _backward_row("EluBackwardBackward0", C.FG_SELU_BACKWARD,
+                              lambda x: where(x < 0, exp(x) * _SELU_NEGCOEF, 0.0))
+CELU_BACKWARD = _backward_row("EluBackwardBackward0", None,
+                              lambda x, inv, alpha: where(x < 0, exp(x * inv) * inv, 0.0),
+                              _params_forward(C.FG_CELU_BACKWARD, "inv"))
+LOG_SIGMOID_BACKWARD = _backward_row("LogSigmoidBackwardBackward0", C.FG_LOG_SIGMOID_BACKWARD,
+                                     lambda x: sigmoid(x) * (sigmoid(x) - 1))
+SOFTSHRINK_BACKWARD = _backward_row("SoftshrinkBackwardBackward0", C.FG_SHRINK_BACKWARD,
+                                    _zero_second)
+HARDSHRINK_BACKWARD = _backward_row("HardshrinkBackwardBackward0", C.FG_SHRINK_BACKWARD,
+                                    _zero_second)
+THRESHOLD_BACKWARD = _backward_row("ThresholdBackwardBackward0", None, _zero_second,
+                                   _params_forward(C.FG_THRESHOLD_BACKWARD, "threshold"))
+SELU = _row("EluBackward0", C.FG_SELU, SELU_BACKWARD)
+CELU = _row("CeluBackward0", C.FG_CELU, CELU_BACKWARD)
+LOG_SIGMOID = _row("LogSigmoidBackward0", C.FG_LOG_SIGMOID, LOG_SIGMOID_BACKWARD)
+SOFTSHRINK = _row("SoftshrinkBackward0", C.FG_SOFTSHRINK, SOFTSHRINK_BACKWARD)
+HARDSHRINK = _row("HardshrinkBackward0", C.FG_HARDSHRINK, HARDSHRINK_BACKWARD)
+THRESHOLD = _row("ThresholdBackward0", C.FG_THRESHOLD, THRESHOLD_BACKWARD)
+# rrelu: eval is leaky_relu at the mean slope; training multiplies by the drawn noise (1 where
+# the input is positive), which is what its gradient multiplies by too
+RRELU_EVAL = LEAKY_RELU.renamed("RreluWithNoiseBackward0")
+RRELU_TRAIN = Op("RreluWithNoiseBackward0",
+                 lambda x, noise: K.elementwise(C.FG_MUL, x.dtype, x.dtype, (x, noise)),
+                 lambda g, out, x, noise: g * noise, jvp=ELEMENTWISE_JVP)
+IN_PLACE.update({SELU: SELU.renamed("EluBackward1"), CELU: CELU.renamed("CeluBackward1"),
+                 THRESHOLD: THRESHOLD.renamed("ThresholdBackward1"),
+                 RRELU_EVAL: RRELU_EVAL.renamed("RreluWithNoiseBackward1"),
+                 RRELU_TRAIN: RRELU_TRAIN.renamed("RreluWithNoiseBackward1")})
+
+
+def selu(input, inplace=False):
+    return _activation(SELU, "selu", "elu_cpu", input, inplace)
+
+
+def selu_(input):
+    return selu(input, True)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    return _activation(CELU, "celu", "elu_cpu", input, inplace, inv=1.0 / alpha,
+                       alpha=float(alpha))
+
+
+def celu_(input, alpha=1.0):
+    return celu(input, alpha, True)
+
+
+def logsigmoid(input):
+    return _activation(LOG_SIGMOID, "log_sigmoid", "log_sigmoid_cpu", input)
+
+
+_LARGEST = {"float16": 65504.0, "float32": 3.4028234663852886e+38,
+            "float64": 1.7976931348623157e+308}
+
+
+def softshrink(input, lambd=0.5):
+    check_tensor(input, "softshrink", position=" (position 1)")
+    if input.dtype.is_floating_point and not 0 <= lambd <= _LARGEST[str(input.dtype)[6:]]:
+        raise RuntimeError(f"lambda must be in range [0, {_LARGEST[str(input.dtype)[6:]]:g}] for "
+                           f"input dtype {input.dtype._torch_name}, but found {lambd:g}")
+    return _activation(SOFTSHRINK, "softshrink", "softshrink_check", input, lambd=float(lambd))
+
+
+def hardshrink(input, lambd=0.5):
+    return _activation(HARDSHRINK, "hardshrink", "hardshrink_cpu", input, lambd=float(lambd))
+
+
+def threshold(input, threshold, value, inplace=False):
+    """value where input <= threshold, else input. Integers compare and fill with both numbers
+    truncated, as torch's kernel converts them."""
+    check_tensor(input, "threshold", position=" (position 1)")
+    if not input.dtype.is_floating_point:
+        out = where(input <= int(threshold), full((), input.dtype, int(value)), input)
+        return ops.copy_(input, out) if inplace else out
+    return _activation(THRESHOLD, "threshold", "threshold_cpu", input, inplace,
+                       threshold=float(threshold), value=float(value))
+
+
+def threshold_(input, threshold_, value):
+    return threshold(input, threshold_, value, True)
+
+
+def glu(input, dim=-1):
+    """a * sigmoid(b), a and b the halves of input along dim."""
+    check_tensor(input, "glu", position=" (position 1)")
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    dim = dim + input.ndim if dim < 0 else dim
+    if input.shape[dim] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size "
+                           f"{input.shape[dim]}")
+    return apply(GLU, input, dim=dim)
+
+
+def _halves(x, dim):
+    half = x.shape[dim] // 2
+    return ops.narrow(x, dim, 0, half), ops.narrow(x, dim, half, half)
+
+
+def _glu_forward(x, dim):
+    a, b = _halves(x, dim)
+    s = K.elementwise(C.FG_SIGMOID, x.dtype, x.dtype, (b,))
+    return K.elementwise(C.FG_MUL, x.dtype, x.dtype, (a, s))
+
+
+def _glu_grad(g, out, x, dim):
+    a, b = _halves(x, dim)
+    s = sigmoid(b)
+    return ops.cat([g * s, g * a * s * (1 - s)], dim)
+
+
+def _glu_jvp(op, tangents, out, x, dim):
+    a, b = _halves(x, dim)
+    ta, tb = _halves(tangents[0], dim)
+    s = sigmoid(b)
+    return ta * s + a * s * (1 - s) * tb
+
+
+GLU = Op("GluBackward0", _glu_forward, _glu_grad, jvp=_glu_jvp)
+
+
+def _implicit_dim(name, ndim, stacklevel):
+    """torch's choice of dim when none is given (deprecated there, with this warning): softmax's,
+    log_softmax's and softmin's."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to "
+                  f"include dim=X as an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _implicit_dim("softmin", input.ndim, _stacklevel)
+    return ops.softmax(-input, dim, dtype)
+
+
+def _rrelu(input, lower, upper, training, inplace, generator):
+    check_tensor(input, "rrelu", position=" (position 1)")
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    if not training:
+        return _activation(RRELU_EVAL, "rrelu", "leaky_relu_cpu", input, inplace,
+                           negative_slope=(lower + upper) / 2)
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"rrelu_with_noise_out_cpu" not implemented for '
+                                  f"'{input.dtype._torch_name}'")
+    refuse("rrelu draws one number per non-positive input (a data-dependent count)")
+    # torch's loop: one uniform double per input <= 0, in memory order, rounded to the dtype
+    negative = input.detach() <= 0
+    drawn = _random._uniform(zeros((int(negative.sum().item()),), _dtype.float64), lower, upper,
+                             generator)
+    noise = full(input._a.shape, input.dtype, 1)
+    noise[negative] = drawn.to(input.dtype)
+    return _activation(RRELU_TRAIN, "rrelu", "rrelu_with_noise_out_cpu", input, inplace,
+                       noise=noise)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    return _rrelu(input, lower, upper, training, inplace, None)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return rrelu(input, lower, upper, training, True)
+
+
+def torch_rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
+    """torch.rrelu, which takes a generator where F.rrelu takes inplace."""
+    return _rrelu(input, lower, upper, training, False, generator)
+
+
+def torch_rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
+    return _rrelu(input, lower, upper, training, True, generator)

@@ -12,7 +12,8 @@ from .._shape import broadcasts_to
 from .._forward_ad import tangent_of
 from .._tensor import Tensor
 from ._core import Op, apply, check_number, full, record, scalar_tensor, zeros
-from .elementwise import _cast_forward, add, cast, clamp, clone, div, masked_fill, mul, sub
+from .elementwise import (_cast_forward, add, cast, clamp, clone, div, exp, masked_fill, mul, relu,
+                          sigmoid, sub, tanh)
 from .views import expand
 
 
@@ -129,6 +130,18 @@ def _arithmetic_in_place(name, code, out_of_place, x, other):
             x._version[0] += 1
             return x
     return apply_in_place(name, out_of_place, x, other)
+
+
+def _unary_in_place(fn):
+    name = fn.__name__ + "_"
+
+    def in_place(x):
+        return apply_in_place(name, lambda x, unused: fn(x), x, 0)
+    in_place.__name__ = in_place.__qualname__ = name
+    return in_place
+
+
+exp_, relu_, sigmoid_, tanh_ = (_unary_in_place(fn) for fn in (exp, relu, sigmoid, tanh))
 
 
 def clamp_(x, min=None, max=None):  # noqa: A002  (torch's names)
