@@ -210,7 +210,7 @@ static inline int64_t int_rshift(int64_t a, int64_t b) { return a >> (b < 0 || b
         T e = F(exp)(xb);                                                                      \
         return xb > threshold ? g : g * e / (e + (T)1);                                        \
     }                                                                                          \
-    /* act2: selu is elu with torch's alpha and scale (negcoef = alpha * scale, rounded to T); \
+    /* selu is elu with torch's alpha and scale (negcoef = alpha * scale, rounded to T); \
      * celu is elu with input_scale = 1 / alpha (in double, then rounded), passed as inv. */    \
     static inline T P##selu(T x)                                                               \
     {                                                                                          \
@@ -264,7 +264,6 @@ ACTIVATION_RULES(FG_F64_, double, F64_VEC)
     X(S, D, FG_LEAKY_RELU_BACKWARD, 3, T, T, T, y > 0 ? x : x * z)           \
     X(S, D, FG_ELU_BACKWARD, 3, T, T, T, F(elu_backward)(x, y, z))           \
     X(S, D, FG_SOFTPLUS_BACKWARD, 3, T, T, T, F(softplus_backward)(x, y, z)) \
-    /* act2 */                                                               \
     X(S, D, FG_SELU, 1, T, T, T, F(selu)(x))                                 \
     X(S, D, FG_CELU, 3, T, T, T, F(celu)(x, y, z))                           \
     X(S, D, FG_LOG_SIGMOID, 1, T, T, T, F(log_sigmoid)(x))                   \

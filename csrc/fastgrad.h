@@ -61,7 +61,7 @@ enum fg_op {
     FG_LEAKY_RELU_BACKWARD, /* y > 0 ? x : x * z                                 */
     FG_ELU_BACKWARD,     /* y <= 0 ? x * z * exp(y) : x                          */
     FG_SOFTPLUS_BACKWARD, /* y > z ? x : x * e / (e + 1), e = exp(y); y is input * beta */
-    /* act2: more activations (operands as above; the shrinks' and threshold's backward take
+    /* More activations (operands as above; the shrinks' and threshold's backward take
      * lambda or the threshold as z) */
     FG_SELU,             /* elu with torch's SELU alpha and scale                */
     FG_CELU,             /* x <= 0 ? expm1(x * y) * z : x (y = 1 / alpha, z = alpha) */
@@ -243,7 +243,7 @@ int fg_rmsprop_step(int dtype, int64_t n, int flags, const double *hp, int step_
 /* hp: lr, lr_decay, eps, weight_decay. */
 int fg_adagrad_step(int dtype, int64_t n, int flags, const double *hp, int step_dtype,
                     void *step, void *param, const void *grad, void *sum);
-/* optim2: more optimizers (csrc/optim.c). Adadelta hp: lr, rho, eps, weight_decay. */
+/* More optimizers (csrc/optim.c). Adadelta hp: lr, rho, eps, weight_decay. */
 int fg_adadelta_step(int dtype, int64_t n, int flags, const double *hp, int step_dtype,
                      void *step, void *param, const void *grad, void *square_avg,
                      void *acc_delta);
@@ -340,7 +340,6 @@ enum fg_call {
     FG_CALL_CONV2D, FG_CALL_QR, FG_CALL_POOL2D, FG_CALL_POOL2D_BACKWARD,
     FG_CALL_LAYER_NORM, FG_CALL_LAYER_NORM_BACKWARD, FG_CALL_BATCH_NORM,
     FG_CALL_BATCH_NORM_BACKWARD,
-    /* optim2 */
     FG_CALL_ADADELTA_STEP, FG_CALL_ADAMAX_STEP, FG_CALL_NADAM_STEP, FG_CALL_RADAM_STEP,
     FG_CALL_ASGD_STEP,
     FG_NUM_CALLS

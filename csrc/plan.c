@@ -19,7 +19,6 @@ static const int ARITY[FG_NUM_CALLS] = {
     [FG_CALL_CONV2D] = 7, [FG_CALL_QR] = 9, [FG_CALL_POOL2D] = 7, [FG_CALL_POOL2D_BACKWARD] = 8,
     [FG_CALL_LAYER_NORM] = 10, [FG_CALL_LAYER_NORM_BACKWARD] = 11, [FG_CALL_BATCH_NORM] = 14,
     [FG_CALL_BATCH_NORM_BACKWARD] = 13,
-    /* optim2 */
     [FG_CALL_ADADELTA_STEP] = 10, [FG_CALL_ADAMAX_STEP] = 10, [FG_CALL_NADAM_STEP] = 12,
     [FG_CALL_RADAM_STEP] = 10, [FG_CALL_ASGD_STEP] = 12,
 };
@@ -94,7 +93,6 @@ static int run_one(int64_t kind, const int64_t *w)
         return fg_pool2d(I(0), I(1), A(2), A(3), P(4), P(5), P(6));
     case FG_CALL_POOL2D_BACKWARD:
         return fg_pool2d_backward(I(0), I(1), A(2), A(3), P(4), P(5), P(6), P(7));
-    /* optim2 */
     case FG_CALL_ADADELTA_STEP:
         return fg_adadelta_step(I(0), I(1), I(2), P(3), I(4), P(5), P(6), P(7), P(8), P(9));
     case FG_CALL_ADAMAX_STEP:

@@ -83,7 +83,7 @@ from . import (accelerator, autograd, backends, cuda, distributions, func, nn, o
 from . import serialization  # checkpoints: torch.save / torch.load in torch's file format
 from .serialization import load, save
 from . import utils  # torch.utils (data loading)
-# act2: the activations torch has at top level too (torch.rrelu takes a generator, not inplace)
+# The activations torch has at top level too (torch.rrelu takes a generator, not inplace)
 from .nn.functional_activations import (celu, celu_, hardshrink, selu, selu_, threshold,
                                         threshold_, torch_rrelu as rrelu,
                                         torch_rrelu_ as rrelu_)

@@ -67,7 +67,6 @@ ROLES = {
     # pooling
     lib.FG_CALL_POOL2D: ("pool2d", "iiaawwr"),
     lib.FG_CALL_POOL2D_BACKWARD: ("pool2d_backward", "iiaawrrs"),
-    # optim2: more fused optimizer updates
     lib.FG_CALL_ADADELTA_STEP: ("adadelta_step", "iiiviuuruu"),
     lib.FG_CALL_ADAMAX_STEP: ("adamax_step", "iiiviuuruu"),
     lib.FG_CALL_NADAM_STEP: ("nadam_step", "iiiviuiuuruu"),

@@ -442,7 +442,6 @@ _NAMES = {getattr(lib, "FG_" + name.upper()): name for name in (
     "gelu gelu_tanh silu mish hardsigmoid hardswish leaky_relu elu softplus gelu_backward "
     "gelu_tanh_backward silu_backward mish_backward hardsigmoid_backward hardswish_backward "
     "leaky_relu_backward elu_backward softplus_backward "
-    # act2's activations
     "selu celu log_sigmoid softshrink hardshrink threshold selu_backward celu_backward "
     "log_sigmoid_backward shrink_backward threshold_backward").split()}
 _REDUCE_NAMES = {lib.FG_SUM: "sum", lib.FG_MAX: "max", lib.FG_MIN: "min", lib.FG_PROD: "prod"}
@@ -470,7 +469,6 @@ _KERNELS = {lib.FG_CALL_ELEMENTWISE: lib.fg_elementwise,
             lib.FG_CALL_SGD_STEP: lib.fg_sgd_step, lib.FG_CALL_ADAM_STEP: lib.fg_adam_step,
             lib.FG_CALL_RMSPROP_STEP: lib.fg_rmsprop_step,
             lib.FG_CALL_ADAGRAD_STEP: lib.fg_adagrad_step,
-            # optim2
             lib.FG_CALL_ADADELTA_STEP: lib.fg_adadelta_step,
             lib.FG_CALL_ADAMAX_STEP: lib.fg_adamax_step, lib.FG_CALL_NADAM_STEP: lib.fg_nadam_step,
             lib.FG_CALL_RADAM_STEP: lib.fg_radam_step, lib.FG_CALL_ASGD_STEP: lib.fg_asgd_step}

@@ -17,7 +17,7 @@ from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, A
                       AvgPool2d, MaxPool1d, MaxPool2d)
 from .rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
-from . import padding as _padding  # nn2: more norms, pools, pads, dropouts
+from . import padding as _padding  # the padding layers
 from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyInstanceNorm1d,
                    LazyInstanceNorm2d, LazyInstanceNorm3d, UninitializedBuffer)
 from .misc import AlphaDropout, Dropout3d, FeatureAlphaDropout
@@ -33,7 +33,6 @@ __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPo
            "ParameterList", "RNN", "RNNBase", "RNNCell", "RNNCellBase", "Sequential",
            "Unflatten", "UninitializedParameter", "functional", "init", "utils", *_activations,
            *_losses,
-           # nn2
            "AlphaDropout", "BatchNorm3d", "Dropout3d", "FeatureAlphaDropout", "InstanceNorm1d",
            "InstanceNorm2d", "InstanceNorm3d", "LPPool1d", "LPPool2d", "LazyBatchNorm1d",
            "MaxUnpool1d", "MaxUnpool2d",

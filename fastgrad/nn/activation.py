@@ -10,7 +10,6 @@ from .parameter import Parameter
 __all__ = ["ELU", "GELU", "Hardsigmoid", "Hardswish", "Hardtanh", "LeakyReLU", "LogSoftmax",
            "Mish", "PReLU", "ReLU", "ReLU6", "SiLU", "Sigmoid", "Softmax", "Softplus", "Softsign",
            "Tanh", "Tanhshrink",
-           # act2
            "CELU", "GLU", "Hardshrink", "LogSigmoid", "RReLU", "SELU", "Softmax2d", "Softmin",
            "Softshrink", "Threshold"]
 
@@ -195,7 +194,7 @@ class PReLU(Module):
         return f"num_parameters={self.num_parameters}"
 
 
-# ---- act2 --------------------------------------------------------------------------------------
+# ---- more activations -----------------------------------------------------------------------
 class SELU(_Inplace):
     _function = staticmethod(F.selu)
 

@@ -7,10 +7,10 @@ from ..ops._core import check_tensor, zeros
 from ..ops.inplace import apply_in_place
 from ..ops.conv import conv1d, conv2d
 from ..ops.normalization import batch_norm, embedding, group_norm, layer_norm, normalize
-from ..ops.normalization import instance_norm  # nn2
+from ..ops.normalization import instance_norm
 from .functional_activations import *  # noqa: F401,F403  (gelu, silu, ...: __all__ below)
 from .functional_activations import __all__ as _activations
-from .functional_activations import _implicit_dim  # act2: softmin's too
+from .functional_activations import _implicit_dim
 from .functional_losses import *  # noqa: F401,F403  (cross_entropy, ...: __all__ below)
 from .functional_losses import __all__ as _losses
 from .functional_pool import *  # noqa: F401,F403  (pooling, padding, dropout: __all__ below)

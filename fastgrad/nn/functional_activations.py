@@ -19,7 +19,6 @@ from ..ops.linalg import MM
 __all__ = ["elu", "elu_", "gelu", "hardsigmoid", "hardswish", "hardtanh", "hardtanh_",
            "leaky_relu", "leaky_relu_", "linear", "mish", "prelu", "relu6", "relu_", "silu",
            "softplus", "softsign", "tanh", "tanhshrink",
-           # act2
            "celu", "celu_", "glu", "hardshrink", "logsigmoid", "rrelu", "rrelu_", "selu", "selu_",
            "softmin", "softshrink", "threshold", "threshold_"]
 
@@ -276,7 +275,7 @@ def prelu(input, weight):
     return where(positive, input, weight * where(positive, 0.0, input))
 
 
-# ---- act2: selu, celu, logsigmoid, the shrinks, threshold, glu, softmin, rrelu ----------------
+# ---- selu, celu, logsigmoid, the shrinks, threshold, glu, softmin, rrelu ----------------
 _SELU_NEGCOEF = 1.6732632423543772848170429916717 * 1.0507009873554804934193349852946
 
 

@@ -9,14 +9,13 @@ from ..ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_ma
                            adaptive_max_pool2d, adaptive_max_pool2d_with_indices, avg_pool1d,
                            avg_pool2d, max_pool1d, max_pool1d_with_indices, max_pool2d,
                            max_pool2d_with_indices)
-from ..ops.pooling import max_unpool1d, max_unpool2d  # nn2
+from ..ops.pooling import max_unpool1d, max_unpool2d
 from ..ops.padding import pad
 
 __all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
            "adaptive_max_pool2d", "adaptive_max_pool2d_with_indices", "avg_pool1d", "avg_pool2d",
            "max_pool1d", "max_pool1d_with_indices", "max_pool2d", "max_pool2d_with_indices", "pad", "dropout", "dropout1d",
            "dropout2d",
-           # nn2: LP pooling, 3-d and alpha dropouts
            "alpha_dropout", "dropout3d", "feature_alpha_dropout", "lp_pool1d", "lp_pool2d",
            "max_unpool1d", "max_unpool2d"]
 

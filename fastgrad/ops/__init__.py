@@ -16,8 +16,8 @@ from .elementwise import (abs, add, as_dtype, cast, clone, cos, eq, exp, ge, gt,
 from .elementwise import (acos, asin, atan, ceil, clamp, clip, cosh, erf, expm1, floor, log1p,
                           log2, log10, masked_fill, reciprocal, round, rsqrt, sinh, square, trunc)
 from .views import expand, flatten, flip, permute, reshape, squeeze, t, transpose, unsqueeze, view
-from .inplace import add_, clamp_, clip_, copy_, fill_, masked_fill_, mul_, sub_
-from .inplace import exp_, relu_, sigmoid_, tanh_  # act2
+from .inplace import (add_, clamp_, clip_, copy_, exp_, fill_, masked_fill_, mul_, relu_, sigmoid_,
+                      sub_, tanh_)
 from .indexing import gather, getitem, index_select, nonzero, scatter_add, scatter_add_, setitem
 from .joining import cat, column_stack, concat, concatenate, dstack, hstack, stack, vstack
 from .scatter import (index_add, index_add_, index_fill, index_fill_, index_put, index_put_,
@@ -78,5 +78,5 @@ TENSOR_METHODS = (
     "take", "tanh", "topk", "transpose", "tril", "tril_", "triu", "triu_", "true_divide",
     "true_divide_", "trunc", "unbind", "unflatten", "unique", "unique_consecutive", "unsqueeze",
     "var",
-    "exp_", "relu_", "sigmoid_", "tanh_",  # act2
+    "exp_", "relu_", "sigmoid_", "tanh_",
 )
