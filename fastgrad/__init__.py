@@ -80,6 +80,7 @@ from ._compile import compile  # noqa: A001  (torch.compile)
 from . import linalg, return_types
 from . import (accelerator, autograd, backends, cuda, distributions, func, nn, optim, random,
                version, viz)
+from . import distributed  # torch.distributed's names over MPI (mpi4py: imported when used)
 
 float = float32  # noqa: A001  (torch's other names of dtypes)
 double = float64
