@@ -81,6 +81,7 @@ from . import linalg, return_types
 from . import (accelerator, autograd, backends, cuda, distributions, func, nn, optim, random,
                version, viz)
 from . import distributed  # torch.distributed's names over MPI (mpi4py: imported when used)
+from . import utils  # torch.utils (data loading)
 
 float = float32  # noqa: A001  (torch's other names of dtypes)
 double = float64
