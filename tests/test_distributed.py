@@ -102,3 +102,22 @@ def test_ddp_training_matches_one_process_on_the_combined_batch_and_no_sync_accu
                      "buckets start during backward", "no_sync keeps the gradient local ok",
                      "no_sync then sync averages the accumulated gradients ok", "done"):
             assert f"rank {rank}: {name}" in out, (name, out)
+
+
+@pytest.mark.parametrize("n, replicas, shuffle, drop_last", [
+    (10, 3, True, False), (10, 3, False, False), (10, 3, True, True), (2, 5, True, False)])
+def test_distributed_sampler_gives_torchs_indices(n, replicas, shuffle, drop_last):
+    torch = pytest.importorskip("torch")
+    from fastgrad.utils.data import DistributedSampler
+
+    for epoch in (0, 3):
+        for rank in range(replicas):
+            ours = DistributedSampler(range(n), replicas, rank, shuffle, seed=7,
+                                      drop_last=drop_last)
+            theirs = torch.utils.data.DistributedSampler(range(n), replicas, rank, shuffle,
+                                                         seed=7, drop_last=drop_last)
+            ours.set_epoch(epoch)
+            theirs.set_epoch(epoch)
+            assert list(ours) == list(theirs) and len(ours) == len(theirs)
+    with pytest.raises(ValueError, match=r"Invalid rank 3, rank should be in the interval \[0, 2\]"):
+        DistributedSampler(range(n), 3, 3)
