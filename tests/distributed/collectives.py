@@ -2,6 +2,8 @@
 on every rank from the inputs all ranks can make (each rank's input depends only on its rank);
 then the mismatches each must name; then rank 1 raises. Prints one line per check; any failure
 raises, and the rank's excepthook aborts the job."""
+import time
+
 import fastgrad as torch
 import fastgrad.distributed as dist
 
@@ -107,6 +109,8 @@ print(f"rank {rank}: done", flush=True)
 
 # Last, a fault: rank 1 raises while rank 0 waits in a collective that rank 1 never joins. The
 # job must end (MPI_Abort from rank 1's excepthook), naming rank 1 and its error.
+dist.barrier()
 if rank == 1:
+    time.sleep(0.5)  # MPI_Abort drops output not yet forwarded by mpiexec: let it pass first
     raise ValueError("rank 1 fails on purpose")
 dist.all_reduce(torch.ones(3))
