@@ -85,9 +85,11 @@ def worker(batch):
 def launch(n, batch):
     mpiexec = pathlib.Path(sys.executable).parent / "mpiexec"
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    done = subprocess.run([str(mpiexec) if mpiexec.exists() else "mpiexec", "-n", str(n),
-                           sys.executable, "-m", "fastgrad.bench.distributed", "--worker", "--batch", str(batch)],
-                          capture_output=True, text=True, env=env, check=True)
+    command = [str(mpiexec) if mpiexec.exists() else "mpiexec", "-n", str(n), sys.executable,
+               "-m", "fastgrad.bench.distributed", "--worker", "--batch", str(batch)]
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    if done.returncode:
+        sys.exit(f"mpiexec -n {n} failed:\n{done.stdout}{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
