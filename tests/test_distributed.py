@@ -119,5 +119,5 @@ def test_distributed_sampler_gives_torchs_indices(n, replicas, shuffle, drop_las
             ours.set_epoch(epoch)
             theirs.set_epoch(epoch)
             assert list(ours) == list(theirs) and len(ours) == len(theirs)
-    with pytest.raises(ValueError, match=r"Invalid rank 3, rank should be in the interval \[0, 2\]"):
+    with pytest.raises(ValueError, match=r"Invalid rank 3, rank should be in the interval"):
         DistributedSampler(range(n), 3, 3)

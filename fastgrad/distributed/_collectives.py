@@ -224,7 +224,8 @@ def reduce_scatter(output, input_list, op=RedOpType.SUM, group=None, async_op=Fa
     return _reduce_scatter(output, joined, op, pg, async_op, "reduce_scatter")
 
 
-def reduce_scatter_tensor(output, input, op=RedOpType.SUM, group=None, async_op=False):  # noqa: A002
+def reduce_scatter_tensor(output, input, op=RedOpType.SUM, group=None,  # noqa: A002
+                          async_op=False):
     """Rank r's output receives the reduction across ranks of the r-th of world-size equal
     parts of their input."""
     pg = default_group(group)

@@ -5,6 +5,7 @@ rank's name and aborts every rank (MPI_Abort), instead of leaving the others wai
 in their next collective."""
 import enum
 import sys
+import time
 import traceback
 
 INSTALL = 'pip install "fastgrad[distributed]"'
@@ -98,6 +99,7 @@ def _abort_on_exception(kind, value, tb):
     sys.stderr.write(f"{text}\n[rank {rank}] fastgrad.distributed: rank {rank} of {size} raised "
                      f"{kind.__name__}; aborting all ranks\n")
     sys.stderr.flush()
+    time.sleep(0.5)  # mpiexec forwards output asynchronously; the abort would drop the traceback
     pg.comm.Abort(1)
 
 
