@@ -82,6 +82,7 @@ from . import (accelerator, autograd, backends, cuda, distributions, func, nn, o
                version, viz)
 from . import serialization  # checkpoints: torch.save / torch.load in torch's file format
 from .serialization import load, save
+from . import distributed  # torch.distributed's names over MPI (mpi4py: imported when used)
 from . import utils  # torch.utils (data loading)
 # The activations torch has at top level too (torch.rrelu takes a generator, not inplace)
 from .nn.functional_activations import (celu, celu_, hardshrink, selu, selu_, threshold,

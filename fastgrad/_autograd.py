@@ -9,6 +9,7 @@ import weakref
 import numpy as np
 
 from . import _kernels as K
+from . import _post_accumulate as post
 from ._fastgrad_c import lib as C
 from ._shape import sum_to_axes
 from ._tensor import Tensor, empty_like_shape
@@ -293,11 +294,16 @@ def backward(tensors, gradients=None, retain_graph=None, create_graph=False):
     if isinstance(tensors, Tensor):
         tensors, gradients = (tensors,), (gradients,)
     roots = _roots(tensors, gradients)
-    leaf_grads, node_grads = _propagate(roots, retain_graph, create_graph, RETAINED,
-                                        not create_graph)
-    for node, g in node_grads.items():
-        _retain(node, g, create_graph)
-    _accumulate(leaf_grads, {id(g) for _, g in roots}, create_graph)
+    try:
+        leaf_grads, node_grads = _propagate(roots, retain_graph, create_graph, RETAINED,
+                                            not create_graph)
+        for node, g in node_grads.items():
+            _retain(node, g, create_graph)
+        _accumulate(leaf_grads, {id(g) for _, g in roots}, create_graph)
+    finally:  # a backward that fails drops the callbacks it queued
+        callbacks = post.take_callbacks()
+    for fn in callbacks:
+        fn()
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -432,6 +438,16 @@ def register_hook(t, fn):
     return handle
 
 
+def register_post_accumulate_grad_hook(t, fn):
+    if t._node is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    if not t.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    handle = RemovableHandle(post.hooks_of(t))
+    handle._hooks[handle.id] = fn
+    return handle
+
+
 _hooked_leaves = False  # whether any leaf ever had a hook: backward() looks for them only then
 
 
@@ -447,7 +463,7 @@ def _leaf_hooks_applied(leaf_grads):
     """The leaves' gradients after their hooks (run once per backward, on the total)."""
     for key, (leaf, g) in leaf_grads.items():
         hooks = getattr(leaf, "_hooks", None)
-        if hooks:
+        if hooks and g is not None:  # None: accumulated already (_accumulate_early)
             leaf_grads[key] = (leaf, _run_hooks(hooks, g))
     return leaf_grads
 
@@ -456,6 +472,7 @@ def _run(grads, leaf_grads, retain_graph, wanted, node_grads, check_grads):
     """Propagates `grads` (gradients of root nodes) through the graph, in an order where each
     node comes after every node that consumes its output."""
     consumers = _graph_order(grads, check_grads)
+    early = post.EarlyLeaves(consumers, grads, leaf_grads) if post.hooks and check_grads else None
     ready = [node for node in grads if consumers[node] == 0]
     while ready:
         node = ready.pop()
@@ -482,6 +499,17 @@ def _run(grads, leaf_grads, retain_graph, wanted, node_grads, check_grads):
                     ready.append(parent)
             else:
                 _add_leaf_grad(leaf_grads, parent, g)
+                if early is not None and early.complete(parent):
+                    _accumulate_early(parent, leaf_grads, early.stored)
+
+
+def _accumulate_early(leaf, leaf_grads, stored):
+    """Accumulates, during the pass, a leaf's gradient that is complete, for its
+    post-accumulate hooks to run at once (DistributedDataParallel starts averaging then)."""
+    g = leaf_grads[id(leaf)][1]
+    hooks = getattr(leaf, "_hooks", None)
+    _accumulate_leaf(leaf, _run_hooks(hooks, g) if hooks else g, stored, False)
+    leaf_grads[id(leaf)] = (leaf, None)
 
 
 def _accumulate(leaf_grads, root_gradients, create_graph):
@@ -489,16 +517,24 @@ def _accumulate(leaf_grads, root_gradients, create_graph):
     tensor (a caller's `gradient`, one passed through to two leaves, a view) is copied, so
     that `x.grad.zero_()` never touches anything else."""
     stored = set(root_gradients)
+    stored.update(id(leaf._grad) for leaf, g in leaf_grads.values() if g is None)
     for leaf, g in leaf_grads.values():
-        if leaf.grad is None:
-            if not create_graph and (id(g) in stored or g._a.base is not None or g._node is not None):
-                g = g.detach().clone()
-            stored.add(id(g))
-            leaf.grad = g
-        elif create_graph:
-            leaf.grad = leaf.grad + g
-        else:
-            _accumulate_into(leaf.grad, g)
+        if g is not None:  # None: accumulated already (_accumulate_early)
+            _accumulate_leaf(leaf, g, stored, create_graph)
+
+
+def _accumulate_leaf(leaf, g, stored, create_graph):
+    if leaf.grad is None:
+        if not create_graph and (id(g) in stored or g._a.base is not None or g._node is not None):
+            g = g.detach().clone()
+        stored.add(id(g))
+        leaf.grad = g
+    elif create_graph:
+        leaf.grad = leaf.grad + g
+    else:
+        _accumulate_into(leaf.grad, g)
+    if post.hooks and id(leaf) in post.hooks:
+        post.run_hooks(leaf)
 
 
 

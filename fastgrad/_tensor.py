@@ -184,6 +184,9 @@ class Tensor:
     def register_hook(self, hook):
         return _autograd.register_hook(self, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        return _autograd.register_post_accumulate_grad_hook(self, hook)
+
     def retain_grad(self):
         _autograd.retain_grad(self)
 

@@ -1,6 +1,7 @@
 """fastgrad.nn: modules, parameters and losses, as torch.nn; fastgrad.nn.functional holds the
 functions they call. Each family of layers lives in its own module, as in torch.nn.modules."""
 from . import functional, init, utils
+from . import parallel  # DistributedDataParallel (fastgrad.distributed)
 from .activation import *  # noqa: F401,F403  (ReLU, GELU, ...: __all__ below)
 from .activation import __all__ as _activations
 from .containers import ModuleDict, ModuleList, ParameterList, Sequential
