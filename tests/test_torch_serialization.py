@@ -360,8 +360,9 @@ def test_a_process_killed_while_saving_leaves_the_previous_file_loadable(tmp_pat
     checkpoint still loads whole."""
     signal = pytest.importorskip("signal")
     path = tmp_path / "ckpt.pt"
+    # cwd: python -c in the repository's root would import the source folder, not the package
     child = subprocess.Popen([sys.executable, "-c", SAVING_FOREVER, str(path)],
-                             stdout=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, text=True, cwd=tmp_path)
 
     deadline = time.monotonic() + 60
 
