@@ -174,7 +174,9 @@ class Tensor:
 
     def detach(self):
         """The same memory and version counter, outside any graph."""
-        return Tensor(self._a, self.dtype, self._version)
+        alias = Tensor(self._a, self.dtype, self._version)
+        alias._p = self._p
+        return alias
 
     def detach_(self):
         self._node = None

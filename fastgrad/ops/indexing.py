@@ -435,7 +435,9 @@ def spread_index(index, dim, shape):
     of a gather or scatter that selects whole slices, as index_select and index_add."""
     n = index._a.size
     spread = index._a.reshape((1,) * dim + (n,) + (1,) * (len(shape) - dim - 1))
-    return Tensor(broadcast_view(spread, shape[:dim] + (n,) + shape[dim + 1:]), int64)
+    spread = Tensor(broadcast_view(spread, shape[:dim] + (n,) + shape[dim + 1:]), int64)
+    spread._p = index._ptr  # the same first element
+    return spread
 
 
 def nonzero(x):
