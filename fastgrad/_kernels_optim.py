@@ -11,13 +11,26 @@ _OPTIM_NAMES = {lib.FG_CALL_SGD_STEP: "sgd", lib.FG_CALL_ADAM_STEP: "adam",
                 lib.FG_CALL_ASGD_STEP: "asgd"}
 
 
+class Hyper:
+    """A group's numbers in its kernel's order, read once per step into the one C array that
+    every parameter's update in the group reads. `read()` gives them as they are now: a compiled
+    step calls it again before each replay, so that a learning rate a scheduler changes later is
+    the one used."""
+
+    __slots__ = ("read", "values", "array")
+
+    def __init__(self, numbers):
+        self.read = lambda: [float(x) for x in numbers()]
+        self.values = self.read()
+        self.array = ffi.new("double[]", self.values)
+
+
 def optimizer_step(kind, flags, hyper, param, grad, buffers, step=None, scalars=()):
     """One fused update of `param` in place (fastgrad.h: fg_*_step): param, grad and the state
     `buffers` (None where an option is off) contiguous, of param's dtype; `step` the 0-d step
     count the kernel increments (not for SGD); `scalars` the other 0-d state tensors it reads
-    and writes (NAdam's mu_product, ASGD's eta and mu), of one float dtype. hyper() gives the
-    group's numbers in the kernel's order: a compiled step calls it again before each replay,
-    so that a learning rate a scheduler changes later is the one used."""
+    and writes (NAdam's mu_product, ASGD's eta and mu), of one float dtype; `hyper` the group's
+    numbers (a Hyper)."""
     n, name = param._a.size, _OPTIM_NAMES[kind]
     for t in (param, grad, *buffers):  # the kernel reads and writes n elements of each
         if t is not None and (t._a.size != n or t.dtype is not param.dtype
@@ -25,16 +38,16 @@ def optimizer_step(kind, flags, hyper, param, grad, buffers, step=None, scalars=
             raise RuntimeError(f"{name}: a gradient or state tensor of shape {tuple(t.shape)} "
                                f"and dtype {t.dtype} does not match its parameter's shape "
                                f"{tuple(param.shape)} and dtype {param.dtype}")
-    for what, t in [("the step count", step)] + [("a state scalar", s) for s in scalars]:
-        if t is not None and t._a.size != 1:
-            raise RuntimeError(f"{name}: {what} must have one element, not {t._a.size}")
-    if any(s.dtype is not scalars[0].dtype for s in scalars):
-        raise RuntimeError(f"{name}: the state scalars have different dtypes")
-    values = [float(x) for x in hyper()]
-    hp = ffi.new("double[]", values)
+    if step is not None and step._a.size != 1:
+        raise RuntimeError(f"{name}: the step count must have one element, not {step._a.size}")
+    for s in scalars:
+        if s._a.size != 1:
+            raise RuntimeError(f"{name}: a state scalar must have one element, not {s._a.size}")
+        if s.dtype is not scalars[0].dtype:
+            raise RuntimeError(f"{name}: the state scalars have different dtypes")
     if _recording.recorder is not None:
-        _recording.recorder.live(hp, values, lambda: [float(x) for x in hyper()])
-    args = [param.dtype.code, n, flags, hp]
+        _recording.recorder.live(hyper.array, hyper.values, hyper.read)
+    args = [param.dtype.code, n, flags, hyper.array]
     if step is not None:
         args += [step.dtype.code, step._ptr]
     if scalars:

@@ -4,6 +4,7 @@ import math
 
 from .. import _dtype
 from .. import _kernels as K
+from .._autograd import rules_are_recorded
 from .._shape import broadcast_shape
 from .._tensor import Tensor
 from ._core import BILINEAR_JVP, OTHER, Op, apply
@@ -49,13 +50,28 @@ def _mm_forward(a, b):
     return K.matmul(a, b, 1, m, n, k, (m, n), (0,) + a._a.strides, (0,) + b._a.strides)
 
 
+def mm_in_rule(a, b, transpose_a=False, transpose_b=False):
+    """a @ b, either 2-d operand read transposed, inside a gradient rule (the forward checked
+    the operands): the kernel on their own strides, without view tensors, unless the rule is
+    itself recorded (create_graph, forward over reverse); then mm of t() views, differentiable
+    in turn."""
+    if rules_are_recorded():
+        return mm(t(a) if transpose_a else a, t(b) if transpose_b else b)
+    a, b = _aligned(a), _aligned(b)
+    sa, sb = a._a.strides, b._a.strides
+    (m, k), (_, n) = a._a.shape[::-1] if transpose_a else a._a.shape, \
+        b._a.shape[::-1] if transpose_b else b._a.shape
+    return K.matmul(a, b, 1, m, n, k, (m, n), (0,) + (sa[::-1] if transpose_a else sa),
+                    (0,) + (sb[::-1] if transpose_b else sb))
+
+
 # ---- the table ---------------------------------------------------------------------------------
 DOT = Op("DotBackward0", _dot_forward, lambda g, out, a, b: g * b, lambda g, out, a, b: g * a,
          needs=OTHER, jvp=BILINEAR_JVP)
 MV = Op("MvBackward0", _mv_forward, lambda g, out, a, x: unsqueeze(g, 1) * x,
         lambda g, out, a, x: mv(t(a), g), needs=OTHER, jvp=BILINEAR_JVP)
-MM = Op("MmBackward0", _mm_forward, lambda g, out, a, b: mm(g, t(b)), lambda g, out, a, b: mm(t(a), g),
-        needs=OTHER, jvp=BILINEAR_JVP)
+MM = Op("MmBackward0", _mm_forward, lambda g, out, a, b: mm_in_rule(g, b, transpose_b=True),
+        lambda g, out, a, b: mm_in_rule(a, g, transpose_a=True), needs=OTHER, jvp=BILINEAR_JVP)
 BMM = Op("BmmBackward0", _bmm_forward, lambda g, out, a, b: bmm(g, transpose(b, 1, 2)),
          lambda g, out, a, b: bmm(transpose(a, 1, 2), g), needs=OTHER, jvp=BILINEAR_JVP)
 

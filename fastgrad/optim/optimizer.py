@@ -8,6 +8,7 @@ import itertools
 import warnings
 from collections import OrderedDict, defaultdict
 
+from .. import _kernels_optim as K
 from .. import _recording
 from .._autograd import RemovableHandle, enable_grad, no_grad
 from .._creation import tensor
@@ -123,7 +124,8 @@ class Optimizer:
     """Holds the parameters in groups and the per-parameter state; subclasses define
     `_hyper(group)`, the group's numbers in their kernel's order, and
     `_update(p, grad, state, group, hyper)`, the update of one parameter that has a gradient,
-    hyper() giving those numbers (read again before each replay of a compiled step)."""
+    hyper holding those numbers (a _kernels_optim.Hyper, read again before each replay of a
+    compiled step)."""
 
     _SCALARS = ("step",)  # the 0-d state tensors, made tensors again if saved as numbers
 
@@ -219,9 +221,11 @@ class Optimizer:
                 loss = closure()
         with no_grad():
             for index, group in enumerate(self.param_groups):
-                hyper = functools.partial(self._hyper_of, index)
+                hyper = None  # read at the group's first gradient
                 for p in group["params"]:
                     if p.grad is not None:
+                        if hyper is None:
+                            hyper = K.Hyper(functools.partial(self._hyper_of, index))
                         self._step_one(p, group, hyper)
         return loss
 
