@@ -138,10 +138,12 @@ int fg_softmax_backward(int op, int dtype, int ndim, const int64_t *shape,
  * each position off the axis, loss = logsumexp(x) - x[target], or 0 where target ==
  * ignore_index. Operands: loss, x, target; loss and target have stride 0 along the axis. The
  * targets are checked before anything is written: FG_EINDEX with *info the first one outside
- * [0, classes), else FG_OK with *info the number of targets not ignored. */
+ * [0, classes), else FG_OK with *info the number of targets not ignored. Unless `total` is
+ * NULL, it gets the losses' sum (fg_reduce's, of the contiguous loss), divided by that number
+ * when `mean`: the reduced loss in one call. */
 int fg_cross_entropy(int dtype, int ndim, const int64_t *shape, const int64_t *strides, int axis,
-                     int64_t ignore_index, char *loss, const char *x, const char *target,
-                     int64_t *info);
+                     int64_t ignore_index, int mean, char *loss, char *total, const char *x,
+                     const char *target, int64_t *info);
 /* Its gradient: gx = (softmax(x) - onehot(target)) * g, with g the upstream gradient at each
  * position (stride 0 along the axis, and everywhere for a reduced loss), divided by the number
  * of targets not ignored when `mean`; softmax(x) * 0 where target == ignore_index (0, or NaN

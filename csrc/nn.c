@@ -123,16 +123,40 @@ static int check_targets(int ndim, const int64_t *shape, const int64_t *strides,
     return status;
 }
 
+/* The sum of the losses (the positions off the axis: shape without it, the loss's strides),
+ * divided by the targets counted when `mean`, into *total. */
+static int reduce_losses(int dtype, int ndim, const int64_t *shape, const int64_t *loss_strides,
+                         int axis, int mean, int64_t counted, char *total, const char *loss)
+{
+    int64_t rest[FG_MAX_DIMS], rest_strides[FG_MAX_DIMS];
+    int n = 0;
+    for (int d = 0; d < ndim; d++)
+        if (d != axis) {
+            rest[n] = shape[d];
+            rest_strides[n++] = loss_strides[d];
+        }
+    int status = fg_reduce(FG_SUM, dtype, n, rest, rest_strides, (UINT64_C(1) << n) - 1, total,
+                           loss);
+    if (status != FG_OK || !mean) return status;
+    if (dtype == FG_FLOAT32)
+        *(float *)total /= (float)counted;
+    else
+        *(double *)total /= (double)counted;
+    return FG_OK;
+}
+
 int fg_cross_entropy(int dtype, int ndim, const int64_t *shape, const int64_t *strides, int axis,
-                     int64_t ignore_index, char *loss, const char *x, const char *target,
-                     int64_t *info)
+                     int64_t ignore_index, int mean, char *loss, char *total, const char *x,
+                     const char *target, int64_t *info)
 {
     if (dtype != FG_FLOAT32 && dtype != FG_FLOAT64) return FG_EDTYPE;
     int status = check_targets(ndim, shape, strides, axis, ignore_index, target, info);
     if (status != FG_OK) return status;
     char *ptrs[3] = {loss, (char *)x, (char *)target};
     axis_walk w = {.ignore_index = ignore_index};
-    return run_along_axis(cross_entropy_rows[0][dtype], 3, ndim, shape, strides, axis, ptrs, &w);
+    status = run_along_axis(cross_entropy_rows[0][dtype], 3, ndim, shape, strides, axis, ptrs, &w);
+    if (status != FG_OK || total == NULL) return status;
+    return reduce_losses(dtype, ndim, shape, strides, axis, mean, *info, total, loss);
 }
 
 int fg_cross_entropy_backward(int dtype, int ndim, const int64_t *shape, const int64_t *strides,

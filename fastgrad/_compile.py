@@ -45,7 +45,7 @@ ROLES = {
     lib.FG_CALL_MATMUL: ("matmul", "iiiiiawrr"),
     lib.FG_CALL_SOFTMAX: ("softmax", "iiiaaiwr"),
     lib.FG_CALL_SOFTMAX_BACKWARD: ("softmax_backward", "iiiaaiwrr"),
-    lib.FG_CALL_CROSS_ENTROPY: ("cross_entropy", "iiaaiiwrrs"),
+    lib.FG_CALL_CROSS_ENTROPY: ("cross_entropy", "iiaaiiiwwrrs"),
     lib.FG_CALL_CROSS_ENTROPY_BACKWARD: ("cross_entropy_backward", "iiaaiiiwrrr"),
     lib.FG_CALL_GATHER: ("gather", "iiaaiiwrrs"),
     lib.FG_CALL_SCATTER: ("scatter", "iiiaaiiurrs"),

@@ -255,21 +255,25 @@ def softmax_backward(code, g, y, axis):
     return _narrowed(gx, dtype)
 
 
-def cross_entropy(x, target, axis, ignore_index):
-    """(the loss at each target, the number of targets not ignored as a 0-d int64 tensor, which
-    the kernel writes: a replayed plan counts again): logsumexp(x) - x[target] along x's class
-    axis. Raises IndexError naming the first target out of range."""
+def cross_entropy(x, target, axis, ignore_index, reduction="none"):
+    """(the loss at each target, or their sum or mean (over the targets not ignored) as a 0-d
+    tensor; the number of targets not ignored as a 0-d int64 tensor, which the kernel writes: a
+    replayed plan counts again): logsumexp(x) - x[target] along x's class axis. Raises
+    IndexError naming the first target out of range."""
     loss = empty_like_shape(target._a.shape, x.dtype)
+    total = None if reduction == "none" else empty_like_shape((), x.dtype)
     count = empty_like_shape((), _dtype.int64)
     info = ffi.cast("int64_t *", count._ptr)
     status = _call(lib.FG_CALL_CROSS_ENTROPY,
                    (x.dtype.code, *_along_axis_args(x, axis, (loss, x, target)), axis,
-                    ignore_index, loss._ptr, x._ptr, target._ptr, info), loss, x, target)
+                    ignore_index, reduction == "mean", loss._ptr,
+                    NULL if total is None else total._ptr, x._ptr, target._ptr, info),
+                   *(t for t in (loss, total, x, target) if t is not None))
     if status == lib.FG_EINDEX:
         raise IndexError(f"cross_entropy(): Target {info[0]} is out of bounds (input of shape "
                          f"{x._a.shape}, {x._a.shape[axis]} classes along dimension {axis}).")
     _check(status, "cross_entropy", x.dtype)
-    return loss, count
+    return loss if total is None else total, count
 
 
 def cross_entropy_backward(g, x, target, axis, ignore_index, mean):

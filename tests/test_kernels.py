@@ -693,8 +693,13 @@ def test_cross_entropy(rng, dtype, shape, axis, layout):
     x = laid_out(values(rng, shape, dtype, -5, 5), layout)
     target = class_targets(rng, shape, axis)
     loss, counted = K.cross_entropy(fgt(x), fgt(laid_out_any(target, layout)), axis, -100)
-    assert_close(loss, ref.cross_entropy(x, target, axis, -100), dtype)
+    expected = ref.cross_entropy(x, target, axis, -100)
+    assert_close(loss, expected, dtype)
     assert counted == int((target != -100).sum())
+    for reduction, divisor in (("sum", 1), ("mean", int(counted))):  # reduced in the same call
+        total, _ = K.cross_entropy(fgt(x), fgt(laid_out_any(target, layout)), axis, -100, reduction)
+        with np.errstate(invalid="ignore"):  # every target ignored: the mean is 0 / 0, NaN
+            assert_close(total, np.asarray(np.float64(expected.sum()) / divisor, dtype), dtype)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -742,10 +747,11 @@ def test_cross_entropy_checks_every_target_before_writing(rng):
     loss = np.full(4, 123.0)
     info = ffi.new("int64_t *")
     strides = [8, 0] + list(x.strides) + [8, 0]
-    status = lib.fg_cross_entropy(lib.FG_FLOAT64, 2, [4, 3], strides, 1, -100, fgt(loss)._ptr,
-                                  fgt(x)._ptr, fgt(target)._ptr, info)
+    total = np.full((), 123.0)
+    status = lib.fg_cross_entropy(lib.FG_FLOAT64, 2, [4, 3], strides, 1, -100, 1, fgt(loss)._ptr,
+                                  fgt(total)._ptr, fgt(x)._ptr, fgt(target)._ptr, info)
     assert (status, info[0]) == (lib.FG_EINDEX, 7)
-    assert (loss == 123.0).all()
+    assert (loss == 123.0).all() and total == 123.0
     with pytest.raises(IndexError, match=r"^cross_entropy\(\): Target -1 is out of bounds "):
         K.cross_entropy(fgt(x), fgt(np.array([0, -1, 9, 0])), 1, -100)
     with pytest.raises(IndexError):

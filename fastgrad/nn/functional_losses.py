@@ -13,7 +13,6 @@ from .. import _kernels as K
 from .._autograd import grad_state
 from .._fastgrad_c import lib as C
 from .._shape import broadcast_shape
-from .._tensor import empty_like_shape
 from ..ops import as_dtype, cast, eq, ne, softmax as _softmax_op, sum, unsqueeze, where
 from ..ops.elementwise import DIV
 from ..ops._core import Op, apply, check_tensor, positions_along, scalar_tensor, total, zeros
@@ -32,15 +31,7 @@ def _reduce_loss(loss, reduction, count):
 
 
 def _nll_forward(x, target, axis, reduction, ignore_index):
-    loss, counted = K.cross_entropy(x, target, axis, ignore_index)
-    if reduction == "none":
-        return loss
-    # the row's forward: the kernels themselves (the public ops would check their arguments)
-    total = K.reduce(C.FG_SUM, loss, tuple(range(loss._a.ndim)), keepdim=False)
-    if reduction == "sum":
-        return total
-    count = K.copy_into(empty_like_shape((), x.dtype), counted)
-    return K.elementwise(C.FG_DIV, x.dtype, x.dtype, (total, count))
+    return K.cross_entropy(x, target, axis, ignore_index, reduction)[0]
 
 
 def _nll_slope(x, target, axis, ignore_index):
