@@ -71,8 +71,8 @@ def sum_to_axes(shape, target):
 
 
 def normalize_dim(dim, ndim, name):
-    n = max(ndim, 1)
-    if not isinstance(dim, numbers.Integral) or not -n <= dim < n:
+    n = ndim if ndim else 1
+    if not (type(dim) is int or isinstance(dim, numbers.Integral)) or not -n <= dim < n:
         raise IndexError(f"{name}(): Dimension out of range (expected to be in range of "
                          f"[{-n}, {n - 1}], but got {dim})")
     return int(dim) % n
@@ -83,8 +83,8 @@ def normalize_dims(dim, ndim, name):
     tensor has no axes, but accepts dim 0 and -1 as PyTorch does."""
     if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
         return tuple(range(ndim))
-    if isinstance(dim, numbers.Integral):
-        dim = (dim,)
+    if type(dim) is int or isinstance(dim, numbers.Integral):
+        return (normalize_dim(dim, ndim, name),) if ndim else ()
     dims = tuple(sorted({normalize_dim(d, ndim, name) for d in dim}))
     if len(dims) != len(dim):
         raise RuntimeError(f"{name}(): dim {list(dim)} appears multiple times in the list of dims")
