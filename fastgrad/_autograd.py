@@ -178,8 +178,12 @@ class Node:
 
     def apply(self, grad):
         """The gradient for each input (None where no gradient is needed)."""
-        if self.versions or self.freed:
+        if self.freed:
             self._check_saved()
+        elif self.versions:  # _check_saved's version check, inline: once per node
+            for t, v in zip(self._saved_tensors(), self.versions):
+                if t is not None and t._version[0] != v:
+                    self._check_saved()
         inputs = self.inputs or ()
         out = self.out
         if out is not None and grad_state.enabled:
@@ -189,11 +193,6 @@ class Node:
             return rules[0](grad, out, *inputs, **self.params)
         return [rule(grad, out, *inputs, **self.params) if parent is not None else None
                 for rule, parent in zip(rules, self.parents)]
-
-    def free(self):
-        self.inputs = None
-        self.out = None
-        self.freed = True
 
 
 FREED_GRAPH = (
@@ -295,7 +294,7 @@ def backward(tensors, gradients=None, retain_graph=None, create_graph=False):
         tensors, gradients = (tensors,), (gradients,)
     roots = _roots(tensors, gradients)
     try:
-        leaf_grads, node_grads = _propagate(roots, retain_graph, create_graph, RETAINED,
+        leaf_grads, node_grads = _propagate(roots, retain_graph, create_graph, None,
                                             not create_graph)
         for node, g in node_grads.items():
             _retain(node, g, create_graph)
@@ -343,7 +342,8 @@ def _roots(tensors, gradients):
 
 def _propagate(roots, retain_graph, create_graph, wanted, check_grads):
     """Runs the graph backwards from `roots` ((tensor, gradient) pairs). Returns the leaves'
-    gradients ({id: (leaf, grad)}) and the total gradients of the `wanted` nodes' outputs.
+    gradients ({id: (leaf, grad)}) and the total gradients of the `wanted` nodes' outputs
+    (None: of those whose output called retain_grad()).
     check_grads: the leaves' .grad will be added into in place (see _graph_order)."""
     retain_graph = create_graph if retain_graph is None else retain_graph
     recording = grad_state.enabled
@@ -362,16 +362,6 @@ def _propagate(roots, retain_graph, create_graph, wanted, check_grads):
         return (_leaf_hooks_applied(leaf_grads) if _hooked_leaves else leaf_grads), node_grads
     finally:
         grad_state.enabled = recording
-
-
-class _Retained:
-    """The `wanted` nodes of a backward(): those whose output called retain_grad()."""
-
-    def __contains__(self, node):
-        return node.retained is not None
-
-
-RETAINED = _Retained()
 
 
 def retain_grad(t):
@@ -479,11 +469,12 @@ def _run(grads, leaf_grads, retain_graph, wanted, node_grads, check_grads):
         grad = grads.pop(node)
         if node.hooks:
             grad = _run_hooks(node.hooks, grad)
-        if wanted and node in wanted:
+        if node.retained is not None if wanted is None else node in wanted:
             node_grads[node] = grad
         input_grads = node.apply(grad)
         if not retain_graph:
-            node.free()
+            node.inputs = node.out = None  # what it saved goes; a second backward raises
+            node.freed = True
         for parent, g, (shape, dtype) in zip(node.parents, input_grads, node.input_meta):
             if parent is None or g is None:
                 continue
@@ -526,7 +517,7 @@ def _accumulate(leaf_grads, root_gradients, create_graph):
 def _accumulate_leaf(leaf, g, stored, create_graph):
     if leaf.grad is None:
         if not create_graph and (id(g) in stored or g._a.base is not None or g._node is not None):
-            g = g.detach().clone()
+            g = K.copy_into(empty_like_shape(g._a.shape, g.dtype), g)  # a clone outside the graph
         stored.add(id(g))
         leaf.grad = g
     elif create_graph:

@@ -15,6 +15,7 @@ from ..ops._core import (ELEMENTWISE_JVP, Op, apply, check_tensor, full, scalar_
 from ..ops.elementwise import _clamp_forward
 from ..ops.inplace import apply_in_place
 from ..ops.linalg import MM, mm_in_rule
+from ..ops.reductions import sum_in_rule
 
 __all__ = ["elu", "elu_", "gelu", "hardsigmoid", "hardswish", "hardtanh", "hardtanh_",
            "leaky_relu", "leaky_relu_", "linear", "mish", "prelu", "relu6", "relu_", "silu",
@@ -253,7 +254,7 @@ def _addmm_jvp(op, tangents, out, bias, a, b):
     return total(*parts)
 
 
-ADDMM = Op("AddmmBackward0", _addmm_forward, lambda g, out, bias, a, b: ops.sum(g, 0),
+ADDMM = Op("AddmmBackward0", _addmm_forward, lambda g, out, bias, a, b: sum_in_rule(g, 0),
            lambda g, out, bias, a, b: mm_in_rule(g, b, transpose_b=True),
            lambda g, out, bias, a, b: mm_in_rule(a, g, transpose_a=True), needs=((), (2,), (1,)),
            jvp=_addmm_jvp)

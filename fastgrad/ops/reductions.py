@@ -289,6 +289,14 @@ def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
     return apply(SUM if dim is None else SUM_DIM, x, dims=dims, keepdim=keepdim, shape=x._a.shape)
 
 
+def sum_in_rule(g, dim):
+    """sum(g, dim) inside a gradient rule (g floating, dim valid): the kernel itself unless the
+    rule is recorded (create_graph, forward over reverse)."""
+    if rules_are_recorded():
+        return sum(g, dim)
+    return K.reduce(C.FG_SUM, g, (dim,), keepdim=False)
+
+
 def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
     dim, keepdim = pick_dim(dim, axis, keepdim, keepdims)
     check_tensor(x, "mean")

@@ -223,7 +223,7 @@ class Optimizer:
             for index, group in enumerate(self.param_groups):
                 hyper = None  # read at the group's first gradient
                 for p in group["params"]:
-                    if p.grad is not None:
+                    if p._grad is not None:
                         if hyper is None:
                             hyper = K.Hyper(functools.partial(self._hyper_of, index))
                         self._step_one(p, group, hyper)
@@ -236,10 +236,12 @@ class Optimizer:
     def _step_one(self, p, group, hyper):
         """Runs the kernel on contiguous memory: a parameter (or gradient) that is not is
         updated through a contiguous copy."""
-        grad = p.grad.contiguous()
+        grad = p._grad
+        if not grad._a.flags.c_contiguous:
+            grad = grad.contiguous()
         state = self.state[p]
         self._prepare(state, p, group)
-        if p.is_contiguous():
+        if p._a.flags.c_contiguous:
             self._update(p, grad, state, group, hyper)
         else:
             flat = p.contiguous()
