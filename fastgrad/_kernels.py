@@ -33,6 +33,20 @@ def _check(status, what, dtype):
         _raise(status, what, dtype)
 
 
+_INT_ARRAYS = {}  # tuple -> its C int64 array
+
+
+def _ints(values):
+    """A tuple of ints as a C int64 array, made once per distinct tuple: cffi converting a
+    Python sequence at every call costs ~80 ns an element, more than small kernels take."""
+    array = _INT_ARRAYS.get(values)
+    if array is None:
+        if len(_INT_ARRAYS) >= 4096:  # shapes and strides repeat; a program that never
+            _INT_ARRAYS.clear()        # repeats one only refills the table
+        array = _INT_ARRAYS[values] = ffi.new("int64_t[]", values)
+    return array
+
+
 def _call(kind, args, *tensors):
     """Calls the kernel of `kind` (enum fg_call) with args. While fastgrad.compile records a
     plan, the call is reported too, with the tensors its pointer arguments point into (one per
@@ -71,12 +85,12 @@ def elementwise(code, dtype, out_dtype, inputs, out=None):
             if status:
                 _raise(status, _NAMES[code], dtype)
             return out
-    strides = list(out._a.strides)
+    strides = out._a.strides
     for t in inputs:
-        strides.extend(broadcast_strides(t._a, shape))
+        strides += broadcast_strides(t._a, shape)
     ptrs = [t._ptr for t in inputs] + [NULL] * (3 - len(inputs))
-    _check(_call(lib.FG_CALL_ELEMENTWISE, (code, dtype.code, len(shape), shape, strides, out._ptr,
-                                            *ptrs), out, *inputs),
+    _check(_call(lib.FG_CALL_ELEMENTWISE, (code, dtype.code, len(shape), _ints(shape),
+                                            _ints(strides), out._ptr, *ptrs), out, *inputs),
            _NAMES[code], dtype)
     return out
 
@@ -87,9 +101,9 @@ def copy_into(out, x):
     if broadcast_shape("copy_", x._a.shape, shape) != shape:
         raise RuntimeError(f"copy_: the source of shape {tuple(x._a.shape)} cannot be broadcast "
                            f"to the destination's shape {tuple(shape)}")
-    strides = list(out._a.strides) + list(broadcast_strides(x._a, shape))
-    _check(_call(lib.FG_CALL_COPY, (out.dtype.code, x.dtype.code, len(shape), shape, strides,
-                                     out._ptr, x._ptr), out, x), "copy", x.dtype)
+    strides = out._a.strides + broadcast_strides(x._a, shape)
+    _check(_call(lib.FG_CALL_COPY, (out.dtype.code, x.dtype.code, len(shape), _ints(shape),
+                                     _ints(strides), out._ptr, x._ptr), out, x), "copy", x.dtype)
     return out
 
 
@@ -125,8 +139,9 @@ def _overflow(what, value, dtype):
 
 def fill(out, value):
     a = out._a
-    _check(_call(lib.FG_CALL_FILL, (out.dtype.code, a.ndim, a.shape, a.strides, out._ptr,
-                                     _element(out.dtype, value, "fill_")), out), "fill_", out.dtype)
+    _check(_call(lib.FG_CALL_FILL, (out.dtype.code, a.ndim, _ints(a.shape), _ints(a.strides),
+                                     out._ptr, _element(out.dtype, value, "fill_")), out),
+           "fill_", out.dtype)
     return out
 
 
@@ -181,8 +196,9 @@ def reduce(code, x, axes, keepdim=True):
         mask |= 1 << d
     shape = (keepdim_shape if keepdim else drop_dims_shape)(a.shape, axes)
     out = empty_like_shape(shape, x.dtype)
-    _check(_call(lib.FG_CALL_REDUCE, (code, x.dtype.code, a.ndim, a.shape, a.strides, mask,
-                                       out._ptr, x._ptr), out, x), _REDUCE_NAMES[code], x.dtype)
+    _check(_call(lib.FG_CALL_REDUCE, (code, x.dtype.code, a.ndim, _ints(a.shape),
+                                       _ints(a.strides), mask, out._ptr, x._ptr), out, x),
+           _REDUCE_NAMES[code], x.dtype)
     return _narrowed(out, dtype)
 
 
@@ -226,10 +242,10 @@ def _along_axis_args(x, axis, operands):
     """(ndim, shape, strides) for the fused kernels along x's `axis`; a 0-d x is one row of
     one element."""
     shape = x._a.shape or (1,)
-    strides = []
+    strides = ()
     for t in operands:
-        strides.extend(_axis_strides(t, shape, axis))
-    return len(shape), shape, strides
+        strides += _axis_strides(t, shape, axis)
+    return len(shape), _ints(shape), _ints(strides)
 
 
 _SOFTMAX_NAMES = {lib.FG_SOFTMAX: "softmax", lib.FG_LOG_SOFTMAX: "log_softmax"}
@@ -291,7 +307,7 @@ def matmul(a, b, batch, m, n, k, out_shape, a_strides, b_strides):
     out = empty_like_shape(out_shape, a.dtype)
     itemsize = a.dtype.itemsize
     c_strides = (m * n * itemsize, n * itemsize, itemsize)
-    strides = list(a_strides) + list(b_strides) + list(c_strides)
+    strides = _ints(tuple(a_strides) + tuple(b_strides) + c_strides)
     _check(_call(lib.FG_CALL_MATMUL, (a.dtype.code, batch, m, n, k, strides, out._ptr, a._ptr,
                                        b._ptr), out, a, b), "matmul", a.dtype)
     return out
@@ -307,10 +323,10 @@ def _check_index(status, bad, error, what, dtype):
 def _rows_1d(*tensors):
     """The byte strides of each operand, one row each; a 0-d operand is read as one element of
     a 1-d array (the indexing kernels need an axis)."""
-    strides = []
+    strides = ()
     for t in tensors:
-        strides.extend(t._a.strides or (0,))
-    return strides
+        strides += t._a.strides or (0,)
+    return _ints(strides)
 
 
 def gather(out, x, dim, index, error=None):
@@ -318,8 +334,9 @@ def gather(out, x, dim, index, error=None):
     dimensions (or are both at most 1-d)."""
     shape = index._a.shape or (1,)
     bad = ffi.new("int64_t *")
-    status = _call(lib.FG_CALL_GATHER, (x.dtype.code, len(shape), shape, _rows_1d(out, x, index),
-                                        dim, x._a.shape[dim] if x._a.ndim else 1, out._ptr,
+    status = _call(lib.FG_CALL_GATHER, (x.dtype.code, len(shape), _ints(shape),
+                                        _rows_1d(out, x, index), dim,
+                                        x._a.shape[dim] if x._a.ndim else 1, out._ptr,
                                         x._ptr, index._ptr, bad), out, x, index)
     _check_index(status, bad, error, "gather", x.dtype)
     return out
@@ -330,7 +347,7 @@ def scatter(code, out, dim, index, src, error=None):
     in place, over index's shape."""
     shape = index._a.shape or (1,)
     bad = ffi.new("int64_t *")
-    status = _call(lib.FG_CALL_SCATTER, (code, out.dtype.code, len(shape), shape,
+    status = _call(lib.FG_CALL_SCATTER, (code, out.dtype.code, len(shape), _ints(shape),
                                          _rows_1d(out, src, index), dim,
                                          out._a.shape[dim] if out._a.ndim else 1, out._ptr,
                                          src._ptr, index._ptr, bad), out, src, index)
