@@ -10,8 +10,11 @@
 static int check_indices(int ndim, const int64_t *shape, const int64_t *strides,
                          const char *index, int64_t lo, int64_t hi, int64_t *bad)
 {
+    if (ndim < 0 || ndim > FG_MAX_DIMS) return FG_EDIMS;
+    int64_t distinct[FG_MAX_DIMS]; /* along a stride-0 axis the index repeats: check it once */
+    for (int d = 0; d < ndim; d++) distinct[d] = strides[d] == 0 && shape[d] > 1 ? 1 : shape[d];
     fg_geometry g;
-    int status = fg_geometry_init(&g, 1, ndim, shape, strides);
+    int status = fg_geometry_init(&g, 1, ndim, distinct, strides);
     if (status != FG_OK) return status;
     return fg_check_indices(&g, index, lo, hi, NULL, bad, NULL);
 }
@@ -53,6 +56,10 @@ static int run_indexed(fg_row_fn row, int indexed, int ndim, const int64_t *shap
     static void NAME(int64_t n, char **p, const int64_t *s, const void *ctx)                   \
     {                                                                                          \
         const int64_t sd = *(const int64_t *)ctx;                                              \
+        if (s[2] == 0 && s[0] == sizeof(T) && s[1] == sizeof(T)) { /* a whole row: embedding */ \
+            memcpy(p[0], p[1] + LOAD(int64_t, p[2], 0, 0) * sd, n * sizeof(T));                \
+            return;                                                                            \
+        }                                                                                      \
         for (int64_t i = 0; i < n; i++) {                                                      \
             int64_t j = LOAD(int64_t, p[2], i, s[2]);                                          \
             STORE(T, p[0], i, s[0], LOAD(T, p[1] + j * sd, i, s[1]));                          \
@@ -62,6 +69,12 @@ static int run_indexed(fg_row_fn row, int indexed, int ndim, const int64_t *shap
     static void NAME(int64_t n, char **p, const int64_t *s, const void *ctx)                   \
     {                                                                                          \
         const int64_t sd = *(const int64_t *)ctx;                                              \
+        if (s[2] == 0 && s[0] == sizeof(T) && s[1] == sizeof(T)) { /* a whole row: embedding */ \
+            T *o = (T *)(p[0] + LOAD(int64_t, p[2], 0, 0) * sd);                               \
+            const T *v = (const T *)p[1];                                                      \
+            for (int64_t i = 0; i < n; i++) o[i] = COMBINE(o[i], v[i]);                        \
+            return;                                                                            \
+        }                                                                                      \
         for (int64_t i = 0; i < n; i++) {                                                      \
             int64_t j = LOAD(int64_t, p[2], i, s[2]);                                          \
             char *o = p[0] + j * sd;                                                           \

@@ -818,6 +818,26 @@ def test_scatter(rng, dtype, code, x_shape, dim, index_shape, layout):
     assert_close(target, want, dtype)
 
 
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+@pytest.mark.parametrize("kernel", ["gather", "FG_SCATTER_ADD", "FG_SCATTER_ASSIGN",
+                                    "FG_SCATTER_MULTIPLY"])
+def test_whole_row_index(rng, dtype, kernel):
+    """An index repeated along each row (stride 0: embedding's and index_select's) moves
+    whole contiguous rows, a path of its own in the kernels."""
+    index = np.broadcast_to(rng.integers(0, 5, 7)[:, None], (7, 6))  # rows repeat: accumulate
+    x = values(rng, (5, 6), dtype)
+    if kernel == "gather":
+        out = fg.empty((7, 6), dtype=fg.tensor(x).dtype)
+        K.gather(out, fgt(x), 0, fgt(index))
+        assert_close(out, ref.gather(x, 0, index), dtype)
+        return
+    src = values(rng, (7, 6), dtype)
+    want = ref.scatter(x, 0, index, src, {"FG_SCATTER_ADD": "add",
+                                          "FG_SCATTER_MULTIPLY": "multiply"}.get(kernel))
+    K.scatter(getattr(lib, kernel), fgt(x), 0, fgt(index), fgt(src))
+    assert_close(x, want, dtype)
+
+
 @pytest.mark.parametrize("kernel", ["gather", "scatter"])
 @pytest.mark.parametrize("bad", [3, -1, 100])
 def test_index_out_of_bounds_writes_nothing(kernel, bad):
