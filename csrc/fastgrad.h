@@ -233,6 +233,10 @@ enum fg_optim_flags { FG_OPTIM_MAXIMIZE = 1, FG_OPTIM_NESTEROV = 2,
 /* hp: lr, weight_decay, momentum, dampening; buf: the momentum buffer (NULL without momentum). */
 int fg_sgd_step(int dtype, int64_t n, int flags, const double *hp, void *param,
                 const void *grad, void *buf);
+/* Without momentum, `count` parameters of one dtype in one call: params[i] and grads[i] hold
+ * sizes[i] elements; each update is fg_sgd_step's. Nothing is updated unless all check out. */
+int fg_sgd_steps(int dtype, int count, const int64_t *sizes, int flags, const double *hp,
+                 void *const *params, const void *const *grads);
 /* hp: lr, beta1, beta2, eps, weight_decay; max_exp_avg_sq NULL unless amsgrad. */
 int fg_adam_step(int dtype, int64_t n, int flags, const double *hp, int step_dtype, void *step,
                  void *param, const void *grad, void *exp_avg, void *exp_avg_sq,

@@ -214,6 +214,21 @@ int fg_sgd_step(int dtype, int64_t n, int flags, const double *hp, void *param,
     return FG_OK;
 }
 
+int fg_sgd_steps(int dtype, int count, const int64_t *sizes, int flags, const double *hp,
+                 void *const *params, const void *const *grads)
+{
+    if (count < 0 || (count && (!sizes || !params || !grads)))
+        return FG_EOP;
+    for (int i = 0; i < count; i++) { /* all checked before any is updated */
+        int status = check(dtype, sizes[i], params[i], grads[i], params[i], 0, NULL, 0);
+        if (status)
+            return status;
+    }
+    for (int i = 0; i < count; i++)
+        fg_sgd_step(dtype, sizes[i], flags, hp, params[i], grads[i], NULL);
+    return FG_OK;
+}
+
 int fg_adam_step(int dtype, int64_t n, int flags, const double *hp, int step_dtype, void *step,
                  void *param, const void *grad, void *exp_avg, void *exp_avg_sq,
                  void *max_exp_avg_sq)

@@ -55,3 +55,15 @@ def optimizer_step(kind, flags, hyper, param, grad, buffers, step=None, scalars=
     args += [param._ptr, grad._ptr] + [NULL if b is None else b._ptr for b in buffers]
     operands = [t for t in (step, *scalars, param, grad, *buffers) if t is not None]
     _check(_call(kind, args, *operands), name, param.dtype)
+
+
+def sgd_steps(flags, hyper, params):
+    """Momentum-free SGD of `params` (contiguous, of one float dtype, their .grad contiguous)
+    in one call: the per-parameter Python of optimizer_step costs more than these updates. Not
+    for a step fastgrad.compile records (the plan replays one call per parameter)."""
+    grads = [p._grad for p in params]
+    sizes = ffi.new("int64_t[]", [p._a.size for p in params])
+    pointers = ffi.new("void *[]", [p._ptr for p in params])
+    grad_pointers = ffi.new("void *[]", [g._ptr for g in grads])
+    _check(lib.fg_sgd_steps(params[0].dtype.code, len(params), sizes, flags, hyper.array,
+                            pointers, grad_pointers), "sgd", params[0].dtype)

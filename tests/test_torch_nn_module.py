@@ -197,3 +197,10 @@ def test_containers_index_number_and_print_as_torch():
     ours, theirs = run(fg), run(torch)
     for a, b in zip(ours, theirs, strict=True):
         assert a == b
+
+
+def test_parameter_prints_as_torch():
+    for value in ([1.0, 2.0], 3.0):
+        ours, theirs = fg.nn.Parameter(fg.tensor(value)), torch.nn.Parameter(torch.tensor(value))
+        assert str(ours) == str(theirs) and repr(ours) == repr(theirs)
+        assert str(ours).startswith("Parameter containing:\n")

@@ -281,6 +281,7 @@ def _reference_more(name, hp, x, g, state, t, i):
 
 KERNEL_CASES = [("sgd", "SGD", [0.1, 0.05, 0.9, 0.0], dict(lr=0.1, momentum=0.9, nesterov=True,
                                                               weight_decay=0.05)),
+                ("sgd", "SGD", [0.1, 0.05, 0.0, 0.0], dict(lr=0.1, weight_decay=0.05)),
                 ("adam", "Adam", [0.01, 0.9, 0.999, 1e-8, 0.1], dict(lr=0.01, weight_decay=0.1)),
                 ("rmsprop", "RMSprop", [0.01, 0.9, 1e-8, 0.0, 0.5],
                  dict(alpha=0.9, momentum=0.5, centered=True)),
@@ -309,6 +310,35 @@ def test_kernels_match_a_float64_reference(name, cls, hp, options):
         opt.step()
         expected = _reference(name, hp, expected, list(g[2]), state, step)
     np.testing.assert_allclose(p.detach().numpy(), expected, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("options", [dict(), dict(weight_decay=0.05, maximize=True)], ids=str)
+def test_sgd_updates_a_group_in_one_call_as_one_by_one(dtype, options):
+    """Momentum-free SGD updates a group in one kernel call (fg_sgd_steps): bit for bit what
+    one call per parameter gives (the path of a non-contiguous parameter, and of a recorded
+    step)."""
+    start, grads = _grads(dtype, 3)
+    group = [fg.tensor(a, requires_grad=True) for a in start]
+    # a transposed (non-contiguous) parameter sends the whole group one by one
+    single = [fg.tensor(a.T.copy()).t().requires_grad_() for a in start]
+    for params in (group, single):
+        opt = fg.optim.SGD(params, lr=0.1, **options)
+        for g in grads:
+            for p, gp in zip(params, g):
+                p.grad = fg.tensor(gp)
+            opt.step()
+    for a, b in zip(group, single):
+        assert a.detach().numpy().tobytes() == np.ascontiguousarray(b.detach().numpy()).tobytes()
+
+
+def test_sgd_group_call_checks_every_parameter_first():
+    from fastgrad._fastgrad_c import ffi, lib
+    params = [fg.ones(3), fg.ones(2)]
+    grads = [fg.ones(3), fg.ones(2)]
+    status = lib.fg_sgd_steps(fg.float32.code, 2, [3, -1], 0, [0.1, 0, 0, 0],
+                              [p._ptr for p in params], [g._ptr for g in grads])
+    assert status == lib.FG_ESIZE and params[0].tolist() == [1.0, 1.0, 1.0]
 
 
 def test_mismatched_state_is_refused_before_the_kernel():

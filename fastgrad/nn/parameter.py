@@ -19,6 +19,8 @@ class Parameter(Tensor):
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
+    __str__ = __repr__  # print(p) says so too, as torch
+
     def __deepcopy__(self, memo):
         out = memo[id(self)] = Parameter(ops.clone(self.detach()), self.requires_grad)
         return out

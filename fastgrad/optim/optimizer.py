@@ -221,13 +221,17 @@ class Optimizer:
                 loss = closure()
         with no_grad():
             for index, group in enumerate(self.param_groups):
-                hyper = None  # read at the group's first gradient
-                for p in group["params"]:
-                    if p._grad is not None:
-                        if hyper is None:
-                            hyper = K.Hyper(functools.partial(self._hyper_of, index))
-                        self._step_one(p, group, hyper)
+                params = [p for p in group["params"] if p._grad is not None]
+                if params:
+                    self._update_group(params, group,
+                                       K.Hyper(functools.partial(self._hyper_of, index)))
         return loss
+
+    def _update_group(self, params, group, hyper):
+        """Updates a group's parameters that have a gradient, one kernel each (a subclass may
+        update them all in one)."""
+        for p in params:
+            self._step_one(p, group, hyper)
 
     def _hyper_of(self, index):
         """The numbers of group `index` as they are now (load_state_dict replaces the dicts)."""

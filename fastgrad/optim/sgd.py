@@ -1,6 +1,7 @@
 """SGD, as torch.optim.SGD: momentum (the first buffer is the gradient itself), dampening,
 Nesterov momentum, weight decay and maximize, in one kernel per parameter."""
 from .. import _kernels_optim as K
+from .. import _recording
 from .._fastgrad_c import lib
 from .optimizer import Optimizer, check, check_lr, contiguous_state
 
@@ -28,8 +29,23 @@ class SGD(Optimizer):
     def _hyper(group):
         return [group["lr"], group["weight_decay"], group["momentum"], group["dampening"]]
 
+    def _update_group(self, params, group, hyper):
+        """Without momentum there is no state: one kernel call updates the whole group, unless
+        a compiled step is being recorded or a tensor is not contiguous or of another dtype."""
+        dtype = params[0].dtype
+        if group["momentum"] == 0 and _recording.recorder is None and all(
+                p.dtype is dtype and p._a.flags.c_contiguous and p._grad._a.flags.c_contiguous
+                for p in params):
+            K.sgd_steps(self._flags(group), hyper, params)
+        else:
+            super()._update_group(params, group, hyper)
+
+    @staticmethod
+    def _flags(group):
+        return maximize_flag(group) | (lib.FG_OPTIM_NESTEROV if group["nesterov"] else 0)
+
     def _update(self, p, grad, state, group, hyper):
-        flags = maximize_flag(group) | (lib.FG_OPTIM_NESTEROV if group["nesterov"] else 0)
+        flags = self._flags(group)
         buf = None
         if group["momentum"] != 0:
             if state.get("momentum_buffer") is None:  # torch's first buffer: the (decayed)
