@@ -118,14 +118,9 @@ class Node:
 
     def __init__(self, op, inputs, out, params):
         self.op = op
-        parents = []
-        meta = []
-        for t in inputs:
-            node = t._node
-            parents.append(node if node is not None else (t if t._requires_grad else None))
-            meta.append((t._a.shape, t.dtype))
-        self.parents = parents
-        self.input_meta = meta
+        self.parents = [t._node if t._node is not None else t if t._requires_grad else None
+                        for t in inputs]
+        self.input_meta = [(t._a.shape, t.dtype) for t in inputs]
         self.params = params
         self.inputs = self._needed(op, inputs) if op.save_inputs else None
         # The output is saved as a detached alias (the output holding its own node would be a
@@ -141,9 +136,9 @@ class Node:
         if op.needs is None:
             return inputs
         keep = set()
-        for i, parent in enumerate(self.parents):
+        for parent, read in zip(self.parents, op.needs):
             if parent is not None:
-                keep.update(op.needs[i])
+                keep.update(read)
         return tuple(t if i in keep else None for i, t in enumerate(inputs))
 
     def _saved_tensors(self):

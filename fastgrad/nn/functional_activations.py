@@ -225,14 +225,15 @@ def linear(input, weight, bias=None):
     """input @ weight^T + bias."""
     check_tensor(input, "linear", position=" (position 1)")
     check_tensor(weight, "linear", "weight", " (position 2)")
-    if weight.ndim == 2 and input.ndim and input.shape[-1] != weight.shape[1]:
-        rows = input.numel() // input.shape[-1] if input.shape[-1] else 0
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} "
-                           f"and {weight.shape[1]}x{weight.shape[0]})")
-    if weight.ndim == 2 and input.ndim and _is_row_bias(bias, weight):
-        rows = input if input.ndim == 2 else ops.reshape(input, (-1, input.shape[-1]))
+    shape, w_shape = input._a.shape, weight._a.shape
+    if len(w_shape) == 2 and shape and shape[-1] != w_shape[1]:
+        rows = input.numel() // shape[-1] if shape[-1] else 0
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{shape[-1]} "
+                           f"and {w_shape[1]}x{w_shape[0]})")
+    if len(w_shape) == 2 and shape and _is_row_bias(bias, weight):
+        rows = input if len(shape) == 2 else ops.reshape(input, (-1, shape[-1]))
         out = apply(ADDMM, bias, rows, ops.t(weight))  # torch's node: AddmmBackward0
-        return out if input.ndim == 2 else ops.reshape(out, input.shape[:-1] + (weight.shape[0],))
+        return out if len(shape) == 2 else ops.reshape(out, shape[:-1] + w_shape[:1])
     out = ops.matmul(input, weight.t() if weight.ndim == 2 else weight)
     return out if bias is None else out + bias
 

@@ -365,7 +365,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         with no_grad():
             _embedding_renorm_(weight, index, float(max_norm), float(norm_type))
     spread = spread_index(index, 0, weight._a.shape)
-    return apply(EMBEDDING, weight, spread, shape=tuple(input.shape) + (weight.shape[1],),
+    return apply(EMBEDDING, weight, spread, shape=input._a.shape + weight._a.shape[1:],
                  padding_idx=padding_idx, table=weight._a.shape,
                  freq=_inverse_counts(index, weight.shape[0]) if scale_grad_by_freq else None)
 
