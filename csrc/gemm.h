@@ -24,6 +24,18 @@ int fg_gemm_f64(int64_t m, int64_t n, int64_t k, const double *a, int64_t rsa, i
                 const double *b, int64_t rsb, int64_t csb, double *c, int64_t rsc, int64_t csc,
                 int accumulate);
 
+/* Correlations (the convolution's weight gradient): for i < m, j < n, the dot product of row i
+ * of a (row stride lda) with the window b + off[j] (len elements each), accumulated as L lane
+ * sums, part[(i * n + j) * L + l] += the sum over q < len with q % L == l, where L is
+ * fg_gemm_lanes(). The lane sums let one pair's products run over several calls before the L
+ * values are added up (in lane order). Returns 0. */
+int fg_dots_f32(int64_t m, int64_t n, int64_t len, const float *a, int64_t lda, const float *b,
+                const int64_t *off, float *part);
+int fg_dots_f64(int64_t m, int64_t n, int64_t len, const double *a, int64_t lda,
+                const double *b, const int64_t *off, double *part);
+/* L above: elements per vector of the variant in use (16 or 8 for float, half that for double). */
+int64_t fg_gemm_lanes(int f64);
+
 /* "avx512", "avx2" or "baseline": the variant the two functions above use (chosen on first
  * call of any of the three). */
 const char *fg_gemm_isa(void);

@@ -16,7 +16,11 @@ typedef int (*fg_gemm_f64_fn)(int64_t, int64_t, int64_t, const double *, int64_t
     int fg_gemm_f32_##ISA(int64_t, int64_t, int64_t, const float *, int64_t, int64_t,          \
                           const float *, int64_t, int64_t, float *, int64_t, int64_t, int);     \
     int fg_gemm_f64_##ISA(int64_t, int64_t, int64_t, const double *, int64_t, int64_t,         \
-                          const double *, int64_t, int64_t, double *, int64_t, int64_t, int);
+                          const double *, int64_t, int64_t, double *, int64_t, int64_t, int);     \
+    int fg_dots_f32_##ISA(int64_t, int64_t, int64_t, const float *, int64_t, const float *,    \
+                          const int64_t *, float *);                                            \
+    int fg_dots_f64_##ISA(int64_t, int64_t, int64_t, const double *, int64_t, const double *,  \
+                          const int64_t *, double *);
 
 FG_DECLARE_VARIANT(baseline)
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(FG_GEMM_SINGLE_ISA)
@@ -97,3 +101,28 @@ int fg_gemm_f64(int64_t m, int64_t n, int64_t k, const double *a, int64_t rsa, i
 #endif
     return f(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, accumulate);
 }
+
+/* The variants' vector widths in bytes (gemm.c's FG_VBYTES), by level. */
+static const int64_t vector_bytes[] = {16, 32, 64};
+
+int64_t fg_gemm_lanes(int f64) { return vector_bytes[level()] / (f64 ? 8 : 4); }
+
+/* One dispatching definition per element type: name and type. */
+#ifdef FG_GEMM_MULTI_ISA
+#define FG_DOTS_PICK(name, ...)                                                                 \
+    switch (level()) {                                                                          \
+    case FG_ISA_AVX512: return name##_avx512(__VA_ARGS__);                                      \
+    case FG_ISA_AVX2: return name##_avx2(__VA_ARGS__);                                          \
+    default: return name##_baseline(__VA_ARGS__);                                               \
+    }
+#else
+#define FG_DOTS_PICK(name, ...) return name##_baseline(__VA_ARGS__);
+#endif
+#define FG_DOTS(name, T)                                                                        \
+    int name(int64_t m, int64_t n, int64_t len, const T *a, int64_t lda, const T *b,            \
+             const int64_t *off, T *part)                                                       \
+    {                                                                                           \
+        FG_DOTS_PICK(name, m, n, len, a, lda, b, off, part)                                     \
+    }
+FG_DOTS(fg_dots_f32, float)
+FG_DOTS(fg_dots_f64, double)

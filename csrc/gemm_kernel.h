@@ -355,6 +355,87 @@ int FG_PUBLIC(ID(fg_gemm))(int64_t m, int64_t n, int64_t k, const T *a, int64_t 
     return 0;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Dot products of rows with windows (see gemm.h): a DI x DJ tile of (row, window) pairs keeps
+ * one vector of lane sums per pair, over the whole length, and adds them to part once. A short
+ * last piece is loaded masked. Edge tiles repeat their last row or window and
+ * drop the repeats' sums. */
+#if FG_VBYTES == 64
+#define DI 4
+#define DJ 4
+#else
+#define DI 3
+#define DJ 3
+#endif
+
+/* The first rem (< VL) elements at p, zeros after them; nothing past them is read. */
+static inline __attribute__((always_inline)) V ID(load_head)(const T *p, int64_t rem)
+{
+#if defined(__AVX512F__)
+    if (sizeof(T) == 4) return (V)_mm512_maskz_loadu_ps((__mmask16)((1u << rem) - 1), p);
+    return (V)_mm512_maskz_loadu_pd((__mmask8)((1u << rem) - 1), p);
+#elif defined(__AVX2__) && defined(__FMA__)
+    if (sizeof(T) == 4)
+        return (V)_mm256_maskload_ps((const float *)p,
+                                     _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem),
+                                                        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+    return (V)_mm256_maskload_pd((const double *)p,
+                                 _mm256_cmpgt_epi64(_mm256_set1_epi64x(rem),
+                                                    _mm256_setr_epi64x(0, 1, 2, 3)));
+#else
+    V v = {0};
+    for (int64_t l = 0; l < rem; l++) v[l] = p[l];
+    return v;
+#endif
+}
+
+int FG_PUBLIC(ID(fg_dots))(int64_t m, int64_t n, int64_t len, const T *a, int64_t lda,
+                           const T *b, const int64_t *off, T *part)
+{
+    const int64_t body = len / VL * VL;
+    for (int64_t i0 = 0; i0 < m; i0 += DI)
+        for (int64_t j0 = 0; j0 < n; j0 += DJ) {
+            const T *ar[DI], *br[DJ];
+            V acc[DI][DJ];
+#pragma GCC unroll 4
+            for (int i = 0; i < DI; i++) ar[i] = a + (i0 + i < m ? i0 + i : m - 1) * lda;
+#pragma GCC unroll 4
+            for (int j = 0; j < DJ; j++) br[j] = b + off[j0 + j < n ? j0 + j : n - 1];
+#pragma GCC unroll 4
+            for (int i = 0; i < DI; i++)
+#pragma GCC unroll 4
+                for (int j = 0; j < DJ; j++) acc[i][j] = (V){0};
+            for (int64_t q = 0; q <= len - VL; q += VL) {
+                V av[DI], bv[DJ];
+#pragma GCC unroll 4
+                for (int i = 0; i < DI; i++) av[i] = *(const VU *)(ar[i] + q);
+#pragma GCC unroll 4
+                for (int j = 0; j < DJ; j++) bv[j] = *(const VU *)(br[j] + q);
+#pragma GCC unroll 4
+                for (int i = 0; i < DI; i++)
+#pragma GCC unroll 4
+                    for (int j = 0; j < DJ; j++) acc[i][j] += av[i] * bv[j];
+            }
+            if (body < len) {
+                V av[DI], bv[DJ];
+#pragma GCC unroll 4
+                for (int i = 0; i < DI; i++) av[i] = ID(load_head)(ar[i] + body, len - body);
+#pragma GCC unroll 4
+                for (int j = 0; j < DJ; j++) bv[j] = ID(load_head)(br[j] + body, len - body);
+#pragma GCC unroll 4
+                for (int i = 0; i < DI; i++)
+#pragma GCC unroll 4
+                    for (int j = 0; j < DJ; j++) acc[i][j] += av[i] * bv[j];
+            }
+            for (int i = 0; i < DI && i0 + i < m; i++)
+                for (int j = 0; j < DJ && j0 + j < n; j++)
+                    *(VU *)(part + ((i0 + i) * n + j0 + j) * VL) += acc[i][j];
+        }
+    return 0;
+}
+#undef DI
+#undef DJ
+
 #undef ID
 #undef T
 #undef V

@@ -58,6 +58,7 @@ GEOMETRIES = [  # x shape, w shape, stride, (top, left) pads, out size, dilation
     ((3, 2, 5, 6), (4, 2, 3, 3), (1, 1), (1, 2), (5, 8), (1, 1), 1),
     ((2, 4, 6, 5), (2, 2, 2, 3), (1, 1), (0, 1), (4, 4), (2, 1), 2),  # dilated, grouped
     ((2, 3, 6, 7), (2, 3, 2, 3), (1, 1), (0, 0), (5, 5), (1, 1), 1),  # no copy: x in place
+    ((2, 3, 4, 5), (32, 3, 3, 2), (1, 1), (1, 1), (4, 6), (1, 1), 1),  # weight grad: a product
 ]
 
 
@@ -78,22 +79,22 @@ def test_the_three_kernels_match_loops(geo):
                                rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("pads", [(1, 2), (0, 0)])
-def test_non_finite_values_stay_where_loops_put_them(pads):
+@pytest.mark.parametrize("pads,o", [((1, 2), 3), ((0, 0), 3), ((0, 0), 32)])
+def test_non_finite_values_stay_where_loops_put_them(pads, o):
     """The extended layout computes columns past each output row and drops them: an inf in x or
     w must not leak from there into the gradients (0 * inf). Padding is zeros that do multiply
-    (inf * 0 is nan in y, as in torch)."""
-    x, w, g = rand((2, 2, 5, 6), seed=1), rand((3, 2, 3, 3), seed=2), rand((2, 3, 3, 4), seed=3)
+    (inf * 0 is nan in y, as in torch). 3 output channels: dot products; 32: a matrix product."""
+    x, w = rand((2, 2, 5, 6), seed=1), rand((o, 2, 3, 3), seed=2)
     x[0, 1, 2, 5], w[1, 0, 2, 2] = np.inf, -np.inf
     out_hw = (5 + 2 * pads[0] - 2, 6 + 2 * pads[1] - 2)
-    g = rand((2, 3) + out_hw, seed=3)
-    words = (2, 2, 5, 6, 3, 3, 3, *out_hw, 1, 1, *pads, 1, 1, 1)
+    g = rand((2, o) + out_hw, seed=3)
+    words = (2, 2, 5, 6, o, 3, 3, *out_hw, 1, 1, *pads, 1, 1, 1)
     X, W, G = (fg.tensor(a) for a in (x, w, g))
     with np.errstate(invalid="ignore"):
         gx, gw = loop_grads(x, w, g, (1, 1), pads, (1, 1), 1)
         padded = np.pad(x, ((0, 0), (0, 0), (pads[0],) * 2, (pads[1],) * 2))
         y = loop_conv(padded, w, None, (1, 1), (0, 0), (1, 1), 1, out_hw)
-    np.testing.assert_allclose(to_np(K.conv2d(FORWARD, (2, 3) + out_hw, X, W, None, words)), y,
+    np.testing.assert_allclose(to_np(K.conv2d(FORWARD, (2, o) + out_hw, X, W, None, words)), y,
                                rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(to_np(K.conv2d(INPUT_GRAD, x.shape, G, W, None, words)), gx,
                                rtol=1e-12, atol=1e-12)
