@@ -50,6 +50,9 @@ typedef struct {
     int padded;           /* ext and the image needs a padded copy */
     int finite_w;         /* the input gradient's weights are all finite (set per call) */
     int dots;             /* the weight gradient as dot products (see weight_grad_run) */
+    int windows;          /* the forward as products reading the image in place (forward_windows) */
+    const char *wpack;    /* with windows: W^T packed, per group */
+    const int64_t *woff;  /* and each tap's offset in a padded image */
 } conv_geo;
 
 /* A column matrix is made and used a block of output rows at a time, sized to stay in L2
@@ -58,6 +61,11 @@ typedef struct {
 /* The weight gradient of fewer output channels (per group) than this is summed as dot products
  * (measured: 6 and 16 channels 3.5x and 1.1x faster than the matrix product, 64 2x slower). */
 #define CONV_DOTS_MAX_OG 32
+/* The forward reads the image in place (forward_windows) when it has at least a vector of
+ * output channels and its padded image fits in L1: its elements are broadcast a tap at a time,
+ * all over the image (measured: 16 channels of 6 x 14 x 14, 1.2x faster than the column
+ * matrix; 64 x 34 x 34, 1.3x slower). */
+#define CONV_WINDOWS_MAX_BYTES ((int64_t)32768)
 /* Below this many flops a pass runs on one thread (its products may still thread themselves). */
 #define CONV_PARALLEL_FLOPS 8388608.0
 
@@ -112,6 +120,9 @@ static int geometry(int dtype, const int64_t *v, conv_geo *g)
     g->pitch = g->ext ? g->wp : g->ow;
     g->padded = g->ext && (g->ph || g->pw || g->hp != g->h || g->wp != g->w);
     g->dots = !g->direct && g->og < CONV_DOTS_MAX_OG;
+    g->windows = g->ext && g->og >= fg_gemm_lanes(g->f64) &&
+                 g->cg * g->hp * g->wp * g->es <= CONV_WINDOWS_MAX_BYTES;
+    g->wpack = NULL, g->woff = NULL;
     if (g->ext && (!count4(g->n, g->cg, g->hp, g->wp, g->es, &count) ||
                    !count4(g->k + g->o, 1, g->hp, g->wp, g->es, &count)))
         return FG_ESIZE;
@@ -200,9 +211,10 @@ COL2IM(float)
 COL2IM(double)
 
 /* Adds a block's column matrix in the extended layout (rows of row stride ld, width columns
- * per image) back into one image's padded gradient gxp (Cg x Hp x Wp): a window per row. */
+ * per image) back into one image's padded gradient gxp (Cg x Hp x Wp): a window per row. Long
+ * vector adds: built for each instruction set (FG_CLONES). */
 #define COL2IM_EXT(T)                                                                          \
-    static void col2im_ext_##T(const conv_geo *g, const T *restrict col, int64_t ld,           \
+    FG_CLONES static void col2im_ext_##T(const conv_geo *g, const T *restrict col, int64_t ld,           \
                                T *restrict gxp, int64_t oy0, int64_t width)                    \
     {                                                                                          \
         const int64_t taps = g->kh * g->kw;                                                    \
@@ -253,7 +265,7 @@ static void repad(const conv_geo *g, int64_t m, char *x_g, char *pad, int crop)
         }
 }
 
-static int all_finite(const conv_geo *g, const char *p, int64_t count)
+FG_CLONES static int all_finite(const conv_geo *g, const char *p, int64_t count)
 {
     int ok = 1;
     if (g->f64)
@@ -421,7 +433,9 @@ static int scratch(const conv_geo *g, int op, conv_scratch *s)
     int mat = g->nb > 1 || g->pitch != g->ow, dots = op == FG_CONV_WEIGHT_GRAD && g->dots;
     s->col = g->direct ? NULL : fg_alloc(g->k * g->cols + 1, g->es); /* + 1: never 0 */
     s->mat = mat ? fg_alloc(g->og * g->cols + 1, g->es) : NULL;
-    s->pad = g->padded ? fg_alloc(g->nb * g->cg * g->hp * g->wp, g->es) : NULL;
+    int64_t pad = g->nb * g->cg * g->hp * g->wp; /* + the slack that fg_windows reads */
+    s->pad = g->padded ? fg_alloc(pad + FG_WINDOWS_SLACK, g->es) : NULL;
+    if (s->pad) memset(s->pad + pad * g->es, 0, FG_WINDOWS_SLACK * g->es);
     s->part = dots ? fg_alloc(g->o * g->k * fg_gemm_lanes(g->f64) + 1, g->es) : NULL;
     s->off = dots ? fg_alloc(g->k + 1, sizeof(int64_t)) : NULL;
     return (g->direct || s->col) && (!mat || s->mat) && (!g->padded || s->pad) &&
@@ -439,6 +453,30 @@ static void release(conv_scratch *s)
     free(s->off);
 }
 
+/* y_g (m images' Og x P) = bias + the convolution of the padded images at x_g (xstep bytes
+ * apart): an output row at a time, positions against output channels, so that A's rows are
+ * windows of the image (fg_windows) and y is written in place, no column matrix at all. */
+static void forward_windows(const conv_geo *g, char *y_g, const char *x_g, int64_t xstep,
+                            const char *wpack, const char *bias_g, int64_t m)
+{
+    const int64_t es = g->es;
+    for (int64_t j = 0; j < m; j++) {
+        char *y_j = y_g + j * g->o * g->p * es;
+        const char *x_j = x_g + j * xstep;
+        if (bias_g) fill_bias(g, y_j, g->p, g->p, bias_g);
+        for (int64_t oy = 0; oy < g->oh; oy++) {
+            const char *a = x_j + oy * g->wp * es;
+            char *c = y_j + oy * g->ow * es;
+            if (g->f64)
+                fg_windows_f64(g->ow, g->og, g->k, (const double *)a, g->woff,
+                               (const double *)wpack, (double *)c, 1, g->p, bias_g != NULL);
+            else
+                fg_windows_f32(g->ow, g->og, g->k, (const float *)a, g->woff,
+                               (const float *)wpack, (float *)c, 1, g->p, bias_g != NULL);
+        }
+    }
+}
+
 /* The m images from i of the forward (op 0) or the input gradient (op 1), a block of rows at a
  * time. */
 static int image_block(int op, const conv_geo *g, int64_t i, int64_t m, char *out, const char *a,
@@ -453,6 +491,13 @@ static int image_block(int op, const conv_geo *g, int64_t i, int64_t m, char *ou
         int64_t y_at = (i * out_image + gi * g->og * g->p) * es;
         char *x_g = g->padded ? s->pad : (forward ? (char *)a : out) + x_at;
         if (g->padded && forward) repad(g, m, (char *)a + x_at, s->pad, 0);
+        if (forward && g->windows) {
+            forward_windows(g, out + y_at, x_g, step,
+                            g->wpack + gi * (g->f64 ? fg_windows_size_f64(g->k, g->og)
+                                                    : fg_windows_size_f32(g->k, g->og)) * es,
+                            bias ? bias + gi * g->og * es : NULL, m);
+            continue;
+        }
         for (int64_t j = 0; j < m && !forward && !g->direct; j++)
             memset(x_g + j * step, 0, (g->padded ? step : g->cg * g->h * g->w * es));
         for (int64_t oy = 0; oy < g->oh; oy += g->rows) {
@@ -471,6 +516,30 @@ static int image_block(int op, const conv_geo *g, int64_t i, int64_t m, char *ou
 
 /* The forward or the input gradient over the batch: threads take whole blocks of images when
  * there are enough of them and enough work, else the products thread themselves. */
+/* For the forward by windows: W^T packed per group and the taps' offsets, into g (freed by
+ * the caller). */
+static int prepare_windows(conv_geo *g, const char *w)
+{
+    const int64_t es = g->es, taps = g->kh * g->kw;
+    int64_t size = g->f64 ? fg_windows_size_f64(g->k, g->og) : fg_windows_size_f32(g->k, g->og);
+    char *pack = fg_alloc(g->groups * size + 1, es);
+    int64_t *off = fg_alloc(g->k + 1, sizeof(int64_t));
+    g->wpack = pack, g->woff = off;
+    if (!pack || !off) return FG_ENOMEM;
+    for (int64_t r = 0; r < g->k; r++)
+        off[r] = (r / taps * g->hp + r % taps / g->kw * g->dh) * g->wp + r % g->kw * g->dw;
+    for (int64_t gi = 0; gi < g->groups; gi++) {
+        const char *wg = w + gi * g->og * g->k * es;
+        if (g->f64)
+            fg_windows_pack_f64(g->k, g->og, (const double *)wg, 1, g->k,
+                                (double *)(pack + gi * size * es));
+        else
+            fg_windows_pack_f32(g->k, g->og, (const float *)wg, 1, g->k,
+                                (float *)(pack + gi * size * es));
+    }
+    return FG_OK;
+}
+
 static int each_image(int op, const conv_geo *g, char *out, const char *a, const char *w,
                       const char *bias)
 {
@@ -632,7 +701,12 @@ int fg_conv2d(int op, int dtype, const int64_t *geometry_words, char *out, const
     if (status != FG_OK) return status;
     switch (op) {
     case FG_CONV_FORWARD:
-        return each_image(op, &g, out, a, b, bias);
+        g.windows = g.windows && (status = prepare_windows(&g, b)) == FG_OK;
+        g.padded |= g.windows; /* fg_windows reads a little past the image: a copy with slack */
+        if (status == FG_OK) status = each_image(op, &g, out, a, b, bias);
+        free((char *)g.wpack);
+        free((int64_t *)g.woff);
+        return status;
     case FG_CONV_INPUT_GRAD:
         g.finite_w = !g.ext || all_finite(&g, b, g.o * g.k);
         return each_image(op, &g, out, a, b, NULL);

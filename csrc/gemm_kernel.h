@@ -56,16 +56,16 @@ typedef T VU __attribute__((vector_size(FG_VBYTES), may_alias, aligned(sizeof(T)
  * FG_KC, rb == NR) whatever the tile, so smaller kernels read the same panels. */
 static inline __attribute__((always_inline)) void ID(kernel_body)(
     int64_t kc, const T *a, int64_t ra, int64_t ca, int64_t amr, const T *b, int64_t rb, T *c,
-    int64_t rsc, int64_t csc, int beta, int64_t mr, int64_t nr)
+    int64_t rsc, int64_t csc, int beta, int64_t mr, int64_t nr, const int64_t *aoff)
 {
     if (NV == 1 || nr > VL) {
-        if (mr > FG_MRB) ID(micro_r0_v0)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr);
-        else if (mr > FG_MRC) ID(micro_r1_v0)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr);
-        else ID(micro_r2_v0)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr);
+        if (mr > FG_MRB) ID(micro_r0_v0)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr, aoff);
+        else if (mr > FG_MRC) ID(micro_r1_v0)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr, aoff);
+        else ID(micro_r2_v0)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr, aoff);
     } else {
-        if (mr > FG_MRB) ID(micro_r0_v1)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr);
-        else if (mr > FG_MRC) ID(micro_r1_v1)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr);
-        else ID(micro_r2_v1)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr);
+        if (mr > FG_MRB) ID(micro_r0_v1)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr, aoff);
+        else if (mr > FG_MRC) ID(micro_r1_v1)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr, aoff);
+        else ID(micro_r2_v1)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr, aoff);
     }
 }
 
@@ -77,14 +77,14 @@ static __attribute__((noinline)) void ID(kernel_packed)(int64_t kc, const T *a, 
                                                         int64_t rsc, int64_t csc, int beta,
                                                         int64_t mr, int64_t nr)
 {
-    ID(kernel_body)(kc, a, 1, MR, MR, b, NR, c, rsc, csc, beta, mr, nr);
+    ID(kernel_body)(kc, a, 1, MR, MR, b, NR, c, rsc, csc, beta, mr, nr, NULL);
 }
 
 static __attribute__((noinline)) void ID(kernel_packed_rows)(int64_t kc, const T *a, const T *b,
                                                              T *c, int64_t rsc, int64_t csc,
                                                              int beta, int64_t mr, int64_t nr)
 {
-    ID(kernel_body)(kc, a, FG_KC, 1, MR, b, NR, c, rsc, csc, beta, mr, nr);
+    ID(kernel_body)(kc, a, FG_KC, 1, MR, b, NR, c, rsc, csc, beta, mr, nr, NULL);
 }
 
 static __attribute__((noinline)) void ID(kernel_direct)(int64_t kc, const T *a, int64_t ra,
@@ -93,7 +93,19 @@ static __attribute__((noinline)) void ID(kernel_direct)(int64_t kc, const T *a, 
                                                         int64_t csc, int beta, int64_t mr,
                                                         int64_t nr)
 {
-    ID(kernel_body)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr);
+    ID(kernel_body)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr, NULL);
+}
+
+/* A read through an offset per column, rows one element apart (fg_windows): all MR rows are
+ * read (FG_WINDOWS_SLACK), so that they sit at constant displacements from one address. */
+_Static_assert(MR <= FG_WINDOWS_SLACK, "fg_windows reads MR rows");
+static __attribute__((noinline)) void ID(kernel_windows)(int64_t kc, const T *a,
+                                                         const int64_t *aoff, const T *b, T *c,
+                                                         int64_t rsc, int64_t csc, int beta,
+                                                         int64_t mr, int64_t nr)
+{
+    if (!aoff) __builtin_unreachable(); /* the inlined copy tests it once, not per column */
+    ID(kernel_body)(kc, a, 1, 0, MR, b, NR, c, rsc, csc, beta, mr, nr, aoff);
 }
 
 
@@ -352,6 +364,33 @@ int FG_PUBLIC(ID(fg_gemm))(int64_t m, int64_t n, int64_t k, const T *a, int64_t 
                          c + i0 * rsc + j0 * csc, rsc, csc, beta, mcb, kcb, ncb, abuf, bbuf);
     }
     free(raw);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Products whose A columns are windows (see gemm.h): B packed once, whole, into NR-wide panels
+ * (pack_b's layout with kc = k), then micro-tiles over all of k. */
+int64_t FG_PUBLIC(ID(fg_windows_size))(int64_t k, int64_t n)
+{
+    return (n + NR - 1) / NR * NR * k;
+}
+
+int FG_PUBLIC(ID(fg_windows_pack))(int64_t k, int64_t n, const T *b, int64_t rsb, int64_t csb,
+                                    T *packed)
+{
+    ID(pack_b)(k, n, b, rsb, csb, packed);
+    return 0;
+}
+
+int FG_PUBLIC(ID(fg_windows))(int64_t m, int64_t n, int64_t k, const T *a, const int64_t *off,
+                               const T *packed, T *c, int64_t rsc, int64_t csc, int accumulate)
+{
+    for (int64_t j0 = 0; j0 < n; j0 += NR)
+        for (int64_t i0 = 0; i0 < m; i0 += MR) {
+            int64_t mr = m - i0 < MR ? m - i0 : MR, nr = n - j0 < NR ? n - j0 : NR;
+            ID(kernel_windows)(k, a + i0, off, packed + j0 * k, c + i0 * rsc + j0 * csc, rsc,
+                               csc, accumulate != 0, mr, nr);
+        }
     return 0;
 }
 

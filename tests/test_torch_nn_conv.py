@@ -59,6 +59,7 @@ GEOMETRIES = [  # x shape, w shape, stride, (top, left) pads, out size, dilation
     ((2, 4, 6, 5), (2, 2, 2, 3), (1, 1), (0, 1), (4, 4), (2, 1), 2),  # dilated, grouped
     ((2, 3, 6, 7), (2, 3, 2, 3), (1, 1), (0, 0), (5, 5), (1, 1), 1),  # no copy: x in place
     ((2, 3, 4, 5), (32, 3, 3, 2), (1, 1), (1, 1), (4, 6), (1, 1), 1),  # weight grad: a product
+    ((1, 2, 3, 30), (8, 2, 2, 3), (1, 1), (1, 1), (4, 30), (1, 1), 1),  # forward: rows of tiles
 ]
 
 
