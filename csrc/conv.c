@@ -214,8 +214,8 @@ COL2IM(double)
  * per image) back into one image's padded gradient gxp (Cg x Hp x Wp): a window per row. Long
  * vector adds: built for each instruction set (FG_CLONES). */
 #define COL2IM_EXT(T)                                                                          \
-    FG_CLONES static void col2im_ext_##T(const conv_geo *g, const T *restrict col, int64_t ld,           \
-                               T *restrict gxp, int64_t oy0, int64_t width)                    \
+    FG_CLONES static void col2im_ext_##T(const conv_geo *g, const T *restrict col, int64_t ld, \
+                                         T *restrict gxp, int64_t oy0, int64_t width)          \
     {                                                                                          \
         const int64_t taps = g->kh * g->kw;                                                    \
         for (int64_t r = 0; r < g->k; r++) {                                                   \
@@ -267,11 +267,13 @@ static void repad(const conv_geo *g, int64_t m, char *x_g, char *pad, int crop)
 
 FG_CLONES static int all_finite(const conv_geo *g, const char *p, int64_t count)
 {
-    int ok = 1;
+    const double *d = (const double *)p;
+    const float *f = (const float *)p;
+    int ok = 1; /* v - v is 0 unless v is infinite or NaN */
     if (g->f64)
-        for (int64_t j = 0; j < count; j++) ok &= ((const double *)p)[j] - ((const double *)p)[j] == 0;
+        for (int64_t j = 0; j < count; j++) ok &= d[j] - d[j] == 0;
     else
-        for (int64_t j = 0; j < count; j++) ok &= ((const float *)p)[j] - ((const float *)p)[j] == 0;
+        for (int64_t j = 0; j < count; j++) ok &= f[j] - f[j] == 0;
     return ok;
 }
 

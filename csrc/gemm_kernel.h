@@ -58,15 +58,17 @@ static inline __attribute__((always_inline)) void ID(kernel_body)(
     int64_t kc, const T *a, int64_t ra, int64_t ca, int64_t amr, const T *b, int64_t rb, T *c,
     int64_t rsc, int64_t csc, int beta, int64_t mr, int64_t nr, const int64_t *aoff)
 {
+#define KARGS kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr, aoff
     if (NV == 1 || nr > VL) {
-        if (mr > FG_MRB) ID(micro_r0_v0)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr, aoff);
-        else if (mr > FG_MRC) ID(micro_r1_v0)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr, aoff);
-        else ID(micro_r2_v0)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr, aoff);
+        if (mr > FG_MRB) ID(micro_r0_v0)(KARGS);
+        else if (mr > FG_MRC) ID(micro_r1_v0)(KARGS);
+        else ID(micro_r2_v0)(KARGS);
     } else {
-        if (mr > FG_MRB) ID(micro_r0_v1)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr, aoff);
-        else if (mr > FG_MRC) ID(micro_r1_v1)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr, aoff);
-        else ID(micro_r2_v1)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr, aoff);
+        if (mr > FG_MRB) ID(micro_r0_v1)(KARGS);
+        else if (mr > FG_MRC) ID(micro_r1_v1)(KARGS);
+        else ID(micro_r2_v1)(KARGS);
     }
+#undef KARGS
 }
 
 /* Packed operands, B micro-panel kc x NR stored row by row (stride NR), zero-padded. The A

@@ -21,7 +21,8 @@
 #define K_APTR(i, _) const T *a##i = a + (i < amr ? i : amr - 1) * ra;
 #define K_LOADB(_, j) V b##j = *(const VU *)(b + j * VL);
 #define K_FMA(i, j) c##i##_##j = FG_VFMA(s##i, b##j, c##i##_##j);
-#define K_ROW_FMA(i, _) { const T s##i = aoff ? ap[(i < amr ? i : amr - 1) * ra] : a##i[p * ca]; KCOLS(K_FMA, i) }
+#define K_AT(i) (aoff ? ap[(i < amr ? i : amr - 1) * ra] : a##i[p * ca])
+#define K_ROW_FMA(i, _) { const T s##i = K_AT(i); KCOLS(K_FMA, i) }
 #define K_ST(i, j) *(VU *)(c + i * rsc + j * VL) = c##i##_##j;
 #define K_ROW_ST(i, _) KCOLS(K_ST, i)
 #define K_ADD(i, j) *(VU *)(c + i * rsc + j * VL) += c##i##_##j;
@@ -74,6 +75,7 @@ static inline __attribute__((always_inline)) void KNAME(
 #undef K_DECL
 #undef K_ROW_DECL
 #undef K_APTR
+#undef K_AT
 #undef K_LOADB
 #undef K_FMA
 #undef K_ROW_FMA
