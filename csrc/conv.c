@@ -11,7 +11,17 @@
  * Og x nb * P scratch. A 1x1 kernel with unit stride and no padding needs no packing: x is its
  * own column matrix. Images are independent in the first two, so threads split the batch (each
  * product then single-threaded); the weight gradient sums fixed runs of images apart, then adds
- * them in order, so its bits do not depend on the thread count either. */
+ * them in order, so its bits do not depend on the thread count either.
+ *
+ * Unit stride (the common case) uses an extended layout instead: the image is padded (a copy
+ * only when there is padding) to Hp x Wp = (OH + dh (KH - 1)) x (OW + dw (KW - 1)) and output
+ * (oy, ox) sits at column oy * Wp + ox, so that row r = (ci, ky, kx) of the column matrix is one
+ * contiguous window of channel ci, starting at ky dh Wp + kx dw: im2col is one copy per row and
+ * col2im one vector add per row, where the plain layout moves OH x KW short pieces. The Wp - OW
+ * columns past each output row are computed and dropped (gy's are zero there, and the column
+ * matrix's too when they could meet a non-finite value: 0 * inf would poison a sum). With few
+ * output channels, the weight gradient is dot products of gy's rows with those windows, read in
+ * place (fg_dots, gemm.h): no column matrix at all. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,12 +43,29 @@ typedef struct {
     int direct;           /* 1x1, unit stride, no padding, same size: x is the column matrix */
     int64_t rows;         /* output rows per column block (all of them when direct) */
     int64_t nb;           /* images per column block (1 unless rows is all of them) */
-    int64_t cols;         /* columns of a block: nb * rows * ow */
+    int64_t cols;         /* columns of a block: nb * span of rows */
+    int ext;              /* unit stride, not direct: the extended layout */
+    int64_t hp, wp;       /* extended layout: the padded image's height and width */
+    int64_t pitch;        /* columns from one output row to the next: wp when ext, else ow */
+    int padded;           /* ext and the image needs a padded copy */
+    int finite_w;         /* the input gradient's weights are all finite (set per call) */
+    int dots;             /* the weight gradient as dot products (see weight_grad_run) */
+    int windows;          /* the forward as products reading the image in place (forward_windows) */
+    const char *wpack;    /* with windows: W^T packed, per group */
+    const int64_t *woff;  /* and each tap's offset in a padded image */
 } conv_geo;
 
 /* A column matrix is made and used a block of output rows at a time, sized to stay in L2
  * between its packing and the product reading it. */
 #define CONV_BLOCK_BYTES ((int64_t)1 << 19)
+/* The weight gradient of fewer output channels (per group) than this is summed as dot products
+ * (measured: 6 and 16 channels 3.5x and 1.1x faster than the matrix product, 64 2x slower). */
+#define CONV_DOTS_MAX_OG 32
+/* The forward reads the image in place (forward_windows) when it has at least a vector of
+ * output channels and its padded image fits in L1: its elements are broadcast a tap at a time,
+ * all over the image (measured: 16 channels of 6 x 14 x 14, 1.2x faster than the column
+ * matrix; 64 x 34 x 34, 1.3x slower). */
+#define CONV_WINDOWS_MAX_BYTES ((int64_t)32768)
 /* Below this many flops a pass runs on one thread (its products may still thread themselves). */
 #define CONV_PARALLEL_FLOPS 8388608.0
 
@@ -52,6 +79,12 @@ static int count4(int64_t a, int64_t b, int64_t c, int64_t d, int64_t es, int64_
 {
     return mul_ok(a, b, out) && mul_ok(*out, c, out) && mul_ok(*out, d, out) &&
            mul_ok(*out, es, &(int64_t){0});
+}
+
+/* The columns that `rows` output rows of one image take in a column block. */
+static int64_t span(const conv_geo *g, int64_t rows)
+{
+    return rows ? (rows - 1) * g->pitch + g->ow : 0;
 }
 
 static int geometry(int dtype, const int64_t *v, conv_geo *g)
@@ -81,7 +114,19 @@ static int geometry(int dtype, const int64_t *v, conv_geo *g)
     g->p = g->oh * g->ow;
     g->direct = g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->ph == 0 &&
                 g->pw == 0 && g->oh == g->h && g->ow == g->w;
-    int64_t row_bytes = g->k * g->ow * g->es;
+    g->ext = !g->direct && g->sh == 1 && g->sw == 1 && g->oh && g->ow;
+    g->hp = g->oh + g->dh * (g->kh - 1);
+    g->wp = g->ow + g->dw * (g->kw - 1);
+    g->pitch = g->ext ? g->wp : g->ow;
+    g->padded = g->ext && (g->ph || g->pw || g->hp != g->h || g->wp != g->w);
+    g->dots = !g->direct && g->og < CONV_DOTS_MAX_OG;
+    g->windows = g->ext && g->og >= fg_gemm_lanes(g->f64) &&
+                 g->cg * g->hp * g->wp * g->es <= CONV_WINDOWS_MAX_BYTES;
+    g->wpack = NULL, g->woff = NULL;
+    if (g->ext && (!count4(g->n, g->cg, g->hp, g->wp, g->es, &count) ||
+                   !count4(g->k + g->o, 1, g->hp, g->wp, g->es, &count)))
+        return FG_ESIZE;
+    int64_t row_bytes = g->k * g->pitch * g->es;
     g->rows = g->direct || row_bytes == 0 ? g->oh : CONV_BLOCK_BYTES / row_bytes;
     if (g->rows < 1) g->rows = 1;
     if (g->rows > g->oh) g->rows = g->oh;
@@ -90,10 +135,10 @@ static int geometry(int dtype, const int64_t *v, conv_geo *g)
     int64_t tall = g->k > g->og ? g->k : g->og;
     g->nb = 1;
     if (!g->direct && row_bytes && g->p && g->rows == g->oh && g->n > 1)
-        g->nb = CONV_BLOCK_BYTES / (tall * g->p * g->es);
+        g->nb = CONV_BLOCK_BYTES / (tall * span(g, g->oh) * g->es);
     if (g->nb > g->n) g->nb = g->n;
     if (g->nb < 1) g->nb = 1;
-    g->cols = g->nb * g->rows * g->ow;
+    g->cols = g->nb * span(g, g->rows);
     return FG_OK;
 }
 
@@ -165,6 +210,73 @@ IM2COL(double)
 COL2IM(float)
 COL2IM(double)
 
+/* Adds a block's column matrix in the extended layout (rows of row stride ld, width columns
+ * per image) back into one image's padded gradient gxp (Cg x Hp x Wp): a window per row. Long
+ * vector adds: built for each instruction set (FG_CLONES). */
+#define COL2IM_EXT(T)                                                                          \
+    FG_CLONES static void col2im_ext_##T(const conv_geo *g, const T *restrict col, int64_t ld, \
+                                         T *restrict gxp, int64_t oy0, int64_t width)          \
+    {                                                                                          \
+        const int64_t taps = g->kh * g->kw;                                                    \
+        for (int64_t r = 0; r < g->k; r++) {                                                   \
+            int64_t ci = r / taps, ky = r % taps / g->kw, kx = r % g->kw;                      \
+            T *dst = gxp + (ci * g->hp + ky * g->dh + oy0) * g->wp + kx * g->dw;               \
+            const T *src = col + r * ld;                                                       \
+            for (int64_t q = 0; q < width; q++) dst[q] += src[q];                              \
+        }                                                                                      \
+    }
+COL2IM_EXT(float)
+COL2IM_EXT(double)
+
+/* dst (dh x dw) = the window of src (sh x sw) whose corner is at (oy, ox), zero where it leaves
+ * src: pads an image for the extended layout, and crops the padding off its gradient. */
+static void window(const conv_geo *g, const char *src, int64_t sh, int64_t sw, char *dst,
+                   int64_t dh, int64_t dw, int64_t oy, int64_t ox)
+{
+    const int64_t es = g->es;
+    int64_t lo = -ox < 0 ? 0 : -ox > dw ? dw : -ox; /* columns [lo, hi) fall inside src */
+    int64_t hi = sw - ox < lo ? lo : sw - ox > dw ? dw : sw - ox;
+    for (int64_t i = 0; i < dh; i++) {
+        char *d = dst + i * dw * es;
+        int64_t si = i + oy;
+        if (si < 0 || si >= sh) {
+            memset(d, 0, dw * es);
+            continue;
+        }
+        memset(d, 0, lo * es);
+        memcpy(d + lo * es, src + (si * sw + lo + ox) * es, (hi - lo) * es);
+        memset(d + hi * es, 0, (dw - hi) * es);
+    }
+}
+
+/* The m images' groups of channels, from x_g (C x H x W apart), into their padded copies in pad
+ * (Cg x Hp x Wp each), or (crop) the copies' insides back out into x_g. */
+static void repad(const conv_geo *g, int64_t m, char *x_g, char *pad, int crop)
+{
+    const int64_t es = g->es, plane = g->h * g->w, padded = g->hp * g->wp;
+    for (int64_t j = 0; j < m; j++)
+        for (int64_t ci = 0; ci < g->cg; ci++) {
+            char *xc = x_g + (j * g->c + ci) * plane * es;
+            char *pc = pad + (j * g->cg + ci) * padded * es;
+            if (crop)
+                window(g, pc, g->hp, g->wp, xc, g->h, g->w, g->ph, g->pw);
+            else
+                window(g, xc, g->h, g->w, pc, g->hp, g->wp, -g->ph, -g->pw);
+        }
+}
+
+FG_CLONES static int all_finite(const conv_geo *g, const char *p, int64_t count)
+{
+    const double *d = (const double *)p;
+    const float *f = (const float *)p;
+    int ok = 1; /* v - v is 0 unless v is infinite or NaN */
+    if (g->f64)
+        for (int64_t j = 0; j < count; j++) ok &= d[j] - d[j] == 0;
+    else
+        for (int64_t j = 0; j < count; j++) ok &= f[j] - f[j] == 0;
+    return ok;
+}
+
 /* c (m x n, row-major with row stride ldc) = or += a @ b, a and b through element strides. */
 static int gemm(const conv_geo *g, int64_t m, int64_t n, int64_t k, const char *a, int64_t rsa,
                 int64_t csa, const char *b, int64_t rsb, int64_t csb, char *c, int64_t ldc,
@@ -188,26 +300,53 @@ static void fill_bias(const conv_geo *g, char *y, int64_t ld, int64_t n, const c
     }
 }
 
-/* A block: output rows [oy0, oy1) of m images' group of channels, x_g and y_g pointing to the
- * first image's first channel of the group in x (or gx) and y (or gy). */
+/* A block: output rows [oy0, oy1) of m images' group of channels, side by side in a column
+ * matrix, width columns each. */
 typedef struct {
-    int64_t m, oy0, oy1, width, ncol; /* width: columns per image; ncol = m * width */
+    int64_t m, oy0, oy1, width, ncol; /* ncol = m * width */
 } conv_block;
 
 static conv_block block_of(const conv_geo *g, int64_t m, int64_t oy0, int64_t oy1)
 {
-    int64_t width = (oy1 - oy0) * g->ow;
+    int64_t width = span(g, oy1 - oy0);
     return (conv_block){.m = m, .oy0 = oy0, .oy1 = oy1, .width = width, .ncol = m * width};
 }
 
-/* The block's column matrix (K x ncol, row stride ncol): x itself when direct, else packed
- * into col, image after image. */
-static const char *block_cols(const conv_geo *g, const char *x_g, conv_block b, char *col)
+/* The block's y (or gy) is used in place (row stride P) rather than through an Og x ncol
+ * matrix: one image in the plain layout. */
+static int in_place(const conv_geo *g, conv_block b)
 {
-    if (g->direct) return x_g + b.oy0 * g->ow * g->es;
+    return b.m == 1 && g->pitch == g->ow;
+}
+
+/* Zeroes the columns past each output row (the extended layout's) in rows of a block's matrix
+ * (row stride ncol). */
+static void zero_gaps(const conv_geo *g, char *mat, int64_t rows, conv_block b)
+{
+    const int64_t es = g->es, gap = g->pitch - g->ow;
+    for (int64_t r = 0; r < rows && gap; r++)
+        for (int64_t j = 0; j < b.m; j++)
+            for (int64_t t = 0; t + 1 < b.oy1 - b.oy0; t++)
+                memset(mat + (r * b.ncol + j * b.width + t * g->pitch + g->ow) * es, 0, gap * es);
+}
+
+/* The block's column matrix (K x ncol, row stride ncol): x itself when direct, else packed
+ * into col, image after image; x_g's images lie xstep bytes apart (padded copies when ext). */
+static const char *block_cols(const conv_geo *g, const char *x_g, int64_t xstep, conv_block b,
+                              char *col)
+{
+    const int64_t es = g->es, taps = g->kh * g->kw;
+    if (g->direct) return x_g + b.oy0 * g->ow * es;
     for (int64_t j = 0; j < b.m; j++) {
-        const char *x_j = x_g + j * g->c * g->h * g->w * g->es;
-        char *col_j = col + j * b.width * g->es;
+        const char *x_j = x_g + j * xstep;
+        char *col_j = col + j * b.width * es;
+        for (int64_t r = 0; r < g->k && g->ext; r++) { /* a window of channel ci per row */
+            int64_t ci = r / taps, ky = r % taps / g->kw, kx = r % g->kw;
+            memcpy(col_j + r * b.ncol * es,
+                   x_j + ((ci * g->hp + ky * g->dh + b.oy0) * g->wp + kx * g->dw) * es,
+                   b.width * es);
+        }
+        if (g->ext) continue;
         if (g->f64)
             im2col_double(g, (const double *)x_j, (double *)col_j, b.ncol, b.oy0, b.oy1);
         else
@@ -216,47 +355,51 @@ static const char *block_cols(const conv_geo *g, const char *x_g, conv_block b, 
     return col;
 }
 
-/* Copies the m images' Og x P slices of y to (to_y = 0) or from (1) mat (Og x m * P), side by
- * side; a block of several images holds whole images. */
-static void move_slices(const conv_geo *g, char *y_g, char *mat, int64_t m, int to_y)
+/* Copies the block's rows of y (its m images' Og x P slices) to (to_y = 0) or from (1) mat
+ * (Og x ncol); into mat, the extended layout's gaps are zeroed. */
+static void move_block(const conv_geo *g, char *y_g, char *mat, conv_block b, int to_y)
 {
-    const int64_t row = g->p * g->es;
-    for (int64_t j = 0; j < m; j++)
+    const int64_t es = g->es, rows = b.oy1 - b.oy0;
+    for (int64_t j = 0; j < b.m; j++)
         for (int64_t o = 0; o < g->og; o++) {
-            char *yr = y_g + (j * g->o + o) * row, *mr = mat + (o * m + j) * row;
-            memcpy(to_y ? yr : mr, to_y ? mr : yr, row);
+            char *yr = y_g + ((j * g->o + o) * g->p + b.oy0 * g->ow) * es;
+            char *mr = mat + (o * b.ncol + j * b.width) * es;
+            int64_t n = g->pitch == g->ow ? 1 : rows, len = g->pitch == g->ow ? b.width : g->ow;
+            for (int64_t t = 0; t < n; t++)
+                memcpy(to_y ? yr + t * g->ow * es : mr + t * g->pitch * es,
+                       to_y ? mr + t * g->pitch * es : yr + t * g->ow * es, len * es);
         }
+    if (!to_y) zero_gaps(g, mat, g->og, b);
 }
 
-/* The block's gy (Og x ncol) and its row stride in *ld: in place for one image, else gathered
- * into mat. */
+/* The block's gy (Og x ncol) and its row stride in *ld: in place or gathered into mat. */
 static const char *block_gy(const conv_geo *g, const char *gy_g, conv_block b, char *mat,
                             int64_t *ld)
 {
-    *ld = b.m > 1 ? b.ncol : g->p;
-    if (b.m == 1) return gy_g + b.oy0 * g->ow * g->es;
-    move_slices(g, (char *)gy_g, mat, b.m, 0);
+    *ld = in_place(g, b) ? g->p : b.ncol;
+    if (in_place(g, b)) return gy_g + b.oy0 * g->ow * g->es;
+    move_block(g, (char *)gy_g, mat, b, 0);
     return mat;
 }
 
-/* y_g = bias + W[g] @ cols: straight into y for one image, else through mat. */
-static int forward_block(const conv_geo *g, char *y_g, const char *x_g, const char *wg,
-                         const char *bias_g, conv_block b, char *col, char *mat)
+/* y_g = bias + W[g] @ cols: straight into y in place, else through mat. */
+static int forward_block(const conv_geo *g, char *y_g, const char *x_g, int64_t xstep,
+                         const char *wg, const char *bias_g, conv_block b, char *col, char *mat)
 {
-    const char *cols = block_cols(g, x_g, b, col);
-    char *dst = b.m > 1 ? mat : y_g + b.oy0 * g->ow * g->es;
-    int64_t ld = b.m > 1 ? b.ncol : g->p;
+    const char *cols = block_cols(g, x_g, xstep, b, col);
+    char *dst = in_place(g, b) ? y_g + b.oy0 * g->ow * g->es : mat;
+    int64_t ld = in_place(g, b) ? g->p : b.ncol;
     if (bias_g) fill_bias(g, dst, ld, b.ncol, bias_g);
     int status =
         gemm(g, g->og, b.ncol, g->k, wg, g->k, 1, cols, b.ncol, 1, dst, ld, bias_g != NULL);
-    if (status == FG_OK && b.m > 1) move_slices(g, y_g, mat, b.m, 1);
+    if (status == FG_OK && !in_place(g, b)) move_block(g, y_g, mat, b, 1);
     return status;
 }
 
 /* gx_g += col2im(W[g]^T @ gy_g) (gx_g zeroed before the first block, unless 1x1 and direct:
- * then set). */
-static int input_grad_block(const conv_geo *g, char *gx_g, const char *gy_g, const char *wg,
-                            conv_block b, char *col, char *mat)
+ * then set); gx_g's images lie xstep bytes apart (padded copies when ext). */
+static int input_grad_block(const conv_geo *g, char *gx_g, int64_t xstep, const char *gy_g,
+                            const char *wg, conv_block b, char *col, char *mat)
 {
     int64_t ldg;
     const char *gys = block_gy(g, gy_g, b, mat, &ldg);
@@ -264,9 +407,14 @@ static int input_grad_block(const conv_geo *g, char *gx_g, const char *gy_g, con
         return gemm(g, g->k, b.ncol, g->og, wg, 1, g->k, gys, ldg, 1,
                     gx_g + b.oy0 * g->ow * g->es, g->p, 0);
     int status = gemm(g, g->k, b.ncol, g->og, wg, 1, g->k, gys, ldg, 1, col, b.ncol, 0);
+    if (g->ext && !g->finite_w) zero_gaps(g, col, g->k, b);
     for (int64_t j = 0; j < b.m && status == FG_OK; j++) {
-        char *gx_j = gx_g + j * g->c * g->h * g->w * g->es, *col_j = col + j * b.width * g->es;
-        if (g->f64)
+        char *gx_j = gx_g + j * xstep, *col_j = col + j * b.width * g->es;
+        if (g->ext && g->f64)
+            col2im_ext_double(g, (const double *)col_j, b.ncol, (double *)gx_j, b.oy0, b.width);
+        else if (g->ext)
+            col2im_ext_float(g, (const float *)col_j, b.ncol, (float *)gx_j, b.oy0, b.width);
+        else if (g->f64)
             col2im_double(g, (const double *)col_j, b.ncol, (double *)gx_j, b.oy0, b.oy1);
         else
             col2im_float(g, (const float *)col_j, b.ncol, (float *)gx_j, b.oy0, b.oy1);
@@ -274,41 +422,126 @@ static int input_grad_block(const conv_geo *g, char *gx_g, const char *gy_g, con
     return status;
 }
 
+/* One thread's scratch: the column block (unless direct), the Og x cols matrix of outputs
+ * unless they are used in place, and the padded copies of a block's images. */
+typedef struct {
+    char *col, *mat, *pad;
+    char *part;   /* the weight gradient's lane sums (see weight_grad_run) */
+    int64_t *off; /* and where each row of the column matrix starts */
+} conv_scratch;
+
+static int scratch(const conv_geo *g, int op, conv_scratch *s)
+{
+    int mat = g->nb > 1 || g->pitch != g->ow, dots = op == FG_CONV_WEIGHT_GRAD && g->dots;
+    s->col = g->direct ? NULL : fg_alloc(g->k * g->cols + 1, g->es); /* + 1: never 0 */
+    s->mat = mat ? fg_alloc(g->og * g->cols + 1, g->es) : NULL;
+    int64_t pad = g->nb * g->cg * g->hp * g->wp; /* + the slack that fg_windows reads */
+    s->pad = g->padded ? fg_alloc(pad + FG_WINDOWS_SLACK, g->es) : NULL;
+    if (s->pad) memset(s->pad + pad * g->es, 0, FG_WINDOWS_SLACK * g->es);
+    s->part = dots ? fg_alloc(g->o * g->k * fg_gemm_lanes(g->f64) + 1, g->es) : NULL;
+    s->off = dots ? fg_alloc(g->k + 1, sizeof(int64_t)) : NULL;
+    return (g->direct || s->col) && (!mat || s->mat) && (!g->padded || s->pad) &&
+                   (!dots || (s->part && s->off))
+               ? FG_OK
+               : FG_ENOMEM;
+}
+
+static void release(conv_scratch *s)
+{
+    free(s->col);
+    free(s->mat);
+    free(s->pad);
+    free(s->part);
+    free(s->off);
+}
+
+/* y_g (m images' Og x P) = bias + the convolution of the padded images at x_g (xstep bytes
+ * apart): an output row at a time, positions against output channels, so that A's rows are
+ * windows of the image (fg_windows) and y is written in place, no column matrix at all. */
+static void forward_windows(const conv_geo *g, char *y_g, const char *x_g, int64_t xstep,
+                            const char *wpack, const char *bias_g, int64_t m)
+{
+    const int64_t es = g->es;
+    for (int64_t j = 0; j < m; j++) {
+        char *y_j = y_g + j * g->o * g->p * es;
+        const char *x_j = x_g + j * xstep;
+        if (bias_g) fill_bias(g, y_j, g->p, g->p, bias_g);
+        for (int64_t oy = 0; oy < g->oh; oy++) {
+            const char *a = x_j + oy * g->wp * es;
+            char *c = y_j + oy * g->ow * es;
+            if (g->f64)
+                fg_windows_f64(g->ow, g->og, g->k, (const double *)a, g->woff,
+                               (const double *)wpack, (double *)c, 1, g->p, bias_g != NULL);
+            else
+                fg_windows_f32(g->ow, g->og, g->k, (const float *)a, g->woff,
+                               (const float *)wpack, (float *)c, 1, g->p, bias_g != NULL);
+        }
+    }
+}
+
 /* The m images from i of the forward (op 0) or the input gradient (op 1), a block of rows at a
  * time. */
 static int image_block(int op, const conv_geo *g, int64_t i, int64_t m, char *out, const char *a,
-                       const char *w, const char *bias, char *col, char *mat)
+                       const char *w, const char *bias, conv_scratch *s)
 {
     const int64_t es = g->es, in_image = g->c * g->h * g->w, out_image = g->o * g->p;
+    const int64_t step = g->padded ? g->cg * g->hp * g->wp * es : in_image * es;
+    int forward = op == FG_CONV_FORWARD;
     for (int64_t gi = 0; gi < g->groups; gi++) {
         const char *wg = w + gi * g->og * g->k * es;
         int64_t x_at = (i * in_image + gi * g->cg * g->h * g->w) * es;
         int64_t y_at = (i * out_image + gi * g->og * g->p) * es;
-        int forward = op == FG_CONV_FORWARD;
+        char *x_g = g->padded ? s->pad : (forward ? (char *)a : out) + x_at;
+        if (g->padded && forward) repad(g, m, (char *)a + x_at, s->pad, 0);
+        if (forward && g->windows) {
+            forward_windows(g, out + y_at, x_g, step,
+                            g->wpack + gi * (g->f64 ? fg_windows_size_f64(g->k, g->og)
+                                                    : fg_windows_size_f32(g->k, g->og)) * es,
+                            bias ? bias + gi * g->og * es : NULL, m);
+            continue;
+        }
         for (int64_t j = 0; j < m && !forward && !g->direct; j++)
-            memset(out + x_at + j * in_image * es, 0, g->cg * g->h * g->w * es);
+            memset(x_g + j * step, 0, (g->padded ? step : g->cg * g->h * g->w * es));
         for (int64_t oy = 0; oy < g->oh; oy += g->rows) {
             conv_block b = block_of(g, m, oy, oy + g->rows < g->oh ? oy + g->rows : g->oh);
-            int status = forward ? forward_block(g, out + y_at, a + x_at, wg,
-                                                 bias ? bias + gi * g->og * es : NULL, b, col, mat)
-                                 : input_grad_block(g, out + x_at, a + y_at, wg, b, col, mat);
+            int status = forward ? forward_block(g, out + y_at, x_g, step, wg,
+                                                 bias ? bias + gi * g->og * es : NULL, b,
+                                                 s->col, s->mat)
+                                 : input_grad_block(g, x_g, step, a + y_at, wg, b, s->col,
+                                                    s->mat);
             if (status != FG_OK) return status;
         }
+        if (g->padded && !forward) repad(g, m, out + x_at, s->pad, 1);
     }
     return FG_OK;
 }
 
-/* One thread's scratch: the column block (unless direct) and, for blocks of several images,
- * the Og x cols matrix of their outputs. */
-static int scratch(const conv_geo *g, char **col, char **mat)
-{
-    *col = g->direct ? NULL : fg_alloc(g->k * g->cols + 1, g->es); /* + 1: never 0 */
-    *mat = g->nb > 1 ? fg_alloc(g->og * g->cols + 1, g->es) : NULL;
-    return (g->direct || *col) && (g->nb == 1 || *mat) ? FG_OK : FG_ENOMEM;
-}
-
 /* The forward or the input gradient over the batch: threads take whole blocks of images when
  * there are enough of them and enough work, else the products thread themselves. */
+/* For the forward by windows: W^T packed per group and the taps' offsets, into g (freed by
+ * the caller). */
+static int prepare_windows(conv_geo *g, const char *w)
+{
+    const int64_t es = g->es, taps = g->kh * g->kw;
+    int64_t size = g->f64 ? fg_windows_size_f64(g->k, g->og) : fg_windows_size_f32(g->k, g->og);
+    char *pack = fg_alloc(g->groups * size + 1, es);
+    int64_t *off = fg_alloc(g->k + 1, sizeof(int64_t));
+    g->wpack = pack, g->woff = off;
+    if (!pack || !off) return FG_ENOMEM;
+    for (int64_t r = 0; r < g->k; r++)
+        off[r] = (r / taps * g->hp + r % taps / g->kw * g->dh) * g->wp + r % g->kw * g->dw;
+    for (int64_t gi = 0; gi < g->groups; gi++) {
+        const char *wg = w + gi * g->og * g->k * es;
+        if (g->f64)
+            fg_windows_pack_f64(g->k, g->og, (const double *)wg, 1, g->k,
+                                (double *)(pack + gi * size * es));
+        else
+            fg_windows_pack_f32(g->k, g->og, (const float *)wg, 1, g->k,
+                                (float *)(pack + gi * size * es));
+    }
+    return FG_OK;
+}
+
 static int each_image(int op, const conv_geo *g, char *out, const char *a, const char *w,
                       const char *bias)
 {
@@ -320,15 +553,14 @@ static int each_image(int op, const conv_geo *g, char *out, const char *a, const
     int status = FG_OK;
 #pragma omp parallel num_threads(threads > 1 ? threads : 1)
     {
-        char *col, *mat;
-        int mine = scratch(g, &col, &mat);
+        conv_scratch s;
+        int mine = scratch(g, op, &s);
 #pragma omp for schedule(static)
         for (int64_t bi = 0; bi < blocks; bi++) {
             int64_t i = bi * g->nb, m = g->n - i < g->nb ? g->n - i : g->nb;
-            if (mine == FG_OK) mine = image_block(op, g, i, m, out, a, w, bias, col, mat);
+            if (mine == FG_OK) mine = image_block(op, g, i, m, out, a, w, bias, &s);
         }
-        free(col);
-        free(mat);
+        release(&s);
         if (mine != FG_OK) {
 #pragma omp critical
             status = mine;
@@ -343,27 +575,79 @@ static int each_image(int op, const conv_geo *g, char *out, const char *a, const
  * threads than one), and the bits do not depend on the thread count. */
 #define WG_CHUNKS 8
 
-/* gW[g] (Og x K) += gy[i, g] (Og x P) @ col(x[i, g])^T for the images i in [lo, hi), blocks of
- * g->nb images at a time. */
-static int weight_grad_run(const conv_geo *g, char *gw, const char *x, const char *gy, int64_t lo,
-                           int64_t hi, char *col, char *mat)
+/* part_g (Og x K pairs of lane sums) += the block's gy rows dotted with its column matrix's rows,
+ * image by image: the rows are windows of the (padded) images at x_g, xstep bytes apart, in
+ * the extended layout when every value there is finite, else rows of the packed columns (gaps
+ * zeroed: 0 * inf would count). */
+static void dots_block(const conv_geo *g, char *part_g, const char *x_g, int64_t xstep,
+                       const char *gy_g, conv_block b, int finite, conv_scratch *s)
 {
-    const int64_t es = g->es;
+    const int64_t es = g->es, taps = g->kh * g->kw;
+    int64_t ldg;
+    const char *gys = block_gy(g, gy_g, b, s->mat, &ldg);
+    int windows = g->ext && finite;
+    if (!windows) {
+        block_cols(g, x_g, xstep, b, s->col);
+        if (!finite) zero_gaps(g, s->col, g->k, b);
+    }
+    for (int64_t j = 0; j < b.m; j++) {
+        for (int64_t r = 0; r < g->k; r++) {
+            int64_t ci = r / taps, ky = r % taps / g->kw, kx = r % g->kw;
+            s->off[r] = windows ? (ci * g->hp + ky * g->dh + b.oy0) * g->wp + kx * g->dw
+                                : r * b.ncol + j * b.width;
+        }
+        const char *a = gys + j * b.width * es, *rows = windows ? x_g + j * xstep : s->col;
+        if (g->f64)
+            fg_dots_f64(g->og, g->k, b.width, (const double *)a, ldg, (const double *)rows,
+                        s->off, (double *)part_g);
+        else
+            fg_dots_f32(g->og, g->k, b.width, (const float *)a, ldg, (const float *)rows,
+                        s->off, (float *)part_g);
+    }
+}
+
+/* gW[g] (Og x K) = the sum of gy[i, g] (Og x P) @ col(x[i, g])^T over the images i in [lo, hi),
+ * blocks of g->nb images at a time: a matrix product per block, or for few output channels dot
+ * products (fg_dots: vectors along the positions, the small Og x K result in lane sums), which
+ * read the extended layout's windows in place, with no column matrix at all. */
+static int weight_grad_run(const conv_geo *g, char *gw, const char *x, const char *gy, int64_t lo,
+                           int64_t hi, conv_scratch *s)
+{
+    const int64_t es = g->es, lanes = g->dots ? fg_gemm_lanes(g->f64) : 1;
+    const int64_t step = g->padded ? g->cg * g->hp * g->wp * es : g->c * g->h * g->w * es;
     int status = FG_OK;
+    if (g->dots) memset(s->part, 0, g->o * g->k * lanes * es);
     for (int64_t i = lo; i < hi; i += g->nb)
         for (int64_t gi = 0; gi < g->groups; gi++) {
+            int64_t m = hi - i < g->nb ? hi - i : g->nb;
             const char *x_g = x + (i * g->c + gi * g->cg) * g->h * g->w * es;
             const char *gy_g = gy + (i * g->o + gi * g->og) * g->p * es;
+            char *gw_g = gw + gi * g->og * g->k * es;
+            int finite = 1;
+            for (int64_t j = 0; j < m && g->pitch != g->ow; j++) /* gaps: see dots_block */
+                finite &= all_finite(g, x_g + j * g->c * g->h * g->w * es, g->cg * g->h * g->w);
+            if (g->padded) repad(g, m, (char *)x_g, s->pad, 0);
             for (int64_t oy = 0; oy < g->oh && status == FG_OK; oy += g->rows) {
-                conv_block b = block_of(g, hi - i < g->nb ? hi - i : g->nb, oy,
-                                        oy + g->rows < g->oh ? oy + g->rows : g->oh);
+                conv_block b = block_of(g, m, oy, oy + g->rows < g->oh ? oy + g->rows : g->oh);
                 int64_t ldg;
-                const char *cols = block_cols(g, x_g, b, col);
-                const char *gys = block_gy(g, gy_g, b, mat, &ldg);
-                status = gemm(g, g->og, g->k, b.ncol, gys, ldg, 1, cols, 1, b.ncol,
-                              gw + gi * g->og * g->k * es, g->k, 1);
+                if (g->dots) {
+                    dots_block(g, s->part + gi * g->og * g->k * lanes * es,
+                               g->padded ? s->pad : x_g, step, gy_g, b, finite, s);
+                    continue;
+                }
+                const char *cols = block_cols(g, g->padded ? s->pad : x_g, step, b, s->col);
+                if (!finite) zero_gaps(g, s->col, g->k, b);
+                const char *gys = block_gy(g, gy_g, b, s->mat, &ldg);
+                status = gemm(g, g->og, g->k, b.ncol, gys, ldg, 1, cols, 1, b.ncol, gw_g, g->k, 1);
             }
             if (status != FG_OK) return status;
+        }
+    for (int64_t e = 0; e < g->o * g->k && g->dots; e++) /* the lane sums, in lane order */
+        for (int64_t l = 0; l < lanes; l++) {
+            if (g->f64)
+                ((double *)gw)[e] += ((const double *)s->part)[e * lanes + l];
+            else
+                ((float *)gw)[e] += ((const float *)s->part)[e * lanes + l];
         }
     return status;
 }
@@ -389,18 +673,17 @@ static int weight_grad(const conv_geo *g, char *gw, const char *x, const char *g
     int status = FG_OK;
 #pragma omp parallel num_threads(threads > 1 ? threads : 1)
     {
-        char *col, *mat;
-        int mine = scratch(g, &col, &mat);
+        conv_scratch s;
+        int mine = scratch(g, FG_CONV_WEIGHT_GRAD, &s);
 #pragma omp for schedule(static)
         for (int64_t ch = 0; ch < chunks; ch++) {
             char *target = ch ? parts + (ch - 1) * size * es : gw;
             if (ch) memset(target, 0, size * es);
             if (mine == FG_OK)
                 mine = weight_grad_run(g, target, x, gy, g->n * ch / chunks,
-                                       g->n * (ch + 1) / chunks, col, mat);
+                                       g->n * (ch + 1) / chunks, &s);
         }
-        free(col);
-        free(mat);
+        release(&s);
         if (mine != FG_OK) {
 #pragma omp critical
             status = mine;
@@ -420,8 +703,14 @@ int fg_conv2d(int op, int dtype, const int64_t *geometry_words, char *out, const
     if (status != FG_OK) return status;
     switch (op) {
     case FG_CONV_FORWARD:
-        return each_image(op, &g, out, a, b, bias);
+        g.windows = g.windows && (status = prepare_windows(&g, b)) == FG_OK;
+        g.padded |= g.windows; /* fg_windows reads a little past the image: a copy with slack */
+        if (status == FG_OK) status = each_image(op, &g, out, a, b, bias);
+        free((char *)g.wpack);
+        free((int64_t *)g.woff);
+        return status;
     case FG_CONV_INPUT_GRAD:
+        g.finite_w = !g.ext || all_finite(&g, b, g.o * g.k);
         return each_image(op, &g, out, a, b, NULL);
     case FG_CONV_WEIGHT_GRAD:
         return weight_grad(&g, out, a, b);

@@ -24,6 +24,35 @@ int fg_gemm_f64(int64_t m, int64_t n, int64_t k, const double *a, int64_t rsa, i
                 const double *b, int64_t rsb, int64_t csb, double *c, int64_t rsc, int64_t csc,
                 int accumulate);
 
+/* Products whose A columns are windows (the convolution's forward, read straight from the
+ * image): C (m x n, strides rsc, csc) = or += A B where A element (i, p) is a[i + off[p]]
+ * and B (k x n) was packed by fg_windows_pack into fg_windows_size(k, n) elements, once for
+ * many products. Reads (never uses) up to FG_WINDOWS_SLACK elements past a[m - 1 + off[p]]:
+ * the buffer must extend that far. The last two return 0. */
+#define FG_WINDOWS_SLACK 16
+int64_t fg_windows_size_f32(int64_t k, int64_t n);
+int64_t fg_windows_size_f64(int64_t k, int64_t n);
+int fg_windows_pack_f32(int64_t k, int64_t n, const float *b, int64_t rsb, int64_t csb,
+                         float *packed);
+int fg_windows_pack_f64(int64_t k, int64_t n, const double *b, int64_t rsb, int64_t csb,
+                         double *packed);
+int fg_windows_f32(int64_t m, int64_t n, int64_t k, const float *a, const int64_t *off,
+                   const float *packed, float *c, int64_t rsc, int64_t csc, int accumulate);
+int fg_windows_f64(int64_t m, int64_t n, int64_t k, const double *a, const int64_t *off,
+                   const double *packed, double *c, int64_t rsc, int64_t csc, int accumulate);
+
+/* Correlations (the convolution's weight gradient): for i < m, j < n, the dot product of row i
+ * of a (row stride lda) with the window b + off[j] (len elements each), accumulated as L lane
+ * sums, part[(i * n + j) * L + l] += the sum over q < len with q % L == l, where L is
+ * fg_gemm_lanes(). The lane sums let one pair's products run over several calls before the L
+ * values are added up (in lane order). Returns 0. */
+int fg_dots_f32(int64_t m, int64_t n, int64_t len, const float *a, int64_t lda, const float *b,
+                const int64_t *off, float *part);
+int fg_dots_f64(int64_t m, int64_t n, int64_t len, const double *a, int64_t lda,
+                const double *b, const int64_t *off, double *part);
+/* L above: elements per vector of the variant in use (16 or 8 for float, half that for double). */
+int64_t fg_gemm_lanes(int f64);
+
 /* "avx512", "avx2" or "baseline": the variant the two functions above use (chosen on first
  * call of any of the three). */
 const char *fg_gemm_isa(void);

@@ -16,7 +16,19 @@ typedef int (*fg_gemm_f64_fn)(int64_t, int64_t, int64_t, const double *, int64_t
     int fg_gemm_f32_##ISA(int64_t, int64_t, int64_t, const float *, int64_t, int64_t,          \
                           const float *, int64_t, int64_t, float *, int64_t, int64_t, int);     \
     int fg_gemm_f64_##ISA(int64_t, int64_t, int64_t, const double *, int64_t, int64_t,         \
-                          const double *, int64_t, int64_t, double *, int64_t, int64_t, int);
+                          const double *, int64_t, int64_t, double *, int64_t, int64_t, int);     \
+    int fg_dots_f32_##ISA(int64_t, int64_t, int64_t, const float *, int64_t, const float *,    \
+                          const int64_t *, float *);                                            \
+    int fg_dots_f64_##ISA(int64_t, int64_t, int64_t, const double *, int64_t, const double *,  \
+                          const int64_t *, double *);                                           \
+    FG_WINDOWS_DECL(fg_windows, f32, float, ISA) FG_WINDOWS_DECL(fg_windows, f64, double, ISA)
+
+/* The three fg_windows functions of one element type (gemm.h), named for one variant. */
+#define FG_WINDOWS_DECL(name, sfx, T, ISA)                                                      \
+    int64_t name##_size_##sfx##_##ISA(int64_t, int64_t);                                        \
+    int name##_pack_##sfx##_##ISA(int64_t, int64_t, const T *, int64_t, int64_t, T *);         \
+    int name##_##sfx##_##ISA(int64_t, int64_t, int64_t, const T *, const int64_t *, const T *,  \
+                             T *, int64_t, int64_t, int);
 
 FG_DECLARE_VARIANT(baseline)
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(FG_GEMM_SINGLE_ISA)
@@ -97,3 +109,39 @@ int fg_gemm_f64(int64_t m, int64_t n, int64_t k, const double *a, int64_t rsa, i
 #endif
     return f(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, accumulate);
 }
+
+/* The variants' vector widths in bytes (gemm.c's FG_VBYTES), by level. */
+static const int64_t vector_bytes[] = {16, 32, 64};
+
+int64_t fg_gemm_lanes(int f64) { return vector_bytes[level()] / (f64 ? 8 : 4); }
+
+/* One dispatching definition: return type, name, parameters and the arguments passed on. */
+#ifdef FG_GEMM_MULTI_ISA
+#define FG_DISPATCH(R, name, params, args)                                                      \
+    R name params                                                                               \
+    {                                                                                           \
+        switch (level()) {                                                                      \
+        case FG_ISA_AVX512: return name##_avx512 args;                                          \
+        case FG_ISA_AVX2: return name##_avx2 args;                                              \
+        default: return name##_baseline args;                                                   \
+        }                                                                                       \
+    }
+#else
+#define FG_DISPATCH(R, name, params, args)                                                      \
+    R name params { return name##_baseline args; }
+#endif
+#define FG_DISPATCH_TYPE(sfx, T)                                                                \
+    FG_DISPATCH(int, fg_dots_##sfx,                                                             \
+                (int64_t m, int64_t n, int64_t len, const T *a, int64_t lda, const T *b,        \
+                 const int64_t *off, T *part),                                                  \
+                (m, n, len, a, lda, b, off, part))                                              \
+    FG_DISPATCH(int64_t, fg_windows_size_##sfx, (int64_t k, int64_t n), (k, n))                 \
+    FG_DISPATCH(int, fg_windows_pack_##sfx,                                                    \
+                (int64_t k, int64_t n, const T *b, int64_t rsb, int64_t csb, T *packed),        \
+                (k, n, b, rsb, csb, packed))                                                    \
+    FG_DISPATCH(int, fg_windows_##sfx,                                                         \
+                (int64_t m, int64_t n, int64_t k, const T *a, const int64_t *off,               \
+                 const T *packed, T *c, int64_t rsc, int64_t csc, int accumulate),              \
+                (m, n, k, a, off, packed, c, rsc, csc, accumulate))
+FG_DISPATCH_TYPE(f32, float)
+FG_DISPATCH_TYPE(f64, double)

@@ -56,17 +56,19 @@ typedef T VU __attribute__((vector_size(FG_VBYTES), may_alias, aligned(sizeof(T)
  * FG_KC, rb == NR) whatever the tile, so smaller kernels read the same panels. */
 static inline __attribute__((always_inline)) void ID(kernel_body)(
     int64_t kc, const T *a, int64_t ra, int64_t ca, int64_t amr, const T *b, int64_t rb, T *c,
-    int64_t rsc, int64_t csc, int beta, int64_t mr, int64_t nr)
+    int64_t rsc, int64_t csc, int beta, int64_t mr, int64_t nr, const int64_t *aoff)
 {
+#define KARGS kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr, aoff
     if (NV == 1 || nr > VL) {
-        if (mr > FG_MRB) ID(micro_r0_v0)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr);
-        else if (mr > FG_MRC) ID(micro_r1_v0)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr);
-        else ID(micro_r2_v0)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr);
+        if (mr > FG_MRB) ID(micro_r0_v0)(KARGS);
+        else if (mr > FG_MRC) ID(micro_r1_v0)(KARGS);
+        else ID(micro_r2_v0)(KARGS);
     } else {
-        if (mr > FG_MRB) ID(micro_r0_v1)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr);
-        else if (mr > FG_MRC) ID(micro_r1_v1)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr);
-        else ID(micro_r2_v1)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr);
+        if (mr > FG_MRB) ID(micro_r0_v1)(KARGS);
+        else if (mr > FG_MRC) ID(micro_r1_v1)(KARGS);
+        else ID(micro_r2_v1)(KARGS);
     }
+#undef KARGS
 }
 
 /* Packed operands, B micro-panel kc x NR stored row by row (stride NR), zero-padded. The A
@@ -77,14 +79,14 @@ static __attribute__((noinline)) void ID(kernel_packed)(int64_t kc, const T *a, 
                                                         int64_t rsc, int64_t csc, int beta,
                                                         int64_t mr, int64_t nr)
 {
-    ID(kernel_body)(kc, a, 1, MR, MR, b, NR, c, rsc, csc, beta, mr, nr);
+    ID(kernel_body)(kc, a, 1, MR, MR, b, NR, c, rsc, csc, beta, mr, nr, NULL);
 }
 
 static __attribute__((noinline)) void ID(kernel_packed_rows)(int64_t kc, const T *a, const T *b,
                                                              T *c, int64_t rsc, int64_t csc,
                                                              int beta, int64_t mr, int64_t nr)
 {
-    ID(kernel_body)(kc, a, FG_KC, 1, MR, b, NR, c, rsc, csc, beta, mr, nr);
+    ID(kernel_body)(kc, a, FG_KC, 1, MR, b, NR, c, rsc, csc, beta, mr, nr, NULL);
 }
 
 static __attribute__((noinline)) void ID(kernel_direct)(int64_t kc, const T *a, int64_t ra,
@@ -93,7 +95,19 @@ static __attribute__((noinline)) void ID(kernel_direct)(int64_t kc, const T *a, 
                                                         int64_t csc, int beta, int64_t mr,
                                                         int64_t nr)
 {
-    ID(kernel_body)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr);
+    ID(kernel_body)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr, NULL);
+}
+
+/* A read through an offset per column, rows one element apart (fg_windows): all MR rows are
+ * read (FG_WINDOWS_SLACK), so that they sit at constant displacements from one address. */
+_Static_assert(MR <= FG_WINDOWS_SLACK, "fg_windows reads MR rows");
+static __attribute__((noinline)) void ID(kernel_windows)(int64_t kc, const T *a,
+                                                         const int64_t *aoff, const T *b, T *c,
+                                                         int64_t rsc, int64_t csc, int beta,
+                                                         int64_t mr, int64_t nr)
+{
+    if (!aoff) __builtin_unreachable(); /* the inlined copy tests it once, not per column */
+    ID(kernel_body)(kc, a, 1, 0, MR, b, NR, c, rsc, csc, beta, mr, nr, aoff);
 }
 
 
@@ -354,6 +368,114 @@ int FG_PUBLIC(ID(fg_gemm))(int64_t m, int64_t n, int64_t k, const T *a, int64_t 
     free(raw);
     return 0;
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* Products whose A columns are windows (see gemm.h): B packed once, whole, into NR-wide panels
+ * (pack_b's layout with kc = k), then micro-tiles over all of k. */
+int64_t FG_PUBLIC(ID(fg_windows_size))(int64_t k, int64_t n)
+{
+    return (n + NR - 1) / NR * NR * k;
+}
+
+int FG_PUBLIC(ID(fg_windows_pack))(int64_t k, int64_t n, const T *b, int64_t rsb, int64_t csb,
+                                    T *packed)
+{
+    ID(pack_b)(k, n, b, rsb, csb, packed);
+    return 0;
+}
+
+int FG_PUBLIC(ID(fg_windows))(int64_t m, int64_t n, int64_t k, const T *a, const int64_t *off,
+                               const T *packed, T *c, int64_t rsc, int64_t csc, int accumulate)
+{
+    for (int64_t j0 = 0; j0 < n; j0 += NR)
+        for (int64_t i0 = 0; i0 < m; i0 += MR) {
+            int64_t mr = m - i0 < MR ? m - i0 : MR, nr = n - j0 < NR ? n - j0 : NR;
+            ID(kernel_windows)(k, a + i0, off, packed + j0 * k, c + i0 * rsc + j0 * csc, rsc,
+                               csc, accumulate != 0, mr, nr);
+        }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Dot products of rows with windows (see gemm.h): a DI x DJ tile of (row, window) pairs keeps
+ * one vector of lane sums per pair, over the whole length, and adds them to part once. A short
+ * last piece is loaded masked. Edge tiles repeat their last row or window and
+ * drop the repeats' sums. */
+#if FG_VBYTES == 64
+#define DI 4
+#define DJ 4
+#else
+#define DI 3
+#define DJ 3
+#endif
+
+/* The first rem (< VL) elements at p, zeros after them; nothing past them is read. */
+static inline __attribute__((always_inline)) V ID(load_head)(const T *p, int64_t rem)
+{
+#if defined(__AVX512F__)
+    if (sizeof(T) == 4) return (V)_mm512_maskz_loadu_ps((__mmask16)((1u << rem) - 1), p);
+    return (V)_mm512_maskz_loadu_pd((__mmask8)((1u << rem) - 1), p);
+#elif defined(__AVX2__) && defined(__FMA__)
+    if (sizeof(T) == 4)
+        return (V)_mm256_maskload_ps((const float *)p,
+                                     _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem),
+                                                        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+    return (V)_mm256_maskload_pd((const double *)p,
+                                 _mm256_cmpgt_epi64(_mm256_set1_epi64x(rem),
+                                                    _mm256_setr_epi64x(0, 1, 2, 3)));
+#else
+    V v = {0};
+    for (int64_t l = 0; l < rem; l++) v[l] = p[l];
+    return v;
+#endif
+}
+
+int FG_PUBLIC(ID(fg_dots))(int64_t m, int64_t n, int64_t len, const T *a, int64_t lda,
+                           const T *b, const int64_t *off, T *part)
+{
+    const int64_t body = len / VL * VL;
+    for (int64_t i0 = 0; i0 < m; i0 += DI)
+        for (int64_t j0 = 0; j0 < n; j0 += DJ) {
+            const T *ar[DI], *br[DJ];
+            V acc[DI][DJ];
+#pragma GCC unroll 4
+            for (int i = 0; i < DI; i++) ar[i] = a + (i0 + i < m ? i0 + i : m - 1) * lda;
+#pragma GCC unroll 4
+            for (int j = 0; j < DJ; j++) br[j] = b + off[j0 + j < n ? j0 + j : n - 1];
+#pragma GCC unroll 4
+            for (int i = 0; i < DI; i++)
+#pragma GCC unroll 4
+                for (int j = 0; j < DJ; j++) acc[i][j] = (V){0};
+            for (int64_t q = 0; q <= len - VL; q += VL) {
+                V av[DI], bv[DJ];
+#pragma GCC unroll 4
+                for (int i = 0; i < DI; i++) av[i] = *(const VU *)(ar[i] + q);
+#pragma GCC unroll 4
+                for (int j = 0; j < DJ; j++) bv[j] = *(const VU *)(br[j] + q);
+#pragma GCC unroll 4
+                for (int i = 0; i < DI; i++)
+#pragma GCC unroll 4
+                    for (int j = 0; j < DJ; j++) acc[i][j] += av[i] * bv[j];
+            }
+            if (body < len) {
+                V av[DI], bv[DJ];
+#pragma GCC unroll 4
+                for (int i = 0; i < DI; i++) av[i] = ID(load_head)(ar[i] + body, len - body);
+#pragma GCC unroll 4
+                for (int j = 0; j < DJ; j++) bv[j] = ID(load_head)(br[j] + body, len - body);
+#pragma GCC unroll 4
+                for (int i = 0; i < DI; i++)
+#pragma GCC unroll 4
+                    for (int j = 0; j < DJ; j++) acc[i][j] += av[i] * bv[j];
+            }
+            for (int i = 0; i < DI && i0 + i < m; i++)
+                for (int j = 0; j < DJ && j0 + j < n; j++)
+                    *(VU *)(part + ((i0 + i) * n + j0 + j) * VL) += acc[i][j];
+        }
+    return 0;
+}
+#undef DI
+#undef DJ
 
 #undef ID
 #undef T

@@ -4,8 +4,10 @@
  * FG_VFMA, FG_PF_B). All four are undefined again at the end.
  *
  * KNAME computes C[0:mr, 0:nr] (+)= A[0:KMR, 0:kc] B[0:kc, 0:KNV * VL] holding the tile in
- * KMR * KNV named vector accumulators. A element (i, p) is read at a[i * ra + p * ca] (rows at or
- * past amr repeat row amr - 1, so an unpadded A is never read out of bounds); row p of B is KNV
+ * KMR * KNV named vector accumulators. A element (i, p) is read at a[i * ra + p * ca], or at
+ * a[i * ra + aoff[p]] when aoff is not NULL (callers pass a constant NULL or not, so the inlined
+ * copy has no test), rows at or past amr repeating row amr - 1, so an unpadded A is never read
+ * out of bounds; row p of B is KNV
  * contiguous vectors at b + p * rb. Callers pass constant strides for packed panels, so the
  * inlined copy addresses them with fixed offsets. A full tile of a row-contiguous C is updated
  * in place; a partial or strided one goes through a buffer. */
@@ -19,7 +21,8 @@
 #define K_APTR(i, _) const T *a##i = a + (i < amr ? i : amr - 1) * ra;
 #define K_LOADB(_, j) V b##j = *(const VU *)(b + j * VL);
 #define K_FMA(i, j) c##i##_##j = FG_VFMA(s##i, b##j, c##i##_##j);
-#define K_ROW_FMA(i, _) { const T s##i = a##i[p * ca]; KCOLS(K_FMA, i) }
+#define K_AT(i) (aoff ? ap[(i < amr ? i : amr - 1) * ra] : a##i[p * ca])
+#define K_ROW_FMA(i, _) { const T s##i = K_AT(i); KCOLS(K_FMA, i) }
 #define K_ST(i, j) *(VU *)(c + i * rsc + j * VL) = c##i##_##j;
 #define K_ROW_ST(i, _) KCOLS(K_ST, i)
 #define K_ADD(i, j) *(VU *)(c + i * rsc + j * VL) += c##i##_##j;
@@ -30,7 +33,7 @@
 
 static inline __attribute__((always_inline)) void KNAME(
     int64_t kc, const T *a, int64_t ra, int64_t ca, int64_t amr, const T *b, int64_t rb, T *c,
-    int64_t rsc, int64_t csc, int beta, int64_t mr, int64_t nr)
+    int64_t rsc, int64_t csc, int beta, int64_t mr, int64_t nr, const int64_t *aoff)
 {
     const V zero = {0};
     KROWS(K_ROW_DECL, _)
@@ -39,6 +42,7 @@ static inline __attribute__((always_inline)) void KNAME(
 #pragma GCC unroll 4
     for (int64_t p = 0; p < kc; p++) {
         __builtin_prefetch(b + FG_PF_B * rb, 0, 3);
+        const T *ap = aoff ? a + aoff[p] : a; /* one address per column: rows at fixed offsets */
         KCOLS(K_LOADB, _)
         KROWS(K_ROW_FMA, _)
         b += rb;
@@ -71,6 +75,7 @@ static inline __attribute__((always_inline)) void KNAME(
 #undef K_DECL
 #undef K_ROW_DECL
 #undef K_APTR
+#undef K_AT
 #undef K_LOADB
 #undef K_FMA
 #undef K_ROW_FMA

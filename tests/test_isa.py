@@ -1,7 +1,8 @@
 """Every instruction-set level of the matrix-product kernel, on this one machine: the
 FASTGRAD_ISA environment variable caps the level picked at load time, so each level runs in a
 subprocess of its own. (test_kernels.py checks the default level against for-loop products;
-here numpy in float64 is the oracle, to keep three subprocesses quick.) NaN and infinities too.
+here numpy in float64 is the oracle, to keep three subprocesses quick.) NaN and infinities too,
+and the dot products behind the convolution's weight gradient.
 """
 import os
 import subprocess
@@ -33,6 +34,17 @@ b = rng.uniform(-1, 1, (600, 40))
 a[5, 7], a[9, :], b[:, 3], b[11, 13] = np.nan, 0.0, 0.0, np.inf
 got = np.isnan(fg.mm(fg.tensor(a), fg.tensor(b)).numpy())
 assert (got == np.isnan((a[:, :, None] * b[None, :, :]).sum(1))).all(), np.argwhere(got)
+# the convolution's weight gradient of few channels, as dot products of rows (fg_dots); rows of
+# 6 * 11 + 9 = 75 positions end in a short piece
+from numpy.lib.stride_tricks import sliding_window_view
+for dtype in (np.float32, np.float64):
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    x, g = rng.standard_normal((3, 2, 9, 11)), rng.standard_normal((3, 5, 7, 9))
+    w = fg.zeros(5, 2, 3, 3, dtype=fg.float32 if dtype == np.float32 else fg.float64)
+    w.requires_grad_()
+    fg.conv2d(fg.tensor(x.astype(dtype)), w).backward(fg.tensor(g.astype(dtype)))
+    want = np.einsum("nohw,nchwij->ocij", g, sliding_window_view(x, (3, 3), axis=(2, 3)))
+    np.testing.assert_allclose(w.grad.numpy(), want, rtol=tol, atol=tol)
 print(fg.isa())
 """
 

@@ -54,6 +54,12 @@ GEOMETRIES = [  # x shape, w shape, stride, (top, left) pads, out size, dilation
     ((2, 4, 5, 6), (6, 2, 3, 2), (2, 1), (1, 0), (3, 6), (1, 2), 2),  # uneven pads: bottom 0
     ((1, 3, 4, 4), (2, 3, 1, 1), (1, 1), (0, 0), (4, 4), (1, 1), 1),  # 1x1: no packing
     ((2, 2, 3, 7), (3, 2, 2, 3), (1, 3), (2, 1), (5, 3), (2, 1), 1),  # pads beyond the kernel
+    # unit stride: the extended layout (a padded copy, images side by side, gaps past each row)
+    ((3, 2, 5, 6), (4, 2, 3, 3), (1, 1), (1, 2), (5, 8), (1, 1), 1),
+    ((2, 4, 6, 5), (2, 2, 2, 3), (1, 1), (0, 1), (4, 4), (2, 1), 2),  # dilated, grouped
+    ((2, 3, 6, 7), (2, 3, 2, 3), (1, 1), (0, 0), (5, 5), (1, 1), 1),  # no copy: x in place
+    ((2, 3, 4, 5), (32, 3, 3, 2), (1, 1), (1, 1), (4, 6), (1, 1), 1),  # weight grad: a product
+    ((1, 2, 3, 30), (8, 2, 2, 3), (1, 1), (1, 1), (4, 30), (1, 1), 1),  # forward: rows of tiles
 ]
 
 
@@ -71,6 +77,29 @@ def test_the_three_kernels_match_loops(geo):
     np.testing.assert_allclose(to_np(K.conv2d(INPUT_GRAD, xs, G, W, None, words)), gx,
                                rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(to_np(K.conv2d(WEIGHT_GRAD, ws, X, G, None, words)), gw,
+                               rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("pads,o", [((1, 2), 3), ((0, 0), 3), ((0, 0), 32)])
+def test_non_finite_values_stay_where_loops_put_them(pads, o):
+    """The extended layout computes columns past each output row and drops them: an inf in x or
+    w must not leak from there into the gradients (0 * inf). Padding is zeros that do multiply
+    (inf * 0 is nan in y, as in torch). 3 output channels: dot products; 32: a matrix product."""
+    x, w = rand((2, 2, 5, 6), seed=1), rand((o, 2, 3, 3), seed=2)
+    x[0, 1, 2, 5], w[1, 0, 2, 2] = np.inf, -np.inf
+    out_hw = (5 + 2 * pads[0] - 2, 6 + 2 * pads[1] - 2)
+    g = rand((2, o) + out_hw, seed=3)
+    words = (2, 2, 5, 6, o, 3, 3, *out_hw, 1, 1, *pads, 1, 1, 1)
+    X, W, G = (fg.tensor(a) for a in (x, w, g))
+    with np.errstate(invalid="ignore"):
+        gx, gw = loop_grads(x, w, g, (1, 1), pads, (1, 1), 1)
+        padded = np.pad(x, ((0, 0), (0, 0), (pads[0],) * 2, (pads[1],) * 2))
+        y = loop_conv(padded, w, None, (1, 1), (0, 0), (1, 1), 1, out_hw)
+    np.testing.assert_allclose(to_np(K.conv2d(FORWARD, (2, o) + out_hw, X, W, None, words)), y,
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(to_np(K.conv2d(INPUT_GRAD, x.shape, G, W, None, words)), gx,
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(to_np(K.conv2d(WEIGHT_GRAD, w.shape, X, G, None, words)), gw,
                                rtol=1e-12, atol=1e-12)
 
 
@@ -103,16 +132,18 @@ def test_threads_change_no_bit():
 
 
 # ---- the functions against torch ---------------------------------------------------------------
-def test_column_blocks_as_torch():
+@pytest.mark.parametrize("stride", [(1, 2), (1, 1)])
+def test_column_blocks_as_torch(stride):
     """Rows long enough (64 channels x 3 x 3 taps x 64 columns of float64) that the column
-    matrix is made a block of output rows at a time: every pass against torch."""
+    matrix is made a block of output rows at a time: every pass against torch, in the plain
+    layout (blocks of 3, 3 and 1 rows) and the extended one (of 1 row)."""
     (fx, tx), (fw, tw) = both(rand((1, 64, 9, 64), seed=1), True), both(rand((2, 64, 3, 3), seed=2),
                                                                           True)
-    g = rand((1, 2, 7, 32), seed=3)  # 7 output rows: blocks of 3, 3 and 1
+    g = rand((1, 2, 7, 64 // stride[1]), seed=3)
     for L, x, w in ((fg, fx, fw), (torch, tx, tw)):
-        L.conv2d(x, w, padding=(0, 1), stride=(1, 2)).backward(L.tensor(g))
-    np.testing.assert_allclose(to_np(fg.conv2d(fx, fw, padding=(0, 1), stride=(1, 2))),
-                               to_np(torch.conv2d(tx, tw, padding=(0, 1), stride=(1, 2))),
+        L.conv2d(x, w, padding=(0, 1), stride=stride).backward(L.tensor(g))
+    np.testing.assert_allclose(to_np(fg.conv2d(fx, fw, padding=(0, 1), stride=stride)),
+                               to_np(torch.conv2d(tx, tw, padding=(0, 1), stride=stride)),
                                rtol=1e-12, atol=1e-12)
     for f, t in ((fx, tx), (fw, tw)):
         np.testing.assert_allclose(to_np(f.grad), to_np(t.grad), rtol=1e-12, atol=1e-12)
