@@ -1,11 +1,13 @@
 """Run under `mpiexec -n 2`: DistributedDataParallel training of a small MLP on two ranks, each
 on its half of every batch, gives the parameters one process gets on the whole batches (which
 every rank computes itself, for comparison); with SGD+momentum and Adam, with several buckets
-and with gradient_as_bucket_view; no_sync accumulates locally, then averages the sum."""
+and with gradient_as_bucket_view; no_sync accumulates locally, then averages the sum. Then
+again with segments of 256 bytes: several segments per bucket, parameters split between them."""
 import fastgrad as torch
 import fastgrad.distributed as dist
 from fastgrad import nn
 from fastgrad.nn.parallel import DistributedDataParallel as DDP
+from fastgrad.nn.parallel import distributed as ddp_module
 
 dist.init_process_group("mpi")
 rank, world = dist.get_rank(), dist.get_world_size()
@@ -82,22 +84,56 @@ assert 1 <= started[0] < len(ddp._buckets), (started, len(ddp._buckets))
 print(f"rank {rank}: buckets start during backward ({started[0]} of {len(ddp._buckets)} "
       f"before the first layer's gradients)", flush=True)
 
-# no_sync: the first micro-batch's gradients stay local; the second backward averages the sum.
-loss_fn = nn.CrossEntropyLoss()
-ddp, reference, local = DDP(mlp(0)), mlp(0), mlp(0)
-for model in (ddp, reference, local):
-    model.zero_grad()
-X1, y1 = data(7)
-X2, y2 = data(8)
-with ddp.no_sync():
-    loss_fn(ddp(mine(X1)), mine(y1)).backward()
-loss_fn(local(mine(X1)), mine(y1)).backward()
-report("no_sync keeps the gradient local", {k: p.grad for k, p in ddp.module.named_parameters()},
-       {k: p.grad for k, p in local.named_parameters()})
-loss_fn(ddp(mine(X2)), mine(y2)).backward()
-(loss_fn(reference(X1), y1) + loss_fn(reference(X2), y2)).backward()
-report("no_sync then sync averages the accumulated gradients",
-       {k: p.grad for k, p in ddp.module.named_parameters()},
-       {k: p.grad for k, p in reference.named_parameters()})
+
+def no_sync_then_sync(tag=""):
+    """no_sync: the first micro-batch's gradients stay local; the second backward averages
+    the sum."""
+    loss_fn = nn.CrossEntropyLoss()
+    ddp, reference, local = DDP(mlp(0)), mlp(0), mlp(0)
+    for model in (ddp, reference, local):
+        model.zero_grad()
+    X1, y1 = data(7)
+    X2, y2 = data(8)
+    with ddp.no_sync():
+        loss_fn(ddp(mine(X1)), mine(y1)).backward()
+    loss_fn(local(mine(X1)), mine(y1)).backward()
+    report(f"no_sync keeps the gradient local{tag}",
+           {k: p.grad for k, p in ddp.module.named_parameters()}, {k: p.grad for k, p in local.named_parameters()})
+    loss_fn(ddp(mine(X2)), mine(y2)).backward()
+    (loss_fn(reference(X1), y1) + loss_fn(reference(X2), y2)).backward()
+    report(f"no_sync then sync averages the accumulated gradients{tag}",
+           {k: p.grad for k, p in ddp.module.named_parameters()},
+           {k: p.grad for k, p in reference.named_parameters()})
+
+
+
+def kept_grads_stay():
+    """A .grad a caller keeps after backward() does not change at the next step; a buffer whose
+    views no one holds is refilled rather than made anew."""
+    loss_fn, ddp = nn.CrossEntropyLoss(), DDP(mlp(0))
+    optimizer = torch.optim.SGD(ddp.parameters(), lr=0.1)
+    X, y = data(3)
+    steps = []
+    for keep in (True, False, False):
+        optimizer.zero_grad()
+        loss_fn(ddp(mine(X)), mine(y)).backward()
+        optimizer.step()
+        kept = [p.grad for p in ddp.parameters()] if keep else []
+        steps.append((kept, [g.clone() for g in kept], id(ddp._buckets[0].flat)))
+    (kept, values, first), (_, _, second), (_, _, third) = steps
+    assert all(torch.equal(a, b) for a, b in zip(kept, values))
+    assert second != first and third == second
+    print(f"rank {rank}: kept gradients stay ok", flush=True)
+
+
+kept_grads_stay()
+
+no_sync_then_sync()
+
+ddp_module.SEGMENT_BYTES = 256  # 64 float32: the 5x16 and 16x16 weights are split
+ddp = train(torch.optim.Adam, {})
+assert [len(b.segments) for b in ddp._buckets] == [7]  # 419 parameters
+train(sgd, {"gradient_as_bucket_view": True})
+no_sync_then_sync(" (segments)")
 dist.destroy_process_group()
 print(f"rank {rank}: done", flush=True)
