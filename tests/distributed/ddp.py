@@ -128,6 +128,38 @@ def kept_grads_stay():
 
 kept_grads_stay()
 
+
+class Partly(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.unused, self.used = nn.Linear(5, 3), nn.Linear(5, 3)  # used: averaged first
+
+    def forward(self, x, both):
+        return self.used(x) + self.unused(x) if both else self.used(x)
+
+
+def unused_parameters_raise_then_training_goes_on():
+    torch.manual_seed(0)
+    ddp = DDP(Partly(), bucket_cap_mb=0.00001)  # a bucket per parameter: some start, then raise
+    torch.manual_seed(0)
+    reference = Partly()
+    X, y = data(4)
+    try:
+        ddp(mine(X), False).sum().backward()
+        raise AssertionError("no error for the unused parameters")
+    except RuntimeError as e:
+        assert "did not receive a gradient" in str(e) and "unused.weight" in str(e), e
+    for model in (ddp, reference):
+        model.zero_grad()
+    nn.CrossEntropyLoss()(ddp(mine(X), True), mine(y)).backward()
+    nn.CrossEntropyLoss()(reference(X, True), y).backward()
+    report("unused parameters raise, then training goes on",
+           {k: p.grad for k, p in ddp.module.named_parameters()},
+           {k: p.grad for k, p in reference.named_parameters()})
+
+
+unused_parameters_raise_then_training_goes_on()
+
 no_sync_then_sync()
 
 ddp_module.SEGMENT_BYTES = 256  # 64 float32: the 5x16 and 16x16 weights are split

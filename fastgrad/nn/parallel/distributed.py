@@ -268,6 +268,7 @@ class DistributedDataParallel(Module):
             missing = [name for name, p in self.module.named_parameters()
                        if any(p is q and not bucket.ready[i] for bucket in self._buckets
                               for i, q in enumerate(bucket.params))]
+            self._pump(block=True)  # what started ends, as on the other ranks
             self._armed = False
             raise RuntimeError(
                 f"DistributedDataParallel: rank {self.process_group.rank()}: parameters that "
