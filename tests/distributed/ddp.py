@@ -70,17 +70,27 @@ train(sgd, {"bucket_cap_mb": 0.0005, "gradient_as_bucket_view": True})
 # The buckets start during the backward pass: when the gradient reaches the first layer's
 # output (before the first layer's own gradients are computed), later layers' buckets have
 # started already.
-started = []
+# A collective of the caller's in the middle of backward() (here in a tensor hook) is not
+# mixed up with the averaging's.
+started, counted = [], []
+
+
+def count_ranks(g):
+    started.append(ddp._next)
+    total = torch.ones(3)
+    dist.all_reduce(total)
+    counted.append(total.tolist())
 
 
 def watch(module, args, out):
-    out.register_hook(lambda g: started.append(ddp._next))
+    out.register_hook(count_ranks)
 
 
 ddp.module[0].register_forward_hook(watch)
 X, y = data(0)
 nn.CrossEntropyLoss()(ddp(mine(X)), mine(y)).backward()
 assert 1 <= started[0] < len(ddp._buckets), (started, len(ddp._buckets))
+assert counted == [[world] * 3], counted
 print(f"rank {rank}: buckets start during backward ({started[0]} of {len(ddp._buckets)} "
       f"before the first layer's gradients)", flush=True)
 

@@ -99,7 +99,7 @@ class _Bucket:
         """The bucket's segments, each a function that prepares it and starts its averaging."""
         if self.lent and not ddp.gradient_as_bucket_view and self._refs() != self.own_refs:
             self.allocate()  # a .grad lent before is still held: it must not change
-        return [functools.partial(self._segment, ddp.process_group.comm, factor, *segment)
+        return [functools.partial(self._segment, ddp._comm, factor, *segment)
                 for segment in self.segments]
 
     def _segment(self, comm, factor, pieces, flat):
@@ -171,6 +171,10 @@ class DistributedDataParallel(Module):
         self._buckets = _buckets(self._params, max(cap, 1))
         self._armed = False  # this forward's backward averages (forward ran outside no_sync)
         self._next = 0       # the next bucket to start: buckets start in order on every rank
+        # The averaging's own communicator: when a segment starts depends on when the one before
+        # completed, which differs across ranks; a collective the caller issues meanwhile (in a
+        # hook) must not be matched against one of them.
+        self._comm = self.process_group.comm.Dup()
         self._segments = collections.deque()  # of the started buckets, to start in order
         self._request = None  # the segment under way (one at a time)
         me = weakref.ref(self)
