@@ -275,7 +275,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     _check_tensors("cross_entropy", input, target)
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    if input.shape == target.shape:
+    if input._a.shape == target._a.shape:
         return _cross_entropy_probabilities(input, target, weight, ignore_index, reduction,
                                             label_smoothing)
     axis = _check_class_target(input, target)
