@@ -70,9 +70,10 @@ static int run_indexed(fg_row_fn row, int indexed, int ndim, const int64_t *shap
     {                                                                                          \
         const int64_t sd = *(const int64_t *)ctx;                                              \
         if (s[2] == 0 && s[0] == sizeof(T) && s[1] == sizeof(T)) { /* a whole row: embedding */ \
-            T *o = (T *)(p[0] + LOAD(int64_t, p[2], 0, 0) * sd);                               \
-            const T *v = (const T *)p[1];                                                      \
-            for (int64_t i = 0; i < n; i++) o[i] = COMBINE(o[i], v[i]);                        \
+            char *o = p[0] + LOAD(int64_t, p[2], 0, 0) * sd; /* maybe unaligned: LOAD, STORE */ \
+            for (int64_t i = 0; i < n; i++)                                                    \
+                STORE(T, o, i, sizeof(T),                                                      \
+                      COMBINE(LOAD(T, o, i, sizeof(T)), LOAD(T, p[1], i, sizeof(T))));         \
             return;                                                                            \
         }                                                                                      \
         for (int64_t i = 0; i < n; i++) {                                                      \
