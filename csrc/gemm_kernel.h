@@ -246,8 +246,9 @@ static void ID(pack_b)(int64_t kc, int64_t nc, const T *b, int64_t rsb, int64_t 
 /* Drivers. */
 
 /* Small products: no packing buffers. A is read in place through its strides; B too when its
- * rows are contiguous and the tile is full, else DK-row slices of it are copied to the stack. */
-enum { ID(DK) = 64 };
+ * rows are contiguous and the tile is full, else DK-row slices of it are copied to the stack
+ * (32 KiB with AVX-512: the whole k of most small products, so C is written once). */
+enum { ID(DK) = 256 };
 
 static void ID(gemm_direct)(int64_t m, int64_t n, int64_t k, const T *a, int64_t rsa,
                             int64_t csa, const T *b, int64_t rsb, int64_t csb, T *c, int64_t rsc,
