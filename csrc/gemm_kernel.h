@@ -138,9 +138,32 @@ static int ID(pack_a)(int64_t mc, int64_t kc, const T *a, int64_t rsa, int64_t c
     return 0;
 }
 
+/* The first rem (<= VL) elements at p, zeros after them; nothing past them is read. */
+static inline __attribute__((always_inline)) V ID(load_head)(const T *p, int64_t rem)
+{
+#if defined(__AVX512F__)
+    if (sizeof(T) == 4) return (V)_mm512_maskz_loadu_ps((__mmask16)((1u << rem) - 1), p);
+    return (V)_mm512_maskz_loadu_pd((__mmask8)((1u << rem) - 1), p);
+#elif defined(__AVX2__) && defined(__FMA__)
+    if (sizeof(T) == 4)
+        return (V)_mm256_maskload_ps((const float *)p,
+                                     _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem),
+                                                        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+    return (V)_mm256_maskload_pd((const double *)p,
+                                 _mm256_cmpgt_epi64(_mm256_set1_epi64x(rem),
+                                                    _mm256_setr_epi64x(0, 1, 2, 3)));
+#else
+    V v = {0};
+    for (int64_t l = 0; l < rem; l++) v[l] = p[l];
+    return v;
+#endif
+}
+
 /* In-register transpose of an NL x NL block: row j of the source (NL contiguous elements at
  * src + j * ld) becomes column j of the destination (rows at dst + q * ldd). log2(NL) butterfly
- * stages; stage h swaps index bit h between row and column with two-input shuffles. */
+ * stages; stage h swaps index bit h between row and column with two-input shuffles. At an edge
+ * only the first rows rows (cols elements each) are read and cols destination rows written,
+ * whole: the missing rows transpose to zero columns (the packed panels' padding). */
 #define TR_LO(j, h) (((j) & (h)) ? (j) - (h) + FG_NL : (j))
 #define TR_HI(j, h) (((j) & (h)) ? (j) + FG_NL : (j) + (h))
 #define TR_LANES(F, h) FG_LCAT(FG_LANES_, FG_NL)(F, h)
@@ -158,11 +181,14 @@ typedef FG_IT ID(mask) __attribute__((vector_size(FG_VBYTES)));
     }
 
 static inline __attribute__((always_inline)) void ID(transpose)(const T *src, int64_t ld, T *dst,
-                                                                 int64_t ldd)
+                                                                 int64_t ldd, int64_t rows,
+                                                                 int64_t cols)
 {
     V x[FG_NL];
 #pragma GCC unroll 16
-    for (int j = 0; j < FG_NL; j++) x[j] = *(const VU *)(src + j * ld);
+    for (int j = 0; j < FG_NL; j++)
+        x[j] = j >= rows ? (V){0} : cols == FG_NL ? *(const VU *)(src + j * ld)
+                                                  : ID(load_head)(src + j * ld, cols);
 #if FG_NL > 8
     TR_STAGE(8)
 #endif
@@ -174,7 +200,8 @@ static inline __attribute__((always_inline)) void ID(transpose)(const T *src, in
 #endif
     TR_STAGE(1)
 #pragma GCC unroll 16
-    for (int q = 0; q < FG_NL; q++) *(VU *)(dst + q * ldd) = x[q];
+    for (int q = 0; q < FG_NL; q++)
+        if (q < cols) *(VU *)(dst + q * ldd) = x[q];
 }
 #undef TR_LO
 #undef TR_HI
@@ -191,17 +218,18 @@ static void ID(pack_b)(int64_t kc, int64_t nc, const T *b, int64_t rsb, int64_t 
         if (nr == NR && csb == 1) { /* rows of B contiguous: straight copies */
             for (int64_t p = 0; p < kc; p++)
                 for (int64_t j = 0; j < NR; j++) dst[p * NR + j] = src[p * rsb + j];
-        } else if (rsb == 1) { /* columns contiguous: NL x NL transposes, then single columns */
-            int64_t p0 = 0, jv = nr / FG_NL * FG_NL;
-            for (; p0 + FG_NL <= kc; p0 += FG_NL)
-                for (int64_t j = 0; j < jv; j += FG_NL)
-                    ID(transpose)(src + j * csb + p0, csb, dst + p0 * NR + j, NR);
-            for (int64_t j = 0; j < jv; j++)
-                for (int64_t p = p0; p < kc; p++) dst[p * NR + j] = src[j * csb + p];
-            for (int64_t j = jv; j < nr; j++)
-                for (int64_t p = 0; p < kc; p++) dst[p * NR + j] = src[j * csb + p];
-            for (int64_t p = 0; p < kc; p++)
-                for (int64_t j = nr; j < NR; j++) dst[p * NR + j] = 0;
+        } else if (rsb == 1) { /* columns contiguous: NL x NL transposes, masked at the edges */
+            for (int64_t j = 0; j < NR; j += FG_NL)
+                for (int64_t p0 = 0; p0 < kc; p0 += FG_NL) {
+                    int64_t rows = nr - j < FG_NL ? nr - j : FG_NL;
+                    int64_t cols = kc - p0 < FG_NL ? kc - p0 : FG_NL;
+                    if (rows == FG_NL && cols == FG_NL) /* the common block, unmasked */
+                        ID(transpose)(src + j * csb + p0, csb, dst + p0 * NR + j, NR, FG_NL,
+                                      FG_NL);
+                    else
+                        ID(transpose)(src + j * csb + p0, csb, dst + p0 * NR + j, NR,
+                                      rows > 0 ? rows : 0, cols);
+                }
         } else if (csb == 1) { /* ragged edge of a row-contiguous B */
             for (int64_t p = 0; p < kc; p++) /* (short: no memcpy / memset calls) */
                 for (int64_t j = 0; j < NR; j++) dst[p * NR + j] = j < nr ? src[p * rsb + j] : 0;
@@ -218,8 +246,9 @@ static void ID(pack_b)(int64_t kc, int64_t nc, const T *b, int64_t rsb, int64_t 
 /* Drivers. */
 
 /* Small products: no packing buffers. A is read in place through its strides; B too when its
- * rows are contiguous and the tile is full, else DK-row slices of it are copied to the stack. */
-enum { ID(DK) = 64 };
+ * rows are contiguous and the tile is full, else DK-row slices of it are copied to the stack
+ * (32 KiB with AVX-512: the whole k of most small products, so C is written once). */
+enum { ID(DK) = 256 };
 
 static void ID(gemm_direct)(int64_t m, int64_t n, int64_t k, const T *a, int64_t rsa,
                             int64_t csa, const T *b, int64_t rsb, int64_t csb, T *c, int64_t rsc,
@@ -227,10 +256,10 @@ static void ID(gemm_direct)(int64_t m, int64_t n, int64_t k, const T *a, int64_t
 {
     T bbuf[ID(DK) * NR] __attribute__((aligned(64)));
     for (int64_t j0 = 0, nr; j0 < n; j0 += nr) {
-        /* full tiles, then one vector wide, then the rest: B is read in place when a tile is
-         * whole vectors of a row-contiguous B, else its DK-row slices are packed */
-        nr = n - j0 >= NR ? NR : n - j0 >= VL ? VL : n - j0;
-        if (csb == 1 && (nr == NR || nr == VL)) {
+        /* tiles up to NR wide: B is read in place by tiles of whole vectors of a row-contiguous
+         * B, else its DK-row slices are packed (one wide tile beats two narrow ones) */
+        nr = n - j0 < NR ? n - j0 : NR;
+        if (csb == 1 && nr % VL == 0) {
             for (int64_t i0 = 0; i0 < m; i0 += MR) {
                 int64_t mr = m - i0 < MR ? m - i0 : MR;
                 ID(kernel_direct)(k, a + i0 * rsa, rsa, csa, mr, b + j0, rsb,
@@ -408,27 +437,6 @@ int FG_PUBLIC(ID(fg_windows))(int64_t m, int64_t n, int64_t k, const T *a, const
 #define DI 3
 #define DJ 3
 #endif
-
-/* The first rem (< VL) elements at p, zeros after them; nothing past them is read. */
-static inline __attribute__((always_inline)) V ID(load_head)(const T *p, int64_t rem)
-{
-#if defined(__AVX512F__)
-    if (sizeof(T) == 4) return (V)_mm512_maskz_loadu_ps((__mmask16)((1u << rem) - 1), p);
-    return (V)_mm512_maskz_loadu_pd((__mmask8)((1u << rem) - 1), p);
-#elif defined(__AVX2__) && defined(__FMA__)
-    if (sizeof(T) == 4)
-        return (V)_mm256_maskload_ps((const float *)p,
-                                     _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem),
-                                                        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
-    return (V)_mm256_maskload_pd((const double *)p,
-                                 _mm256_cmpgt_epi64(_mm256_set1_epi64x(rem),
-                                                    _mm256_setr_epi64x(0, 1, 2, 3)));
-#else
-    V v = {0};
-    for (int64_t l = 0; l < rem; l++) v[l] = p[l];
-    return v;
-#endif
-}
 
 int FG_PUBLIC(ID(fg_dots))(int64_t m, int64_t n, int64_t len, const T *a, int64_t lda,
                            const T *b, const int64_t *off, T *part)

@@ -20,7 +20,7 @@ rng = np.random.default_rng(0)
 for dtype in (np.float32, np.float64):
     tol = 1e-4 if dtype == np.float32 else 1e-10
     for m, k, n in [(1, 1, 1), (5, 7, 3), (17, 33, 29), (70, 130, 90), (3, 300, 700),
-                    (260, 520, 300)]:
+                    (260, 520, 300), (32, 30, 200), (32, 200, 27), (200, 32, 27)]:
         a = rng.standard_normal((m, k)).astype(dtype)
         b = rng.standard_normal((k, n)).astype(dtype)
         want = a.astype(np.float64) @ b.astype(np.float64)

@@ -493,7 +493,8 @@ def test_reduction_speedups(rng, speedup):
 
 # ---- products -----------------------------------------------------------------------------------
 MM_SHAPES = [(0, 3, 4), (3, 0, 4), (3, 4, 0), (1, 1, 1), (1, 5, 7), (7, 5, 1), (5, 6, 7),
-             (13, 300, 9), (9, 17, 600)]  # the last two cross the kernel's K and N blocks
+             (13, 300, 9), (9, 17, 600),  # these two cross the kernel's K and N blocks
+             (20, 21, 40), (40, 18, 27)]  # ragged in k and n: transposed B packs masked blocks
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
