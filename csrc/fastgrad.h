@@ -116,12 +116,13 @@ enum fg_sort_op { FG_SORT_ASCENDING, FG_SORT_DESCENDING, FG_SORT_MODE };
 int fg_sort(int op, int dtype, int ndim, const int64_t *shape, const int64_t *strides, int axis,
             char *values, char *indices, const char *x);
 
-/* c[b] = a[b] @ b[b] for b < batch, a[b] m x k, b[b] k x n, c[b] m x n. `strides` holds the
- * batch, row and column strides of a, b and c, in that order, each a multiple of the element
- * size. Transposed operands are just other strides; dot and mv are the n == 1 (and m == 1)
- * cases. */
+/* c[b] = a[b] @ b[b] (+ bias[b]) for b < batch, a[b] m x k, b[b] k x n, c[b] m x n. `strides`
+ * holds the batch, row and column strides of a, b and c, in that order, then of bias when it is
+ * not NULL (an m x n operand, broadcast by zero strides: addmm's, added after the product as a
+ * separate addition would), each a multiple of the element size. Transposed operands are just
+ * other strides; dot and mv are the n == 1 (and m == 1) cases. */
 int fg_matmul(int dtype, int64_t batch, int64_t m, int64_t n, int64_t k, const int64_t *strides,
-              char *c, const char *a, const char *b);
+              char *c, const char *a, const char *b, const char *bias);
 
 /* Softmax and log-softmax of x along `axis`, the largest element of each row subtracted first
  * so that no finite input overflows. Operands (rows of `strides`): out, x. The backward passes

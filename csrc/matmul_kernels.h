@@ -93,6 +93,19 @@ FG_CLONES static int ID(gemv)(int64_t m, int64_t k, const T *a, strides3 sa,
     return FG_OK;
 }
 
+/* c += bias, m x n: addmm's bias, added after the product, as a separate addition rounds. */
+static void ID(add_bias)(int64_t m, int64_t n, T *c, strides3 sc, const T *bias, strides3 sb)
+{
+    for (int64_t i = 0; i < m; i++) {
+        T *restrict row = c + i * sc.row;
+        const T *restrict add = bias + i * sb.row;
+        if (sc.col == 1 && sb.col == 1)
+            for (int64_t j = 0; j < n; j++) row[j] += add[j];
+        else
+            for (int64_t j = 0; j < n; j++) row[j * sc.col] += add[j * sb.col];
+    }
+}
+
 static int ID(matmul)(int64_t m, int64_t n, int64_t k, const T *a, strides3 sa,
                            const T *b, strides3 sb, T *c, strides3 sc)
 {

@@ -10,7 +10,7 @@
 static const int ARITY[FG_NUM_CALLS] = {
     [FG_CALL_ELEMENTWISE] = 9, [FG_CALL_ELEMENTWISE_FLAT] = 10, [FG_CALL_COPY] = 7,
     [FG_CALL_FILL] = 6, [FG_CALL_ARANGE] = 5, [FG_CALL_REDUCE] = 8, [FG_CALL_ALONG_AXIS] = 8,
-    [FG_CALL_MATMUL] = 9, [FG_CALL_SOFTMAX] = 8, [FG_CALL_SOFTMAX_BACKWARD] = 9,
+    [FG_CALL_MATMUL] = 10, [FG_CALL_SOFTMAX] = 8, [FG_CALL_SOFTMAX_BACKWARD] = 9,
     [FG_CALL_CROSS_ENTROPY] = 12, [FG_CALL_CROSS_ENTROPY_BACKWARD] = 11, [FG_CALL_GATHER] = 10,
     [FG_CALL_SCATTER] = 11, [FG_CALL_INDEX_FOLD] = 7, [FG_CALL_SORT] = 9,
     [FG_CALL_LINSPACE] = 7,
@@ -41,7 +41,7 @@ static int run_one(int64_t kind, const int64_t *w)
     case FG_CALL_ALONG_AXIS:
         return fg_along_axis(I(0), I(1), I(2), A(3), A(4), I(5), P(6), P(7));
     case FG_CALL_MATMUL:
-        return fg_matmul(I(0), I(1), I(2), I(3), I(4), A(5), P(6), P(7), P(8));
+        return fg_matmul(I(0), I(1), I(2), I(3), I(4), A(5), P(6), P(7), P(8), P(9));
     case FG_CALL_SOFTMAX:
         return fg_softmax(I(0), I(1), I(2), A(3), A(4), I(5), P(6), P(7));
     case FG_CALL_SOFTMAX_BACKWARD:

@@ -118,28 +118,27 @@ class Node:
 
     def __init__(self, op, inputs, out, params):
         self.op = op
-        self.parents = [t._node if t._node is not None else t if t._requires_grad else None
-                        for t in inputs]
+        self.parents = parents = [t._node if t._node is not None else t if t._requires_grad
+                                  else None for t in inputs]
         self.input_meta = [(t._a.shape, t.dtype) for t in inputs]
         self.params = params
-        self.inputs = self._needed(op, inputs) if op.save_inputs else None
+        saved = ()
+        if op.save_inputs:
+            saved = self.inputs = inputs if op.needs is None else _needed(op.needs, parents,
+                                                                           inputs)
+        else:
+            self.inputs = None
         # The output is saved as a detached alias (the output holding its own node would be a
         # reference cycle), with its forward-mode tangent if it has one.
-        self.out = _alias(out, out._tangent) if op.save_output else None
-        self.versions = [t._version[0] if t is not None else 0 for t in self._saved_tensors()]
+        if op.save_output:
+            self.out = _alias(out, out._tangent)
+            saved += (self.out,)
+        else:
+            self.out = None
+        self.versions = [t._version[0] if t is not None else 0 for t in saved]
         self.freed = False
         self.retained = None  # a weak reference to the output, after its retain_grad()
         self.hooks = None  # the output's register_hook functions, {handle id: fn}
-
-    def _needed(self, op, inputs):
-        """The inputs the rules of the inputs that require grad read; None for the others."""
-        if op.needs is None:
-            return inputs
-        keep = set()
-        for parent, read in zip(self.parents, op.needs):
-            if parent is not None:
-                keep.update(read)
-        return tuple(t if i in keep else None for i, t in enumerate(inputs))
 
     def _saved_tensors(self):
         saved = self.inputs or ()
@@ -188,6 +187,16 @@ class Node:
             return rules[0](grad, out, *inputs, **self.params)
         return [rule(grad, out, *inputs, **self.params) if parent is not None else None
                 for rule, parent in zip(rules, self.parents)]
+
+
+def _needed(needs, parents, inputs):
+    """The inputs that the rules of the inputs that require grad read (needs[i]: those input
+    i's rule reads); None for the others."""
+    keep = ()
+    for parent, read in zip(parents, needs):
+        if parent is not None:
+            keep += read
+    return tuple([t if i in keep else None for i, t in enumerate(inputs)])
 
 
 FREED_GRAPH = (

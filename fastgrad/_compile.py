@@ -42,7 +42,7 @@ ROLES = {
     lib.FG_CALL_ARANGE: ("arange", "iiwvv"),
     lib.FG_CALL_REDUCE: ("reduce", "iiiaaiwr"),
     lib.FG_CALL_ALONG_AXIS: ("along_axis", "iiiaaiwr"),
-    lib.FG_CALL_MATMUL: ("matmul", "iiiiiawrr"),
+    lib.FG_CALL_MATMUL: ("matmul", "iiiiiawrrr"),
     lib.FG_CALL_SOFTMAX: ("softmax", "iiiaaiwr"),
     lib.FG_CALL_SOFTMAX_BACKWARD: ("softmax_backward", "iiiaaiwrr"),
     lib.FG_CALL_CROSS_ENTROPY: ("cross_entropy", "iiaaiiiwwrrs"),

@@ -308,14 +308,16 @@ def cross_entropy_backward(g, x, target, axis, ignore_index, mean):
     return gx
 
 
-def matmul(a, b, batch, m, n, k, out_shape, a_strides, b_strides):
-    """(batched) a @ b where a's and b's (batch, row, col) byte strides are given."""
+def matmul(a, b, batch, m, n, k, out_shape, a_strides, b_strides, bias=None, bias_strides=()):
+    """(batched) a @ b (+ bias) where a's and b's (and bias's) (batch, row, col) byte strides are
+    given."""
     out = empty_like_shape(out_shape, a.dtype)
     itemsize = a.dtype.itemsize
     c_strides = (m * n * itemsize, n * itemsize, itemsize)
-    strides = _ints(tuple(a_strides) + tuple(b_strides) + c_strides)
+    strides = _ints(tuple(a_strides) + tuple(b_strides) + c_strides + bias_strides)
     _check(_call(lib.FG_CALL_MATMUL, (a.dtype.code, batch, m, n, k, strides, out._ptr, a._ptr,
-                                       b._ptr), out, a, b), "matmul", a.dtype)
+                                       b._ptr, NULL if bias is None else bias._ptr),
+                 *(t for t in (out, a, b, bias) if t is not None)), "matmul", a.dtype)
     return out
 
 

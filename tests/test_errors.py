@@ -325,8 +325,8 @@ def _call_kernel(name, shape, strides):
         "scatter": lambda: lib.fg_scatter(lib.FG_SCATTER_ADD, F32, nd, sh, st, 0, shape[0], buf,
                                           buf, buf, info),
         "nonzero": lambda: lib.fg_nonzero(F32, nd, sh, st, buf, ffi.NULL, info),
-        "matmul": lambda: lib.fg_matmul(F32, 1, shape[0], shape[0], 1, ffi.new("int64_t[9]", [4] * 9),
-                                        buf, buf, buf),
+        "matmul": lambda: lib.fg_matmul(F32, 1, shape[0], shape[0], 1, ffi.new("int64_t[12]", [4] * 12),
+                                        buf, buf, buf, buf),
     }
     return calls[name]()
 

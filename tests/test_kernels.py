@@ -544,6 +544,21 @@ def test_bmm_broadcast(rng, dtype, sa, sb):
     np.testing.assert_allclose(fg.matmul(fgt(a), fgt(b)).numpy(), ref.bmm(a, b), **tol)
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("m,n,k", [(1, 5, 3), (4, 1, 3), (5, 7, 6), (33, 40, 17)])
+@pytest.mark.parametrize("layout", ["contiguous", "sliced"])
+def test_product_with_bias(rng, dtype, m, n, k, layout):
+    # addmm's kernel call: the row bias added to each row of the product, after it (the
+    # rounding of a separate addition), on the gemm, mv and transposed-mv paths alike
+    a, b = values(rng, (m, k), dtype), laid_out(values(rng, (k, n), dtype), "transposed")
+    bias = laid_out(values(rng, (n,), dtype), layout)
+    ta, tb, tbias = fgt(a), fgt(b), fgt(bias)
+    out = K.matmul(ta, tb, 1, m, n, k, (m, n), (0,) + a.strides, (0,) + b.strides, tbias,
+                   (0, 0, bias.strides[0]))
+    np.testing.assert_array_equal(out.numpy(), (ta @ tb).numpy() + bias)
+    np.testing.assert_allclose(out.numpy(), ref.mm(a, b) + bias, **TOL[dtype])
+
+
 @pytest.mark.scale
 def test_product_speedups(rng, speedup):
     a, b = values(rng, (64, 64), np.float32), values(rng, (64, 64), np.float32)

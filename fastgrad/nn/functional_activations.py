@@ -245,8 +245,7 @@ def _is_row_bias(bias, weight):
 
 
 def _addmm_forward(bias, a, b):
-    out = MM.forward(a, b)
-    return K.elementwise(C.FG_ADD, out.dtype, out.dtype, (out, bias), out=out)
+    return MM.forward(a, b, bias)
 
 
 def _addmm_jvp(op, tangents, out, bias, a, b):
@@ -257,7 +256,8 @@ def _addmm_jvp(op, tangents, out, bias, a, b):
 
 ADDMM = Op("AddmmBackward0", _addmm_forward, lambda g, out, bias, a, b: sum_in_rule(g, 0),
            lambda g, out, bias, a, b: mm_in_rule(g, b, transpose_b=True),
-           lambda g, out, bias, a, b: mm_in_rule(a, g, transpose_a=True), needs=((), (2,), (1,)),
+           lambda g, out, bias, a, b: mm_in_rule(a, g, transpose_a=True, transposed=True),
+           needs=((), (2,), (1,)),
            jvp=_addmm_jvp)
 
 

@@ -17,7 +17,8 @@ def _aligned(t):
     elements (numpy record fields): the product kernels address typed elements."""
     a = t._a
     flags = a.flags
-    if flags.aligned and (flags.c_contiguous or all(s % t.dtype.itemsize == 0 for s in a.strides)):
+    if flags.aligned and (flags.c_contiguous or flags.f_contiguous or
+                          all(s % t.dtype.itemsize == 0 for s in a.strides)):
         return t
     return _cast_forward(t, t.dtype)
 
@@ -44,19 +45,28 @@ def _bmm_forward(a, b):
     return K.matmul(a, b, batch, m, n, k, (batch, m, n), sa, sb)
 
 
-def _mm_forward(a, b):
+def _mm_forward(a, b, bias=None):
+    """a @ b, plus a row `bias` of n elements (addmm's, added by the same kernel call)."""
     a, b = _aligned(a), _aligned(b)
     (m, k), (_, n) = a._a.shape, b._a.shape
-    return K.matmul(a, b, 1, m, n, k, (m, n), (0,) + a._a.strides, (0,) + b._a.strides)
+    if bias is None:
+        return K.matmul(a, b, 1, m, n, k, (m, n), (0,) + a._a.strides, (0,) + b._a.strides)
+    bias = _aligned(bias)
+    return K.matmul(a, b, 1, m, n, k, (m, n), (0,) + a._a.strides, (0,) + b._a.strides, bias,
+                    (0, 0, bias._a.strides[0]))
 
 
-def mm_in_rule(a, b, transpose_a=False, transpose_b=False):
+def mm_in_rule(a, b, transpose_a=False, transpose_b=False, transposed=False):
     """a @ b, either 2-d operand read transposed, inside a gradient rule (the forward checked
     the operands): the kernel on their own strides, without view tensors, unless the rule is
     itself recorded (create_graph, forward over reverse); then mm of t() views, differentiable
-    in turn."""
+    in turn. `transposed`: the product made as (b^T a^T) and returned as its transpose, the
+    layout of an operand that is a t() view (F.linear's weight.t(), whose gradient TBackward0
+    then turns into a contiguous one, not a transposing copy at the weight's .grad)."""
     if rules_are_recorded():
         return mm(t(a) if transpose_a else a, t(b) if transpose_b else b)
+    if transposed:
+        return Tensor(mm_in_rule(b, a, not transpose_b, not transpose_a)._a.T, a.dtype)
     a, b = _aligned(a), _aligned(b)
     sa, sb = a._a.strides, b._a.strides
     (m, k), (_, n) = a._a.shape[::-1] if transpose_a else a._a.shape, \

@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from .._autograd import rules_are_recorded
 from .._shape import broadcast_strides, infer_shape, normalize_dim, normalize_dims
 from ._core import LINEAR_JVP, Op, apply
 from .elementwise import _cast_forward, clone
@@ -14,15 +15,28 @@ from .elementwise import _cast_forward, clone
 def _view_op(name, make_view, grad_rule, same_start=True):
     """A view op. `same_start`: the view begins where x does, so it reuses x's C pointer."""
     def forward(x, **params):
-        view = x._view(make_view(x._a, **params))
-        if same_start:
-            view._p = x._p
-        return view
+        return _same_start(x, make_view(x._a, **params)) if same_start else \
+            x._view(make_view(x._a, **params))
     return Op(name, forward, grad_rule, save_inputs=False, jvp=LINEAR_JVP)
 
 
+def _same_start(x, array):
+    """The view of x over `array`, which begins where x does: it reuses x's C pointer."""
+    view = x._view(array)
+    view._p = x._p
+    return view
+
+
+# The rules of reshape and t below make the view straight from numpy when they are not
+# recorded (the engine's common case): the public functions' argument checks are for users.
 def _back_to_shape(g, out, in_shape, **unused):
+    if g._a.flags.c_contiguous and not rules_are_recorded():
+        return _same_start(g, g._a.reshape(in_shape))
     return g.reshape(in_shape)
+
+
+def _t_rule(g, out):
+    return t(g) if rules_are_recorded() else _same_start(g, g._a.T)
 
 
 def reshaped_array(a, shape):
@@ -56,7 +70,7 @@ SQUEEZE_DIMS = SQUEEZE.renamed("SqueezeBackward2")  # squeeze(x, (0, 1))
 EXPAND = _view_op("ExpandBackward0", broadcast_view, lambda g, out, size: g)
 TRANSPOSE = _view_op("TransposeBackward0", lambda a, dim0, dim1: np.swapaxes(a, dim0, dim1),
                      lambda g, out, dim0, dim1: transpose(g, dim0, dim1))
-T_OP = _view_op("TBackward0", lambda a: a.T, lambda g, out: t(g))
+T_OP = _view_op("TBackward0", lambda a: a.T, _t_rule)
 PERMUTE = _view_op("PermuteBackward0", lambda a, dims: a.transpose(dims),
                    lambda g, out, dims: permute(g, tuple(np.argsort(dims).tolist())))
 # flip copies, as torch's (a reversed view, copied by the kernel)
