@@ -118,9 +118,11 @@ class Node:
 
     def __init__(self, op, inputs, out, params):
         self.op = op
-        self.parents = parents = [t._node if t._node is not None else t if t._requires_grad
-                                  else None for t in inputs]
-        self.input_meta = [(t._a.shape, t.dtype) for t in inputs]
+        self.parents = parents = []
+        self.input_meta = meta = []
+        for t in inputs:  # one loop, not two comprehensions: each is a function call in 3.11
+            parents.append(t._node if t._node is not None else t if t._requires_grad else None)
+            meta.append((t._a.shape, t.dtype))
         self.params = params
         saved = ()
         if op.save_inputs:
@@ -135,7 +137,9 @@ class Node:
             saved += (self.out,)
         else:
             self.out = None
-        self.versions = [t._version[0] if t is not None else 0 for t in saved]
+        self.versions = versions = []
+        for t in saved:
+            versions.append(t._version[0] if t is not None else 0)
         self.freed = False
         self.retained = None  # a weak reference to the output, after its retain_grad()
         self.hooks = None  # the output's register_hook functions, {handle id: fn}
@@ -182,11 +186,13 @@ class Node:
         out = self.out
         if out is not None and grad_state.enabled:
             out = attached(out, self)
-        rules = self.op.grads
+        rules, params = self.op.grads, self.params
         if self.op.joint:
-            return rules[0](grad, out, *inputs, **self.params)
-        return [rule(grad, out, *inputs, **self.params) if parent is not None else None
-                for rule, parent in zip(rules, self.parents)]
+            return rules[0](grad, out, *inputs, **params)
+        grads = []
+        for rule, parent in zip(rules, self.parents):
+            grads.append(rule(grad, out, *inputs, **params) if parent is not None else None)
+        return grads
 
 
 def _needed(needs, parents, inputs):

@@ -317,7 +317,7 @@ def matmul(a, b, batch, m, n, k, out_shape, a_strides, b_strides, bias=None, bia
     strides = _ints(tuple(a_strides) + tuple(b_strides) + c_strides + bias_strides)
     _check(_call(lib.FG_CALL_MATMUL, (a.dtype.code, batch, m, n, k, strides, out._ptr, a._ptr,
                                        b._ptr, NULL if bias is None else bias._ptr),
-                 *(t for t in (out, a, b, bias) if t is not None)), "matmul", a.dtype)
+                 out, a, b, *(() if bias is None else (bias,))), "matmul", a.dtype)
     return out
 
 

@@ -9,6 +9,7 @@ from ._shape import Size
 
 
 _DTYPE = _dtype.dtype
+_BYTES = ffi.typeof("char[]")  # resolved once: a type named by a string is looked up per call
 
 
 class Tensor:
@@ -37,7 +38,7 @@ class Tensor:
         if p is None:
             a = self._a
             if a.flags.c_contiguous:
-                p = ffi.from_buffer("char[]", a, require_writable=False)
+                p = ffi.from_buffer(_BYTES, a, require_writable=False)
             else:
                 p = ffi.cast("char *", a.__array_interface__["data"][0])
             self._p = p
@@ -472,7 +473,7 @@ def empty_like_shape(shape, dtype):
     except (ValueError, MemoryError) as e:  # numpy's words, with the shape said our way
         kind = MemoryError if isinstance(e, MemoryError) else ValueError
         raise kind(f"cannot make a tensor of shape {tuple(shape)} and dtype {dtype!r}: {e}") from None
-    t._p = ffi.from_buffer("char[]", t._a)
+    t._p = ffi.from_buffer(_BYTES, t._a)
     if _recording.recorder is not None:
         _recording.recorder.allocated(t._a)
     return t
