@@ -30,8 +30,9 @@ def run(source, tmp_path):
 
 
 def same_text(ours, theirs):
-    """Equal line by line, numbers within float32 rounding of each other."""
-    ours, theirs = ours.splitlines(), theirs.splitlines()
+    """Equal line by line, numbers within float32 rounding of each other; a class's module path
+    (<class 'fastgrad.nn.parameter.Parameter'>) reads as torch's."""
+    ours, theirs = re.sub(r"\bfastgrad\.", "torch.", ours).splitlines(), theirs.splitlines()
     assert len(ours) == len(theirs), "\n".join(ours)
     for a, b in zip(ours, theirs):
         assert NUMBER.sub("#", a) == NUMBER.sub("#", b), (a, b)

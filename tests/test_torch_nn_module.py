@@ -204,3 +204,11 @@ def test_parameter_prints_as_torch():
         ours, theirs = fg.nn.Parameter(fg.tensor(value)), torch.nn.Parameter(torch.tensor(value))
         assert str(ours) == str(theirs) and repr(ours) == repr(theirs)
         assert str(ours).startswith("Parameter containing:\n")
+
+
+def test_uninitialized_tensors_print_as_torch():
+    for L in (fg, torch):
+        assert str(L.nn.LazyLinear(3).weight) == repr(L.nn.LazyLinear(3).bias)
+    for make in (lambda L: L.nn.LazyLinear(3).weight, lambda L: L.nn.UninitializedBuffer()):
+        ours, theirs = make(fg), make(torch)
+        assert (str(ours), repr(ours)) == (str(theirs), repr(theirs))
