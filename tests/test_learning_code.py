@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("torch")
 
 PROGRAMS = sorted((pathlib.Path(__file__).parent / "learning").glob("*.py"))
-NUMBER = re.compile(r"-?\d+\.?\d*(?:e[-+]?\d+)?")
+NUMBER = re.compile(r"[-+]?\d+\.?\d*(?:e[-+]?\d+)?")
 
 
 def as_fastgrad(source):
