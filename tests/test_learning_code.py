@@ -2,6 +2,7 @@
 preliminaries and scratch implementations, the micrograd and makemore lectures), run unchanged
 but for `import torch` reading `import fastgrad as torch`: it prints what torch prints. Numbers
 are compared to float rounding, the rest of the text exactly. Skipped without torch."""
+import os
 import pathlib
 import re
 import subprocess
@@ -22,11 +23,20 @@ def as_fastgrad(source):
     return re.sub(r"^from torch(\S*) import", r"from fastgrad\1 import", source, flags=re.M)
 
 
-def run(source, tmp_path):
-    done = subprocess.run([sys.executable, "-c", source], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
+def run_both(sources, tmp_path):
+    """Each source's printed text, the programs running at once (one thread each: on a busy
+    machine torch's second thread makes its small ops slower), each in its own directory."""
+    processes = []
+    for i, source in enumerate(sources):
+        (tmp_path / str(i)).mkdir()
+        processes.append(subprocess.Popen(
+            [sys.executable, "-c", source], cwd=tmp_path / str(i), text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=dict(os.environ, OMP_NUM_THREADS="1")))
+    outputs = [process.communicate(timeout=300) for process in processes]
+    for process, (_, stderr) in zip(processes, outputs):
+        assert process.returncode == 0, stderr[-3000:]
+    return [stdout for stdout, _ in outputs]
 
 
 def same_text(ours, theirs):
@@ -43,4 +53,4 @@ def same_text(ours, theirs):
 @pytest.mark.parametrize("path", PROGRAMS, ids=[p.stem for p in PROGRAMS])
 def test_learning_code_prints_what_torch_prints(path, tmp_path):
     source = path.read_text()
-    same_text(run(as_fastgrad(source), tmp_path), run(source, tmp_path))
+    same_text(*run_both([as_fastgrad(source), source], tmp_path))
