@@ -199,6 +199,35 @@ def test_containers_index_number_and_print_as_torch():
         assert a == b
 
 
+def test_parameter_dict_as_torch():
+    def run(L):
+        nn = L.nn
+        d = nn.ParameterDict({"w": nn.Parameter(L.ones(2)), "b": L.zeros(2, 3)})
+        d["c"] = L.ones(1, dtype=L.float64)
+        d.update(collections.OrderedDict([("z", L.ones(1)), ("a", L.ones(2))]))
+        out = [repr(d), list(d), type(d["b"]).__name__, d["b"].requires_grad, len(d), "w" in d,
+               repr(d.pop("c")), [k for k, _ in d.items()], repr(nn.ParameterDict())]
+        holder = nn.Module()
+        holder.p = nn.ParameterDict({"a": nn.Parameter(L.ones(1))})
+        return out + [repr(holder), list(holder.state_dict()), len(list(holder.parameters()))]
+    assert run(fg) == run(torch)
+
+
+def test_get_parameter_and_get_buffer_as_torch():
+    def run(L):
+        net = L.nn.Sequential(L.nn.Linear(2, 2), L.nn.BatchNorm1d(2))
+        out = [tuple(net.get_parameter("0.weight").shape),
+               tuple(net.get_buffer("1.running_mean").shape)]
+        for get in (net.get_parameter, net.get_buffer):
+            for target in ("0.weight", "1.running_var", "1.nothing", "2.weight", "0"):
+                try:
+                    out.append(tuple(get(target).shape))
+                except AttributeError as e:
+                    out.append(str(e))
+        return out
+    assert run(fg) == run(torch)
+
+
 def test_parameter_prints_as_torch():
     for value in ([1.0, 2.0], 3.0):
         ours, theirs = fg.nn.Parameter(fg.tensor(value)), torch.nn.Parameter(torch.tensor(value))

@@ -167,6 +167,27 @@ class Module:
             module = module._modules[item]
         return module
 
+    def _get_attribute(self, target):
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{type(module).__name__} has no attribute `{name}`")
+        return module, name
+
+    def get_parameter(self, target):
+        """The parameter at a dotted path ('encoder.0.weight')."""
+        module, name = self._get_attribute(target)
+        if not isinstance(getattr(module, name), Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return getattr(module, name)
+
+    def get_buffer(self, target):
+        """The buffer at a dotted path ('bn.running_mean')."""
+        module, name = self._get_attribute(target)
+        if name not in module._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return getattr(module, name)
+
     # ---- traversal ---------------------------------------------------------------------------
     def named_children(self):
         seen = set()
