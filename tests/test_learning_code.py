@@ -1,10 +1,16 @@
-"""Real PyTorch code from learning material (tests/learning/: Dive into Deep Learning's
-preliminaries and scratch implementations, the micrograd and makemore lectures), run unchanged
-but for `import torch` reading `import fastgrad as torch`: it prints what torch prints. Numbers
-are compared to float rounding, the rest of the text exactly. Skipped without torch."""
+"""Real PyTorch code from learning material (tests/learning/: Dive into Deep Learning, the
+micrograd, makemore and GPT lectures, PyTorch's tutorials), run unchanged but for `import torch`
+reading `import fastgrad as torch`: it prints what torch prints. Numbers are compared to float
+rounding, the rest of the text exactly. Skipped without torch.
+
+Each library is imported once, in a server process that forks a child per program: a fresh
+interpreter spends 2-4 s importing torch (and torch.optim's first step imports its compiler)
+against a fraction of a second running the program."""
+import json
 import os
 import pathlib
 import re
+import select
 import subprocess
 import sys
 
@@ -14,6 +20,30 @@ pytest.importorskip("torch")
 
 PROGRAMS = sorted((pathlib.Path(__file__).parent / "learning").glob("*.py"))
 NUMBER = re.compile(r"[-+]?\d+\.?\d*(?:e[-+]?\d+)?")
+SERVER = r"""
+import json, os, sys, traceback, types
+import {0}, {0}.nn.functional, {0}.optim.lr_scheduler, {0}.utils.data
+{1}
+for line in sys.stdin:
+    source, cwd = json.loads(line)
+    pid = os.fork()
+    if pid == 0:  # the program, as __main__ of its own directory, stdout and stderr to files
+        code = 1
+        try:
+            os.chdir(cwd)
+            for fd, name in ((1, "stdout"), (2, "stderr")):
+                os.dup2(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
+            main = sys.modules["__main__"] = types.ModuleType("__main__")
+            exec(compile(source, "<program>", "exec"), main.__dict__)
+            code = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), flush=True)
+"""
 
 
 def as_fastgrad(source):
@@ -23,20 +53,38 @@ def as_fastgrad(source):
     return re.sub(r"^from torch(\S*) import", r"from fastgrad\1 import", source, flags=re.M)
 
 
-def run_both(sources, tmp_path):
-    """Each source's printed text, the programs running at once (one thread each: on a busy
-    machine torch's second thread makes its small ops slower), each in its own directory."""
-    processes = []
-    for i, source in enumerate(sources):
-        (tmp_path / str(i)).mkdir()
-        processes.append(subprocess.Popen(
-            [sys.executable, "-c", source], cwd=tmp_path / str(i), text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=dict(os.environ, OMP_NUM_THREADS="1")))
-    outputs = [process.communicate(timeout=300) for process in processes]
-    for process, (_, stderr) in zip(processes, outputs):
-        assert process.returncode == 0, stderr[-3000:]
-    return [stdout for stdout, _ in outputs]
+@pytest.fixture(scope="module")
+def servers():
+    """fastgrad's server and torch's, one thread each (on a busy machine torch's second thread
+    makes its small ops slower)."""
+    processes = [subprocess.Popen(
+        [sys.executable, "-c", SERVER.format(lib, warm)], text=True, stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, env=dict(os.environ, OMP_NUM_THREADS="1"))
+        for lib, warm in (("fastgrad", ""), ("torch", "import torch._dynamo"))]
+    yield processes
+    for process in processes:
+        process.stdin.close()
+        process.wait(timeout=60)
+
+
+def run_both(servers, sources, tmp_path):
+    """Each source's printed text, the two programs running at once, each in its own
+    directory."""
+    directories = []
+    for i, (server, source) in enumerate(zip(servers, sources)):
+        directories.append(tmp_path / str(i))
+        directories[-1].mkdir()
+        server.stdin.write(json.dumps([source, str(directories[-1])]) + "\n")
+        server.stdin.flush()
+    codes = []
+    for server in servers:
+        if not select.select([server.stdout], [], [], 300)[0]:
+            server.kill()  # the tests after this one then fail at once
+        codes.append(server.stdout.readline())
+    for code, directory in zip(codes, directories):
+        assert code, "the server died (or gave no answer in 300 s)"
+        assert int(code) == 0, (directory / "stderr").read_text()[-3000:]
+    return [(directory / "stdout").read_text() for directory in directories]
 
 
 def same_text(ours, theirs):
@@ -51,6 +99,6 @@ def same_text(ours, theirs):
 
 
 @pytest.mark.parametrize("path", PROGRAMS, ids=[p.stem for p in PROGRAMS])
-def test_learning_code_prints_what_torch_prints(path, tmp_path):
+def test_learning_code_prints_what_torch_prints(path, servers, tmp_path):
     source = path.read_text()
-    same_text(*run_both([as_fastgrad(source), source], tmp_path))
+    same_text(*run_both(servers, [as_fastgrad(source), source], tmp_path))
