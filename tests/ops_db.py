@@ -720,6 +720,26 @@ CASES += [
          + L.nn.functional.dropout1d(x, 0.3, False), [(2, 3, 4)]),
     Case("dropout2d p=1", "dropout2d", lambda L, x: L.nn.functional.dropout2d(x, 1.0) + x * x,
          [(2, 3, 2, 2)]),
+    # ---- attention (nn.functional) ----------------------------------------------------------
+    Case("scaled_dot_product_attention", "scaled_dot_product_attention",
+         lambda L, q, k, v: L.nn.functional.scaled_dot_product_attention(q, k, v),
+         [(2, 3, 4), (2, 5, 4), (2, 5, 3)]),
+    Case("scaled_dot_product_attention causal, scaled", "scaled_dot_product_attention",
+         lambda L, q, k, v: L.nn.functional.scaled_dot_product_attention(
+             q * q, k, v, is_causal=True, scale=0.7), [(1, 2, 4, 3), (1, 2, 4, 3), (1, 2, 4, 2)]),
+    # (a query that sees no key: test_torch_nn_functional, away from special values, whose NaN
+    # torch's gradient spreads over that query's row, where ours stays 0)
+    Case("scaled_dot_product_attention bool mask", "scaled_dot_product_attention",
+         lambda L, q, k, v: L.nn.functional.scaled_dot_product_attention(
+             q, k, v, attn_mask=L.tensor([[True, False, True], [False, False, True],
+                                          [False, True, True]])),
+         [(2, 3, 4), (2, 3, 4), (2, 3, 2)]),
+    Case("scaled_dot_product_attention float mask", "scaled_dot_product_attention",
+         lambda L, q, k, v, m: L.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=m),
+         [(3, 2), (4, 2), (4, 3), (3, 4)]),
+    Case("scaled_dot_product_attention grouped query heads", "scaled_dot_product_attention",
+         lambda L, q, k, v: L.nn.functional.scaled_dot_product_attention(q, k, v, enable_gqa=True),
+         [(4, 2, 3), (2, 3, 3), (2, 3, 2)]),
     # ---- activations (nn.functional; act) --------------------------------------------------
     # (at inf, torch's vectorized float32 gelu gives NaN, its scalar path inf, as ours: the
     # clamp keeps the special values' comparison off that)
