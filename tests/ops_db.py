@@ -358,6 +358,8 @@ CASES = [
     Case("dot", "dot", lambda L, a, b: L.dot(a, b), [(5,), (5,)]),
     Case("dot of a square", "dot", lambda L, a, b: L.dot(a * a, b), [(5,), (5,)]),
     Case("mv", "mv", lambda L, a, x: L.mv(a, x), [(3, 5), (5,)]),
+    Case("outer", "outer", lambda L, a, b: L.outer(a, b * b), [(3,), (4,)]),
+    Case("ger (outer)", "ger", lambda L, a, b: a.ger(b), [(2,), (3,)]),
     Case("mv transposed", "mv", lambda L, a, x: L.mv(a.T, x), [(5, 3), (5,)]),
     Case("mv of a square", "mv", lambda L, a, b: L.mv(a * a, b), [(3, 4), (4,)]),
     Case("mm", "mm", lambda L, a, b: L.mm(a, b), [(3, 5), (5, 4)]),
