@@ -122,6 +122,39 @@ def test_buffers_and_registration_errors_match_torch():
     assert run(fg) == run(torch)
 
 
+def test_a_name_is_registered_again_only_as_its_own_kind_as_torch():
+    def run(L):
+        m = L.nn.Linear(2, 2)
+        m.sub = L.nn.ReLU()
+        m.register_buffer("buf", L.zeros(1))
+        out = []
+        for register in (lambda: m.register_buffer("weight", L.zeros(1)),
+                         lambda: m.register_parameter("weight", L.nn.Parameter(L.zeros(1))),
+                         lambda: m.add_module("weight", L.nn.ReLU()),
+                         lambda: m.register_parameter("sub", None),
+                         lambda: m.add_module("sub", L.nn.Tanh()),
+                         lambda: m.register_parameter("buf", None),
+                         lambda: m.register_buffer("buf", L.ones(1))):
+            try:
+                register()
+                out.append("registered")
+            except KeyError as e:
+                out.append(str(e))
+        return out + [list(m.state_dict()), repr(m.sub)]
+    assert run(fg) == run(torch)
+
+
+def test_factory_arguments_of_layers_as_torch():
+    def run(L):
+        L.manual_seed(0)
+        makers = (lambda **kw: L.nn.Linear(3, 2, **kw), lambda **kw: L.nn.PReLU(2, **kw))
+        kwargs = ({"dtype": L.float64}, {"device": "cpu"},
+                  {"device": L.device("cpu"), "dtype": L.float64})
+        return [(repr(p.dtype), p.tolist()) for make in makers for kw in kwargs
+                for p in make(**kw).parameters()]
+    assert run(fg) == run(torch)
+
+
 def test_hooks_apply_and_requires_grad_match_torch():
     def run(L):
         seq = L.nn.Sequential(L.nn.Linear(2, 2), L.nn.ReLU())

@@ -128,8 +128,8 @@ class Module:
             raise KeyError(f'{what} name can\'t contain "."')
         if name == "":
             raise KeyError(f'{what} name can\'t be empty string ""')
-        registries = (self._parameters, self._buffers, self._modules)
-        if hasattr(self, name) and not any(name in r for r in registries):
+        own = {"parameter": self._parameters, "buffer": self._buffers, "module": self._modules}
+        if hasattr(self, name) and name not in own[what]:  # re-registering in its own kind only
             raise KeyError(f"attribute '{name}' already exists")
 
     def register_parameter(self, name, param):
