@@ -24,7 +24,8 @@ from .scatter import (index_add, index_add_, index_fill, index_fill_, index_put,
                       masked_select, scatter, scatter_, take)
 from .shaping import (chunk, diagonal, meshgrid, movedim, narrow, split, swapaxes, swapdims,
                       unbind, unflatten)
-from .copying import diag, diag_embed, repeat, roll, tile, tril, tril_, triu, triu_
+from .copying import (diag, diag_embed, repeat, repeat_interleave, roll, tile, tril, tril_, triu,
+                      triu_)
 from .reductions import argmax, argmin, cumsum, max, mean, min, sum
 from .reductions import (all, allclose, amax, amin, any, count_nonzero, cumprod, equal,
                          logsumexp, prod, std, std_mean, var, var_mean)
@@ -73,7 +74,8 @@ TENSOR_METHODS = (
     "maximum", "mean", "median", "min", "minimum", "mode", "moveaxis", "movedim", "mul", "mul_",
     "nan_to_num", "nan_to_num_", "narrow", "ne", "neg", "nonzero", "norm", "outer", "pow",
     "prod",
-    "reciprocal", "relu", "remainder", "remainder_", "repeat", "roll", "rsqrt", "scatter",
+    "reciprocal", "relu", "remainder", "remainder_", "repeat", "repeat_interleave", "roll",
+    "rsqrt", "scatter",
     "scatter_", "scatter_add", "scatter_add_", "sigmoid", "sign", "signbit", "sin", "sinh",
     "softmax", "sort", "sqrt", "square", "squeeze", "std", "sum", "swapaxes", "swapdims", "t",
     "take", "tanh", "topk", "transpose", "tril", "tril_", "triu", "triu_", "true_divide",
