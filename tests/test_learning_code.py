@@ -1,7 +1,8 @@
 """Real PyTorch code from learning material (tests/learning/: Dive into Deep Learning, the
 micrograd, makemore and GPT lectures, PyTorch's tutorials), run unchanged but for `import torch`
 reading `import fastgrad as torch`: it prints what torch prints. Numbers are compared to float
-rounding, the rest of the text exactly. Skipped without torch.
+rounding, the rest of the text exactly (but for the spaces around numbers, objects' addresses
+and the fastgrad in class paths). Skipped without torch.
 
 Each library is imported once, in a server process that forks a child per program: a fresh
 interpreter spends 2-4 s importing torch (and torch.optim's first step imports its compiler)
