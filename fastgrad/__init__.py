@@ -51,6 +51,7 @@ from .ops import (abs, add, argmax, argmin, bmm, cat, cos, cumsum, div, dot, eq,
                    ne, neg, norm, permute, pow, relu, reshape, sigmoid, sign, sin, sqrt, squeeze,
                    stack, sub, sum, t, tanh, transpose, unsqueeze, where)
 from .ops import log_softmax, softmax
+from .ops import ger, outer, repeat_interleave
 from .ops import conv1d, conv2d
 from .ops import (acos, asin, atan, ceil, clamp, clip, cosh, erf, expm1, flip, floor, log1p,
                   log2, log10, masked_fill, reciprocal, round, rsqrt, sinh, square, trunc)

@@ -10,6 +10,7 @@ import numpy as np
 
 from . import _kernels as K
 from . import _post_accumulate as post
+from ._accumulate import accumulator
 from ._fastgrad_c import lib as C
 from ._shape import sum_to_axes
 from ._tensor import Tensor, empty_like_shape
@@ -166,8 +167,9 @@ class Node:
         return f"<{self.op.grad_fn_name} object at {id(self):#x}>"
 
     @property
-    def next_functions(self):
-        return tuple((p if isinstance(p, Node) else None, 0) for p in self.parents)
+    def next_functions(self):  # a leaf's entry: its AccumulateGrad
+        return tuple((p if isinstance(p, Node) else None if p is None else accumulator(p), 0)
+                     for p in self.parents)
 
     def _check_saved(self):
         if self.freed and (self.op.save_inputs or self.op.save_output):

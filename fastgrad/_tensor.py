@@ -309,6 +309,13 @@ class Tensor:
             return f"torch.{self.dtype._torch_name}Tensor"
         return self.to(_dtype.from_type(dtype))
 
+    def type_as(self, other):
+        """This tensor in other's dtype (itself when it already is)."""
+        if not isinstance(other, Tensor):
+            raise TypeError(f"type_as(): argument 'other' (position 1) must be Tensor, not "
+                            f"{type(other).__name__}")
+        return self.to(other.dtype)
+
     def float(self): return _ops.cast(self, _dtype.float32)
     def double(self): return _ops.cast(self, _dtype.float64)
     def half(self): return _ops.cast(self, _dtype.float16)

@@ -358,6 +358,14 @@ CASES = [
     Case("dot", "dot", lambda L, a, b: L.dot(a, b), [(5,), (5,)]),
     Case("dot of a square", "dot", lambda L, a, b: L.dot(a * a, b), [(5,), (5,)]),
     Case("mv", "mv", lambda L, a, x: L.mv(a, x), [(3, 5), (5,)]),
+    Case("repeat_interleave along a dim", "repeat_interleave",
+         lambda L, x: L.repeat_interleave(x * x, 2, dim=1), [(2, 3)]),
+    Case("repeat_interleave flattened", "repeat_interleave", lambda L, x: x.repeat_interleave(3),
+         [(2, 2)]),
+    Case("repeat_interleave counts per row", "repeat_interleave",
+         lambda L, x: x.repeat_interleave(L.tensor([2, 0, 1]), dim=-2), [(3, 2)]),
+    Case("outer", "outer", lambda L, a, b: L.outer(a, b * b), [(3,), (4,)]),
+    Case("ger (outer)", "ger", lambda L, a, b: a.ger(b), [(2,), (3,)]),
     Case("mv transposed", "mv", lambda L, a, x: L.mv(a.T, x), [(5, 3), (5,)]),
     Case("mv of a square", "mv", lambda L, a, b: L.mv(a * a, b), [(3, 4), (4,)]),
     Case("mm", "mm", lambda L, a, b: L.mm(a, b), [(3, 5), (5, 4)]),
@@ -720,6 +728,26 @@ CASES += [
          + L.nn.functional.dropout1d(x, 0.3, False), [(2, 3, 4)]),
     Case("dropout2d p=1", "dropout2d", lambda L, x: L.nn.functional.dropout2d(x, 1.0) + x * x,
          [(2, 3, 2, 2)]),
+    # ---- attention (nn.functional) ----------------------------------------------------------
+    Case("scaled_dot_product_attention", "scaled_dot_product_attention",
+         lambda L, q, k, v: L.nn.functional.scaled_dot_product_attention(q, k, v),
+         [(2, 3, 4), (2, 5, 4), (2, 5, 3)]),
+    Case("scaled_dot_product_attention causal, scaled", "scaled_dot_product_attention",
+         lambda L, q, k, v: L.nn.functional.scaled_dot_product_attention(
+             q * q, k, v, is_causal=True, scale=0.7), [(1, 2, 4, 3), (1, 2, 4, 3), (1, 2, 4, 2)]),
+    # (a query that sees no key: test_torch_nn_functional, away from special values, whose NaN
+    # torch's gradient spreads over that query's row, where ours stays 0)
+    Case("scaled_dot_product_attention bool mask", "scaled_dot_product_attention",
+         lambda L, q, k, v: L.nn.functional.scaled_dot_product_attention(
+             q, k, v, attn_mask=L.tensor([[True, False, True], [False, False, True],
+                                          [False, True, True]])),
+         [(2, 3, 4), (2, 3, 4), (2, 3, 2)]),
+    Case("scaled_dot_product_attention float mask", "scaled_dot_product_attention",
+         lambda L, q, k, v, m: L.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=m),
+         [(3, 2), (4, 2), (4, 3), (3, 4)]),
+    Case("scaled_dot_product_attention grouped query heads", "scaled_dot_product_attention",
+         lambda L, q, k, v: L.nn.functional.scaled_dot_product_attention(q, k, v, enable_gqa=True),
+         [(4, 2, 3), (2, 3, 3), (2, 3, 2)]),
     # ---- activations (nn.functional; act) --------------------------------------------------
     # (at inf, torch's vectorized float32 gelu gives NaN, its scalar path inf, as ours: the
     # clamp keeps the special values' comparison off that)

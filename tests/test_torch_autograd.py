@@ -357,3 +357,16 @@ def test_assignment_drops_leading_ones_of_the_value_as_torch():
     for L in (fg, torch):
         with pytest.raises(RuntimeError):
             L.zeros(2, 3)[0] = L.ones(2, 3)
+
+
+def test_next_functions_reach_the_leaves_as_torch():
+    """A leaf that requires grad shows as its AccumulateGrad (the same object while it lives,
+    holding the leaf as .variable); an operand that needs no gradient as None."""
+    def run(L):
+        w = L.ones(2, requires_grad=True)
+        mul = (w * 2).sum().grad_fn.next_functions[0][0]
+        leaf, none = (f for f, _ in mul.next_functions)
+        again = (w * 3).grad_fn.next_functions[0][0]
+        return [type(leaf).__name__, leaf.name(), leaf.variable is w, leaf.next_functions,
+                none, again is leaf, repr(leaf).startswith("<AccumulateGrad object at 0x")]
+    assert run(fg) == run(torch)

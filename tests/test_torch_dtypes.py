@@ -107,6 +107,21 @@ def test_aliases_and_conversion_methods():
         same(fg.tensor([1.5]).type(target), torch.tensor([1.5]).type(t_target))
 
 
+def test_type_as_as_torch():
+    def run(L):
+        x = L.tensor([1.5, -2.0], requires_grad=True)
+        out = [x.type_as(L.zeros(1, dtype=L.float64)), L.arange(3).type_as(L.ones(1, dtype=L.bool))]
+        try:
+            x.type_as(3)
+        except TypeError as e:
+            out.append(str(e))
+        return out + [x.type_as(x) is x, out[0].grad_fn.name()]
+    ours, theirs = run(fg), run(torch)
+    for a, b in zip(ours[:2], theirs[:2]):
+        same(a, b)
+    assert ours[2:] == theirs[2:]
+
+
 @pytest.mark.parametrize("value,dtype", [(300, "uint8"), (-300, "uint8"), (200, "int8"),
                                          (1e6, "int16"), (2**40, "int32"), (1e6, "float16")])
 def test_fill_beyond_the_dtype_is_refused(value, dtype):

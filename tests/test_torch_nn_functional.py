@@ -8,6 +8,7 @@ torch = pytest.importorskip("torch")
 
 import fastgrad as fg  # noqa: E402
 from torch_compare import rand, both, assert_same, compare, FLOATS, run_both  # noqa: E402
+from torch_compare import assert_same_error  # noqa: E402
 
 
 # ---- fastgrad.nn.functional: softmax, log_softmax, cross_entropy, mse_loss -------------------
@@ -242,3 +243,27 @@ def test_nn_second_derivative_matches_torch(case):
         results.append((g, gg))
     assert_same(results[0][0], results[1][0])
     assert_same(results[0][1], results[1][1])
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_attention_of_a_query_that_sees_no_key_vs_torch(dtype):
+    """torch's safe softmax: zeros for that query, and no NaN in any gradient."""
+    mask = np.array([[True, False, True], [False, False, False]])
+    for attn_mask in (mask, np.where(mask, 0.0, -np.inf).astype(dtype)):
+        compare(lambda L, q, k, v, m: L.nn.functional.scaled_dot_product_attention(
+            q, k, v, attn_mask=m), rand((2, 2, 4), dtype), rand((2, 3, 4), dtype, seed=1),
+            rand((2, 3, 5), dtype, seed=2), attn_mask, grad=True)
+
+
+def test_attention_dropout_draws_as_torch_and_errors():
+    q, k, v = (rand((2, 3, 4, 5), "float32", seed=s) for s in range(3))
+
+    def attend(L, *tensors):
+        L.manual_seed(3)
+        return L.nn.functional.scaled_dot_product_attention(*tensors, dropout_p=0.4)
+    compare(attend, q, k, v)
+    attend = lambda L, **kw: L.nn.functional.scaled_dot_product_attention(  # noqa: E731
+        L.ones(2, 3), kw.pop("key", L.ones(2, 3)), L.ones(2, 3), **kw)
+    assert_same_error(lambda L: attend(L, key=L.ones(2, 3, dtype=L.float64)))
+    assert_same_error(lambda L: attend(L, attn_mask=L.ones(2, 2, dtype=L.int64)))
+    assert_same_error(lambda L: attend(L, attn_mask=L.ones(2, 2, dtype=L.bool), is_causal=True))

@@ -242,7 +242,8 @@ def test_plain_class_indices_take_the_fused_node():
     x = fg.tensor(rand((3, 5)), requires_grad=True)
     loss = fg.nn.functional.cross_entropy(x, fg.tensor([1, 2, 3]))
     assert loss.grad_fn.name() == "NllLossBackward0"
-    assert loss.grad_fn.next_functions[0][0] is None  # x itself: one node, no softmax before it
+    # x itself (its AccumulateGrad): one node, no softmax before it
+    assert loss.grad_fn.next_functions[0][0].variable is x
 
 
 def test_losses_of_float32_keep_their_dtype_and_shape():

@@ -122,6 +122,39 @@ def test_buffers_and_registration_errors_match_torch():
     assert run(fg) == run(torch)
 
 
+def test_a_name_is_registered_again_only_as_its_own_kind_as_torch():
+    def run(L):
+        m = L.nn.Linear(2, 2)
+        m.sub = L.nn.ReLU()
+        m.register_buffer("buf", L.zeros(1))
+        out = []
+        for register in (lambda: m.register_buffer("weight", L.zeros(1)),
+                         lambda: m.register_parameter("weight", L.nn.Parameter(L.zeros(1))),
+                         lambda: m.add_module("weight", L.nn.ReLU()),
+                         lambda: m.register_parameter("sub", None),
+                         lambda: m.add_module("sub", L.nn.Tanh()),
+                         lambda: m.register_parameter("buf", None),
+                         lambda: m.register_buffer("buf", L.ones(1))):
+            try:
+                register()
+                out.append("registered")
+            except KeyError as e:
+                out.append(str(e))
+        return out + [list(m.state_dict()), repr(m.sub)]
+    assert run(fg) == run(torch)
+
+
+def test_factory_arguments_of_layers_as_torch():
+    def run(L):
+        L.manual_seed(0)
+        makers = (lambda **kw: L.nn.Linear(3, 2, **kw), lambda **kw: L.nn.PReLU(2, **kw))
+        kwargs = ({"dtype": L.float64}, {"device": "cpu"},
+                  {"device": L.device("cpu"), "dtype": L.float64})
+        return [(repr(p.dtype), p.tolist()) for make in makers for kw in kwargs
+                for p in make(**kw).parameters()]
+    assert run(fg) == run(torch)
+
+
 def test_hooks_apply_and_requires_grad_match_torch():
     def run(L):
         seq = L.nn.Sequential(L.nn.Linear(2, 2), L.nn.ReLU())
@@ -199,8 +232,45 @@ def test_containers_index_number_and_print_as_torch():
         assert a == b
 
 
+def test_parameter_dict_as_torch():
+    def run(L):
+        nn = L.nn
+        d = nn.ParameterDict({"w": nn.Parameter(L.ones(2)), "b": L.zeros(2, 3)})
+        d["c"] = L.ones(1, dtype=L.float64)
+        d.update(collections.OrderedDict([("z", L.ones(1)), ("a", L.ones(2))]))
+        out = [repr(d), list(d), type(d["b"]).__name__, d["b"].requires_grad, len(d), "w" in d,
+               repr(d.pop("c")), [k for k, _ in d.items()], repr(nn.ParameterDict())]
+        holder = nn.Module()
+        holder.p = nn.ParameterDict({"a": nn.Parameter(L.ones(1))})
+        return out + [repr(holder), list(holder.state_dict()), len(list(holder.parameters()))]
+    assert run(fg) == run(torch)
+
+
+def test_get_parameter_and_get_buffer_as_torch():
+    def run(L):
+        net = L.nn.Sequential(L.nn.Linear(2, 2), L.nn.BatchNorm1d(2))
+        out = [tuple(net.get_parameter("0.weight").shape),
+               tuple(net.get_buffer("1.running_mean").shape)]
+        for get in (net.get_parameter, net.get_buffer):
+            for target in ("0.weight", "1.running_var", "1.nothing", "2.weight", "0"):
+                try:
+                    out.append(tuple(get(target).shape))
+                except AttributeError as e:
+                    out.append(str(e))
+        return out
+    assert run(fg) == run(torch)
+
+
 def test_parameter_prints_as_torch():
     for value in ([1.0, 2.0], 3.0):
         ours, theirs = fg.nn.Parameter(fg.tensor(value)), torch.nn.Parameter(torch.tensor(value))
         assert str(ours) == str(theirs) and repr(ours) == repr(theirs)
         assert str(ours).startswith("Parameter containing:\n")
+
+
+def test_uninitialized_tensors_print_as_torch():
+    for L in (fg, torch):
+        assert str(L.nn.LazyLinear(3).weight) == repr(L.nn.LazyLinear(3).bias)
+    for make in (lambda L: L.nn.LazyLinear(3).weight, lambda L: L.nn.UninitializedBuffer()):
+        ours, theirs = make(fg), make(torch)
+        assert (str(ours), repr(ours)) == (str(theirs), repr(theirs))

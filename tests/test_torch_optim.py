@@ -158,6 +158,7 @@ def test_per_group_options_and_add_param_group():
         assert a.tobytes() == b.tobytes()
     assert f_opt.state_dict()["param_groups"] == t_opt.state_dict()["param_groups"]
     assert [g["lr"] for g in f_opt.param_groups] == [0.1, 0.5, 0.1]
+    assert repr(f_opt) == repr(t_opt)  # the groups apart by a blank line
 
 
 def test_a_parameter_without_grad_gets_no_state():

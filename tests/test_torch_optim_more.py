@@ -330,3 +330,11 @@ def test_a_momentum_turned_on_after_recording_is_recorded_again():
     assert run.plan is not None
     for a, b in zip(eager, compiled):
         assert np.array_equal(a, b)
+
+
+def test_every_scheduler_reads_as_a_member_of_lr_scheduler_as_torch():
+    """d2l tells torch's schedulers from its own by scheduler.__module__."""
+    for L in (fg, torch):
+        module = L.optim.lr_scheduler
+        assert {getattr(module, name).__module__ for name in module.__all__
+                if isinstance(getattr(module, name), type)} == {module.__name__}

@@ -6,6 +6,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+import fastgrad as fg  # noqa: E402
 from torch_compare import rand, compare, FLOATS  # noqa: E402
 
 
@@ -121,6 +122,24 @@ def test_products(op, sa, sb, dtype):
     compare(lambda L, x, y: getattr(x, op)(y) if op != "bmm" else L.bmm(x, y), a, b)
     if op == "matmul":
         compare(lambda L, x, y: x @ y, a, b)
+
+
+def test_outer_promotes_names_its_gradient_and_errors_as_torch():
+    def run(L):
+        a, b = L.arange(3.0, requires_grad=True), L.arange(4, dtype=L.float64)
+        out = [L.outer(a, b), L.ger(L.arange(3), L.arange(2)), a.outer(b).grad_fn.name()]
+        for bad in (lambda: L.outer(L.ones(2, 2), b), lambda: L.ger(a, L.ones(2, 2)),
+                    lambda: L.outer(2, a), lambda: L.ger(a, 3)):
+            try:
+                bad()
+            except (RuntimeError, TypeError) as e:
+                out.append((type(e).__name__, str(e)))
+        return out
+    ours, theirs = run(fg), run(torch)
+    for a, b in zip(ours[:2], theirs[:2]):
+        assert repr(a.dtype) == repr(b.dtype)
+        assert np.array_equal(a.detach().numpy(), b.detach().numpy())
+    assert ours[2:] == theirs[2:]
 
 
 def test_matmul_transposed_input():

@@ -313,3 +313,26 @@ def test_squeeze_grad_fn_names(dim):
 @pytest.mark.parametrize("case", list(SHAPE_ERRORS))
 def test_shape_errors_match_torch(case):
     assert_same_error(SHAPE_ERRORS[case])
+
+
+def test_repeat_interleave_forms_and_errors_as_torch():
+    def run(L):
+        x = L.arange(6.0).reshape(2, 3)
+        out = [x.repeat_interleave(L.tensor([2]), dim=0), x.repeat_interleave(L.tensor(2), dim=1),
+               x.repeat_interleave(2, 0, output_size=4),
+               x.repeat_interleave(L.tensor([0, 3, 1]), dim=1),
+               L.repeat_interleave(L.tensor([2, 0, 1])), L.repeat_interleave(L.tensor([3, 0])),
+               L.repeat_interleave(L.tensor([], dtype=L.int64))]
+        out = [(tuple(t.shape), t.tolist(), repr(t.dtype)) for t in out]
+        for bad in (lambda: x.repeat_interleave(-1),
+                    lambda: x.repeat_interleave(L.tensor([1, 2, 3]), dim=0),
+                    lambda: x.repeat_interleave(L.tensor([[1, 2]]), dim=0),
+                    lambda: x.repeat_interleave(L.tensor([1.0, 2.0]), dim=0),
+                    lambda: x.repeat_interleave(L.tensor([1, -2]), dim=0),
+                    lambda: L.repeat_interleave(L.tensor([[1]]))):
+            try:
+                bad()
+            except (RuntimeError, NotImplementedError) as e:
+                out.append((type(e).__name__, str(e)))
+        return out
+    assert run(fg) == run(torch)

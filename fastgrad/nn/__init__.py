@@ -4,7 +4,7 @@ from . import functional, init, utils
 from . import parallel  # DistributedDataParallel (fastgrad.distributed)
 from .activation import *  # noqa: F401,F403  (ReLU, GELU, ...: __all__ below)
 from .activation import __all__ as _activations
-from .containers import ModuleDict, ModuleList, ParameterList, Sequential
+from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import Conv1d, Conv2d
 from .lazy import LazyConv1d, LazyConv2d, LazyLinear, UninitializedParameter
 from .loss import *  # noqa: F401,F403  (MSELoss, CrossEntropyLoss, ...: __all__ below)
@@ -31,7 +31,8 @@ __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPo
            "Dropout2d", "Embedding", "Flatten", "GRU", "GRUCell", "GroupNorm", "Identity", "LSTM",
            "LSTMCell", "LayerNorm", "LazyConv1d", "LazyConv2d", "LazyLinear", "Linear",
            "MaxPool1d", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "Parameter",
-           "ParameterList", "RNN", "RNNBase", "RNNCell", "RNNCellBase", "Sequential",
+           "ParameterDict", "ParameterList", "RNN", "RNNBase", "RNNCell", "RNNCellBase",
+           "Sequential",
            "Unflatten", "UninitializedParameter", "functional", "init", "utils", *_activations,
            *_losses,
            "AlphaDropout", "BatchNorm3d", "Dropout3d", "FeatureAlphaDropout", "InstanceNorm1d",

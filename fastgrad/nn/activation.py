@@ -180,11 +180,11 @@ class LogSoftmax(_Softmax):
 class PReLU(Module):
     """max(0, x) + weight min(0, x), one learnt slope per channel (dim 1) or one for all."""
 
-    def __init__(self, num_parameters=1, init=0.25):
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
         self.num_parameters = num_parameters
         self.init = init
-        self.weight = Parameter(empty(num_parameters))
+        self.weight = Parameter(empty(num_parameters, device=device, dtype=dtype))
         _init.constant_(self.weight, init)
 
     def forward(self, input):

@@ -1,5 +1,5 @@
-"""The containers of torch.nn: Sequential, ModuleList, ModuleDict and ParameterList, with
-torch's indexing, numbering and printing."""
+"""The containers of torch.nn: Sequential, ModuleList, ModuleDict, ParameterList and
+ParameterDict, with torch's indexing, numbering and printing."""
 import collections
 import collections.abc
 import operator
@@ -150,7 +150,54 @@ class ParameterList(_Indexed):
             f"[{p.dtype!r} of size {'x'.join(str(n) for n in p.shape)}]" for i, p in enumerate(self))
 
 
-class ModuleDict(Module):
+class _Keyed(Module):
+    """What the dict-like containers share: entries by name in `_registry`, in insertion
+    order."""
+
+    _registry = "_modules"
+
+    def _entries(self):
+        return getattr(self, self._registry)
+
+    def __getitem__(self, key):
+        return self._entries()[key]
+
+    def __delitem__(self, key):
+        del self._entries()[key]
+
+    def __len__(self):
+        return len(self._entries())
+
+    def __iter__(self):
+        return iter(self._entries())
+
+    def __contains__(self, key):
+        return key in self._entries()
+
+    def keys(self):
+        return self._entries().keys()
+
+    def items(self):
+        return self._entries().items()
+
+    def values(self):
+        return self._entries().values()
+
+    def update(self, values):
+        pairs = values.items() if isinstance(values, collections.abc.Mapping) else values
+        for key, value in pairs:
+            self[key] = value
+
+    def pop(self, key):
+        value = self[key]
+        del self[key]
+        return value
+
+    def clear(self):
+        self._entries().clear()
+
+
+class ModuleDict(_Keyed):
     """Modules by name, registered in insertion order."""
 
     def __init__(self, modules=None):
@@ -158,42 +205,32 @@ class ModuleDict(Module):
         if modules is not None:
             self.update(modules)
 
-    def __getitem__(self, key):
-        return self._modules[key]
-
     def __setitem__(self, key, module):
         self.add_module(key, module)
 
-    def __delitem__(self, key):
-        del self._modules[key]
 
-    def __len__(self):
-        return len(self._modules)
+class ParameterDict(_Keyed):
+    """Parameters by name; tensors stored become Parameters. A plain dict's entries go in
+    sorted by name, an OrderedDict's (or ParameterDict's) in order, as torch's."""
 
-    def __iter__(self):
-        return iter(self._modules)
+    _registry = "_parameters"
 
-    def __contains__(self, key):
-        return key in self._modules
+    def __init__(self, parameters=None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
 
-    def keys(self):
-        return self._modules.keys()
+    def __setitem__(self, key, value):
+        if isinstance(value, Tensor) and not isinstance(value, Parameter):
+            value = Parameter(value)
+        self.register_parameter(key, value)
 
-    def items(self):
-        return self._modules.items()
+    def update(self, values):
+        if isinstance(values, collections.abc.Mapping) and not isinstance(
+                values, (collections.OrderedDict, ParameterDict)):
+            values = sorted(values.items())
+        super().update(values)
 
-    def values(self):
-        return self._modules.values()
-
-    def update(self, modules):
-        pairs = modules.items() if isinstance(modules, collections.abc.Mapping) else modules
-        for key, module in pairs:
-            self[key] = module
-
-    def pop(self, key):
-        module = self[key]
-        del self[key]
-        return module
-
-    def clear(self):
-        self._modules.clear()
+    def extra_repr(self):
+        return "\n".join(f"  ({k}): Parameter containing: [{p.type()} of size "
+                         f"{'x'.join(str(n) for n in p.shape)}]" for k, p in self.items())

@@ -38,6 +38,8 @@ class _Uninitialized:
     def __repr__(self):
         return f"<{type(self).__name__}>"
 
+    __str__ = __repr__  # else print() finds Parameter's __str__ first
+
     def __deepcopy__(self, memo):
         out = memo[id(self)] = type(self)(self.requires_grad, dtype=self.dtype)
         return out

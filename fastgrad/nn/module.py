@@ -128,8 +128,8 @@ class Module:
             raise KeyError(f'{what} name can\'t contain "."')
         if name == "":
             raise KeyError(f'{what} name can\'t be empty string ""')
-        registries = (self._parameters, self._buffers, self._modules)
-        if hasattr(self, name) and not any(name in r for r in registries):
+        own = {"parameter": self._parameters, "buffer": self._buffers, "module": self._modules}
+        if hasattr(self, name) and name not in own[what]:  # re-registering in its own kind only
             raise KeyError(f"attribute '{name}' already exists")
 
     def register_parameter(self, name, param):
@@ -166,6 +166,27 @@ class Module:
                 raise AttributeError(f"{type(module).__name__} has no attribute `{item}`")
             module = module._modules[item]
         return module
+
+    def _get_attribute(self, target):
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{type(module).__name__} has no attribute `{name}`")
+        return module, name
+
+    def get_parameter(self, target):
+        """The parameter at a dotted path ('encoder.0.weight')."""
+        module, name = self._get_attribute(target)
+        if not isinstance(getattr(module, name), Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return getattr(module, name)
+
+    def get_buffer(self, target):
+        """The buffer at a dotted path ('bn.running_mean')."""
+        module, name = self._get_attribute(target)
+        if name not in module._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return getattr(module, name)
 
     # ---- traversal ---------------------------------------------------------------------------
     def named_children(self):

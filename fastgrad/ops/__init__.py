@@ -24,7 +24,8 @@ from .scatter import (index_add, index_add_, index_fill, index_fill_, index_put,
                       masked_select, scatter, scatter_, take)
 from .shaping import (chunk, diagonal, meshgrid, movedim, narrow, split, swapaxes, swapdims,
                       unbind, unflatten)
-from .copying import diag, diag_embed, repeat, roll, tile, tril, tril_, triu, triu_
+from .copying import (diag, diag_embed, repeat, repeat_interleave, roll, tile, tril, tril_, triu,
+                      triu_)
 from .reductions import argmax, argmin, cumsum, max, mean, min, sum
 from .reductions import (all, allclose, amax, amin, any, count_nonzero, cumprod, equal,
                          logsumexp, prod, std, std_mean, var, var_mean)
@@ -32,7 +33,7 @@ from .sorting import (argsort, bincount, histc, histogram, kthvalue, median, mod
                       unique, unique_consecutive)
 from .norms import cdist, dist, norm
 from .einsum import einsum
-from .linalg import bmm, dot, matmul, mm, mv
+from .linalg import bmm, dot, ger, matmul, mm, mv, outer
 from .softmax import log_softmax, softmax
 from .conv import conv1d, conv2d
 # (div, div_ and where extend elementwise's and inplace's: rounding modes, where(condition))
@@ -64,15 +65,17 @@ TENSOR_METHODS = (
     "diag", "diag_embed", "diagonal", "dist", "div", "div_", "divide", "eq", "equal", "erf",
     "erfinv", "erfinv_",
     "exp", "expm1", "fill_", "fix", "flatten", "floor", "floor_divide", "floor_divide_", "fmod",
-    "fmod_", "frac", "frac_", "gather", "ge", "gt", "histc", "histogram", "hypot", "hypot_",
+    "fmod_", "frac", "frac_", "gather", "ge", "ger", "gt", "histc", "histogram", "hypot", "hypot_",
     "index_add", "index_add_", "index_fill", "index_fill_", "index_put", "index_put_",
     "index_select", "isclose", "isfinite", "isinf", "isnan", "isneginf", "isposinf", "kthvalue",
     "le", "lerp", "lerp_", "log", "log10", "log1p", "log2", "log_softmax", "logical_and",
     "logical_and_", "logical_not", "logical_not_", "logical_or", "logical_or_", "logical_xor",
     "logical_xor_", "logsumexp", "lt", "masked_fill", "masked_fill_", "masked_select", "max",
     "maximum", "mean", "median", "min", "minimum", "mode", "moveaxis", "movedim", "mul", "mul_",
-    "nan_to_num", "nan_to_num_", "narrow", "ne", "neg", "nonzero", "norm", "pow", "prod",
-    "reciprocal", "relu", "remainder", "remainder_", "repeat", "roll", "rsqrt", "scatter",
+    "nan_to_num", "nan_to_num_", "narrow", "ne", "neg", "nonzero", "norm", "outer", "pow",
+    "prod",
+    "reciprocal", "relu", "remainder", "remainder_", "repeat", "repeat_interleave", "roll",
+    "rsqrt", "scatter",
     "scatter_", "scatter_add", "scatter_add_", "sigmoid", "sign", "signbit", "sin", "sinh",
     "softmax", "sort", "sqrt", "square", "squeeze", "std", "sum", "swapaxes", "swapdims", "t",
     "take", "tanh", "topk", "transpose", "tril", "tril_", "triu", "triu_", "true_divide",

@@ -5,16 +5,17 @@ import numbers
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, _recording
 from .. import _kernels as K
 from .._fastgrad_c import lib as C
 from .._shape import normalize_dim
 from .._tensor import Tensor, empty_like_shape
 from ._core import LINEAR_JVP, Op, apply, check_tensor, positions_along, scalar_tensor, zeros
+from .indexing import index_select, scatter_add
 from .inplace import apply_in_place
-from .reductions import sum as sum_
+from .reductions import cumsum, sum as sum_
 from .shaping import _diagonal_backward, diagonal, diagonal_array, int_tuple
-from .views import reshape
+from .views import expand, flatten, reshape, unsqueeze
 
 
 def _repeat_forward(x, sizes, in_shape):
@@ -116,6 +117,52 @@ def repeat(input, *repeats):
         raise RuntimeError(f"Trying to create tensor with negative dimension "
                            f"{next(n for n in shape if n < 0)}: {shape}")
     return apply(REPEAT, input, sizes=sizes, in_shape=input._a.shape)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):  # noqa: A002
+    """Each element (each slice along dim) repeats times in a row, as torch's: an int (or
+    one-element tensor of) repeats is an expand and a reshape, a tensor of one count per slice
+    an index_select. torch.repeat_interleave(repeats) alone gives those indices."""
+    if repeats is None:
+        return _repeat_indices(input, output_size)
+    check_tensor(input, "repeat_interleave")
+    if dim is None:
+        input, dim = flatten(input), 0
+    dim = normalize_dim(dim, input.ndim, "repeat_interleave")
+    if isinstance(repeats, Tensor):
+        if repeats.ndim > 1:
+            raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+        if repeats.numel() != 1:
+            if repeats.shape[0] != input.shape[dim]:
+                raise RuntimeError(f"repeats must have the same size as input along dim, but got "
+                                   f"repeats.size(0) = {repeats.shape[0]} and input.size({dim}) "
+                                   f"= {input.shape[dim]}")
+            return index_select(input, dim, _repeat_indices(repeats, output_size))
+        repeats = int(repeats.item())
+    if repeats < 0:
+        raise RuntimeError("Repeats must be non-negative")
+    shape = tuple(input.shape)
+    tiled = expand(unsqueeze(input, dim + 1), shape[:dim + 1] + (repeats,) + shape[dim + 1:])
+    return reshape(tiled, shape[:dim] + (shape[dim] * repeats,) + shape[dim + 1:])
+
+
+def _repeat_indices(repeats, output_size):
+    """i repeats[i] times, for each i in order: a one where each run starts, summed up."""
+    check_tensor(repeats, "repeat_interleave", "repeats")
+    if repeats.ndim != 1:
+        raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+    if repeats.dtype not in (_dtype.int64, _dtype.int32):
+        raise NotImplementedError(f'"repeat_interleave_cpu" not implemented for '
+                                  f"'{repeats.dtype._torch_name}'")
+    _recording.refuse("repeat_interleave makes a shape from the data")
+    ends = cumsum(repeats, 0)
+    if repeats.numel() and int(repeats.min().item()) < 0:
+        raise RuntimeError("repeats can not be negative")
+    total = output_size if output_size is not None else (
+        int(ends[-1].item()) if repeats.numel() else 0)
+    starts = scatter_add(zeros((total + 1,), repeats.dtype), 0, ends[:-1].clamp(max=total),
+                         repeats.new_ones(max(repeats.numel() - 1, 0)))
+    return cumsum(starts, 0)[:total]
 
 
 def tile(input, dims):

@@ -7,7 +7,7 @@ from .. import _kernels as K
 from .._autograd import rules_are_recorded
 from .._shape import broadcast_shape
 from .._tensor import Tensor
-from ._core import BILINEAR_JVP, OTHER, Op, apply
+from ._core import BILINEAR_JVP, OTHER, Op, apply, check_tensor
 from .elementwise import _cast_forward
 from .views import UNSAFE_VIEW, expand, reshape, squeeze, t, transpose, unsqueeze
 
@@ -123,6 +123,24 @@ def mm(a, b):
         raise RuntimeError(f"mm(): mat1 and mat2 shapes cannot be multiplied "
                            f"({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
     return apply(MM, a, b)
+
+
+def _outer(name, input, vec2):  # noqa: A002
+    """input[:, None] * vec2, as torch computes it (so its gradient is MulBackward0's)."""
+    check_tensor(input, name, "input", " (position 1)")
+    check_tensor(vec2, name, "vec2", " (position 2)")
+    for x, what in ((input, "self"), (vec2, "vec2")):
+        if x.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {what}, but got {x.ndim}-D")
+    return unsqueeze(input, 1) * vec2
+
+
+def outer(input, vec2):  # noqa: A002
+    return _outer("outer", input, vec2)
+
+
+def ger(input, vec2):  # noqa: A002
+    return _outer("ger", input, vec2)
 
 
 def bmm(a, b):

@@ -16,6 +16,11 @@ __all__ = ["ChainedScheduler", "ConstantLR", "CosineAnnealingLR", "CosineAnneali
            "MultiplicativeLR", "OneCycleLR", "PolynomialLR", "ReduceLROnPlateau", "SequentialLR",
            "StepLR"]
 
+# the schedulers defined beside this module read as its own, as torch's all do (d2l tells its
+# own schedulers from these by scheduler.__module__ == lr_scheduler.__name__)
+for _scheduler in (LRScheduler, OneCycleLR, CosineAnnealingWarmRestarts, CyclicLR, PolynomialLR):
+    _scheduler.__module__ = __name__
+
 
 def _scaled(optimizer, factor):
     """Each group's lr times factor: the chainable schedulers' step."""
