@@ -50,8 +50,10 @@ typedef struct {
     int padded;           /* ext and the image needs a padded copy */
     int finite_w;         /* the input gradient's weights are all finite (set per call) */
     int dots;             /* the weight gradient as dot products (see weight_grad_run) */
+    int wrows;            /* or as products reading the windows in place as A's rows (fg_rows) */
     int windows;          /* the forward as products reading the image in place (forward_windows) */
-    const char *wpack;    /* with windows: W^T packed, per group */
+    int taps;             /* or as products whose B rows are the image's windows (fg_taps) */
+    const char *wpack;    /* with windows: W^T packed, per group; with taps: W */
     const int64_t *woff;  /* and each tap's offset in a padded image */
 } conv_geo;
 
@@ -66,6 +68,11 @@ typedef struct {
  * all over the image (measured: 16 channels of 6 x 14 x 14, 1.2x faster than the column
  * matrix; 64 x 34 x 34, 1.3x slower). */
 #define CONV_WINDOWS_MAX_BYTES ((int64_t)32768)
+/* Larger images' forward reads their windows in place as B's rows (fg_taps: positions along the
+ * vectors, output channels broadcast from W) when an output row holds a vector and there are
+ * enough channels for the micro-tile's rows (measured: 64 x 34 x 34, 1.2x faster than the
+ * column matrix). */
+#define CONV_TAPS_MIN_OG 16
 /* Below this many flops a pass runs on one thread (its products may still thread themselves). */
 #define CONV_PARALLEL_FLOPS 8388608.0
 
@@ -120,8 +127,10 @@ static int geometry(int dtype, const int64_t *v, conv_geo *g)
     g->pitch = g->ext ? g->wp : g->ow;
     g->padded = g->ext && (g->ph || g->pw || g->hp != g->h || g->wp != g->w);
     g->dots = !g->direct && g->og < CONV_DOTS_MAX_OG;
+    g->wrows = g->ext && !g->dots;
     g->windows = g->ext && g->og >= fg_gemm_lanes(g->f64) &&
                  g->cg * g->hp * g->wp * g->es <= CONV_WINDOWS_MAX_BYTES;
+    g->taps = g->ext && !g->windows && g->og >= CONV_TAPS_MIN_OG && g->ow >= fg_gemm_lanes(g->f64);
     g->wpack = NULL, g->woff = NULL;
     if (g->ext && (!count4(g->n, g->cg, g->hp, g->wp, g->es, &count) ||
                    !count4(g->k + g->o, 1, g->hp, g->wp, g->es, &count)))
@@ -426,22 +435,28 @@ static int input_grad_block(const conv_geo *g, char *gx_g, int64_t xstep, const 
  * unless they are used in place, and the padded copies of a block's images. */
 typedef struct {
     char *col, *mat, *pad;
-    char *part;   /* the weight gradient's lane sums (see weight_grad_run) */
+    char *part;   /* the weight gradient's lane sums, or its transpose (see weight_grad_run) */
     int64_t *off; /* and where each row of the column matrix starts */
+    char *bpack;  /* with wrows: a block's gy^T, packed */
 } conv_scratch;
 
 static int scratch(const conv_geo *g, int op, conv_scratch *s)
 {
-    int mat = g->nb > 1 || g->pitch != g->ow, dots = op == FG_CONV_WEIGHT_GRAD && g->dots;
-    s->col = g->direct ? NULL : fg_alloc(g->k * g->cols + 1, g->es); /* + 1: never 0 */
+    int in_place = op == FG_CONV_FORWARD && (g->windows || g->taps);
+    int mat = !in_place && (g->nb > 1 || g->pitch != g->ow);
+    int dots = op == FG_CONV_WEIGHT_GRAD && (g->dots || g->wrows), col = !g->direct && !in_place;
+    int64_t lanes = g->dots ? fg_gemm_lanes(g->f64) : 1, width = span(g, g->rows);
+    int64_t bpack = g->f64 ? fg_windows_size_f64(width, g->og) : fg_windows_size_f32(width, g->og);
+    s->col = col ? fg_alloc(g->k * g->cols + 1, g->es) : NULL; /* + 1: never 0 */
     s->mat = mat ? fg_alloc(g->og * g->cols + 1, g->es) : NULL;
     int64_t pad = g->nb * g->cg * g->hp * g->wp; /* + the slack that fg_windows reads */
     s->pad = g->padded ? fg_alloc(pad + FG_WINDOWS_SLACK, g->es) : NULL;
     if (s->pad) memset(s->pad + pad * g->es, 0, FG_WINDOWS_SLACK * g->es);
-    s->part = dots ? fg_alloc(g->o * g->k * fg_gemm_lanes(g->f64) + 1, g->es) : NULL;
+    s->part = dots ? fg_alloc(g->o * g->k * lanes + 1, g->es) : NULL;
     s->off = dots ? fg_alloc(g->k + 1, sizeof(int64_t)) : NULL;
-    return (g->direct || s->col) && (!mat || s->mat) && (!g->padded || s->pad) &&
-                   (!dots || (s->part && s->off))
+    s->bpack = dots && g->wrows ? fg_alloc(bpack + 1, g->es) : NULL;
+    return (!col || s->col) && (!mat || s->mat) && (!g->padded || s->pad) &&
+                   (!dots || (s->part && s->off)) && (!(dots && g->wrows) || s->bpack)
                ? FG_OK
                : FG_ENOMEM;
 }
@@ -453,11 +468,31 @@ static void release(conv_scratch *s)
     free(s->pad);
     free(s->part);
     free(s->off);
+    free(s->bpack);
+}
+
+/* Where each row (ci, ky, kx) of the column matrix starts in a padded image (the extended
+ * layout): K offsets into off. */
+static void tap_offsets(const conv_geo *g, int64_t *off)
+{
+    for (int64_t ci = 0, r = 0; ci < g->cg; ci++)
+        for (int64_t ky = 0; ky < g->kh; ky++)
+            for (int64_t kx = 0; kx < g->kw; kx++)
+                off[r++] = (ci * g->hp + ky * g->dh) * g->wp + kx * g->dw;
+}
+
+/* Elements of one group's packed W (see prepare_windows). */
+static int64_t pack_size(const conv_geo *g)
+{
+    if (g->taps)
+        return g->f64 ? fg_taps_size_f64(g->og, g->k) : fg_taps_size_f32(g->og, g->k);
+    return g->f64 ? fg_windows_size_f64(g->k, g->og) : fg_windows_size_f32(g->k, g->og);
 }
 
 /* y_g (m images' Og x P) = bias + the convolution of the padded images at x_g (xstep bytes
  * apart): an output row at a time, positions against output channels, so that A's rows are
- * windows of the image (fg_windows) and y is written in place, no column matrix at all. */
+ * windows of the image (fg_windows), or output channels against positions, B's rows the
+ * windows (fg_taps); y is written in place, no column matrix at all. */
 static void forward_windows(const conv_geo *g, char *y_g, const char *x_g, int64_t xstep,
                             const char *wpack, const char *bias_g, int64_t m)
 {
@@ -469,7 +504,13 @@ static void forward_windows(const conv_geo *g, char *y_g, const char *x_g, int64
         for (int64_t oy = 0; oy < g->oh; oy++) {
             const char *a = x_j + oy * g->wp * es;
             char *c = y_j + oy * g->ow * es;
-            if (g->f64)
+            if (g->taps && g->f64)
+                fg_taps_f64(g->og, g->ow, g->k, (const double *)wpack, (const double *)a,
+                            g->woff, (double *)c, g->p, bias_g != NULL);
+            else if (g->taps)
+                fg_taps_f32(g->og, g->ow, g->k, (const float *)wpack, (const float *)a,
+                            g->woff, (float *)c, g->p, bias_g != NULL);
+            else if (g->f64)
                 fg_windows_f64(g->ow, g->og, g->k, (const double *)a, g->woff,
                                (const double *)wpack, (double *)c, 1, g->p, bias_g != NULL);
             else
@@ -493,10 +534,8 @@ static int image_block(int op, const conv_geo *g, int64_t i, int64_t m, char *ou
         int64_t y_at = (i * out_image + gi * g->og * g->p) * es;
         char *x_g = g->padded ? s->pad : (forward ? (char *)a : out) + x_at;
         if (g->padded && forward) repad(g, m, (char *)a + x_at, s->pad, 0);
-        if (forward && g->windows) {
-            forward_windows(g, out + y_at, x_g, step,
-                            g->wpack + gi * (g->f64 ? fg_windows_size_f64(g->k, g->og)
-                                                    : fg_windows_size_f32(g->k, g->og)) * es,
+        if (forward && (g->windows || g->taps)) {
+            forward_windows(g, out + y_at, x_g, step, g->wpack + gi * pack_size(g) * es,
                             bias ? bias + gi * g->og * es : NULL, m);
             continue;
         }
@@ -518,21 +557,25 @@ static int image_block(int op, const conv_geo *g, int64_t i, int64_t m, char *ou
 
 /* The forward or the input gradient over the batch: threads take whole blocks of images when
  * there are enough of them and enough work, else the products thread themselves. */
-/* For the forward by windows: W^T packed per group and the taps' offsets, into g (freed by
- * the caller). */
+/* For the forward by windows or taps: W (or W^T) packed per group and the taps' offsets
+ * (tap_offsets), into g (freed by the caller). */
 static int prepare_windows(conv_geo *g, const char *w)
 {
-    const int64_t es = g->es, taps = g->kh * g->kw;
-    int64_t size = g->f64 ? fg_windows_size_f64(g->k, g->og) : fg_windows_size_f32(g->k, g->og);
+    const int64_t es = g->es, size = pack_size(g);
     char *pack = fg_alloc(g->groups * size + 1, es);
     int64_t *off = fg_alloc(g->k + 1, sizeof(int64_t));
     g->wpack = pack, g->woff = off;
     if (!pack || !off) return FG_ENOMEM;
-    for (int64_t r = 0; r < g->k; r++)
-        off[r] = (r / taps * g->hp + r % taps / g->kw * g->dh) * g->wp + r % g->kw * g->dw;
+    tap_offsets(g, off);
     for (int64_t gi = 0; gi < g->groups; gi++) {
         const char *wg = w + gi * g->og * g->k * es;
-        if (g->f64)
+        if (g->taps && g->f64)
+            fg_taps_pack_f64(g->og, g->k, (const double *)wg, g->k, 1,
+                             (double *)(pack + gi * size * es));
+        else if (g->taps)
+            fg_taps_pack_f32(g->og, g->k, (const float *)wg, g->k, 1,
+                             (float *)(pack + gi * size * es));
+        else if (g->f64)
             fg_windows_pack_f64(g->k, g->og, (const double *)wg, 1, g->k,
                                 (double *)(pack + gi * size * es));
         else
@@ -606,17 +649,43 @@ static void dots_block(const conv_geo *g, char *part_g, const char *x_g, int64_t
     }
 }
 
+/* part_g (K x Og: gW[g]^T) += the block's column matrix @ gy^T, image by image, the column
+ * matrix's rows read in place as windows of the (padded, all finite) images at x_g, xstep bytes
+ * apart (s->off: tap_offsets), and gy^T packed (gaps zeroed). */
+static void rows_block(const conv_geo *g, char *part_g, const char *x_g, int64_t xstep,
+                       const char *gy_g, conv_block b, conv_scratch *s)
+{
+    const int64_t es = g->es;
+    int64_t ldg;
+    const char *gys = block_gy(g, gy_g, b, s->mat, &ldg);
+    for (int64_t j = 0; j < b.m; j++) {
+        const char *a = x_g + j * xstep + b.oy0 * g->wp * es, *gj = gys + j * b.width * es;
+        if (g->f64) {
+            fg_windows_pack_f64(b.width, g->og, (const double *)gj, 1, ldg, (double *)s->bpack);
+            fg_rows_f64(g->k, g->og, b.width, (const double *)a, s->off,
+                        (const double *)s->bpack, (double *)part_g, g->og, 1);
+        } else {
+            fg_windows_pack_f32(b.width, g->og, (const float *)gj, 1, ldg, (float *)s->bpack);
+            fg_rows_f32(g->k, g->og, b.width, (const float *)a, s->off,
+                        (const float *)s->bpack, (float *)part_g, g->og, 1);
+        }
+    }
+}
+
 /* gW[g] (Og x K) = the sum of gy[i, g] (Og x P) @ col(x[i, g])^T over the images i in [lo, hi),
  * blocks of g->nb images at a time: a matrix product per block, or for few output channels dot
  * products (fg_dots: vectors along the positions, the small Og x K result in lane sums), which
- * read the extended layout's windows in place, with no column matrix at all. */
+ * read the extended layout's windows in place, with no column matrix at all; with more
+ * channels, in the extended layout, products whose A rows are those windows (fg_rows) sum
+ * gW^T. */
 static int weight_grad_run(const conv_geo *g, char *gw, const char *x, const char *gy, int64_t lo,
                            int64_t hi, conv_scratch *s)
 {
     const int64_t es = g->es, lanes = g->dots ? fg_gemm_lanes(g->f64) : 1;
     const int64_t step = g->padded ? g->cg * g->hp * g->wp * es : g->c * g->h * g->w * es;
     int status = FG_OK;
-    if (g->dots) memset(s->part, 0, g->o * g->k * lanes * es);
+    if (g->dots || g->wrows) memset(s->part, 0, g->o * g->k * lanes * es);
+    if (g->wrows) tap_offsets(g, s->off);
     for (int64_t i = lo; i < hi; i += g->nb)
         for (int64_t gi = 0; gi < g->groups; gi++) {
             int64_t m = hi - i < g->nb ? hi - i : g->nb;
@@ -635,6 +704,11 @@ static int weight_grad_run(const conv_geo *g, char *gw, const char *x, const cha
                                g->padded ? s->pad : x_g, step, gy_g, b, finite, s);
                     continue;
                 }
+                if (g->wrows && finite) {
+                    rows_block(g, s->part + gi * g->og * g->k * es, g->padded ? s->pad : x_g,
+                               step, gy_g, b, s);
+                    continue;
+                }
                 const char *cols = block_cols(g, g->padded ? s->pad : x_g, step, b, s->col);
                 if (!finite) zero_gaps(g, s->col, g->k, b);
                 const char *gys = block_gy(g, gy_g, b, s->mat, &ldg);
@@ -649,6 +723,15 @@ static int weight_grad_run(const conv_geo *g, char *gw, const char *x, const cha
             else
                 ((float *)gw)[e] += ((const float *)s->part)[e * lanes + l];
         }
+    for (int64_t gi = 0; gi < g->groups && g->wrows; gi++) /* gW^T, per group */
+        for (int64_t r = 0; r < g->k; r++)
+            for (int64_t o = 0; o < g->og; o++) {
+                int64_t e = (gi * g->og + o) * g->k + r, t = (gi * g->k + r) * g->og + o;
+                if (g->f64)
+                    ((double *)gw)[e] += ((const double *)s->part)[t];
+                else
+                    ((float *)gw)[e] += ((const float *)s->part)[t];
+            }
     return status;
 }
 
@@ -695,22 +778,58 @@ static int weight_grad(const conv_geo *g, char *gw, const char *x, const char *g
     return status;
 }
 
+static int forward(conv_geo *g, char *y, const char *x, const char *w, const char *bias)
+{
+    int status = g->windows || g->taps ? prepare_windows(g, w) : FG_OK;
+    g->padded |= g->windows || g->taps; /* they read a little past the image: a copy, slack */
+    if (status == FG_OK) status = each_image(FG_CONV_FORWARD, g, y, x, w, bias);
+    free((char *)g->wpack);
+    free((int64_t *)g->woff);
+    return status;
+}
+
+/* The input gradient of a unit-stride convolution, gx[ci, y, x] = the sum over o, ky, kx of
+ * W[o, ci, ky, kx] gy[o, y + ph - dh ky, x + pw - dw kx], is the forward convolution of gy with
+ * the weights flipped and transposed (per group: Cg x Og x KH x KW, taps reversed), padded by
+ * d (k - 1) - p on top and left, into t: with taps (windows read in place) it beats the column
+ * matrix and col2im. Only for finite weights: the padding's zeros must not meet inf. */
+static int flipped(const conv_geo *g, conv_geo *t)
+{
+    const int64_t v[16] = {g->n, g->o, g->oh, g->ow, g->c, g->kh, g->kw, g->h, g->w, 1, 1,
+                           g->dh * (g->kh - 1) - g->ph, g->dw * (g->kw - 1) - g->pw, g->dh,
+                           g->dw, g->groups};
+    return g->ext && g->finite_w && geometry(g->f64 ? FG_FLOAT64 : FG_FLOAT32, v, t) == FG_OK &&
+           t->taps;
+}
+
+static int input_grad_flipped(conv_geo *t, char *gx, const char *gy, const char *w)
+{
+    const int64_t es = t->es, taps = t->kh * t->kw, cg = t->og, og = t->cg;
+    char *wt = fg_alloc(t->o * t->k + 1, es);
+    if (!wt) return FG_ENOMEM;
+    for (int64_t gi = 0; gi < t->groups; gi++)
+        for (int64_t ci = 0; ci < cg; ci++)
+            for (int64_t o = 0; o < og; o++)
+                for (int64_t q = 0; q < taps; q++)
+                    memcpy(wt + (((gi * cg + ci) * og + o) * taps + q) * es,
+                           w + (((gi * og + o) * cg + ci) * taps + taps - 1 - q) * es, es);
+    int status = forward(t, gx, gy, wt, NULL);
+    free(wt);
+    return status;
+}
+
 int fg_conv2d(int op, int dtype, const int64_t *geometry_words, char *out, const char *a,
               const char *b, const char *bias)
 {
-    conv_geo g;
+    conv_geo g, t;
     int status = geometry(dtype, geometry_words, &g);
     if (status != FG_OK) return status;
     switch (op) {
     case FG_CONV_FORWARD:
-        g.windows = g.windows && (status = prepare_windows(&g, b)) == FG_OK;
-        g.padded |= g.windows; /* fg_windows reads a little past the image: a copy with slack */
-        if (status == FG_OK) status = each_image(op, &g, out, a, b, bias);
-        free((char *)g.wpack);
-        free((int64_t *)g.woff);
-        return status;
+        return forward(&g, out, a, b, bias);
     case FG_CONV_INPUT_GRAD:
         g.finite_w = !g.ext || all_finite(&g, b, g.o * g.k);
+        if (flipped(&g, &t)) return input_grad_flipped(&t, out, a, b);
         return each_image(op, &g, out, a, b, NULL);
     case FG_CONV_WEIGHT_GRAD:
         return weight_grad(&g, out, a, b);
