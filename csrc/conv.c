@@ -814,9 +814,14 @@ static int input_grad_flipped(conv_geo *t, char *gx, const char *gy, const char 
     for (int64_t gi = 0; gi < t->groups; gi++)
         for (int64_t ci = 0; ci < cg; ci++)
             for (int64_t o = 0; o < og; o++)
-                for (int64_t q = 0; q < taps; q++)
-                    memcpy(wt + (((gi * cg + ci) * og + o) * taps + q) * es,
-                           w + (((gi * og + o) * cg + ci) * taps + taps - 1 - q) * es, es);
+                for (int64_t q = 0; q < taps; q++) {
+                    int64_t to = ((gi * cg + ci) * og + o) * taps + q;
+                    int64_t from = ((gi * og + o) * cg + ci) * taps + taps - 1 - q;
+                    if (t->f64)
+                        ((double *)wt)[to] = ((const double *)w)[from];
+                    else
+                        ((float *)wt)[to] = ((const float *)w)[from];
+                }
     int status = forward(t, gx, gy, wt, NULL);
     free(wt);
     return status;
