@@ -559,8 +559,6 @@ static int image_block(int op, const conv_geo *g, int64_t i, int64_t m, char *ou
     return FG_OK;
 }
 
-/* The forward or the input gradient over the batch: threads take whole blocks of images when
- * there are enough of them and enough work, else the products thread themselves. */
 /* For the forward by windows or taps: W (or W^T) packed per group and the taps' offsets
  * (tap_offsets), into g (freed by the caller). */
 static int prepare_windows(conv_geo *g, const char *w)
@@ -589,6 +587,10 @@ static int prepare_windows(conv_geo *g, const char *w)
     return FG_OK;
 }
 
+/* The forward or the input gradient over the batch: threads take whole blocks of images when
+ * there are enough of them and enough work, else the products thread themselves. Blocks are
+ * handed out as threads come free (a core busy elsewhere holds up one block, not half the
+ * batch); each block's bits are its own whichever thread runs it. */
 static int each_image(int op, const conv_geo *g, char *out, const char *a, const char *w,
                       const char *bias)
 {
@@ -602,7 +604,7 @@ static int each_image(int op, const conv_geo *g, char *out, const char *a, const
     {
         conv_scratch s;
         int mine = scratch(g, op, &s);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
         for (int64_t bi = 0; bi < blocks; bi++) {
             int64_t i = bi * g->nb, m = g->n - i < g->nb ? g->n - i : g->nb;
             if (mine == FG_OK) mine = image_block(op, g, i, m, out, a, w, bias, &s);
@@ -762,7 +764,7 @@ static int weight_grad(const conv_geo *g, char *gw, const char *x, const char *g
     {
         conv_scratch s;
         int mine = scratch(g, FG_CONV_WEIGHT_GRAD, &s);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic) /* as each_image's */
         for (int64_t ch = 0; ch < chunks; ch++) {
             char *target = ch ? parts + (ch - 1) * size * es : gw;
             if (ch) memset(target, 0, size * es);
