@@ -242,40 +242,58 @@ COL2IM_EXT(float)
 COL2IM_EXT(double)
 
 /* dst (dh x dw) = the window of src (sh x sw) whose corner is at (oy, ox), zero where it leaves
- * src: pads an image for the extended layout, and crops the padding off its gradient. */
-static void window(const conv_geo *g, const char *src, int64_t sh, int64_t sw, char *dst,
-                   int64_t dh, int64_t dw, int64_t oy, int64_t ox)
-{
-    const int64_t es = g->es;
-    int64_t lo = -ox < 0 ? 0 : -ox > dw ? dw : -ox; /* columns [lo, hi) fall inside src */
-    int64_t hi = sw - ox < lo ? lo : sw - ox > dw ? dw : sw - ox;
-    for (int64_t i = 0; i < dh; i++) {
-        char *d = dst + i * dw * es;
-        int64_t si = i + oy;
-        if (si < 0 || si >= sh) {
-            memset(d, 0, dw * es);
-            continue;
-        }
-        memset(d, 0, lo * es);
-        memcpy(d + lo * es, src + (si * sw + lo + ox) * es, (hi - lo) * es);
-        memset(d + hi * es, 0, (dw - hi) * es);
+ * src: pads an image for the extended layout, and crops the padding off its gradient. Returns
+ * whether every value copied is finite (v - v is 0 unless v is infinite or NaN). Plain loops,
+ * not libc calls: rows are short, and a call per row and side cost more than the copy. */
+#define WINDOW(T)                                                                              \
+    FG_CLONES static int window_##T(const T *restrict src, int64_t sh, int64_t sw,             \
+                                    T *restrict dst, int64_t dh, int64_t dw, int64_t oy,       \
+                                    int64_t ox)                                                \
+    {                                                                                          \
+        int64_t lo = -ox < 0 ? 0 : -ox > dw ? dw : -ox; /* columns [lo, hi) fall inside src */ \
+        int64_t hi = sw - ox < lo ? lo : sw - ox > dw ? dw : sw - ox;                          \
+        int ok = 1;                                                                            \
+        for (int64_t i = 0; i < dh; i++) {                                                     \
+            T *d = dst + i * dw;                                                               \
+            int64_t si = i + oy, from = si < 0 || si >= sh ? dw : lo;                          \
+            int64_t to = si < 0 || si >= sh ? dw : hi, at = si * sw + ox;                      \
+            for (int64_t q = 0; q < from; q++) d[q] = 0;                                       \
+            for (int64_t q = from; q < to; q++) {                                              \
+                d[q] = src[at + q];                                                            \
+                ok &= src[at + q] - src[at + q] == 0;                                          \
+            }                                                                                  \
+            for (int64_t q = to; q < dw; q++) d[q] = 0;                                        \
+        }                                                                                      \
+        return ok;                                                                             \
     }
+WINDOW(float)
+WINDOW(double)
+
+static int window(const conv_geo *g, const char *src, int64_t sh, int64_t sw, char *dst,
+                  int64_t dh, int64_t dw, int64_t oy, int64_t ox)
+{
+    if (g->f64)
+        return window_double((const double *)src, sh, sw, (double *)dst, dh, dw, oy, ox);
+    return window_float((const float *)src, sh, sw, (float *)dst, dh, dw, oy, ox);
 }
 
 /* The m images' groups of channels, from x_g (C x H x W apart), into their padded copies in pad
- * (Cg x Hp x Wp each), or (crop) the copies' insides back out into x_g. */
-static void repad(const conv_geo *g, int64_t m, char *x_g, char *pad, int crop)
+ * (Cg x Hp x Wp each), or (crop) the copies' insides back out into x_g. Returns whether every
+ * value copied is finite. */
+static int repad(const conv_geo *g, int64_t m, char *x_g, char *pad, int crop)
 {
     const int64_t es = g->es, plane = g->h * g->w, padded = g->hp * g->wp;
+    int ok = 1;
     for (int64_t j = 0; j < m; j++)
         for (int64_t ci = 0; ci < g->cg; ci++) {
             char *xc = x_g + (j * g->c + ci) * plane * es;
             char *pc = pad + (j * g->cg + ci) * padded * es;
             if (crop)
-                window(g, pc, g->hp, g->wp, xc, g->h, g->w, g->ph, g->pw);
+                ok &= window(g, pc, g->hp, g->wp, xc, g->h, g->w, g->ph, g->pw);
             else
-                window(g, xc, g->h, g->w, pc, g->hp, g->wp, -g->ph, -g->pw);
+                ok &= window(g, xc, g->h, g->w, pc, g->hp, g->wp, -g->ph, -g->pw);
         }
+    return ok;
 }
 
 FG_CLONES static int all_finite(const conv_geo *g, const char *p, int64_t count)
@@ -698,10 +716,9 @@ static int weight_grad_run(const conv_geo *g, char *gw, const char *x, const cha
             const char *x_g = x + (i * g->c + gi * g->cg) * g->h * g->w * es;
             const char *gy_g = gy + (i * g->o + gi * g->og) * g->p * es;
             char *gw_g = gw + gi * g->og * g->k * es;
-            int finite = 1;
-            for (int64_t j = 0; j < m && g->pitch != g->ow; j++) /* gaps: see dots_block */
+            int finite = !g->padded || repad(g, m, (char *)x_g, s->pad, 0);
+            for (int64_t j = 0; j < m && !g->padded && g->pitch != g->ow; j++) /* see dots_block */
                 finite &= all_finite(g, x_g + j * g->c * g->h * g->w * es, g->cg * g->h * g->w);
-            if (g->padded) repad(g, m, (char *)x_g, s->pad, 0);
             for (int64_t oy = 0; oy < g->oh && status == FG_OK; oy += g->rows) {
                 conv_block b = block_of(g, m, oy, oy + g->rows < g->oh ? oy + g->rows : g->oh);
                 int64_t ldg;
