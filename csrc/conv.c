@@ -464,7 +464,8 @@ typedef struct {
 
 static int scratch(const conv_geo *g, int op, conv_scratch *s)
 {
-    int in_place = op == FG_CONV_FORWARD && (g->windows || g->taps);
+    int in_place = op == FG_CONV_FORWARD ? g->windows || g->taps
+                                         : op == FG_CONV_WEIGHT_GRAD && g->wrows;
     int mat = !in_place && (g->nb > 1 || g->pitch != g->ow);
     int dots = op == FG_CONV_WEIGHT_GRAD && (g->dots || g->wrows), col = !g->direct && !in_place;
     int64_t lanes = g->dots ? fg_gemm_lanes(g->f64) : 1, width = span(g, g->rows);
@@ -674,23 +675,23 @@ static void dots_block(const conv_geo *g, char *part_g, const char *x_g, int64_t
 }
 
 /* part_g (K x Og: gW[g]^T) += the block's column matrix @ gy^T, image by image, the column
- * matrix's rows read in place as windows of the (padded, all finite) images at x_g, xstep bytes
- * apart (s->off: tap_offsets), and gy^T packed (gaps zeroed). */
+ * matrix's rows read in place as windows of the (padded) images at x_g, xstep bytes apart
+ * (s->off: tap_offsets), an output row at a time (so never the gaps past each), and gy^T packed
+ * straight from gy (its rows of positions are the block's). */
 static void rows_block(const conv_geo *g, char *part_g, const char *x_g, int64_t xstep,
                        const char *gy_g, conv_block b, conv_scratch *s)
 {
-    const int64_t es = g->es;
-    int64_t ldg;
-    const char *gys = block_gy(g, gy_g, b, s->mat, &ldg);
+    const int64_t es = g->es, len = (b.oy1 - b.oy0) * g->ow;
     for (int64_t j = 0; j < b.m; j++) {
-        const char *a = x_g + j * xstep + b.oy0 * g->wp * es, *gj = gys + j * b.width * es;
+        const char *a = x_g + j * xstep + b.oy0 * g->wp * es;
+        const char *gj = gy_g + (j * g->o * g->p + b.oy0 * g->ow) * es;
         if (g->f64) {
-            fg_windows_pack_f64(b.width, g->og, (const double *)gj, 1, ldg, (double *)s->bpack);
-            fg_rows_f64(g->k, g->og, b.width, (const double *)a, s->off,
+            fg_windows_pack_f64(len, g->og, (const double *)gj, 1, g->p, (double *)s->bpack);
+            fg_rows_f64(g->k, g->og, len, (const double *)a, s->off, g->ow, g->wp,
                         (const double *)s->bpack, (double *)part_g, g->og, 1);
         } else {
-            fg_windows_pack_f32(b.width, g->og, (const float *)gj, 1, ldg, (float *)s->bpack);
-            fg_rows_f32(g->k, g->og, b.width, (const float *)a, s->off,
+            fg_windows_pack_f32(len, g->og, (const float *)gj, 1, g->p, (float *)s->bpack);
+            fg_rows_f32(g->k, g->og, len, (const float *)a, s->off, g->ow, g->wp,
                         (const float *)s->bpack, (float *)part_g, g->og, 1);
         }
     }
@@ -717,7 +718,7 @@ static int weight_grad_run(const conv_geo *g, char *gw, const char *x, const cha
             const char *gy_g = gy + (i * g->o + gi * g->og) * g->p * es;
             char *gw_g = gw + gi * g->og * g->k * es;
             int finite = !g->padded || repad(g, m, (char *)x_g, s->pad, 0);
-            for (int64_t j = 0; j < m && !g->padded && g->pitch != g->ow; j++) /* see dots_block */
+            for (int64_t j = 0; j < m && !g->padded && !g->wrows && g->pitch != g->ow; j++)
                 finite &= all_finite(g, x_g + j * g->c * g->h * g->w * es, g->cg * g->h * g->w);
             for (int64_t oy = 0; oy < g->oh && status == FG_OK; oy += g->rows) {
                 conv_block b = block_of(g, m, oy, oy + g->rows < g->oh ? oy + g->rows : g->oh);
@@ -727,7 +728,7 @@ static int weight_grad_run(const conv_geo *g, char *gw, const char *x, const cha
                                g->padded ? s->pad : x_g, step, gy_g, b, finite, s);
                     continue;
                 }
-                if (g->wrows && finite) {
+                if (g->wrows) {
                     rows_block(g, s->part + gi * g->og * g->k * es, g->padded ? s->pad : x_g,
                                step, gy_g, b, s);
                     continue;

@@ -59,11 +59,13 @@ int fg_taps_f64(int64_t m, int64_t n, int64_t k, const double *packed, const dou
 
 /* Products whose A rows are windows (the convolution's weight gradient, positions along the
  * sum): C (m x n, row stride rsc, unit column stride) = or += A B where A element (i, p) is
- * a[off[i] + p] and B (k x n) was packed by fg_windows_pack. Returns 0. */
-int fg_rows_f32(int64_t m, int64_t n, int64_t k, const float *a, const int64_t *off,
-                const float *packed, float *c, int64_t rsc, int accumulate);
+ * a[off[i] + p / seg * pitch + p % seg] (runs of seg > 0 elements, pitch apart: the output
+ * rows of an image) and B (k x n) was packed by fg_windows_pack. Returns 0. */
+int fg_rows_f32(int64_t m, int64_t n, int64_t k, const float *a, const int64_t *off, int64_t seg,
+                int64_t pitch, const float *packed, float *c, int64_t rsc, int accumulate);
 int fg_rows_f64(int64_t m, int64_t n, int64_t k, const double *a, const int64_t *off,
-                const double *packed, double *c, int64_t rsc, int accumulate);
+                int64_t seg, int64_t pitch, const double *packed, double *c, int64_t rsc,
+                int accumulate);
 
 /* Correlations (the convolution's weight gradient): for i < m, j < n, the dot product of row i
  * of a (row stride lda) with the window b + off[j] (len elements each), accumulated as L lane

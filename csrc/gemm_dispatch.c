@@ -37,8 +37,8 @@ typedef int (*fg_gemm_f64_fn)(int64_t, int64_t, int64_t, const double *, int64_t
     int fg_taps_pack_##sfx##_##ISA(int64_t, int64_t, const T *, int64_t, int64_t, T *);        \
     int fg_taps_##sfx##_##ISA(int64_t, int64_t, int64_t, const T *, const T *, const int64_t *, \
                               T *, int64_t, int);                                               \
-    int fg_rows_##sfx##_##ISA(int64_t, int64_t, int64_t, const T *, const int64_t *, const T *, \
-                              T *, int64_t, int);
+    int fg_rows_##sfx##_##ISA(int64_t, int64_t, int64_t, const T *, const int64_t *, int64_t,  \
+                              int64_t, const T *, T *, int64_t, int);
 
 FG_DECLARE_VARIANT(baseline)
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(FG_GEMM_SINGLE_ISA)
@@ -162,8 +162,8 @@ int64_t fg_gemm_lanes(int f64) { return vector_bytes[level()] / (f64 ? 8 : 4); }
                  const int64_t *off, T *c, int64_t rsc, int accumulate),                        \
                 (m, n, k, packed, b, off, c, rsc, accumulate))                                  \
     FG_DISPATCH(int, fg_rows_##sfx,                                                            \
-                (int64_t m, int64_t n, int64_t k, const T *a, const int64_t *off,               \
-                 const T *packed, T *c, int64_t rsc, int accumulate),                           \
-                (m, n, k, a, off, packed, c, rsc, accumulate))
+                (int64_t m, int64_t n, int64_t k, const T *a, const int64_t *off, int64_t seg,  \
+                 int64_t pitch, const T *packed, T *c, int64_t rsc, int accumulate),            \
+                (m, n, k, a, off, seg, pitch, packed, c, rsc, accumulate))
 FG_DISPATCH_TYPE(f32, float)
 FG_DISPATCH_TYPE(f64, double)

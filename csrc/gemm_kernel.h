@@ -57,9 +57,9 @@ typedef T VU __attribute__((vector_size(FG_VBYTES), may_alias, aligned(sizeof(T)
 static inline __attribute__((always_inline)) void ID(kernel_body)(
     int64_t kc, const T *a, int64_t ra, int64_t ca, int64_t amr, const T *b, int64_t rb, T *c,
     int64_t rsc, int64_t csc, int beta, int64_t mr, int64_t nr, const int64_t *aoff,
-    const int64_t *arow, const int64_t *boff)
+    const int64_t *arow, const int64_t *boff, int64_t seg, int64_t skip)
 {
-#define KARGS kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr, aoff, arow, boff
+#define KARGS kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr, aoff, arow, boff, seg, skip
     if (NV == 1 || nr > VL) {
         if (mr > FG_MRB) ID(micro_r0_v0)(KARGS);
         else if (mr > FG_MRC) ID(micro_r1_v0)(KARGS);
@@ -80,14 +80,15 @@ static __attribute__((noinline)) void ID(kernel_packed)(int64_t kc, const T *a, 
                                                         int64_t rsc, int64_t csc, int beta,
                                                         int64_t mr, int64_t nr)
 {
-    ID(kernel_body)(kc, a, 1, MR, MR, b, NR, c, rsc, csc, beta, mr, nr, NULL, NULL, NULL);
+    ID(kernel_body)(kc, a, 1, MR, MR, b, NR, c, rsc, csc, beta, mr, nr, NULL, NULL, NULL, kc, 0);
 }
 
 static __attribute__((noinline)) void ID(kernel_packed_rows)(int64_t kc, const T *a, const T *b,
                                                              T *c, int64_t rsc, int64_t csc,
                                                              int beta, int64_t mr, int64_t nr)
 {
-    ID(kernel_body)(kc, a, FG_KC, 1, MR, b, NR, c, rsc, csc, beta, mr, nr, NULL, NULL, NULL);
+    ID(kernel_body)(kc, a, FG_KC, 1, MR, b, NR, c, rsc, csc, beta, mr, nr, NULL, NULL, NULL, kc,
+                    0);
 }
 
 static __attribute__((noinline)) void ID(kernel_direct)(int64_t kc, const T *a, int64_t ra,
@@ -96,7 +97,7 @@ static __attribute__((noinline)) void ID(kernel_direct)(int64_t kc, const T *a, 
                                                         int64_t csc, int beta, int64_t mr,
                                                         int64_t nr)
 {
-    ID(kernel_body)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr, NULL, NULL, NULL);
+    ID(kernel_body)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr, NULL, NULL, NULL, kc, 0);
 }
 
 /* A read through an offset per column, rows one element apart (fg_windows): all MR rows are
@@ -108,7 +109,7 @@ static __attribute__((noinline)) void ID(kernel_windows)(int64_t kc, const T *a,
                                                          int64_t mr, int64_t nr)
 {
     if (!aoff) __builtin_unreachable(); /* the inlined copy tests it once, not per column */
-    ID(kernel_body)(kc, a, 1, 0, MR, b, NR, c, rsc, csc, beta, mr, nr, aoff, NULL, NULL);
+    ID(kernel_body)(kc, a, 1, 0, MR, b, NR, c, rsc, csc, beta, mr, nr, aoff, NULL, NULL, kc, 0);
 }
 
 
@@ -119,17 +120,20 @@ static __attribute__((noinline)) void ID(kernel_taps)(int64_t kc, const T *a, co
                                                       int beta, int64_t mr, int64_t nr)
 {
     if (!boff) __builtin_unreachable();
-    ID(kernel_body)(kc, a, 1, MR, MR, b, 0, c, rsc, 1, beta, mr, nr, NULL, NULL, boff);
+    ID(kernel_body)(kc, a, 1, MR, MR, b, 0, c, rsc, 1, beta, mr, nr, NULL, NULL, boff, kc, 0);
 }
 
-/* A's rows read through an offset each (fg_rows); B packed. */
+/* A's rows read through an offset each, in runs of seg elements pitch apart (fg_rows); B
+ * packed. */
 static __attribute__((noinline)) void ID(kernel_rows)(int64_t kc, const T *a,
-                                                      const int64_t *arow, const T *b, T *c,
+                                                      const int64_t *arow, int64_t seg,
+                                                      int64_t pitch, const T *b, T *c,
                                                       int64_t rsc, int beta, int64_t mr,
                                                       int64_t nr)
 {
     if (!arow) __builtin_unreachable();
-    ID(kernel_body)(kc, a, 0, 1, mr, b, NR, c, rsc, 1, beta, mr, nr, NULL, arow, NULL);
+    ID(kernel_body)(kc, a, 0, 1, mr, b, NR, c, rsc, 1, beta, mr, nr, NULL, arow, NULL, seg,
+                    pitch - seg);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -482,12 +486,13 @@ int FG_PUBLIC(ID(fg_taps))(int64_t m, int64_t n, int64_t k, const T *packed, con
 /* Products whose A rows are windows (see gemm.h), B packed by fg_windows_pack: a column of
  * tiles at a time (its B panel stays in L1). */
 int FG_PUBLIC(ID(fg_rows))(int64_t m, int64_t n, int64_t k, const T *a, const int64_t *off,
-                            const T *packed, T *c, int64_t rsc, int accumulate)
+                            int64_t seg, int64_t pitch, const T *packed, T *c, int64_t rsc,
+                            int accumulate)
 {
     for (int64_t j0 = 0; j0 < n; j0 += NR)
         for (int64_t i0 = 0; i0 < m; i0 += MR) {
             int64_t mr = m - i0 < MR ? m - i0 : MR, nr = n - j0 < NR ? n - j0 : NR;
-            ID(kernel_rows)(k, a, off + i0, packed + j0 * k, c + i0 * rsc + j0, rsc,
+            ID(kernel_rows)(k, a, off + i0, seg, pitch, packed + j0 * k, c + i0 * rsc + j0, rsc,
                             accumulate != 0, mr, nr);
         }
     return 0;
