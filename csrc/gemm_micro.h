@@ -49,7 +49,7 @@ static inline __attribute__((always_inline)) void KNAME(
     for (int64_t p0 = 0; p0 < kc; p0 += seg) {
         int64_t end = kc - p0 < seg ? kc : p0 + seg;
 #pragma GCC unroll 4
-        for (int64_t p = arow ? p0 : 0; p < (arow ? end : kc); p++) {
+        for (int64_t p = p0; p < end; p++) {
             __builtin_prefetch(b + FG_PF_B * rb, 0, 3);
             /* one address per column: rows at fixed offsets from it */
             const T *ap = aoff ? a + aoff[p] : a;
