@@ -467,7 +467,7 @@ static int scratch(const conv_geo *g, int op, conv_scratch *s)
     int in_place = op == FG_CONV_FORWARD ? g->windows || g->taps
                                          : op == FG_CONV_WEIGHT_GRAD && g->wrows;
     int mat = !in_place && (g->nb > 1 || g->pitch != g->ow);
-    int dots = op == FG_CONV_WEIGHT_GRAD && (g->dots || g->wrows), col = !g->direct && !in_place;
+    int sums = op == FG_CONV_WEIGHT_GRAD && (g->dots || g->wrows), col = !g->direct && !in_place;
     int64_t lanes = g->dots ? fg_gemm_lanes(g->f64) : 1, width = span(g, g->rows);
     int64_t bpack = g->f64 ? fg_windows_size_f64(width, g->og) : fg_windows_size_f32(width, g->og);
     s->col = col ? fg_alloc(g->k * g->cols + 1, g->es) : NULL; /* + 1: never 0 */
@@ -475,11 +475,11 @@ static int scratch(const conv_geo *g, int op, conv_scratch *s)
     int64_t pad = g->nb * g->cg * g->hp * g->wp; /* + the slack that fg_windows reads */
     s->pad = g->padded ? fg_alloc(pad + FG_WINDOWS_SLACK, g->es) : NULL;
     if (s->pad) memset(s->pad + pad * g->es, 0, FG_WINDOWS_SLACK * g->es);
-    s->part = dots ? fg_alloc(g->o * g->k * lanes + 1, g->es) : NULL;
-    s->off = dots ? fg_alloc(g->k + 1, sizeof(int64_t)) : NULL;
-    s->bpack = dots && g->wrows ? fg_alloc(bpack + 1, g->es) : NULL;
+    s->part = sums ? fg_alloc(g->o * g->k * lanes + 1, g->es) : NULL;
+    s->off = sums ? fg_alloc(g->k + 1, sizeof(int64_t)) : NULL;
+    s->bpack = sums && g->wrows ? fg_alloc(bpack + 1, g->es) : NULL;
     return (!col || s->col) && (!mat || s->mat) && (!g->padded || s->pad) &&
-                   (!dots || (s->part && s->off)) && (!(dots && g->wrows) || s->bpack)
+                   (!sums || (s->part && s->off)) && (!(sums && g->wrows) || s->bpack)
                ? FG_OK
                : FG_ENOMEM;
 }
