@@ -64,6 +64,7 @@ GEOMETRIES = [  # x shape, w shape, stride, (top, left) pads, out size, dilation
     # a padded image past L1: the windows read in place as B's rows (the forward, the input
     # gradient as a flipped forward) and A's (the weight gradient); ragged tiles both ways
     ((1, 16, 12, 24), (33, 16, 1, 3), (1, 1), (0, 2), (12, 24), (1, 2), 1),
+    ((1, 2, 24, 24), (32, 2, 3, 3), (1, 1), (1, 1), (24, 24), (1, 1), 1),  # fg_rows: 2 blocks
 ]
 
 
