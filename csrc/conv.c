@@ -21,7 +21,10 @@
  * columns past each output row are computed and dropped (gy's are zero there, and the column
  * matrix's too when they could meet a non-finite value: 0 * inf would poison a sum). With few
  * output channels, the weight gradient is dot products of gy's rows with those windows, read in
- * place (fg_dots, gemm.h): no column matrix at all. */
+ * place (fg_dots, gemm.h): no column matrix at all; with more, a product whose A rows are those
+ * windows (fg_rows) against gy^T. The forward reads them in place too, as B's rows (fg_taps), or
+ * for small images as A's columns (fg_windows), and the input gradient is then the forward of gy
+ * with the weights flipped and transposed (input_grad_flipped): no column matrix either. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,8 +53,10 @@ typedef struct {
     int padded;           /* ext and the image needs a padded copy */
     int finite_w;         /* the input gradient's weights are all finite (set per call) */
     int dots;             /* the weight gradient as dot products (see weight_grad_run) */
+    int wrows;            /* or as products reading the windows in place as A's rows (fg_rows) */
     int windows;          /* the forward as products reading the image in place (forward_windows) */
-    const char *wpack;    /* with windows: W^T packed, per group */
+    int taps;             /* or as products whose B rows are the image's windows (fg_taps) */
+    const char *wpack;    /* with windows: W^T packed, per group; with taps: W */
     const int64_t *woff;  /* and each tap's offset in a padded image */
 } conv_geo;
 
@@ -61,11 +66,21 @@ typedef struct {
 /* The weight gradient of fewer output channels (per group) than this is summed as dot products
  * (measured: 6 and 16 channels 3.5x and 1.1x faster than the matrix product, 64 2x slower). */
 #define CONV_DOTS_MAX_OG 32
-/* The forward reads the image in place (forward_windows) when it has at least a vector of
+/* Else the forward reads the image in place (fg_windows) when it has at least a vector of
  * output channels and its padded image fits in L1: its elements are broadcast a tap at a time,
  * all over the image (measured: 16 channels of 6 x 14 x 14, 1.2x faster than the column
  * matrix; 64 x 34 x 34, 1.3x slower). */
 #define CONV_WINDOWS_MAX_BYTES ((int64_t)32768)
+/* The forward reads the image's windows in place as B's rows (fg_taps: positions along the
+ * vectors, output channels broadcast from W; y written directly) when an output row holds a
+ * vector and there are enough channels for the micro-tile's rows: before fg_windows and the
+ * column matrix (measured, 32 x 32 images: 64 -> 64 channels 1.4x faster than the column
+ * matrix; 3 -> 64, 15x faster than fg_windows, whose strided writes of y alias in L1). */
+#define CONV_TAPS_MIN_OG 16
+/* The weight gradient by fg_rows takes as many output rows at a time as keep their packed gy^T
+ * about this size (no column matrix to hold: long runs over positions amortize each tile's
+ * load and store of gW^T). */
+#define CONV_ROWS_BLOCK_BYTES ((int64_t)1 << 17)
 /* Below this many flops a pass runs on one thread (its products may still thread themselves). */
 #define CONV_PARALLEL_FLOPS 8388608.0
 
@@ -120,7 +135,9 @@ static int geometry(int dtype, const int64_t *v, conv_geo *g)
     g->pitch = g->ext ? g->wp : g->ow;
     g->padded = g->ext && (g->ph || g->pw || g->hp != g->h || g->wp != g->w);
     g->dots = !g->direct && g->og < CONV_DOTS_MAX_OG;
-    g->windows = g->ext && g->og >= fg_gemm_lanes(g->f64) &&
+    g->wrows = g->ext && !g->dots;
+    g->taps = g->ext && g->og >= CONV_TAPS_MIN_OG && g->ow >= fg_gemm_lanes(g->f64);
+    g->windows = g->ext && !g->taps && g->og >= fg_gemm_lanes(g->f64) &&
                  g->cg * g->hp * g->wp * g->es <= CONV_WINDOWS_MAX_BYTES;
     g->wpack = NULL, g->woff = NULL;
     if (g->ext && (!count4(g->n, g->cg, g->hp, g->wp, g->es, &count) ||
@@ -229,40 +246,58 @@ COL2IM_EXT(float)
 COL2IM_EXT(double)
 
 /* dst (dh x dw) = the window of src (sh x sw) whose corner is at (oy, ox), zero where it leaves
- * src: pads an image for the extended layout, and crops the padding off its gradient. */
-static void window(const conv_geo *g, const char *src, int64_t sh, int64_t sw, char *dst,
-                   int64_t dh, int64_t dw, int64_t oy, int64_t ox)
-{
-    const int64_t es = g->es;
-    int64_t lo = -ox < 0 ? 0 : -ox > dw ? dw : -ox; /* columns [lo, hi) fall inside src */
-    int64_t hi = sw - ox < lo ? lo : sw - ox > dw ? dw : sw - ox;
-    for (int64_t i = 0; i < dh; i++) {
-        char *d = dst + i * dw * es;
-        int64_t si = i + oy;
-        if (si < 0 || si >= sh) {
-            memset(d, 0, dw * es);
-            continue;
-        }
-        memset(d, 0, lo * es);
-        memcpy(d + lo * es, src + (si * sw + lo + ox) * es, (hi - lo) * es);
-        memset(d + hi * es, 0, (dw - hi) * es);
+ * src: pads an image for the extended layout, and crops the padding off its gradient. Returns
+ * whether every value copied is finite (v - v is 0 unless v is infinite or NaN). Plain loops,
+ * not libc calls: rows are short, and a call per row and side cost more than the copy. */
+#define WINDOW(T)                                                                              \
+    FG_CLONES static int window_##T(const T *restrict src, int64_t sh, int64_t sw,             \
+                                    T *restrict dst, int64_t dh, int64_t dw, int64_t oy,       \
+                                    int64_t ox)                                                \
+    {                                                                                          \
+        int64_t lo = -ox < 0 ? 0 : -ox > dw ? dw : -ox; /* columns [lo, hi) fall inside src */ \
+        int64_t hi = sw - ox < lo ? lo : sw - ox > dw ? dw : sw - ox;                          \
+        int ok = 1;                                                                            \
+        for (int64_t i = 0; i < dh; i++) {                                                     \
+            T *d = dst + i * dw;                                                               \
+            int64_t si = i + oy, from = si < 0 || si >= sh ? dw : lo;                          \
+            int64_t to = si < 0 || si >= sh ? dw : hi, at = si * sw + ox;                      \
+            for (int64_t q = 0; q < from; q++) d[q] = 0;                                       \
+            for (int64_t q = from; q < to; q++) {                                              \
+                d[q] = src[at + q];                                                            \
+                ok &= src[at + q] - src[at + q] == 0;                                          \
+            }                                                                                  \
+            for (int64_t q = to; q < dw; q++) d[q] = 0;                                        \
+        }                                                                                      \
+        return ok;                                                                             \
     }
+WINDOW(float)
+WINDOW(double)
+
+static int window(const conv_geo *g, const char *src, int64_t sh, int64_t sw, char *dst,
+                  int64_t dh, int64_t dw, int64_t oy, int64_t ox)
+{
+    if (g->f64)
+        return window_double((const double *)src, sh, sw, (double *)dst, dh, dw, oy, ox);
+    return window_float((const float *)src, sh, sw, (float *)dst, dh, dw, oy, ox);
 }
 
 /* The m images' groups of channels, from x_g (C x H x W apart), into their padded copies in pad
- * (Cg x Hp x Wp each), or (crop) the copies' insides back out into x_g. */
-static void repad(const conv_geo *g, int64_t m, char *x_g, char *pad, int crop)
+ * (Cg x Hp x Wp each), or (crop) the copies' insides back out into x_g. Returns whether every
+ * value copied is finite. */
+static int repad(const conv_geo *g, int64_t m, char *x_g, char *pad, int crop)
 {
     const int64_t es = g->es, plane = g->h * g->w, padded = g->hp * g->wp;
+    int ok = 1;
     for (int64_t j = 0; j < m; j++)
         for (int64_t ci = 0; ci < g->cg; ci++) {
             char *xc = x_g + (j * g->c + ci) * plane * es;
             char *pc = pad + (j * g->cg + ci) * padded * es;
             if (crop)
-                window(g, pc, g->hp, g->wp, xc, g->h, g->w, g->ph, g->pw);
+                ok &= window(g, pc, g->hp, g->wp, xc, g->h, g->w, g->ph, g->pw);
             else
-                window(g, xc, g->h, g->w, pc, g->hp, g->wp, -g->ph, -g->pw);
+                ok &= window(g, xc, g->h, g->w, pc, g->hp, g->wp, -g->ph, -g->pw);
         }
+    return ok;
 }
 
 FG_CLONES static int all_finite(const conv_geo *g, const char *p, int64_t count)
@@ -426,22 +461,29 @@ static int input_grad_block(const conv_geo *g, char *gx_g, int64_t xstep, const 
  * unless they are used in place, and the padded copies of a block's images. */
 typedef struct {
     char *col, *mat, *pad;
-    char *part;   /* the weight gradient's lane sums (see weight_grad_run) */
+    char *part;   /* the weight gradient's lane sums, or its transpose (see weight_grad_run) */
     int64_t *off; /* and where each row of the column matrix starts */
+    char *bpack;  /* with wrows: a block's gy^T, packed */
 } conv_scratch;
 
 static int scratch(const conv_geo *g, int op, conv_scratch *s)
 {
-    int mat = g->nb > 1 || g->pitch != g->ow, dots = op == FG_CONV_WEIGHT_GRAD && g->dots;
-    s->col = g->direct ? NULL : fg_alloc(g->k * g->cols + 1, g->es); /* + 1: never 0 */
+    int in_place = op == FG_CONV_FORWARD ? g->windows || g->taps
+                                         : op == FG_CONV_WEIGHT_GRAD && g->wrows;
+    int mat = !in_place && (g->nb > 1 || g->pitch != g->ow);
+    int sums = op == FG_CONV_WEIGHT_GRAD && (g->dots || g->wrows), col = !g->direct && !in_place;
+    int64_t lanes = g->dots ? fg_gemm_lanes(g->f64) : 1, width = span(g, g->rows);
+    int64_t bpack = g->f64 ? fg_windows_size_f64(width, g->og) : fg_windows_size_f32(width, g->og);
+    s->col = col ? fg_alloc(g->k * g->cols + 1, g->es) : NULL; /* + 1: never 0 */
     s->mat = mat ? fg_alloc(g->og * g->cols + 1, g->es) : NULL;
     int64_t pad = g->nb * g->cg * g->hp * g->wp; /* + the slack that fg_windows reads */
     s->pad = g->padded ? fg_alloc(pad + FG_WINDOWS_SLACK, g->es) : NULL;
     if (s->pad) memset(s->pad + pad * g->es, 0, FG_WINDOWS_SLACK * g->es);
-    s->part = dots ? fg_alloc(g->o * g->k * fg_gemm_lanes(g->f64) + 1, g->es) : NULL;
-    s->off = dots ? fg_alloc(g->k + 1, sizeof(int64_t)) : NULL;
-    return (g->direct || s->col) && (!mat || s->mat) && (!g->padded || s->pad) &&
-                   (!dots || (s->part && s->off))
+    s->part = sums ? fg_alloc(g->o * g->k * lanes + 1, g->es) : NULL;
+    s->off = sums ? fg_alloc(g->k + 1, sizeof(int64_t)) : NULL;
+    s->bpack = sums && g->wrows ? fg_alloc(bpack + 1, g->es) : NULL;
+    return (!col || s->col) && (!mat || s->mat) && (!g->padded || s->pad) &&
+                   (!sums || (s->part && s->off)) && (!(sums && g->wrows) || s->bpack)
                ? FG_OK
                : FG_ENOMEM;
 }
@@ -453,11 +495,31 @@ static void release(conv_scratch *s)
     free(s->pad);
     free(s->part);
     free(s->off);
+    free(s->bpack);
+}
+
+/* Where each row (ci, ky, kx) of the column matrix starts in a padded image (the extended
+ * layout): K offsets into off. */
+static void tap_offsets(const conv_geo *g, int64_t *off)
+{
+    for (int64_t ci = 0, r = 0; ci < g->cg; ci++)
+        for (int64_t ky = 0; ky < g->kh; ky++)
+            for (int64_t kx = 0; kx < g->kw; kx++)
+                off[r++] = (ci * g->hp + ky * g->dh) * g->wp + kx * g->dw;
+}
+
+/* Elements of one group's packed W (see prepare_windows). */
+static int64_t pack_size(const conv_geo *g)
+{
+    if (g->taps)
+        return g->f64 ? fg_taps_size_f64(g->og, g->k) : fg_taps_size_f32(g->og, g->k);
+    return g->f64 ? fg_windows_size_f64(g->k, g->og) : fg_windows_size_f32(g->k, g->og);
 }
 
 /* y_g (m images' Og x P) = bias + the convolution of the padded images at x_g (xstep bytes
  * apart): an output row at a time, positions against output channels, so that A's rows are
- * windows of the image (fg_windows) and y is written in place, no column matrix at all. */
+ * windows of the image (fg_windows), or output channels against positions, B's rows the
+ * windows (fg_taps); y is written in place, no column matrix at all. */
 static void forward_windows(const conv_geo *g, char *y_g, const char *x_g, int64_t xstep,
                             const char *wpack, const char *bias_g, int64_t m)
 {
@@ -469,7 +531,13 @@ static void forward_windows(const conv_geo *g, char *y_g, const char *x_g, int64
         for (int64_t oy = 0; oy < g->oh; oy++) {
             const char *a = x_j + oy * g->wp * es;
             char *c = y_j + oy * g->ow * es;
-            if (g->f64)
+            if (g->taps && g->f64)
+                fg_taps_f64(g->og, g->ow, g->k, (const double *)wpack, (const double *)a,
+                            g->woff, (double *)c, g->p, bias_g != NULL);
+            else if (g->taps)
+                fg_taps_f32(g->og, g->ow, g->k, (const float *)wpack, (const float *)a,
+                            g->woff, (float *)c, g->p, bias_g != NULL);
+            else if (g->f64)
                 fg_windows_f64(g->ow, g->og, g->k, (const double *)a, g->woff,
                                (const double *)wpack, (double *)c, 1, g->p, bias_g != NULL);
             else
@@ -493,10 +561,8 @@ static int image_block(int op, const conv_geo *g, int64_t i, int64_t m, char *ou
         int64_t y_at = (i * out_image + gi * g->og * g->p) * es;
         char *x_g = g->padded ? s->pad : (forward ? (char *)a : out) + x_at;
         if (g->padded && forward) repad(g, m, (char *)a + x_at, s->pad, 0);
-        if (forward && g->windows) {
-            forward_windows(g, out + y_at, x_g, step,
-                            g->wpack + gi * (g->f64 ? fg_windows_size_f64(g->k, g->og)
-                                                    : fg_windows_size_f32(g->k, g->og)) * es,
+        if (forward && (g->windows || g->taps)) {
+            forward_windows(g, out + y_at, x_g, step, g->wpack + gi * pack_size(g) * es,
                             bias ? bias + gi * g->og * es : NULL, m);
             continue;
         }
@@ -516,23 +582,25 @@ static int image_block(int op, const conv_geo *g, int64_t i, int64_t m, char *ou
     return FG_OK;
 }
 
-/* The forward or the input gradient over the batch: threads take whole blocks of images when
- * there are enough of them and enough work, else the products thread themselves. */
-/* For the forward by windows: W^T packed per group and the taps' offsets, into g (freed by
- * the caller). */
+/* For the forward by windows or taps: W (or W^T) packed per group and the taps' offsets
+ * (tap_offsets), into g (freed by the caller). */
 static int prepare_windows(conv_geo *g, const char *w)
 {
-    const int64_t es = g->es, taps = g->kh * g->kw;
-    int64_t size = g->f64 ? fg_windows_size_f64(g->k, g->og) : fg_windows_size_f32(g->k, g->og);
+    const int64_t es = g->es, size = pack_size(g);
     char *pack = fg_alloc(g->groups * size + 1, es);
     int64_t *off = fg_alloc(g->k + 1, sizeof(int64_t));
     g->wpack = pack, g->woff = off;
     if (!pack || !off) return FG_ENOMEM;
-    for (int64_t r = 0; r < g->k; r++)
-        off[r] = (r / taps * g->hp + r % taps / g->kw * g->dh) * g->wp + r % g->kw * g->dw;
+    tap_offsets(g, off);
     for (int64_t gi = 0; gi < g->groups; gi++) {
         const char *wg = w + gi * g->og * g->k * es;
-        if (g->f64)
+        if (g->taps && g->f64)
+            fg_taps_pack_f64(g->og, g->k, (const double *)wg, g->k, 1,
+                             (double *)(pack + gi * size * es));
+        else if (g->taps)
+            fg_taps_pack_f32(g->og, g->k, (const float *)wg, g->k, 1,
+                             (float *)(pack + gi * size * es));
+        else if (g->f64)
             fg_windows_pack_f64(g->k, g->og, (const double *)wg, 1, g->k,
                                 (double *)(pack + gi * size * es));
         else
@@ -542,6 +610,10 @@ static int prepare_windows(conv_geo *g, const char *w)
     return FG_OK;
 }
 
+/* The forward or the input gradient over the batch: threads take whole blocks of images when
+ * there are enough of them and enough work, else the products thread themselves. Blocks are
+ * handed out as threads come free (a core busy elsewhere holds up one block, not half the
+ * batch); each block's bits are its own whichever thread runs it. */
 static int each_image(int op, const conv_geo *g, char *out, const char *a, const char *w,
                       const char *bias)
 {
@@ -555,7 +627,7 @@ static int each_image(int op, const conv_geo *g, char *out, const char *a, const
     {
         conv_scratch s;
         int mine = scratch(g, op, &s);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
         for (int64_t bi = 0; bi < blocks; bi++) {
             int64_t i = bi * g->nb, m = g->n - i < g->nb ? g->n - i : g->nb;
             if (mine == FG_OK) mine = image_block(op, g, i, m, out, a, w, bias, &s);
@@ -606,33 +678,63 @@ static void dots_block(const conv_geo *g, char *part_g, const char *x_g, int64_t
     }
 }
 
+/* part_g (K x Og: gW[g]^T) += the block's column matrix @ gy^T, image by image, the column
+ * matrix's rows read in place as windows of the (padded) images at x_g, xstep bytes apart
+ * (s->off: tap_offsets), an output row at a time (so never the gaps past each), and gy^T packed
+ * straight from gy (its rows of positions are the block's). */
+static void rows_block(const conv_geo *g, char *part_g, const char *x_g, int64_t xstep,
+                       const char *gy_g, conv_block b, conv_scratch *s)
+{
+    const int64_t es = g->es, len = (b.oy1 - b.oy0) * g->ow;
+    for (int64_t j = 0; j < b.m; j++) {
+        const char *a = x_g + j * xstep + b.oy0 * g->wp * es;
+        const char *gj = gy_g + (j * g->o * g->p + b.oy0 * g->ow) * es;
+        if (g->f64) {
+            fg_windows_pack_f64(len, g->og, (const double *)gj, 1, g->p, (double *)s->bpack);
+            fg_rows_f64(g->k, g->og, len, (const double *)a, s->off, g->ow, g->wp,
+                        (const double *)s->bpack, (double *)part_g, g->og, 1);
+        } else {
+            fg_windows_pack_f32(len, g->og, (const float *)gj, 1, g->p, (float *)s->bpack);
+            fg_rows_f32(g->k, g->og, len, (const float *)a, s->off, g->ow, g->wp,
+                        (const float *)s->bpack, (float *)part_g, g->og, 1);
+        }
+    }
+}
+
 /* gW[g] (Og x K) = the sum of gy[i, g] (Og x P) @ col(x[i, g])^T over the images i in [lo, hi),
  * blocks of g->nb images at a time: a matrix product per block, or for few output channels dot
  * products (fg_dots: vectors along the positions, the small Og x K result in lane sums), which
- * read the extended layout's windows in place, with no column matrix at all. */
+ * read the extended layout's windows in place, with no column matrix at all; with more
+ * channels, in the extended layout, products whose A rows are those windows (fg_rows) sum
+ * gW^T. */
 static int weight_grad_run(const conv_geo *g, char *gw, const char *x, const char *gy, int64_t lo,
                            int64_t hi, conv_scratch *s)
 {
     const int64_t es = g->es, lanes = g->dots ? fg_gemm_lanes(g->f64) : 1;
     const int64_t step = g->padded ? g->cg * g->hp * g->wp * es : g->c * g->h * g->w * es;
     int status = FG_OK;
-    if (g->dots) memset(s->part, 0, g->o * g->k * lanes * es);
+    if (g->dots || g->wrows) memset(s->part, 0, g->o * g->k * lanes * es);
+    if (g->wrows) tap_offsets(g, s->off);
     for (int64_t i = lo; i < hi; i += g->nb)
         for (int64_t gi = 0; gi < g->groups; gi++) {
             int64_t m = hi - i < g->nb ? hi - i : g->nb;
             const char *x_g = x + (i * g->c + gi * g->cg) * g->h * g->w * es;
             const char *gy_g = gy + (i * g->o + gi * g->og) * g->p * es;
             char *gw_g = gw + gi * g->og * g->k * es;
-            int finite = 1;
-            for (int64_t j = 0; j < m && g->pitch != g->ow; j++) /* gaps: see dots_block */
+            int finite = !g->padded || repad(g, m, (char *)x_g, s->pad, 0);
+            for (int64_t j = 0; j < m && !g->padded && !g->wrows && g->pitch != g->ow; j++)
                 finite &= all_finite(g, x_g + j * g->c * g->h * g->w * es, g->cg * g->h * g->w);
-            if (g->padded) repad(g, m, (char *)x_g, s->pad, 0);
             for (int64_t oy = 0; oy < g->oh && status == FG_OK; oy += g->rows) {
                 conv_block b = block_of(g, m, oy, oy + g->rows < g->oh ? oy + g->rows : g->oh);
                 int64_t ldg;
                 if (g->dots) {
                     dots_block(g, s->part + gi * g->og * g->k * lanes * es,
                                g->padded ? s->pad : x_g, step, gy_g, b, finite, s);
+                    continue;
+                }
+                if (g->wrows) {
+                    rows_block(g, s->part + gi * g->og * g->k * es, g->padded ? s->pad : x_g,
+                               step, gy_g, b, s);
                     continue;
                 }
                 const char *cols = block_cols(g, g->padded ? s->pad : x_g, step, b, s->col);
@@ -649,6 +751,15 @@ static int weight_grad_run(const conv_geo *g, char *gw, const char *x, const cha
             else
                 ((float *)gw)[e] += ((const float *)s->part)[e * lanes + l];
         }
+    for (int64_t gi = 0; gi < g->groups && g->wrows; gi++) /* gW^T, per group */
+        for (int64_t r = 0; r < g->k; r++)
+            for (int64_t o = 0; o < g->og; o++) {
+                int64_t e = (gi * g->og + o) * g->k + r, t = (gi * g->k + r) * g->og + o;
+                if (g->f64)
+                    ((double *)gw)[e] += ((const double *)s->part)[t];
+                else
+                    ((float *)gw)[e] += ((const float *)s->part)[t];
+            }
     return status;
 }
 
@@ -675,7 +786,7 @@ static int weight_grad(const conv_geo *g, char *gw, const char *x, const char *g
     {
         conv_scratch s;
         int mine = scratch(g, FG_CONV_WEIGHT_GRAD, &s);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic) /* as each_image's */
         for (int64_t ch = 0; ch < chunks; ch++) {
             char *target = ch ? parts + (ch - 1) * size * es : gw;
             if (ch) memset(target, 0, size * es);
@@ -695,24 +806,69 @@ static int weight_grad(const conv_geo *g, char *gw, const char *x, const char *g
     return status;
 }
 
+static int forward(conv_geo *g, char *y, const char *x, const char *w, const char *bias)
+{
+    int status = g->windows || g->taps ? prepare_windows(g, w) : FG_OK;
+    g->padded |= g->windows || g->taps; /* they read a little past the image: a copy, slack */
+    if (status == FG_OK) status = each_image(FG_CONV_FORWARD, g, y, x, w, bias);
+    free((char *)g->wpack);
+    free((int64_t *)g->woff);
+    return status;
+}
+
+/* The input gradient of a unit-stride convolution, gx[ci, y, x] = the sum over o, ky, kx of
+ * W[o, ci, ky, kx] gy[o, y + ph - dh ky, x + pw - dw kx], is the forward convolution of gy with
+ * the weights flipped and transposed (per group: Cg x Og x KH x KW, taps reversed), padded by
+ * d (k - 1) - p on top and left, into t: with taps (windows read in place) it beats the column
+ * matrix and col2im. Only for finite weights: the padding's zeros must not meet inf. */
+static int flipped(const conv_geo *g, conv_geo *t)
+{
+    const int64_t v[16] = {g->n, g->o, g->oh, g->ow, g->c, g->kh, g->kw, g->h, g->w, 1, 1,
+                           g->dh * (g->kh - 1) - g->ph, g->dw * (g->kw - 1) - g->pw, g->dh,
+                           g->dw, g->groups};
+    return g->ext && g->finite_w && geometry(g->f64 ? FG_FLOAT64 : FG_FLOAT32, v, t) == FG_OK &&
+           t->taps;
+}
+
+static int input_grad_flipped(conv_geo *t, char *gx, const char *gy, const char *w)
+{
+    const int64_t es = t->es, taps = t->kh * t->kw, cg = t->og, og = t->cg;
+    char *wt = fg_alloc(t->o * t->k + 1, es);
+    if (!wt) return FG_ENOMEM;
+    for (int64_t gi = 0; gi < t->groups; gi++)
+        for (int64_t ci = 0; ci < cg; ci++)
+            for (int64_t o = 0; o < og; o++)
+                for (int64_t q = 0; q < taps; q++) {
+                    int64_t to = ((gi * cg + ci) * og + o) * taps + q;
+                    int64_t from = ((gi * og + o) * cg + ci) * taps + taps - 1 - q;
+                    if (t->f64)
+                        ((double *)wt)[to] = ((const double *)w)[from];
+                    else
+                        ((float *)wt)[to] = ((const float *)w)[from];
+                }
+    int status = forward(t, gx, gy, wt, NULL);
+    free(wt);
+    return status;
+}
+
 int fg_conv2d(int op, int dtype, const int64_t *geometry_words, char *out, const char *a,
               const char *b, const char *bias)
 {
-    conv_geo g;
+    conv_geo g, t;
     int status = geometry(dtype, geometry_words, &g);
     if (status != FG_OK) return status;
     switch (op) {
     case FG_CONV_FORWARD:
-        g.windows = g.windows && (status = prepare_windows(&g, b)) == FG_OK;
-        g.padded |= g.windows; /* fg_windows reads a little past the image: a copy with slack */
-        if (status == FG_OK) status = each_image(op, &g, out, a, b, bias);
-        free((char *)g.wpack);
-        free((int64_t *)g.woff);
-        return status;
+        return forward(&g, out, a, b, bias);
     case FG_CONV_INPUT_GRAD:
         g.finite_w = !g.ext || all_finite(&g, b, g.o * g.k);
+        if (flipped(&g, &t)) return input_grad_flipped(&t, out, a, b);
         return each_image(op, &g, out, a, b, NULL);
     case FG_CONV_WEIGHT_GRAD:
+        if (g.wrows && g.nb == 1 && g.ow > 0 && g.og > 0) {
+            g.rows = CONV_ROWS_BLOCK_BYTES / (g.ow * g.og * g.es);
+            g.rows = g.rows < 1 ? 1 : g.rows > g.oh ? g.oh : g.rows;
+        }
         return weight_grad(&g, out, a, b);
     default:
         return FG_EOP;

@@ -29,7 +29,7 @@ int fg_gemm_f64(int64_t m, int64_t n, int64_t k, const double *a, int64_t rsa, i
  * and B (k x n) was packed by fg_windows_pack into fg_windows_size(k, n) elements, once for
  * many products. Reads (never uses) up to FG_WINDOWS_SLACK elements past a[m - 1 + off[p]]:
  * the buffer must extend that far. The last two return 0. */
-#define FG_WINDOWS_SLACK 16
+#define FG_WINDOWS_SLACK 32
 int64_t fg_windows_size_f32(int64_t k, int64_t n);
 int64_t fg_windows_size_f64(int64_t k, int64_t n);
 int fg_windows_pack_f32(int64_t k, int64_t n, const float *b, int64_t rsb, int64_t csb,
@@ -40,6 +40,32 @@ int fg_windows_f32(int64_t m, int64_t n, int64_t k, const float *a, const int64_
                    const float *packed, float *c, int64_t rsc, int64_t csc, int accumulate);
 int fg_windows_f64(int64_t m, int64_t n, int64_t k, const double *a, const int64_t *off,
                    const double *packed, double *c, int64_t rsc, int64_t csc, int accumulate);
+
+/* Products whose B rows are windows (the convolution's forward, positions along B's rows):
+ * C (m x n, row stride rsc, unit column stride) = or += A B where B element (p, j) is
+ * b[off[p] + j] and A (m x k, strides rsa, csa) was packed by fg_taps_pack into
+ * fg_taps_size(m, k) elements. Reads (never uses) up to FG_WINDOWS_SLACK elements past
+ * b[off[p] + n - 1]. The last two return 0. */
+int64_t fg_taps_size_f32(int64_t m, int64_t k);
+int64_t fg_taps_size_f64(int64_t m, int64_t k);
+int fg_taps_pack_f32(int64_t m, int64_t k, const float *a, int64_t rsa, int64_t csa,
+                     float *packed);
+int fg_taps_pack_f64(int64_t m, int64_t k, const double *a, int64_t rsa, int64_t csa,
+                     double *packed);
+int fg_taps_f32(int64_t m, int64_t n, int64_t k, const float *packed, const float *b,
+                const int64_t *off, float *c, int64_t rsc, int accumulate);
+int fg_taps_f64(int64_t m, int64_t n, int64_t k, const double *packed, const double *b,
+                const int64_t *off, double *c, int64_t rsc, int accumulate);
+
+/* Products whose A rows are windows (the convolution's weight gradient, positions along the
+ * sum): C (m x n, row stride rsc, unit column stride) = or += A B where A element (i, p) is
+ * a[off[i] + p / seg * pitch + p % seg] (runs of seg > 0 elements, pitch apart: the output
+ * rows of an image) and B (k x n) was packed by fg_windows_pack. Returns 0. */
+int fg_rows_f32(int64_t m, int64_t n, int64_t k, const float *a, const int64_t *off, int64_t seg,
+                int64_t pitch, const float *packed, float *c, int64_t rsc, int accumulate);
+int fg_rows_f64(int64_t m, int64_t n, int64_t k, const double *a, const int64_t *off,
+                int64_t seg, int64_t pitch, const double *packed, double *c, int64_t rsc,
+                int accumulate);
 
 /* Correlations (the convolution's weight gradient): for i < m, j < n, the dot product of row i
  * of a (row stride lda) with the window b + off[j] (len elements each), accumulated as L lane

@@ -21,7 +21,8 @@ typedef int (*fg_gemm_f64_fn)(int64_t, int64_t, int64_t, const double *, int64_t
                           const int64_t *, float *);                                            \
     int fg_dots_f64_##ISA(int64_t, int64_t, int64_t, const double *, int64_t, const double *,  \
                           const int64_t *, double *);                                           \
-    FG_WINDOWS_DECL(fg_windows, f32, float, ISA) FG_WINDOWS_DECL(fg_windows, f64, double, ISA)
+    FG_WINDOWS_DECL(fg_windows, f32, float, ISA) FG_WINDOWS_DECL(fg_windows, f64, double, ISA) \
+    FG_TAPS_DECL(f32, float, ISA) FG_TAPS_DECL(f64, double, ISA)
 
 /* The three fg_windows functions of one element type (gemm.h), named for one variant. */
 #define FG_WINDOWS_DECL(name, sfx, T, ISA)                                                      \
@@ -29,6 +30,15 @@ typedef int (*fg_gemm_f64_fn)(int64_t, int64_t, int64_t, const double *, int64_t
     int name##_pack_##sfx##_##ISA(int64_t, int64_t, const T *, int64_t, int64_t, T *);         \
     int name##_##sfx##_##ISA(int64_t, int64_t, int64_t, const T *, const int64_t *, const T *,  \
                              T *, int64_t, int64_t, int);
+
+/* fg_taps's three functions and fg_rows (gemm.h), of one element type, for one variant. */
+#define FG_TAPS_DECL(sfx, T, ISA)                                                               \
+    int64_t fg_taps_size_##sfx##_##ISA(int64_t, int64_t);                                       \
+    int fg_taps_pack_##sfx##_##ISA(int64_t, int64_t, const T *, int64_t, int64_t, T *);        \
+    int fg_taps_##sfx##_##ISA(int64_t, int64_t, int64_t, const T *, const T *, const int64_t *, \
+                              T *, int64_t, int);                                               \
+    int fg_rows_##sfx##_##ISA(int64_t, int64_t, int64_t, const T *, const int64_t *, int64_t,  \
+                              int64_t, const T *, T *, int64_t, int);
 
 FG_DECLARE_VARIANT(baseline)
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(FG_GEMM_SINGLE_ISA)
@@ -142,6 +152,18 @@ int64_t fg_gemm_lanes(int f64) { return vector_bytes[level()] / (f64 ? 8 : 4); }
     FG_DISPATCH(int, fg_windows_##sfx,                                                         \
                 (int64_t m, int64_t n, int64_t k, const T *a, const int64_t *off,               \
                  const T *packed, T *c, int64_t rsc, int64_t csc, int accumulate),              \
-                (m, n, k, a, off, packed, c, rsc, csc, accumulate))
+                (m, n, k, a, off, packed, c, rsc, csc, accumulate))                             \
+    FG_DISPATCH(int64_t, fg_taps_size_##sfx, (int64_t m, int64_t k), (m, k))                    \
+    FG_DISPATCH(int, fg_taps_pack_##sfx,                                                       \
+                (int64_t m, int64_t k, const T *a, int64_t rsa, int64_t csa, T *packed),        \
+                (m, k, a, rsa, csa, packed))                                                    \
+    FG_DISPATCH(int, fg_taps_##sfx,                                                            \
+                (int64_t m, int64_t n, int64_t k, const T *packed, const T *b,                  \
+                 const int64_t *off, T *c, int64_t rsc, int accumulate),                        \
+                (m, n, k, packed, b, off, c, rsc, accumulate))                                  \
+    FG_DISPATCH(int, fg_rows_##sfx,                                                            \
+                (int64_t m, int64_t n, int64_t k, const T *a, const int64_t *off, int64_t seg,  \
+                 int64_t pitch, const T *packed, T *c, int64_t rsc, int accumulate),            \
+                (m, n, k, a, off, seg, pitch, packed, c, rsc, accumulate))
 FG_DISPATCH_TYPE(f32, float)
 FG_DISPATCH_TYPE(f64, double)

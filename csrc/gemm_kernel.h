@@ -56,9 +56,10 @@ typedef T VU __attribute__((vector_size(FG_VBYTES), may_alias, aligned(sizeof(T)
  * FG_KC, rb == NR) whatever the tile, so smaller kernels read the same panels. */
 static inline __attribute__((always_inline)) void ID(kernel_body)(
     int64_t kc, const T *a, int64_t ra, int64_t ca, int64_t amr, const T *b, int64_t rb, T *c,
-    int64_t rsc, int64_t csc, int beta, int64_t mr, int64_t nr, const int64_t *aoff)
+    int64_t rsc, int64_t csc, int beta, int64_t mr, int64_t nr, const int64_t *aoff,
+    const int64_t *arow, const int64_t *boff, int64_t seg, int64_t skip)
 {
-#define KARGS kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr, aoff
+#define KARGS kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr, aoff, arow, boff, seg, skip
     if (NV == 1 || nr > VL) {
         if (mr > FG_MRB) ID(micro_r0_v0)(KARGS);
         else if (mr > FG_MRC) ID(micro_r1_v0)(KARGS);
@@ -79,14 +80,15 @@ static __attribute__((noinline)) void ID(kernel_packed)(int64_t kc, const T *a, 
                                                         int64_t rsc, int64_t csc, int beta,
                                                         int64_t mr, int64_t nr)
 {
-    ID(kernel_body)(kc, a, 1, MR, MR, b, NR, c, rsc, csc, beta, mr, nr, NULL);
+    ID(kernel_body)(kc, a, 1, MR, MR, b, NR, c, rsc, csc, beta, mr, nr, NULL, NULL, NULL, kc, 0);
 }
 
 static __attribute__((noinline)) void ID(kernel_packed_rows)(int64_t kc, const T *a, const T *b,
                                                              T *c, int64_t rsc, int64_t csc,
                                                              int beta, int64_t mr, int64_t nr)
 {
-    ID(kernel_body)(kc, a, FG_KC, 1, MR, b, NR, c, rsc, csc, beta, mr, nr, NULL);
+    ID(kernel_body)(kc, a, FG_KC, 1, MR, b, NR, c, rsc, csc, beta, mr, nr, NULL, NULL, NULL, kc,
+                    0);
 }
 
 static __attribute__((noinline)) void ID(kernel_direct)(int64_t kc, const T *a, int64_t ra,
@@ -95,7 +97,7 @@ static __attribute__((noinline)) void ID(kernel_direct)(int64_t kc, const T *a, 
                                                         int64_t csc, int beta, int64_t mr,
                                                         int64_t nr)
 {
-    ID(kernel_body)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr, NULL);
+    ID(kernel_body)(kc, a, ra, ca, amr, b, rb, c, rsc, csc, beta, mr, nr, NULL, NULL, NULL, kc, 0);
 }
 
 /* A read through an offset per column, rows one element apart (fg_windows): all MR rows are
@@ -107,21 +109,40 @@ static __attribute__((noinline)) void ID(kernel_windows)(int64_t kc, const T *a,
                                                          int64_t mr, int64_t nr)
 {
     if (!aoff) __builtin_unreachable(); /* the inlined copy tests it once, not per column */
-    ID(kernel_body)(kc, a, 1, 0, MR, b, NR, c, rsc, csc, beta, mr, nr, aoff);
+    ID(kernel_body)(kc, a, 1, 0, MR, b, NR, c, rsc, csc, beta, mr, nr, aoff, NULL, NULL, kc, 0);
 }
 
+
+/* B's rows read through an offset each, whole vectors (fg_taps: FG_WINDOWS_SLACK); A packed. */
+_Static_assert(NR <= FG_WINDOWS_SLACK, "fg_taps reads NR columns");
+static __attribute__((noinline)) void ID(kernel_taps)(int64_t kc, const T *a, const T *b,
+                                                      const int64_t *boff, T *c, int64_t rsc,
+                                                      int beta, int64_t mr, int64_t nr)
+{
+    if (!boff) __builtin_unreachable();
+    ID(kernel_body)(kc, a, 1, MR, MR, b, 0, c, rsc, 1, beta, mr, nr, NULL, NULL, boff, kc, 0);
+}
+
+/* A's rows read through an offset each, in runs of seg elements pitch apart (fg_rows); B
+ * packed. */
+static __attribute__((noinline)) void ID(kernel_rows)(int64_t kc, const T *a,
+                                                      const int64_t *arow, int64_t seg,
+                                                      int64_t pitch, const T *b, T *c,
+                                                      int64_t rsc, int beta, int64_t mr,
+                                                      int64_t nr)
+{
+    if (!arow) __builtin_unreachable();
+    ID(kernel_body)(kc, a, 0, 1, mr, b, NR, c, rsc, 1, beta, mr, nr, NULL, arow, NULL, seg,
+                    pitch - seg);
+}
 
 /* ------------------------------------------------------------------------------------------ */
 /* Packing. A block (mc x kc) -> micro-panels of MR rows. Returns 1 if it chose the row layout
  * (micro-panel i0 at dst + i0 * FG_KC, element (i, p) at [i * FG_KC + p]), 0 for the column
  * layout (micro-panel i0 at dst + i0 * kc, element (i, p) at [p * MR + i]). */
-static int ID(pack_a)(int64_t mc, int64_t kc, const T *a, int64_t rsa, int64_t csa, T *dst)
+static void ID(pack_a_cols)(int64_t mc, int64_t kc, const T *a, int64_t rsa, int64_t csa,
+                            T *dst)
 {
-    if (csa == 1 && rsa != 1) {
-        for (int64_t i = 0; i < mc; i++) memcpy(dst + i * FG_KC, a + i * rsa, kc * sizeof(T));
-        for (int64_t i = mc; i % MR; i++) memset(dst + i * FG_KC, 0, kc * sizeof(T));
-        return 1;
-    }
     for (int64_t i0 = 0; i0 < mc; i0 += MR, dst += MR * kc) {
         const T *src = a + i0 * rsa;
         int64_t mr = mc - i0 < MR ? mc - i0 : MR;
@@ -135,6 +156,16 @@ static int ID(pack_a)(int64_t mc, int64_t kc, const T *a, int64_t rsa, int64_t c
             }
         }
     }
+}
+
+static int ID(pack_a)(int64_t mc, int64_t kc, const T *a, int64_t rsa, int64_t csa, T *dst)
+{
+    if (csa == 1 && rsa != 1) {
+        for (int64_t i = 0; i < mc; i++) memcpy(dst + i * FG_KC, a + i * rsa, kc * sizeof(T));
+        for (int64_t i = mc; i % MR; i++) memset(dst + i * FG_KC, 0, kc * sizeof(T));
+        return 1;
+    }
+    ID(pack_a_cols)(mc, kc, a, rsa, csa, dst);
     return 0;
 }
 
@@ -421,6 +452,48 @@ int FG_PUBLIC(ID(fg_windows))(int64_t m, int64_t n, int64_t k, const T *a, const
             int64_t mr = m - i0 < MR ? m - i0 : MR, nr = n - j0 < NR ? n - j0 : NR;
             ID(kernel_windows)(k, a + i0, off, packed + j0 * k, c + i0 * rsc + j0 * csc, rsc,
                                csc, accumulate != 0, mr, nr);
+        }
+    return 0;
+}
+
+/* Products whose B rows are windows (see gemm.h): A packed once, whole, into MR-tall column
+ * panels (pack_a's column layout with kc = k); micro-tiles over all of k, a column of tiles at a
+ * time so that its windows stay in L1 while A streams through. */
+int64_t FG_PUBLIC(ID(fg_taps_size))(int64_t m, int64_t k)
+{
+    return (m + MR - 1) / MR * MR * k;
+}
+
+int FG_PUBLIC(ID(fg_taps_pack))(int64_t m, int64_t k, const T *a, int64_t rsa, int64_t csa,
+                                 T *packed)
+{
+    ID(pack_a_cols)(m, k, a, rsa, csa, packed);
+    return 0;
+}
+
+int FG_PUBLIC(ID(fg_taps))(int64_t m, int64_t n, int64_t k, const T *packed, const T *b,
+                            const int64_t *off, T *c, int64_t rsc, int accumulate)
+{
+    for (int64_t j0 = 0; j0 < n; j0 += NR)
+        for (int64_t i0 = 0; i0 < m; i0 += MR) {
+            int64_t mr = m - i0 < MR ? m - i0 : MR, nr = n - j0 < NR ? n - j0 : NR;
+            ID(kernel_taps)(k, packed + i0 * k, b + j0, off, c + i0 * rsc + j0, rsc,
+                            accumulate != 0, mr, nr);
+        }
+    return 0;
+}
+
+/* Products whose A rows are windows (see gemm.h), B packed by fg_windows_pack: a column of
+ * tiles at a time (its B panel stays in L1). */
+int FG_PUBLIC(ID(fg_rows))(int64_t m, int64_t n, int64_t k, const T *a, const int64_t *off,
+                            int64_t seg, int64_t pitch, const T *packed, T *c, int64_t rsc,
+                            int accumulate)
+{
+    for (int64_t j0 = 0; j0 < n; j0 += NR)
+        for (int64_t i0 = 0; i0 < m; i0 += MR) {
+            int64_t mr = m - i0 < MR ? m - i0 : MR, nr = n - j0 < NR ? n - j0 : NR;
+            ID(kernel_rows)(k, a, off + i0, seg, pitch, packed + j0 * k, c + i0 * rsc + j0, rsc,
+                            accumulate != 0, mr, nr);
         }
     return 0;
 }

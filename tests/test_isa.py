@@ -2,7 +2,7 @@
 FASTGRAD_ISA environment variable caps the level picked at load time, so each level runs in a
 subprocess of its own. (test_kernels.py checks the default level against for-loop products;
 here numpy in float64 is the oracle, to keep three subprocesses quick.) NaN and infinities too,
-and the dot products behind the convolution's weight gradient.
+and the dot products and window products behind the convolution.
 """
 import os
 import subprocess
@@ -45,6 +45,20 @@ for dtype in (np.float32, np.float64):
     fg.conv2d(fg.tensor(x.astype(dtype)), w).backward(fg.tensor(g.astype(dtype)))
     want = np.einsum("nohw,nchwij->ocij", g, sliding_window_view(x, (3, 3), axis=(2, 3)))
     np.testing.assert_allclose(w.grad.numpy(), want, rtol=tol, atol=tol)
+# larger images: windows read in place as B's rows (fg_taps: the forward, the input gradient as
+# a flipped forward) and as A's rows (fg_rows: the weight gradient)
+for dtype in (np.float32, np.float64):
+    tol = 1e-3 if dtype == np.float32 else 1e-10
+    x, w, g = (rng.standard_normal(s) for s in ((2, 16, 20, 24), (32, 16, 3, 3), (2, 32, 20, 24)))
+    xt, wt = (fg.tensor(a.astype(dtype)).requires_grad_() for a in (x, w))
+    y = fg.conv2d(xt, wt, padding=1)
+    y.backward(fg.tensor(g.astype(dtype)))
+    win = lambda a: sliding_window_view(np.pad(a, ((0, 0), (0, 0), (1, 1), (1, 1))), (3, 3),
+                                        axis=(2, 3))
+    for got, want in [(y, np.einsum("nchwij,ocij->nohw", win(x), w)),
+                      (xt.grad, np.einsum("nohwij,ocij->nchw", win(g), w[:, :, ::-1, ::-1])),
+                      (wt.grad, np.einsum("nohw,nchwij->ocij", g, win(x)))]:
+        np.testing.assert_allclose(got.detach().numpy(), want, rtol=tol, atol=tol)
 print(fg.isa())
 """
 

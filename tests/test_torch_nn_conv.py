@@ -35,18 +35,19 @@ def loop_conv(x, w, bias, stride, pads, dilation, groups, out_hw):
 
 
 def loop_grads(x, w, g, stride, pads, dilation, groups):
-    """(gx, gw) of sum(g * y), by the same loops."""
+    """(gx, gw) of sum(g * y), by the same loops (the group's input channels side by side: each
+    element's sum still runs in loop order)."""
     gx, gw = np.zeros_like(x), np.zeros_like(w)
     o, cg, kh, kw = w.shape
     og = o // groups
     for b, oc, oy, ox in itertools.product(range(x.shape[0]), range(o), *map(range, g.shape[2:])):
-        for ci, ky, kx in itertools.product(range(cg), range(kh), range(kw)):
+        cs = slice(oc // og * cg, oc // og * cg + cg)
+        for ky, kx in itertools.product(range(kh), range(kw)):
             iy = oy * stride[0] - pads[0] + ky * dilation[0]
             ix = ox * stride[1] - pads[1] + kx * dilation[1]
             if 0 <= iy < x.shape[2] and 0 <= ix < x.shape[3]:
-                c = oc // og * cg + ci
-                gx[b, c, iy, ix] += g[b, oc, oy, ox] * w[oc, ci, ky, kx]
-                gw[oc, ci, ky, kx] += g[b, oc, oy, ox] * x[b, c, iy, ix]
+                gx[b, cs, iy, ix] += g[b, oc, oy, ox] * w[oc, :, ky, kx]
+                gw[oc, :, ky, kx] += g[b, oc, oy, ox] * x[b, cs, iy, ix]
     return gx, gw
 
 
@@ -60,6 +61,10 @@ GEOMETRIES = [  # x shape, w shape, stride, (top, left) pads, out size, dilation
     ((2, 3, 6, 7), (2, 3, 2, 3), (1, 1), (0, 0), (5, 5), (1, 1), 1),  # no copy: x in place
     ((2, 3, 4, 5), (32, 3, 3, 2), (1, 1), (1, 1), (4, 6), (1, 1), 1),  # weight grad: a product
     ((1, 2, 3, 30), (8, 2, 2, 3), (1, 1), (1, 1), (4, 30), (1, 1), 1),  # forward: rows of tiles
+    # a padded image past L1: the windows read in place as B's rows (the forward, the input
+    # gradient as a flipped forward) and A's (the weight gradient); ragged tiles both ways
+    ((1, 16, 12, 24), (33, 16, 1, 3), (1, 1), (0, 2), (12, 24), (1, 2), 1),
+    ((1, 2, 24, 24), (32, 2, 3, 3), (1, 1), (1, 1), (24, 24), (1, 1), 1),  # fg_rows: 2 blocks
 ]
 
 
@@ -80,22 +85,32 @@ def test_the_three_kernels_match_loops(geo):
                                rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("pads,o", [((1, 2), 3), ((0, 0), 3), ((0, 0), 32)])
-def test_non_finite_values_stay_where_loops_put_them(pads, o):
-    """The extended layout computes columns past each output row and drops them: an inf in x or
-    w must not leak from there into the gradients (0 * inf). Padding is zeros that do multiply
-    (inf * 0 is nan in y, as in torch). 3 output channels: dot products; 32: a matrix product."""
-    x, w = rand((2, 2, 5, 6), seed=1), rand((o, 2, 3, 3), seed=2)
-    x[0, 1, 2, 5], w[1, 0, 2, 2] = np.inf, -np.inf
-    out_hw = (5 + 2 * pads[0] - 2, 6 + 2 * pads[1] - 2)
-    g = rand((2, o) + out_hw, seed=3)
-    words = (2, 2, 5, 6, o, 3, 3, *out_hw, 1, 1, *pads, 1, 1, 1)
+@pytest.mark.parametrize("pads,o,xs", [((1, 2), 3, (2, 2, 5, 6)), ((0, 0), 3, (2, 2, 5, 6)),
+                                        ((0, 0), 32, (2, 2, 5, 6)), ((1, 1), 32, (1, 16, 12, 20))])
+@pytest.mark.parametrize("spot", ["x", "w", "g"])
+def test_non_finite_values_stay_where_loops_put_them(pads, o, xs, spot):
+    """The extended layout computes columns past each output row and drops them: an inf in x,
+    w or g must not leak from there into the results (0 * inf). Padding is zeros that do multiply
+    (inf * 0 is nan in y and, from g, in the weight gradient, as in torch). 3 output channels:
+    dot products; 32: a matrix product; 16 x 14 x 22 padded: windows read in place."""
+    x, w = rand(xs, seed=1), rand((o, xs[1], 3, 3), seed=2)
+    out_hw = (xs[2] + 2 * pads[0] - 2, xs[3] + 2 * pads[1] - 2)
+    g = rand((xs[0], o) + out_hw, seed=3)
+    if spot == "x":
+        x[0, 1, 2, 5] = np.inf
+    elif spot == "w":
+        w[1, 0, 2, 2] = -np.inf
+    else:
+        g[0, 1, out_hw[0] - 1, out_hw[1] - 1] = np.inf
+    words = (*xs, o, 3, 3, *out_hw, 1, 1, *pads, 1, 1, 1)
     X, W, G = (fg.tensor(a) for a in (x, w, g))
     with np.errstate(invalid="ignore"):
         gx, gw = loop_grads(x, w, g, (1, 1), pads, (1, 1), 1)
         padded = np.pad(x, ((0, 0), (0, 0), (pads[0],) * 2, (pads[1],) * 2))
         y = loop_conv(padded, w, None, (1, 1), (0, 0), (1, 1), 1, out_hw)
-    np.testing.assert_allclose(to_np(K.conv2d(FORWARD, (2, o) + out_hw, X, W, None, words)), y,
+        if spot == "g":
+            gw = loop_grads(padded, w, g, (1, 1), (0, 0), (1, 1), 1)[1]
+    np.testing.assert_allclose(to_np(K.conv2d(FORWARD, (xs[0], o) + out_hw, X, W, None, words)), y,
                                rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(to_np(K.conv2d(INPUT_GRAD, x.shape, G, W, None, words)), gx,
                                rtol=1e-12, atol=1e-12)
@@ -116,10 +131,12 @@ def test_hostile_geometries_raise_instead_of_crashing():
         K.conv2d(FORWARD, (1, 2, 3, 3), x, w, None, good[:7] + [4, 4] + good[9:])
 
 
-def test_threads_change_no_bit():
+@pytest.mark.parametrize("xs,ws", [((10, 16, 12, 12), (16, 16, 3, 3)),
+                                   ((10, 32, 20, 24), (32, 32, 3, 3))])  # windows, taps
+def test_threads_change_no_bit(xs, ws):
     """Enough work for threads to split (the batch's images; the weight gradient's runs of
     images, 10 over 8 unequal runs), the same bits on 1 and 2."""
-    x, w = fg.tensor(rand((10, 16, 16, 16), "float32")), fg.tensor(rand((16, 16, 3, 3), "float32", 1))
+    x, w = fg.tensor(rand(xs, "float32")), fg.tensor(rand(ws, "float32", 1))
     results = []
     for threads in (1, 2):
         fg.set_num_threads(threads)
