@@ -167,7 +167,21 @@ FG_CLONES static void ID(bn_sums)(int64_t outer, int64_t ch, int64_t inner, int6
                                   int64_t hi, const T *x, const double *mu, double *acc)
 {
     for (int64_t c = lo; c < hi; c++) acc[c] = 0;
-    for (int64_t o = 0; o < outer; o++) {
+    int64_t o = 0;
+    if (inner == 1) /* (N, C): four rows' terms added before they meet the sum in memory */
+        for (; o + 4 <= outer; o += 4) {
+            const T *x0 = x + o * ch, *x1 = x0 + ch, *x2 = x1 + ch, *x3 = x2 + ch;
+            if (mu)
+                for (int64_t c = lo; c < hi; c++) {
+                    double d0 = (double)x0[c] - mu[c], d1 = (double)x1[c] - mu[c],
+                           d2 = (double)x2[c] - mu[c], d3 = (double)x3[c] - mu[c];
+                    acc[c] += (d0 * d0 + d1 * d1) + (d2 * d2 + d3 * d3);
+                }
+            else
+                for (int64_t c = lo; c < hi; c++)
+                    acc[c] += ((double)x0[c] + (double)x1[c]) + ((double)x2[c] + (double)x3[c]);
+        }
+    for (; o < outer; o++) {
         const T *xo = x + o * ch * inner;
         if (inner == 1 && mu)
             for (int64_t c = lo; c < hi; c++)
@@ -202,7 +216,19 @@ FG_CLONES static void ID(bn_grad_sums)(int64_t outer, int64_t ch, int64_t inner,
                                        double *sg, double *dot)
 {
     for (int64_t c = lo; c < hi; c++) sg[c] = dot[c] = 0;
-    for (int64_t o = 0; o < outer; o++) {
+    int64_t o = 0;
+    if (inner == 1) /* (N, C): four rows' terms added before they meet the sums in memory */
+        for (; o + 4 <= outer; o += 4) {
+            const T *g0 = g + o * ch, *g1 = g0 + ch, *g2 = g1 + ch, *g3 = g2 + ch;
+            const T *x0 = x + o * ch, *x1 = x0 + ch, *x2 = x1 + ch, *x3 = x2 + ch;
+            for (int64_t c = lo; c < hi; c++) {
+                double m = mean[c];
+                sg[c] += ((double)g0[c] + (double)g1[c]) + ((double)g2[c] + (double)g3[c]);
+                dot[c] += ((double)g0[c] * ((double)x0[c] - m) + (double)g1[c] * ((double)x1[c] - m)) +
+                          ((double)g2[c] * ((double)x2[c] - m) + (double)g3[c] * ((double)x3[c] - m));
+            }
+        }
+    for (; o < outer; o++) {
         const T *go = g + o * ch * inner, *xo = x + o * ch * inner;
         if (inner == 1) {
             for (int64_t c = lo; c < hi; c++) {

@@ -41,8 +41,9 @@ def test_layer_norm_kernels_match_loops():
 
 
 @pytest.mark.parametrize("training", [True, False])
-def test_batch_norm_kernels_match_loops(training):
-    x, g = rand((3, 2, 4), seed=1), rand((3, 2, 4), seed=2)
+@pytest.mark.parametrize("shape", [(3, 2, 4), (6, 2)])  # (N, C): rows four at a time, then one
+def test_batch_norm_kernels_match_loops(training, shape):
+    x, g = rand(shape, seed=1), rand(shape, seed=2)
     w, b = rand(2, seed=3), rand(2, seed=4)
     rm, rv = rand(2, seed=5), rand(2, seed=6, low=0.5)
     running = [fg.tensor(rm), fg.tensor(rv)]
@@ -50,21 +51,42 @@ def test_batch_norm_kernels_match_loops(training):
                                       training, 0.25, 1e-5)
     gx, gw, gb = KN.batch_norm_backward(fg.tensor(g), fg.tensor(x), mean, invstd, fg.tensor(w),
                                         training, (True, True, True))
+    n_, inner = shape[0], x[0, 0].size
+    x, g = x.reshape(n_, 2, inner), g.reshape(n_, 2, inner)
+    out, gx = out.numpy().reshape(x.shape), gx.numpy().reshape(x.shape)
+    count = n_ * inner
     for c in range(2):
-        values = [x[n, c, k] for n in range(3) for k in range(4)]
-        grads = [g[n, c, k] for n in range(3) for k in range(4)]
+        values = [x[n, c, k] for n in range(n_) for k in range(inner)]
+        grads = [g[n, c, k] for n in range(n_) for k in range(inner)]
         m, r = _moments(values) if training else (rm[c], 1 / np.sqrt(rv[c] + 1e-5))
         if training:
-            var = sum((v - m) ** 2 for v in values) / 11
+            var = sum((v - m) ** 2 for v in values) / (count - 1)
             assert np.isclose(running[0].numpy()[c], 0.75 * rm[c] + 0.25 * m)
             assert np.isclose(running[1].numpy()[c], 0.75 * rv[c] + 0.25 * var)
         xhat = [(v - m) * r for v in values]
         sg, dot = sum(grads), sum(a * c for a, c in zip(grads, xhat))
         assert np.isclose(gw.numpy()[c], dot) and np.isclose(gb.numpy()[c], sg)
-        for i, (n, k) in enumerate((n, k) for n in range(3) for k in range(4)):
-            assert np.isclose(out.numpy()[n, c, k], xhat[i] * w[c] + b[c])
-            want = grads[i] - (sg + xhat[i] * dot) / 12 if training else grads[i]
-            assert np.isclose(gx.numpy()[n, c, k], want * r * w[c])
+        for i, (n, k) in enumerate((n, k) for n in range(n_) for k in range(inner)):
+            assert np.isclose(out[n, c, k], xhat[i] * w[c] + b[c])
+            want = grads[i] - (sg + xhat[i] * dot) / count if training else grads[i]
+            assert np.isclose(gx[n, c, k], want * r * w[c])
+
+
+def test_batch_norm_kernels_give_the_same_bits_on_one_thread_and_two():
+    # channels split between threads (each channel's sums in one order whatever the count)
+    x, g = fg.tensor(rand((257, 512), seed=1)), fg.tensor(rand((257, 512), seed=2))
+    w, b = fg.tensor(rand(512, seed=3)), fg.tensor(rand(512, seed=4))
+    threads, results = fg.get_num_threads(), []
+    try:
+        for n in (1, 2):
+            fg.set_num_threads(n)
+            out, mean, invstd = KN.batch_norm(x, w, b, None, None, True, 0.1, 1e-5)
+            grads = KN.batch_norm_backward(g, x, mean, invstd, w, True, (True, True, True))
+            results.append([t.numpy() for t in (out, mean, invstd, *grads)])
+    finally:
+        fg.set_num_threads(threads)
+    for one, two in zip(*results):
+        np.testing.assert_array_equal(one, two)
 
 
 # ---- the functions ----------------------------------------------------------------------------
