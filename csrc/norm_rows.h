@@ -351,7 +351,13 @@ static void ID(batch_norm)(int64_t outer, int64_t ch, int64_t inner, int trainin
             scale[c] = (T)a;
             shift[c] = (T)((b ? (double)b[c] : 0.0) - mu[c] * a);
         }
-        ID(bn_affine)(outer, ch, inner, lo, hi, out, x, scale, shift);
+        if (inner == 1) { /* (N, C): whole rows to each thread, once every scale is made */
+            OMP("omp barrier")
+            int64_t r0 = outer * t / nt, r1 = outer * (t + 1) / nt;
+            ID(bn_affine)(r1 - r0, ch, 1, 0, ch, out + r0 * ch, x + r0 * ch, scale, shift);
+        } else {
+            ID(bn_affine)(outer, ch, inner, lo, hi, out, x, scale, shift);
+        }
     }
 }
 
@@ -380,9 +386,15 @@ static void ID(batch_norm_backward)(int64_t outer, int64_t ch, int64_t inner, in
             q[c] = (T)(dot[c] / (double)count * is * is * is * wc);
             m[c] = mean[c];
         }
-        if (gx)
+        if (gx && inner == 1) { /* (N, C): whole rows to each thread, as the forward's */
+            OMP("omp barrier")
+            int64_t r0 = outer * t / nt, r1 = outer * (t + 1) / nt;
+            ID(bn_grad_x)(r1 - r0, ch, 1, 0, ch, gx + r0 * ch, g + r0 * ch, x + r0 * ch, a,
+                          training ? k : NULL, training ? q : NULL, m);
+        } else if (gx) {
             ID(bn_grad_x)(outer, ch, inner, lo, hi, gx, g, x, a, training ? k : NULL,
                           training ? q : NULL, m);
+        }
     }
 }
 
