@@ -56,12 +56,14 @@ def as_fastgrad(source):
 
 
 @pytest.fixture(scope="module")
-def servers():
+def servers(tmp_path_factory):
     """fastgrad's server and torch's, one thread each (on a busy machine torch's second thread
-    makes its small ops slower)."""
+    makes its small ops slower), started outside the source tree (whose fastgrad folder would
+    hide the installed one)."""
     processes = [subprocess.Popen(
         [sys.executable, "-c", SERVER.format(lib, warm)], text=True, stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE, env=dict(os.environ, OMP_NUM_THREADS="1"))
+        stdout=subprocess.PIPE, env=dict(os.environ, OMP_NUM_THREADS="1"),
+        cwd=tmp_path_factory.mktemp("servers"))
         for lib, warm in (("fastgrad", ""), ("torch", "import torch._dynamo"))]
     yield processes
     for process in processes:
