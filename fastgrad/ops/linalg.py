@@ -49,11 +49,9 @@ def _mm_forward(a, b, bias=None):
     """a @ b, plus a row `bias` of n elements (addmm's, added by the same kernel call)."""
     a, b = _aligned(a), _aligned(b)
     (m, k), (_, n) = a._a.shape, b._a.shape
-    if bias is None:
-        return K.matmul(a, b, 1, m, n, k, (m, n), (0,) + a._a.strides, (0,) + b._a.strides)
-    bias = _aligned(bias)
+    bias = None if bias is None else _aligned(bias)
     return K.matmul(a, b, 1, m, n, k, (m, n), (0,) + a._a.strides, (0,) + b._a.strides, bias,
-                    (0, 0, bias._a.strides[0]))
+                    () if bias is None else (0, 0, bias._a.strides[0]))
 
 
 def mm_in_rule(a, b, transpose_a=False, transpose_b=False, transposed=False):
