@@ -950,11 +950,12 @@ VS_TORCH = [case for case in CASES if case.torch]
 def _to_domain(case, v):
     """v (any real) mapped smoothly into the case's domain, and off 0 where the case has kinks
     or poles there: shifted by +-0.5, v >= 0 up (an earlier step can make v exactly 0, e.g.
-    l1_loss(w, w); the shift's derivative is 0)."""
+    l1_loss(w, w), or 0 give or take rounding, e.g. kl_div(w, w): values within 1e-9 of 0 all go
+    up, or finite differences would step across the shift; its derivative is 0)."""
     if case.domain != DEFAULT_DOMAIN:
         low, high = case.domain
         v = low + (high - low) * v.sigmoid()
-    return v + (v >= 0).to(v.dtype) - 0.5 if case.away_from_zero else v
+    return v + (v >= -1e-9).to(v.dtype) - 0.5 if case.away_from_zero else v
 
 
 def _step(case):
